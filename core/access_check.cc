@@ -1,0 +1,1 @@
+#include "core/access_check.h"

@@ -1,0 +1,195 @@
+#include "core/access_mask.h"
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <optional>
+
+namespace tokenfs {
+
+const GenericMapping kTokenGenericMapping{
+    access::kTokenQuery | access::kReadControl,
+    access::kTokenAdjustPrivileges | access::kTokenAdjustGroups |
+        access::kTokenAdjustDefault | access::kReadControl |
+        access::kWriteDac,
+    access::kTokenImpersonate,
+    access::kTokenAllAccess,
+};
+
+const GenericMapping kFileGenericMapping{
+    access::kFileGenericRead,
+    access::kFileGenericWrite,
+    access::kFileGenericExecute,
+    access::kFileAllAccess,
+};
+
+const GenericMapping kPlainGenericMapping{
+    access::kReadControl,
+    access::kReadControl,
+    access::kReadControl,
+    access::kStandardRightsRequired | AccessMask(0xffff),
+};
+
+AccessMask MapGeneric(AccessMask mask, const GenericMapping& mapping) {
+  AccessMask result = mask & ~access::kAllGeneric;
+  if (mask.Intersects(access::kGenericRead)) result |= mapping.read;
+  if (mask.Intersects(access::kGenericWrite)) result |= mapping.write;
+  if (mask.Intersects(access::kGenericExecute)) result |= mapping.execute;
+  if (mask.Intersects(access::kGenericAll)) result |= mapping.all;
+  return result;
+}
+
+namespace {
+
+struct RightName {
+  uint32_t bit;
+  const char* name;
+};
+
+constexpr std::array<RightName, 18> kTokenRightNames{{
+    {0x0001, "ASSIGN_PRIMARY"},
+    {0x0002, "DUPLICATE"},
+    {0x0004, "IMPERSONATE"},
+    {0x0008, "QUERY"},
+    {0x0010, "QUERY_SOURCE"},
+    {0x0020, "ADJUST_PRIVILEGES"},
+    {0x0040, "ADJUST_GROUPS"},
+    {0x0080, "ADJUST_DEFAULT"},
+    {0x0100, "ADJUST_SESSIONID"},
+    {0x00010000, "DELETE"},
+    {0x00020000, "READ_CONTROL"},
+    {0x00040000, "WRITE_DAC"},
+    {0x00080000, "WRITE_OWNER"},
+    {0x00100000, "SYNCHRONIZE"},
+    {0x01000000, "ACCESS_SYSTEM_SECURITY"},
+    {0x02000000, "MAXIMUM_ALLOWED"},
+    {0x10000000, "GENERIC_ALL"},
+    {0x20000000, "GENERIC_EXECUTE"},
+}};
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::optional<uint32_t> ParseNumber(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  size_t position = 0;
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    base = 16;
+    position = 2;
+  }
+  for (; position < text.size(); ++position) {
+    const char c = text[position];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      return std::nullopt;
+    }
+    value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(digit);
+    if (value > UINT32_MAX) return std::nullopt;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+}  // namespace
+
+std::string FormatTokenRights(AccessMask mask) {
+  if (mask.empty()) return "0";
+  std::string out;
+  uint32_t remaining = mask.bits();
+  auto append = [&out](std::string_view word) {
+    if (!out.empty()) out += " | ";
+    out += word;
+  };
+  for (const auto& entry : kTokenRightNames) {
+    if (remaining & entry.bit) {
+      append(entry.name);
+      remaining &= ~entry.bit;
+    }
+  }
+  if (remaining & 0x40000000u) {
+    append("GENERIC_WRITE");
+    remaining &= ~0x40000000u;
+  }
+  if (remaining & 0x80000000u) {
+    append("GENERIC_READ");
+    remaining &= ~0x80000000u;
+  }
+  if (remaining) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "0x%x", remaining);
+    append(buffer);
+  }
+  return out;
+}
+
+Result<AccessMask> ParseTokenRights(std::string_view text) {
+  text = Trim(text);
+  if (text.empty()) return InvalidArgument("empty access rights");
+  if (auto number = ParseNumber(text)) return AccessMask(*number);
+  AccessMask result;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find_first_of("|,", start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view raw = Trim(text.substr(start, end - start));
+    if (raw.empty()) {
+      return InvalidArgument("empty right name in '" + std::string(text) + "'",
+                             static_cast<int>(start + 1));
+    }
+    std::string word = Upper(raw);
+    if (word.rfind("TOKEN_", 0) == 0) word = word.substr(6);
+    bool found = false;
+    if (auto number = ParseNumber(raw)) {
+      result |= AccessMask(*number);
+      found = true;
+    } else if (word == "ALL_ACCESS") {
+      result |= access::kTokenAllAccess;
+      found = true;
+    } else if (word == "GENERIC_WRITE") {
+      result |= access::kGenericWrite;
+      found = true;
+    } else if (word == "GENERIC_READ") {
+      result |= access::kGenericRead;
+      found = true;
+    } else if (word == "ADJUST_SESSION_ID" || word == "ADJUST_SESSION") {
+      result |= access::kTokenAdjustSessionId;
+      found = true;
+    } else {
+      for (const auto& entry : kTokenRightNames) {
+        if (word == entry.name) {
+          result |= AccessMask(entry.bit);
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      return InvalidArgument("unknown access right '" + std::string(raw) + "'",
+                             static_cast<int>(start + 1));
+    }
+    start = end + 1;
+  }
+  return result;
+}
+
+}  // namespace tokenfs

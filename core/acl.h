@@ -1,0 +1,47 @@
+// Acl: an ordered list of ACEs, and its MS-DTYP binary form.
+//
+// Binary layout: revision u8 (2, or 4 when object ACEs are present), sbz1 u8,
+// AclSize u16 LE, AceCount u16 LE, sbz2 u16, then the ACEs, each with a 4-byte
+// header (type u8, flags u8, AceSize u16 LE) and a body depending on the type.
+// Decoding is strict: sizes must agree, every ACE lies inside AclSize, SIDs
+// inside their ACE; padding after the last ACE (AclSize larger than the ACEs)
+// is accepted because Windows emits it.
+//
+// Thread-safety: plain value.
+#ifndef TOKENFS_CORE_ACL_H_
+#define TOKENFS_CORE_ACL_H_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/ace.h"
+#include "core/result.h"
+
+namespace tokenfs {
+
+struct Acl {
+  static constexpr uint8_t kRevision = 2;
+  static constexpr uint8_t kRevisionDs = 4;
+  static constexpr size_t kMaxSize = 0xffff;
+
+  uint8_t revision = kRevision;
+  std::vector<Ace> aces;
+
+  // Revision 4 iff an object ACE is present, else 2 (what Windows writes).
+  uint8_t CanonicalRevision() const;
+
+  // Encodes with the canonical revision. Fails with kInvalidArgument when the
+  // ACL would exceed 65535 bytes.
+  Result<std::vector<uint8_t>> ToBinary() const;
+  // Decodes exactly one ACL from the start of `bytes`; `*consumed` receives
+  // AclSize.
+  static Result<Acl> FromBinary(std::span<const uint8_t> bytes,
+                                size_t* consumed = nullptr);
+
+  friend bool operator==(const Acl&, const Acl&) = default;
+};
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_CORE_ACL_H_

@@ -1,0 +1,1 @@
+#include "core/minting_policy.h"

@@ -1,0 +1,273 @@
+#include "core/token.h"
+
+#include <cctype>
+#include <cstdlib>
+
+#include "core/well_known_sids.h"
+
+namespace tokenfs {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TokenSource::NameString() const {
+  size_t length = name.size();
+  while (length > 0 && name[length - 1] == '\0') --length;
+  return std::string(name.data(), length);
+}
+
+TokenSource TokenSource::Make(std::string_view text, Luid id) {
+  TokenSource source;
+  for (size_t i = 0; i < source.name.size() && i < text.size(); ++i) {
+    source.name[i] = text[i];
+  }
+  source.id = id;
+  return source;
+}
+
+const Sid* Token::SidAtIndex(uint32_t index) const {
+  if (index == 0) return &user;
+  if (index <= groups.size()) return &groups[index - 1].sid;
+  return nullptr;
+}
+
+const Sid& Token::Owner() const {
+  const Sid* sid = SidAtIndex(owner_index);
+  if (!sid) std::abort();
+  return *sid;
+}
+
+const Sid& Token::PrimaryGroup() const {
+  const Sid* sid = SidAtIndex(primary_group_index);
+  if (!sid) std::abort();
+  return *sid;
+}
+
+Sid Token::IntegritySid() const {
+  return well_known::IntegrityLevel(integrity_rid);
+}
+
+std::optional<Sid> Token::LogonSid() const {
+  for (const auto& group : groups) {
+    if ((group.attributes & group_attributes::kLogonId) ==
+        group_attributes::kLogonId) {
+      return group.sid;
+    }
+  }
+  return std::nullopt;
+}
+
+Status ValidateToken(const Token& token) {
+  if (token.groups.size() > Token::kMaxGroups) {
+    return InvalidArgument("groups: " + std::to_string(token.groups.size()) +
+                           " entries (at most 1024)");
+  }
+  int logon_groups = 0;
+  for (const auto& group : token.groups) {
+    if ((group.attributes & group_attributes::kLogonId) ==
+        group_attributes::kLogonId) {
+      ++logon_groups;
+    }
+  }
+  if (logon_groups > 1) {
+    return InvalidArgument("groups: more than one logon SID");
+  }
+  if (token.owner_index > token.groups.size()) {
+    return InvalidArgument("owner index " + std::to_string(token.owner_index) +
+                           " is beyond the " +
+                           std::to_string(token.groups.size()) + " groups");
+  }
+  if (token.owner_index > 0 &&
+      !(token.groups[token.owner_index - 1].attributes &
+        group_attributes::kOwner)) {
+    return InvalidArgument("owner index " + std::to_string(token.owner_index) +
+                           " names a group without the owner attribute");
+  }
+  if (token.primary_group_index > token.groups.size()) {
+    return InvalidArgument("primary group index " +
+                           std::to_string(token.primary_group_index) +
+                           " is beyond the " +
+                           std::to_string(token.groups.size()) + " groups");
+  }
+  const PrivilegeSet& privileges = token.privileges;
+  if (privileges.enabled & ~privileges.present) {
+    return InvalidArgument("privileges: enabled bits outside present");
+  }
+  if (privileges.enabled_by_default & ~privileges.present) {
+    return InvalidArgument(
+        "privileges: enabled-by-default bits outside present");
+  }
+  if (token.type == TokenType::kPrimary &&
+      token.impersonation_level != ImpersonationLevel::kAnonymous) {
+    return InvalidArgument(
+        "impersonation level: a primary token has level Anonymous");
+  }
+  if (token.write_restricted && !token.user_deny_only) {
+    return InvalidArgument("write-restricted token must have user deny-only");
+  }
+  if (token.isolation_boundary && !token.confinement_sid) {
+    return InvalidArgument("isolation boundary requires a confinement SID");
+  }
+  if (token.mandatory_policy & ~mandatory_policy::kValidMask) {
+    return InvalidArgument("mandatory policy: unknown bits");
+  }
+  if (token.audit_policy & ~audit_policy::kValidMask) {
+    return InvalidArgument("audit policy: unknown bits");
+  }
+  return Ok();
+}
+
+SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
+                                        const Sid& creator) {
+  SecurityDescriptor sd;
+  sd.owner = creator;
+  sd.group = creator;
+  Acl dacl;
+  dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                          .mask = access::kTokenQuery |
+                                  access::kTokenAdjustPrivileges |
+                                  access::kTokenAdjustGroups |
+                                  access::kTokenAdjustDefault,
+                          .sid = token_user});
+  const Sid system = well_known::LocalSystem();
+  if (creator == token_user) {
+    dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                            .mask = access::kReadControl,
+                            .sid = well_known::OwnerRights()});
+  } else if (creator != system) {
+    dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                            .mask = access::kTokenAllAccess,
+                            .sid = creator});
+  }
+  dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                          .mask = access::kTokenAllAccess,
+                          .sid = system});
+  sd.SetDacl(std::move(dacl));
+  return sd;
+}
+
+std::string_view TokenTypeName(TokenType type) {
+  switch (type) {
+    case TokenType::kPrimary:
+      return "Primary";
+    case TokenType::kImpersonation:
+      return "Impersonation";
+  }
+  return "Unknown";
+}
+
+std::string_view ImpersonationLevelName(ImpersonationLevel level) {
+  switch (level) {
+    case ImpersonationLevel::kAnonymous:
+      return "Anonymous";
+    case ImpersonationLevel::kIdentification:
+      return "Identification";
+    case ImpersonationLevel::kImpersonation:
+      return "Impersonation";
+    case ImpersonationLevel::kDelegation:
+      return "Delegation";
+  }
+  return "Unknown";
+}
+
+std::string_view ElevationTypeName(ElevationType type) {
+  switch (type) {
+    case ElevationType::kDefault:
+      return "Default";
+    case ElevationType::kFull:
+      return "Full";
+    case ElevationType::kLimited:
+      return "Limited";
+  }
+  return "Unknown";
+}
+
+std::string_view LogonTypeName(LogonType type) {
+  switch (type) {
+    case LogonType::kInteractive:
+      return "Interactive";
+    case LogonType::kNetwork:
+      return "Network";
+    case LogonType::kBatch:
+      return "Batch";
+    case LogonType::kService:
+      return "Service";
+    case LogonType::kNetworkCleartext:
+      return "NetworkCleartext";
+    case LogonType::kNewCredentials:
+      return "NewCredentials";
+  }
+  return "Unknown";
+}
+
+Result<TokenType> ParseTokenType(std::string_view text) {
+  if (EqualsIgnoreCase(text, "primary")) return TokenType::kPrimary;
+  if (EqualsIgnoreCase(text, "impersonation") || EqualsIgnoreCase(text, "imp")) {
+    return TokenType::kImpersonation;
+  }
+  return InvalidArgument("unknown token type '" + std::string(text) +
+                         "' (primary or impersonation)");
+}
+
+Result<ImpersonationLevel> ParseImpersonationLevel(std::string_view text) {
+  struct Name {
+    const char* text;
+    ImpersonationLevel level;
+  };
+  static constexpr Name kNames[] = {
+      {"anonymous", ImpersonationLevel::kAnonymous},
+      {"anon", ImpersonationLevel::kAnonymous},
+      {"0", ImpersonationLevel::kAnonymous},
+      {"identification", ImpersonationLevel::kIdentification},
+      {"id", ImpersonationLevel::kIdentification},
+      {"1", ImpersonationLevel::kIdentification},
+      {"impersonation", ImpersonationLevel::kImpersonation},
+      {"imp", ImpersonationLevel::kImpersonation},
+      {"2", ImpersonationLevel::kImpersonation},
+      {"delegation", ImpersonationLevel::kDelegation},
+      {"del", ImpersonationLevel::kDelegation},
+      {"3", ImpersonationLevel::kDelegation},
+  };
+  for (const auto& name : kNames) {
+    if (EqualsIgnoreCase(text, name.text)) return name.level;
+  }
+  return InvalidArgument(
+      "unknown impersonation level '" + std::string(text) +
+      "' (anonymous, identification, impersonation or delegation)");
+}
+
+std::vector<std::string_view> GroupAttributeLabels(uint32_t attributes) {
+  std::vector<std::string_view> labels;
+  if (attributes & group_attributes::kMandatory) labels.push_back("mandatory");
+  if (attributes & group_attributes::kEnabledByDefault) {
+    labels.push_back("default");
+  }
+  labels.push_back((attributes & group_attributes::kEnabled) ? "enabled"
+                                                             : "disabled");
+  if (attributes & group_attributes::kOwner) labels.push_back("owner");
+  if (attributes & group_attributes::kUseForDenyOnly) {
+    labels.push_back("deny-only");
+  }
+  if (attributes & group_attributes::kIntegrity) labels.push_back("integrity");
+  if (attributes & group_attributes::kIntegrityEnabled) {
+    labels.push_back("integrity-enabled");
+  }
+  if (attributes & group_attributes::kResource) labels.push_back("resource");
+  if ((attributes & group_attributes::kLogonId) == group_attributes::kLogonId) {
+    labels.push_back("logon-id");
+  }
+  return labels;
+}
+
+}  // namespace tokenfs

@@ -1,0 +1,4 @@
+// Placeholder: its owner replaces this header.
+#ifndef TOKENFS_CORE_TOKEN_OPERATIONS_H_
+#define TOKENFS_CORE_TOKEN_OPERATIONS_H_
+#endif  // TOKENFS_CORE_TOKEN_OPERATIONS_H_

@@ -1,0 +1,1 @@
+#include "core/token_spec.h"

@@ -1,0 +1,270 @@
+#include "core/well_known_sids.h"
+
+#include <array>
+#include <cctype>
+
+namespace tokenfs {
+namespace well_known {
+
+Sid Null() { return Sid::Known(kNullAuthority, {0}); }
+Sid Everyone() { return Sid::Known(kWorldAuthority, {0}); }
+Sid Local() { return Sid::Known(kLocalAuthority, {0}); }
+Sid ConsoleLogon() { return Sid::Known(kLocalAuthority, {1}); }
+Sid CreatorOwner() { return Sid::Known(kCreatorAuthority, {0}); }
+Sid CreatorGroup() { return Sid::Known(kCreatorAuthority, {1}); }
+Sid OwnerRights() { return Sid::Known(kCreatorAuthority, {4}); }
+Sid Network() { return Sid::Known(kNtAuthority, {2}); }
+Sid Interactive() { return Sid::Known(kNtAuthority, {4}); }
+Sid Service() { return Sid::Known(kNtAuthority, {6}); }
+Sid Anonymous() { return Sid::Known(kNtAuthority, {7}); }
+Sid PrincipalSelf() { return Sid::Known(kNtAuthority, {10}); }
+Sid AuthenticatedUsers() { return Sid::Known(kNtAuthority, {11}); }
+Sid Restricted() { return Sid::Known(kNtAuthority, {12}); }
+Sid LocalSystem() { return Sid::Known(kNtAuthority, {18}); }
+Sid LocalService() { return Sid::Known(kNtAuthority, {19}); }
+Sid NetworkService() { return Sid::Known(kNtAuthority, {20}); }
+Sid Administrators() { return Sid::Known(kNtAuthority, {32, 544}); }
+Sid Users() { return Sid::Known(kNtAuthority, {32, 545}); }
+Sid Guests() { return Sid::Known(kNtAuthority, {32, 546}); }
+Sid BackupOperators() { return Sid::Known(kNtAuthority, {32, 551}); }
+Sid AllAppPackages() { return Sid::Known(kAppPackageAuthority, {2, 1}); }
+Sid IntegrityLevel(uint32_t rid) {
+  return Sid::Known(kMandatoryLabelAuthority, {rid});
+}
+Sid LogonSid(uint64_t logon_session) {
+  return Sid::Known(kNtAuthority,
+                    {5, static_cast<uint32_t>(logon_session >> 32),
+                     static_cast<uint32_t>(logon_session & 0xffffffffu)});
+}
+Sid UnixUser(uint32_t uid) { return Sid::Known(kUnixAuthority, {1, uid}); }
+Sid UnixGroup(uint32_t gid) { return Sid::Known(kUnixAuthority, {2, gid}); }
+
+}  // namespace well_known
+
+namespace {
+
+struct LabelEntry {
+  const char* sid;
+  const char* label;
+};
+
+// Display names, in the spelling Windows and Peios tools print.
+constexpr std::array<LabelEntry, 26> kLabels{{
+    {"S-1-0-0", "Null"},
+    {"S-1-1-0", "Everyone"},
+    {"S-1-2-0", "Local"},
+    {"S-1-2-1", "Console Logon"},
+    {"S-1-3-0", "Creator Owner"},
+    {"S-1-3-1", "Creator Group"},
+    {"S-1-3-4", "Owner Rights"},
+    {"S-1-5-2", "Network"},
+    {"S-1-5-4", "Interactive"},
+    {"S-1-5-6", "Service"},
+    {"S-1-5-7", "Anonymous"},
+    {"S-1-5-10", "Self"},
+    {"S-1-5-11", "Authenticated Users"},
+    {"S-1-5-12", "Restricted"},
+    {"S-1-5-18", "Local System"},
+    {"S-1-5-19", "Local Service"},
+    {"S-1-5-20", "Network Service"},
+    {"S-1-5-32-544", "Administrators"},
+    {"S-1-5-32-545", "Users"},
+    {"S-1-5-32-546", "Guests"},
+    {"S-1-5-32-551", "Backup Operators"},
+    {"S-1-5-33", "Write Restricted"},
+    {"S-1-15-2-1", "All Application Packages"},
+    {"S-1-15-2-2", "All Restricted Application Packages"},
+    {"S-1-18-1", "Authentication Authority Asserted"},
+    {"S-1-18-2", "Service Asserted"},
+}};
+
+struct AliasEntry {
+  const char* alias;
+  const char* sid;
+};
+
+// Machine-independent SDDL aliases (MS "SID Strings" table). Ordered so that
+// the first alias listed for a SID is the one Windows prints.
+constexpr std::array<AliasEntry, 49> kAliases{{
+    {"AA", "S-1-5-32-579"}, {"AC", "S-1-15-2-1"},   {"AN", "S-1-5-7"},
+    {"AO", "S-1-5-32-548"}, {"AS", "S-1-18-1"},     {"AU", "S-1-5-11"},
+    {"BA", "S-1-5-32-544"}, {"BG", "S-1-5-32-546"}, {"BO", "S-1-5-32-551"},
+    {"BU", "S-1-5-32-545"}, {"CD", "S-1-5-32-574"}, {"CG", "S-1-3-1"},
+    {"CO", "S-1-3-0"},      {"CY", "S-1-5-32-569"}, {"ED", "S-1-5-9"},
+    {"ER", "S-1-5-32-573"}, {"ES", "S-1-5-32-576"}, {"HA", "S-1-5-32-578"},
+    {"HI", "S-1-16-12288"}, {"IS", "S-1-5-32-568"}, {"IU", "S-1-5-4"},
+    {"LS", "S-1-5-19"},     {"LU", "S-1-5-32-559"}, {"LW", "S-1-16-4096"},
+    {"ME", "S-1-16-8192"},  {"MP", "S-1-16-8448"},  {"MS", "S-1-5-32-577"},
+    {"MU", "S-1-5-32-558"}, {"NO", "S-1-5-32-556"}, {"NS", "S-1-5-20"},
+    {"NU", "S-1-5-2"},      {"OW", "S-1-3-4"},      {"PO", "S-1-5-32-550"},
+    {"PS", "S-1-5-10"},     {"PU", "S-1-5-32-547"}, {"RA", "S-1-5-32-575"},
+    {"RC", "S-1-5-12"},     {"RD", "S-1-5-32-555"}, {"RE", "S-1-5-32-552"},
+    {"RM", "S-1-5-32-580"}, {"RU", "S-1-5-32-554"}, {"SI", "S-1-16-16384"},
+    {"SO", "S-1-5-32-549"}, {"SS", "S-1-18-2"},     {"SU", "S-1-5-6"},
+    {"SY", "S-1-5-18"},     {"UD", "S-1-5-84-0-0-0-0-0"},
+    {"WD", "S-1-1-0"},      {"WR", "S-1-5-33"},
+}};
+
+// Aliases relative to a machine, domain or forest root SID.
+constexpr std::array<const char*, 18> kDomainRelativeAliases{
+    "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
+    "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK", "RO"};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(a[i])) !=
+        std::toupper(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsIntegritySid(const Sid& sid) {
+  return sid.authority() == kMandatoryLabelAuthority &&
+         sid.sub_authority_count() == 1;
+}
+
+bool IsLogonSid(const Sid& sid) {
+  return sid.authority() == kNtAuthority && sid.sub_authority_count() == 3 &&
+         sid.sub_authorities()[0] == 5;
+}
+
+bool IsCapabilitySid(const Sid& sid) {
+  return sid.authority() == kAppPackageAuthority &&
+         sid.sub_authority_count() >= 2 && sid.sub_authorities()[0] == 3;
+}
+
+std::optional<std::string_view> IntegrityLevelName(uint32_t rid) {
+  switch (rid) {
+    case kIntegrityUntrusted:
+      return "Untrusted";
+    case kIntegrityLow:
+      return "Low";
+    case kIntegrityMedium:
+      return "Medium";
+    case kIntegrityMediumPlus:
+      return "Medium Plus";
+    case kIntegrityHigh:
+      return "High";
+    case kIntegritySystem:
+      return "System";
+    case kIntegrityProtected:
+      return "Protected";
+    default:
+      return std::nullopt;
+  }
+}
+
+Result<uint32_t> ParseIntegrityLevel(std::string_view text) {
+  static constexpr std::array<std::pair<const char*, uint32_t>, 9> kNames{{
+      {"untrusted", kIntegrityUntrusted},
+      {"low", kIntegrityLow},
+      {"medium", kIntegrityMedium},
+      {"medium-plus", kIntegrityMediumPlus},
+      {"mediumplus", kIntegrityMediumPlus},
+      {"medium plus", kIntegrityMediumPlus},
+      {"high", kIntegrityHigh},
+      {"system", kIntegritySystem},
+      {"protected", kIntegrityProtected},
+  }};
+  for (const auto& [name, rid] : kNames) {
+    if (EqualsIgnoreCase(text, name)) return rid;
+  }
+  if (!text.empty() && (text[0] == 'S' || text[0] == 's')) {
+    auto sid = Sid::Parse(text);
+    if (!sid) return tl::unexpected(sid.error());
+    if (!IsIntegritySid(*sid)) {
+      return InvalidArgument("'" + std::string(text) +
+                             "' is not an integrity SID (S-1-16-N)");
+    }
+    return sid->rid();
+  }
+  // A bare number: decimal or 0x-hex RID.
+  auto sid = Sid::Parse("S-1-16-" + std::string(text));
+  if (!sid || sid->sub_authority_count() != 1) {
+    return InvalidArgument(
+        "unknown integrity level '" + std::string(text) +
+        "' (use untrusted, low, medium, medium-plus, high, system, an RID, "
+        "or S-1-16-N)");
+  }
+  return sid->rid();
+}
+
+std::optional<std::string> SidLabel(const Sid& sid,
+                                    const AccountLookup* lookup) {
+  if (IsIntegritySid(sid)) {
+    if (auto name = IntegrityLevelName(sid.rid())) {
+      return std::string(*name) + " Mandatory Level";
+    }
+    return "Mandatory Level " + std::to_string(sid.rid());
+  }
+  if (IsLogonSid(sid)) {
+    return "Logon Session " + std::to_string(sid.sub_authorities()[1]) + "-" +
+           std::to_string(sid.sub_authorities()[2]);
+  }
+  if (sid.authority() == kUnixAuthority && sid.sub_authority_count() == 2) {
+    const uint32_t kind = sid.sub_authorities()[0];
+    const uint32_t id = sid.sub_authorities()[1];
+    if (kind == 1) {
+      std::optional<std::string> name;
+      if (lookup) name = lookup->UserName(id);
+      return "Unix User\\" + (name ? *name : std::to_string(id));
+    }
+    if (kind == 2) {
+      std::optional<std::string> name;
+      if (lookup) name = lookup->GroupName(id);
+      return "Unix Group\\" + (name ? *name : std::to_string(id));
+    }
+    return std::nullopt;
+  }
+  const std::string text = sid.ToString();
+  for (const auto& entry : kLabels) {
+    if (text == entry.sid) return std::string(entry.label);
+  }
+  return std::nullopt;
+}
+
+std::optional<Sid> SidFromSddlAlias(std::string_view alias) {
+  for (const auto& entry : kAliases) {
+    if (EqualsIgnoreCase(alias, entry.alias)) {
+      auto sid = Sid::Parse(entry.sid);
+      if (sid) return *sid;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> SddlAliasForSid(const Sid& sid) {
+  const std::string text = sid.ToString();
+  for (const auto& entry : kAliases) {
+    if (text == entry.sid) return std::string_view(entry.alias);
+  }
+  return std::nullopt;
+}
+
+bool IsDomainRelativeSddlAlias(std::string_view alias) {
+  for (const char* entry : kDomainRelativeAliases) {
+    if (EqualsIgnoreCase(alias, entry)) return true;
+  }
+  return false;
+}
+
+Result<Sid> ParseSidOrAlias(std::string_view text) {
+  if (text.size() == 2) {
+    if (auto sid = SidFromSddlAlias(text)) return *sid;
+    if (IsDomainRelativeSddlAlias(text)) {
+      return InvalidArgument("SID alias '" + std::string(text) +
+                                 "' is relative to a domain, which tokenfs "
+                                 "does not have; write the S-1-... form",
+                             1);
+    }
+    return InvalidArgument("unknown SID alias '" + std::string(text) + "'", 1);
+  }
+  return Sid::Parse(text);
+}
+
+}  // namespace tokenfs

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every package tokenfs needs to build, test, fuzz and benchmark on Debian 12.
+# Idempotent; needs root. Kept in one place so README, .ci/run and the demo agree.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config g++ clang libclang-rt-14-dev
+  libfuse3-dev fuse3
+  nlohmann-json3-dev libcli11-dev catch2 libexpected-dev libcap-dev
+  libbenchmark-dev
+  mandoc man-db bash-completion python3 procps util-linux passwd acl
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

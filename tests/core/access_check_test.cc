@@ -1,0 +1,3 @@
+#include "core/access_check.h"
+
+#include <catch2/catch.hpp>

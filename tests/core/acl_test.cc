@@ -1,0 +1,3 @@
+#include "core/acl.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/capability.h"
+
+#include <catch2/catch.hpp>

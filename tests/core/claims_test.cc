@@ -1,0 +1,3 @@
+#include "core/claims.h"
+
+#include <catch2/catch.hpp>

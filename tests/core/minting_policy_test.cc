@@ -1,0 +1,3 @@
+#include "core/minting_policy.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/privilege.h"
+
+#include <catch2/catch.hpp>

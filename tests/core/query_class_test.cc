@@ -1,0 +1,3 @@
+#include "core/query_class.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/registry.h"
+
+#include <catch2/catch.hpp>

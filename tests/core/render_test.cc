@@ -1,0 +1,3 @@
+#include "core/render.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/sddl.h"
+
+#include <catch2/catch.hpp>

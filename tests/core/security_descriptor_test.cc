@@ -1,0 +1,3 @@
+#include "core/security_descriptor.h"
+
+#include <catch2/catch.hpp>

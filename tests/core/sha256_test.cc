@@ -1,0 +1,3 @@
+#include "core/sha256.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/sid.h"
+
+#include <catch2/catch.hpp>

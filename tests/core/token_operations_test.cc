@@ -1,0 +1,3 @@
+#include "core/token_operations.h"
+
+#include <catch2/catch.hpp>

@@ -1,0 +1,3 @@
+#include "core/token_spec.h"
+
+#include <catch2/catch.hpp>

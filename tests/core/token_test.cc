@@ -1,0 +1,3 @@
+#include "core/token.h"
+
+#include <catch2/catch.hpp>
