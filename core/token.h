@@ -150,9 +150,9 @@ struct Token {
   std::optional<std::vector<SidAndAttributes>> device_groups;
   std::optional<std::vector<SidAndAttributes>> restricted_device_groups;
 
-  // Confinement (kept, not enforced).
+  // Confinement (kept, not enforced). The spec's confinement-capability
+  // section carries `capabilities` below, so it has no field of its own.
   std::optional<Sid> confinement_sid;
-  std::vector<SidAndAttributes> confinement_capabilities;
   bool isolation_boundary = false;
   bool confinement_exempt = false;
 
@@ -163,8 +163,9 @@ struct Token {
   uint32_t projected_gid = kUnmappedId;
   std::vector<uint32_t> projected_supplementary_gids;
 
-  // mytoken capabilities (tokenfs); their SIDs are the spec's capability
-  // section.
+  // mytoken capabilities (tokenfs). Their SIDs are what query class 16
+  // (CAPABILITIES) returns and what the token spec's confinement-capability
+  // section carries; the name is empty for a SID whose name is unknown.
   std::vector<Capability> capabilities;
 
   // The token object's own security descriptor.
