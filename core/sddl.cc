@@ -1,1 +1,800 @@
 #include "core/sddl.h"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "core/well_known_sids.h"
+
+namespace tokenfs {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Tables
+
+struct RightName {
+  char name[3];
+  uint32_t bits;
+};
+
+// Every name the parser accepts in a rights field. The first 17 are the
+// single-bit names, in ascending bit order, which is also the print order.
+constexpr std::array<RightName, 28> kRightNames{{
+    {"CC", 0x00000001},
+    {"DC", 0x00000002},
+    {"LC", 0x00000004},
+    {"SW", 0x00000008},
+    {"RP", 0x00000010},
+    {"WP", 0x00000020},
+    {"DT", 0x00000040},
+    {"LO", 0x00000080},
+    {"CR", 0x00000100},
+    {"SD", 0x00010000},
+    {"RC", 0x00020000},
+    {"WD", 0x00040000},
+    {"WO", 0x00080000},
+    {"GA", 0x10000000},
+    {"GX", 0x20000000},
+    {"GW", 0x40000000},
+    {"GR", 0x80000000},
+    // Composites (file and registry key) and the mandatory label policy
+    // bits. KX equals KR (both KEY_READ, 0x20019).
+    {"FA", 0x001f01ff},
+    {"FR", 0x00120089},
+    {"FW", 0x00120116},
+    {"FX", 0x001200a0},
+    {"KA", 0x000f003f},
+    {"KR", 0x00020019},
+    {"KW", 0x00020006},
+    {"KX", 0x00020019},
+    {"NW", 0x00000001},
+    {"NR", 0x00000002},
+    {"NX", 0x00000004},
+}};
+constexpr size_t kSingleBitNames = 17;
+// The bits that have a single-bit name: 0-8, 16-19, 28-31.
+constexpr uint32_t kNamedBits = 0xf00f01ffu;
+// Composite names in the order they are tried when printing. KX is left out
+// because it has KR's mask and KR is the name chosen for it. Every composite
+// in this list except the FA/FR/FW/FX family is made only of named bits, so
+// in practice the single-bit rule prints those masks first; the entries stay
+// so the rule reads as the issue states it.
+constexpr std::array<RightName, 7> kCompositeNames{{
+    {"FA", 0x001f01ff},
+    {"FR", 0x00120089},
+    {"FW", 0x00120116},
+    {"FX", 0x001200a0},
+    {"KA", 0x000f003f},
+    {"KR", 0x00020019},
+    {"KW", 0x00020006},
+}};
+constexpr uint32_t kMandatoryPolicyBits = 0x7;
+constexpr std::array<RightName, 3> kMandatoryNames{{
+    {"NW", 0x1},
+    {"NR", 0x2},
+    {"NX", 0x4},
+}};
+
+struct AceFlagName {
+  char name[3];
+  uint8_t bit;
+};
+
+// Print order is Windows': OI CI NP IO ID SA FA (ascending bits, skipping
+// CRITICAL, which SDDL cannot express).
+constexpr std::array<AceFlagName, 7> kAceFlagNames{{
+    {"OI", ace_flags::kObjectInherit},
+    {"CI", ace_flags::kContainerInherit},
+    {"NP", ace_flags::kNoPropagateInherit},
+    {"IO", ace_flags::kInheritOnly},
+    {"ID", ace_flags::kInherited},
+    {"SA", ace_flags::kSuccessfulAccess},
+    {"FA", ace_flags::kFailedAccess},
+}};
+
+struct AceTypeName {
+  const char* name;
+  AceType type;
+  bool parsed;  // false: SDDL names it, but tokenfs refuses to parse it
+};
+
+constexpr std::array<AceTypeName, 16> kAceTypeNames{{
+    {"A", AceType::kAccessAllowed, true},
+    {"D", AceType::kAccessDenied, true},
+    {"AU", AceType::kSystemAudit, true},
+    {"AL", AceType::kSystemAlarm, true},
+    {"OA", AceType::kAccessAllowedObject, true},
+    {"OD", AceType::kAccessDeniedObject, true},
+    {"OU", AceType::kSystemAuditObject, true},
+    {"OL", AceType::kSystemAlarmObject, true},
+    {"ML", AceType::kSystemMandatoryLabel, true},
+    // Conditional (callback) and resource ACEs carry expressions tokenfs
+    // does not evaluate; scoped policy and trust label ACEs refer to policy
+    // tokenfs does not have. Windows' codes, with Samba's XU/ZA assignment.
+    {"XA", AceType::kAccessAllowedCallback, false},
+    {"XD", AceType::kAccessDeniedCallback, false},
+    {"ZA", AceType::kAccessAllowedCallbackObject, false},
+    {"XU", AceType::kSystemAuditCallback, false},
+    {"RA", AceType::kSystemResourceAttribute, false},
+    {"SP", AceType::kSystemScopedPolicyId, false},
+    {"TL", AceType::kSystemProcessTrustLabel, false},
+}};
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+char Upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+}
+
+bool EqualsUpper(std::string_view text, std::string_view upper) {
+  if (text.size() != upper.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (Upper(text[i]) != upper[i]) return false;
+  }
+  return true;
+}
+
+// True iff `text` starts with `upper`, compared case-insensitively.
+bool StartsWithUpper(std::string_view text, std::string_view upper) {
+  return text.size() >= upper.size() &&
+         EqualsUpper(text.substr(0, upper.size()), upper);
+}
+
+// Quotes `text` for an error message, escaping bytes that are not printable
+// ASCII so a message never carries control characters.
+std::string Quote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c >= 0x20 && c <= 0x7e) {
+      out += c;
+    } else {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02x",
+                    static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += buffer;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+// An InvalidArgument whose message ends with the 1-based column of the
+// 0-based `position`, and whose `column` field carries the same number.
+tl::unexpected<Error> Fail(std::string message, size_t position) {
+  const int column = static_cast<int>(position + 1);
+  message += " at column ";
+  message += std::to_string(column);
+  return InvalidArgument(std::move(message), column);
+}
+
+void AppendHex(std::string& out, uint32_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "0x%x", value);
+  out += buffer;
+}
+
+// Re-anchors an error from a sub-parser whose input started at `base` (a
+// 0-based position in the SDDL text).
+tl::unexpected<Error> Reanchor(const Error& error, size_t base) {
+  const size_t offset =
+      error.column > 0 ? static_cast<size_t>(error.column - 1) : 0;
+  return Fail(error.message, base + offset);
+}
+
+// Binary size of `ace` as Acl::ToBinary writes it, for the 64 KiB limit.
+size_t AceBinarySize(const Ace& ace) {
+  size_t size = 4 + 4 + ace.sid.BinarySize() + ace.application_data.size();
+  if (IsObjectAceType(ace.type)) {
+    size += 4;
+    if (ace.object_type) size += 16;
+    if (ace.inherited_object_type) size += 16;
+  }
+  return size;
+}
+
+// ---------------------------------------------------------------------------
+// Rights
+
+// Parses a rights field that begins at 0-based `base` in the SDDL text.
+// Leading whitespace and spaces between names are accepted; whitespace
+// after the last name or a number is not (Windows refuses "GA ;").
+Result<AccessMask> ParseRightsAt(std::string_view field, size_t base) {
+  size_t i = 0;
+  while (i < field.size() && IsSpace(field[i])) ++i;
+  // "(A;;;;;BO)": Windows accepts an empty field as the empty mask.
+  if (i == field.size()) return AccessMask(0);
+  const char first = field[i];
+  if (first == '-') {
+    return Fail("negative access masks are not accepted", base + i);
+  }
+  if (first >= '0' && first <= '9') {
+    const size_t start = i;
+    uint64_t radix = 10;
+    if (first == '0' && i + 1 < field.size() &&
+        (field[i + 1] == 'x' || field[i + 1] == 'X')) {
+      radix = 16;
+      i += 2;
+      if (i == field.size()) {
+        return Fail("expected hex digits after 0x in the access mask",
+                    base + i);
+      }
+    } else if (first == '0') {
+      radix = 8;
+    }
+    uint64_t value = 0;
+    for (; i < field.size(); ++i) {
+      const char c = field[i];
+      int digit = -1;
+      if (c >= '0' && c <= '9') digit = c - '0';
+      if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      if (digit < 0 || static_cast<uint64_t>(digit) >= radix) {
+        return Fail("unexpected " + Quote(field.substr(i, 1)) +
+                        " in the numeric access mask",
+                    base + i);
+      }
+      value = value * radix + static_cast<uint64_t>(digit);
+      if (value > UINT32_MAX) {
+        return Fail(
+            "access mask " + Quote(field.substr(start)) + " exceeds 0xffffffff",
+            base + start);
+      }
+    }
+    return AccessMask(static_cast<uint32_t>(value));
+  }
+  uint32_t bits = 0;
+  while (i < field.size()) {
+    // Spaces may separate names, as on Windows; tabs and line breaks may
+    // not (Windows refuses "RP LC\tLORC").
+    if (field[i] == ' ') {
+      const size_t space = i;
+      while (i < field.size() && field[i] == ' ') ++i;
+      if (i == field.size()) {
+        return Fail("unexpected whitespace after the access rights",
+                    base + space);
+      }
+    }
+    const std::string_view name = field.substr(i, 2);
+    bool found = false;
+    if (name.size() == 2) {
+      for (const RightName& entry : kRightNames) {
+        if (EqualsUpper(name, entry.name)) {
+          bits |= entry.bits;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      return Fail("unknown access right " + Quote(name), base + i);
+    }
+    i += 2;
+  }
+  return AccessMask(bits);
+}
+
+void AppendRights(std::string& out, uint32_t bits, bool mandatory_label) {
+  if (bits == 0) return;
+  if (mandatory_label) {
+    if ((bits & ~kMandatoryPolicyBits) == 0) {
+      for (const RightName& entry : kMandatoryNames) {
+        if (bits & entry.bits) out += entry.name;
+      }
+    } else {
+      AppendHex(out, bits);
+    }
+    return;
+  }
+  if ((bits & ~kNamedBits) == 0) {
+    for (size_t i = 0; i < kSingleBitNames; ++i) {
+      if (bits & kRightNames[i].bits) out += kRightNames[i].name;
+    }
+    return;
+  }
+  for (const RightName& entry : kCompositeNames) {
+    if (bits == entry.bits) {
+      out += entry.name;
+      return;
+    }
+  }
+  AppendHex(out, bits);
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+void AppendSid(std::string& out, const Sid& sid) {
+  if (auto alias = SddlAliasForSid(sid)) {
+    out += *alias;
+  } else {
+    out += sid.ToString();
+  }
+}
+
+void AppendAce(std::string& out, const Ace& ace) {
+  const AceTypeName* type_name = nullptr;
+  for (const AceTypeName& entry : kAceTypeNames) {
+    if (entry.type == ace.type) {
+      type_name = &entry;
+      break;
+    }
+  }
+  if (type_name) {
+    out += type_name->name;
+  } else {
+    char buffer[8];
+    std::snprintf(buffer, sizeof buffer, "0x%02x",
+                  static_cast<unsigned>(ace.type));
+    out += buffer;
+  }
+  out += ';';
+  for (const AceFlagName& entry : kAceFlagNames) {
+    if (ace.flags & entry.bit) out += entry.name;
+  }
+  out += ';';
+  const bool modeled = IsModeledAceType(ace.type);
+  if (modeled) {
+    AppendRights(out, ace.mask.bits(),
+                 ace.type == AceType::kSystemMandatoryLabel);
+  }
+  out += ';';
+  if (ace.object_type) out += FormatGuid(*ace.object_type);
+  out += ';';
+  if (ace.inherited_object_type) out += FormatGuid(*ace.inherited_object_type);
+  out += ';';
+  if (modeled) AppendSid(out, ace.sid);
+  // Types the parser refuses print their opaque bytes (a condition, a
+  // resource attribute or an unknown body) as a seventh field, so the text
+  // never passes for an unconditional ACE.
+  if (!type_name || !type_name->parsed) {
+    const std::vector<uint8_t>& opaque =
+        modeled ? ace.application_data : ace.raw_body;
+    if (!opaque.empty()) {
+      out += ";0x";
+      for (uint8_t byte : opaque) {
+        char buffer[4];
+        std::snprintf(buffer, sizeof buffer, "%02x", byte);
+        out += buffer;
+      }
+    }
+  }
+}
+
+struct AclFlagBits {
+  uint16_t present;
+  uint16_t is_protected;
+  uint16_t auto_inherit_req;
+  uint16_t auto_inherited;
+};
+constexpr AclFlagBits kDaclBits{
+    sd_control::kDaclPresent, sd_control::kDaclProtected,
+    sd_control::kDaclAutoInheritReq, sd_control::kDaclAutoInherited};
+constexpr AclFlagBits kSaclBits{
+    sd_control::kSaclPresent, sd_control::kSaclProtected,
+    sd_control::kSaclAutoInheritReq, sd_control::kSaclAutoInherited};
+
+void AppendAclSection(std::string& out, char letter, uint16_t control,
+                      const AclFlagBits& bits, const std::optional<Acl>& acl) {
+  out += letter;
+  out += ':';
+  if (control & bits.is_protected) out += 'P';
+  if (control & bits.auto_inherit_req) out += "AR";
+  if (control & bits.auto_inherited) out += "AI";
+  if (!acl) {
+    out += "NO_ACCESS_CONTROL";
+    return;
+  }
+  for (const Ace& ace : acl->aces) {
+    out += '(';
+    AppendAce(out, ace);
+    out += ')';
+  }
+}
+
+size_t EstimateSize(const std::optional<Acl>& acl) {
+  return acl ? 48 * acl->aces.size() : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+// What "D:" or "S:" introduced: the ACL flags (as P=1, AR=2, AI=4) and the
+// ACL, or nullopt for NO_ACCESS_CONTROL.
+struct AclSection {
+  unsigned flags = 0;
+  std::optional<Acl> acl;
+};
+constexpr unsigned kFlagProtected = 1;
+constexpr unsigned kFlagAutoInheritReq = 2;
+constexpr unsigned kFlagAutoInherited = 4;
+
+uint16_t ControlBits(unsigned flags, const AclFlagBits& bits) {
+  uint16_t control = bits.present;
+  if (flags & kFlagProtected) control |= bits.is_protected;
+  if (flags & kFlagAutoInheritReq) control |= bits.auto_inherit_req;
+  if (flags & kFlagAutoInherited) control |= bits.auto_inherited;
+  return control;
+}
+
+// Parses the SID of an "O:"/"G:" section or an ACE trustee: an alias or
+// S-1-..., starting at 0-based `base` in the SDDL text.
+Result<Sid> ParseSidToken(std::string_view token, size_t base) {
+  const bool numeric = token.size() >= 2 &&
+                       (token[0] == 'S' || token[0] == 's') && token[1] == '-';
+  if (!numeric && token.size() > 2) {
+    // Name the junk after what reads as an alias ("WDX"), rather than
+    // complaining that "WDX" does not start with "S-".
+    return Fail("unexpected " + Quote(token.substr(2, 1)) +
+                    " after the SID alias " + Quote(token.substr(0, 2)),
+                base + 2);
+  }
+  auto sid = numeric ? Sid::Parse(token) : ParseSidOrAlias(token);
+  if (!sid) return Reanchor(sid.error(), base);
+  return *sid;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : text_(text) {}
+
+  Result<SecurityDescriptor> ParseDescriptor();
+  // Parses ACL flags, NO_ACCESS_CONTROL and ACEs up to the next section or
+  // the end. `letter` names the section in messages.
+  Result<AclSection> ParseAclBody(char letter);
+
+  void SkipSpace() {
+    while (position_ < text_.size() && IsSpace(text_[position_])) ++position_;
+  }
+  bool AtEnd() const { return position_ >= text_.size(); }
+  // True iff a section marker ("O:", "G:", "D:", "S:") starts here. Section
+  // letters are upper-case only, as on Windows (which refuses "d:").
+  bool AtSection() const {
+    if (position_ + 1 >= text_.size() || text_[position_ + 1] != ':') {
+      return false;
+    }
+    const char c = text_[position_];
+    return c == 'O' || c == 'G' || c == 'D' || c == 'S';
+  }
+  size_t position() const { return position_; }
+  void set_position(size_t position) { position_ = position; }
+  std::string_view text() const { return text_; }
+
+ private:
+  Result<Sid> ParseSectionSid(char letter);
+  Result<Ace> ParseAce();
+
+  std::string_view text_;
+  size_t position_ = 0;
+};
+
+Result<SecurityDescriptor> Parser::ParseDescriptor() {
+  SecurityDescriptor sd;
+  bool seen_owner = false, seen_group = false, seen_dacl = false,
+       seen_sacl = false;
+  for (;;) {
+    SkipSpace();
+    if (AtEnd()) break;
+    const size_t start = position_;
+    const char letter = text_[start];
+    if (!AtSection()) {
+      const bool lower_section =
+          start + 1 < text_.size() && text_[start + 1] == ':' &&
+          (letter == 'o' || letter == 'g' || letter == 'd' || letter == 's');
+      if (lower_section) {
+        return Fail("section letters are upper-case: write '" +
+                        std::string(1, Upper(letter)) + ":'",
+                    start);
+      }
+      return Fail("expected a section 'O:', 'G:', 'D:' or 'S:' but found " +
+                      Quote(text_.substr(start, 1)),
+                  start);
+    }
+    bool& seen = letter == 'O'   ? seen_owner
+                 : letter == 'G' ? seen_group
+                 : letter == 'D' ? seen_dacl
+                                 : seen_sacl;
+    if (seen) {
+      return Fail("duplicate '" + std::string(1, letter) + ":' section", start);
+    }
+    seen = true;
+    position_ += 2;
+    if (letter == 'O' || letter == 'G') {
+      auto sid = ParseSectionSid(letter);
+      if (!sid) return tl::unexpected(sid.error());
+      (letter == 'O' ? sd.owner : sd.group) = *sid;
+      continue;
+    }
+    auto section = ParseAclBody(letter);
+    if (!section) return tl::unexpected(section.error());
+    if (letter == 'D') {
+      sd.control |= ControlBits(section->flags, kDaclBits);
+      sd.dacl = std::move(section->acl);
+    } else {
+      sd.control |= ControlBits(section->flags, kSaclBits);
+      sd.sacl = std::move(section->acl);
+    }
+  }
+  return sd;
+}
+
+Result<Sid> Parser::ParseSectionSid(char letter) {
+  SkipSpace();
+  const size_t start = position_;
+  // The SID runs up to the letter of the next section marker: a ':' can only
+  // follow a section letter, so the SID ends one character before it. This
+  // also settles "O:S-1-0xAD:" (authority 0xA, then a DACL), where the 'D'
+  // could otherwise pass for a hex digit.
+  size_t end = text_.find(':', start);
+  end = end == std::string_view::npos ? text_.size() : end - 1;
+  if (end < start) end = start;
+  position_ = end;
+  while (end > start && IsSpace(text_[end - 1])) --end;
+  if (end == start) {
+    return Fail("expected a SID after '" + std::string(1, letter) + ":'",
+                start);
+  }
+  return ParseSidToken(text_.substr(start, end - start), start);
+}
+
+Result<AclSection> Parser::ParseAclBody(char letter) {
+  AclSection section;
+  section.acl.emplace();
+  bool null_acl = false;
+  // ACL flags and NO_ACCESS_CONTROL, in any order and repeated (Windows
+  // takes "D:PPPP" as "D:P").
+  for (;;) {
+    SkipSpace();
+    if (AtEnd() || AtSection() || text_[position_] == '(') break;
+    const std::string_view rest = text_.substr(position_);
+    if (StartsWithUpper(rest, "NO_ACCESS_CONTROL")) {
+      null_acl = true;
+      position_ += 17;
+    } else if (StartsWithUpper(rest, "AR")) {
+      section.flags |= kFlagAutoInheritReq;
+      position_ += 2;
+    } else if (StartsWithUpper(rest, "AI")) {
+      section.flags |= kFlagAutoInherited;
+      position_ += 2;
+    } else if (Upper(rest[0]) == 'P') {
+      section.flags |= kFlagProtected;
+      position_ += 1;
+    } else {
+      return Fail(
+          "expected ACL flags (P, AR, AI), NO_ACCESS_CONTROL or '(' "
+          "after '" +
+              std::string(1, letter) + ":' but found " +
+              Quote(rest.substr(0, 1)),
+          position_);
+    }
+  }
+  size_t acl_size = 8;
+  for (;;) {
+    SkipSpace();
+    if (AtEnd() || AtSection()) break;
+    if (text_[position_] != '(') {
+      return Fail(
+          "expected '(' to start an ACE or the next section but "
+          "found " +
+              Quote(text_.substr(position_, 1)),
+          position_);
+    }
+    if (null_acl) {
+      return Fail("NO_ACCESS_CONTROL (a NULL ACL) cannot have ACEs", position_);
+    }
+    const size_t ace_start = position_;
+    auto ace = ParseAce();
+    if (!ace) return tl::unexpected(ace.error());
+    acl_size += AceBinarySize(*ace);
+    if (acl_size > Acl::kMaxSize) {
+      return Fail("the " + std::string(letter == 'D' ? "DACL" : "SACL") +
+                      " would exceed 65535 bytes",
+                  ace_start);
+    }
+    section.acl->aces.push_back(std::move(*ace));
+  }
+  if (null_acl) {
+    section.acl.reset();
+  } else {
+    section.acl->revision = section.acl->CanonicalRevision();
+  }
+  return section;
+}
+
+Result<Ace> Parser::ParseAce() {
+  ++position_;  // '('
+  std::array<std::string_view, 6> fields;
+  std::array<size_t, 6> starts{};
+  const AceTypeName* type_name = nullptr;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    SkipSpace();
+    starts[i] = position_;
+    size_t end = position_;
+    while (end < text_.size() && text_[end] != ';' && text_[end] != ')' &&
+           text_[end] != '(') {
+      ++end;
+    }
+    fields[i] = text_.substr(position_, end - position_);
+    if (i == 0) {
+      // The type decides everything else, including whether the ACE may
+      // carry a condition, so it is checked before the fields are counted.
+      std::string_view type = fields[0];
+      size_t trimmed = type.size();
+      while (trimmed > 0 && IsSpace(type[trimmed - 1])) --trimmed;
+      if (trimmed != type.size()) {
+        return Fail("unexpected whitespace after the ACE type",
+                    starts[0] + trimmed);
+      }
+      for (const AceTypeName& entry : kAceTypeNames) {
+        if (EqualsUpper(type, entry.name)) {
+          type_name = &entry;
+          break;
+        }
+      }
+      if (type.empty()) return Fail("expected an ACE type", starts[0]);
+      if (!type_name) {
+        return Fail("unknown ACE type " + Quote(type), starts[0]);
+      }
+      if (!type_name->parsed) {
+        return Fail("unsupported ACE type '" + std::string(type_name->name) +
+                        "' (tokenfs evaluates no conditional, resource, "
+                        "scoped-policy or trust-label ACEs)",
+                    starts[0]);
+      }
+    }
+    if (end >= text_.size()) {
+      return Fail("unterminated ACE: expected ')'", end);
+    }
+    const char terminator = text_[end];
+    if (terminator == '(') {
+      return Fail("unexpected '(' inside an ACE", end);
+    }
+    if (i + 1 < fields.size() && terminator == ')') {
+      return Fail(
+          "an ACE has six fields separated by ';' but this one ends "
+          "after " +
+              std::to_string(i + 1),
+          end);
+    }
+    if (i + 1 == fields.size() && terminator == ';') {
+      return Fail(
+          "unexpected ';' after the trustee SID: an ACE has six "
+          "fields",
+          end);
+    }
+    position_ = end + 1;
+  }
+
+  Ace ace;
+  ace.type = type_name->type;
+
+  const std::string_view flags = fields[1];
+  for (size_t i = 0; i < flags.size(); i += 2) {
+    if (IsSpace(flags[i])) {
+      return Fail("unexpected whitespace in the ACE flags", starts[1] + i);
+    }
+    const std::string_view name = flags.substr(i, 2);
+    bool found = false;
+    if (name.size() == 2) {
+      for (const AceFlagName& entry : kAceFlagNames) {
+        if (EqualsUpper(name, entry.name)) {
+          ace.flags |= entry.bit;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      return Fail("unknown ACE flag " + Quote(name), starts[1] + i);
+    }
+  }
+
+  auto mask = ParseRightsAt(fields[2], starts[2]);
+  if (!mask) return tl::unexpected(mask.error());
+  ace.mask = *mask;
+
+  for (size_t i = 3; i <= 4; ++i) {
+    if (fields[i].empty()) continue;
+    if (!IsObjectAceType(ace.type)) {
+      return Fail("ACE type '" + std::string(type_name->name) +
+                      "' takes no object GUIDs (use OA, OD, OU or OL)",
+                  starts[i]);
+    }
+    auto guid = ParseGuid(fields[i]);
+    if (!guid) {
+      return Fail(
+          "malformed GUID " + Quote(fields[i]) +
+              ": a GUID is written "
+              "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+          starts[i] + (guid.error().column > 0
+                           ? static_cast<size_t>(guid.error().column - 1)
+                           : 0));
+    }
+    (i == 3 ? ace.object_type : ace.inherited_object_type) = *guid;
+  }
+
+  // Windows accepts whitespace after the trustee ("WD )"); trim it.
+  std::string_view trustee = fields[5];
+  while (!trustee.empty() && IsSpace(trustee.back())) {
+    trustee.remove_suffix(1);
+  }
+  if (trustee.empty()) {
+    return Fail("expected the ACE's trustee SID", starts[5]);
+  }
+  auto sid = ParseSidToken(trustee, starts[5]);
+  if (!sid) return tl::unexpected(sid.error());
+  ace.sid = *sid;
+  return ace;
+}
+
+}  // namespace
+
+Result<SecurityDescriptor> ParseSddl(std::string_view text) {
+  Parser parser(text);
+  return parser.ParseDescriptor();
+}
+
+std::string FormatSddl(const SecurityDescriptor& sd) {
+  std::string out;
+  out.reserve(64 + EstimateSize(sd.dacl) + EstimateSize(sd.sacl));
+  if (sd.owner) {
+    out += "O:";
+    AppendSid(out, *sd.owner);
+  }
+  if (sd.group) {
+    out += "G:";
+    AppendSid(out, *sd.group);
+  }
+  if (sd.dacl_present()) {
+    AppendAclSection(out, 'D', sd.control, kDaclBits, sd.dacl);
+  }
+  if (sd.sacl_present()) {
+    AppendAclSection(out, 'S', sd.control, kSaclBits, sd.sacl);
+  }
+  return out;
+}
+
+Result<std::optional<Acl>> ParseSddlDacl(std::string_view text) {
+  Parser parser(text);
+  parser.SkipSpace();
+  if (parser.text().substr(parser.position(), 2) == "D:") {
+    parser.set_position(parser.position() + 2);
+  }
+  auto section = parser.ParseAclBody('D');
+  if (!section) return tl::unexpected(section.error());
+  parser.SkipSpace();
+  if (!parser.AtEnd()) {
+    return Fail("unexpected " +
+                    Quote(parser.text().substr(parser.position(), 1)) +
+                    " after the DACL",
+                parser.position());
+  }
+  return std::move(section->acl);
+}
+
+std::string FormatSddlDacl(const std::optional<Acl>& dacl) {
+  std::string out;
+  out.reserve(2 + EstimateSize(dacl));
+  AppendAclSection(out, 'D', 0, kDaclBits, dacl);
+  return out;
+}
+
+std::string FormatSddlAce(const Ace& ace) {
+  std::string out;
+  AppendAce(out, ace);
+  return out;
+}
+
+std::string FormatSddlRights(AccessMask mask) {
+  std::string out;
+  AppendRights(out, mask.bits(), /*mandatory_label=*/false);
+  return out;
+}
+
+Result<AccessMask> ParseSddlRights(std::string_view text) {
+  return ParseRightsAt(text, 0);
+}
+
+}  // namespace tokenfs

@@ -2,28 +2,62 @@
 // SecurityDescriptor and printed in Windows' canonical form.
 //
 // Accepted input (Samba's strict grammar plus Windows' case and whitespace
-// leniency): sections O:, G:, D:, S: in any order, each at most once; ACL
-// flags P, AR, AI in any order; NO_ACCESS_CONTROL for a NULL ACL; ACEs
-// (type;flags;rights;object_guid;inherited_object_guid;sid) of types A D AU AL
-// OA OD OU OL ML; flags OI CI NP IO ID SA FA; rights as names (CC DC LC SW RP
-// WP DT LO CR SD RC WD WO GA GX GW GR, FA FR FW FX, KA KR KW KX, NW NR NX) or a
-// number (0x-hex, 0-octal, decimal); SIDs as S-... or two-letter aliases.
-// Conditional and resource-attribute ACEs (XA XD XU ZA RA SP) are refused
-// with "unsupported ACE type".
+// leniency):
+//   - sections O:, G:, D:, S: in any order, each at most once; the section
+//     letters are upper-case only (Windows refuses "d:");
+//   - ACL flags P, AR, AI in any order, repeats allowed ("D:PPPP" is "D:P"),
+//     and NO_ACCESS_CONTROL for a NULL ACL (which then takes no ACEs);
+//     "D:" alone is a present, empty DACL; "D:P" a protected empty one;
+//   - ACEs (type;flags;rights;object_guid;inherited_object_guid;sid) of types
+//     A D AU AL OA OD OU OL ML; an object type written without GUIDs stays
+//     an object ACE (Samba's choice; MS docs say Windows turns OA into A);
+//   - ACE flags OI CI NP IO ID SA FA;
+//   - rights as names (CC DC LC SW RP WP DT LO CR SD RC WD WO GA GX GW GR,
+//     FA FR FW FX, KA KR KW KX, NW NR NX; any ACE type may use any name) or
+//     one number (0x-hex, 0-octal, decimal); an empty field is the mask 0;
+//   - SIDs as S-1-... (see Sid::Parse) or two-letter aliases.
+// Types, flags, rights, aliases and GUIDs are case-insensitive. Whitespace
+// (space, tab, CR, LF) is accepted before every section, flag, ACE and ACE
+// field, after the trustee SID and at the end, and spaces (only) between
+// right names; it is refused inside a field and after the type, flags or
+// rights (Windows refuses "(D ;", "GA ;" and a tab between rights).
+// Refused, each with a message naming the problem and its column:
+//   - conditional, resource, scoped-policy and trust-label ACEs (XA XD XU
+//     ZA RA SP TL): "unsupported ACE type 'XA'";
+//   - domain- and machine-relative aliases (DA, DU, LA, ...): tokenfs has no
+//     domain, so the message asks for the S-1-... form;
+//   - numeric masks above 0xffffffff and negative ones, which Windows clamps
+//     or wraps (Samba's choice, notes/nt-model.md section 4);
+//   - object GUIDs on a non-object ACE type; an ACL over 65535 bytes.
 //
-// Canonical output: sections in the order O G D S; ACL flags P AR AI; ACE
-// flags OI CI NP IO ID SA FA; rights as single-bit names in ascending bit
-// order when every bit has one, else FA/FR/FW/FX/KA/KR/KW/KX when the mask
-// equals one exactly, else lower-case 0x-hex; SIDs as their alias when one
-// exists, else S-...; a NULL DACL as "D:NO_ACCESS_CONTROL".
+// Canonical output (Windows-verified; notes/nt-model.md section 4.2):
+//   - sections in the order O G D S; only present ACLs print;
+//   - ACL flags P AR AI, then NO_ACCESS_CONTROL for a NULL ACL;
+//   - ACE flags OI CI NP IO ID SA FA (CRITICAL, 0x20, has no SDDL name and
+//     is not printed);
+//   - rights: "" for 0 (Windows prints "(A;;;;;BO)"); single-bit names in
+//     ascending bit order when every set bit has one; else FA/FR/FW/FX (and
+//     KA/KR/KW, KR for 0x20019) when the mask equals one exactly; else
+//     lower-case hex ("0x12019f"). The K* composites are listed as the
+//     issue asks, but each consists of named bits only, so the single-bit
+//     rule always prints them first (KA, 0xf003f, prints
+//     CCDCLCSWRPWPSDRCWDWO), which is what Samba does; Wine would print KA.
+//     ML ACEs print NW NR NX when the mask uses only those bits, else hex;
+//   - SIDs as their alias when one exists, else S-...; GUIDs lower-case.
+// Formatting is total: ACE types the parser refuses still print (with
+// Windows' type code, or 0xNN for a type without one) and any opaque bytes
+// they carry follow as a seventh field "0x<hex>", so a condition is never
+// silently dropped; such text does not parse back. Control bits SDDL cannot
+// express (defaulted, trusted, RM-control, ...) are not printed.
 //
-// Errors are kInvalidArgument with a message naming the problem and `column`
-// the 1-based position of the offending character in the input.
+// Errors are kInvalidArgument; the message names the offending item and
+// ends "at column N", and `column` is N, the 1-based position in the input.
 //
 // Thread-safety: pure functions.
 #ifndef TOKENFS_CORE_SDDL_H_
 #define TOKENFS_CORE_SDDL_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,12 +68,19 @@
 
 namespace tokenfs {
 
+// Parses a whole security descriptor string. The result is self-relative,
+// its ACLs carry their canonical revision (4 iff an object ACE is present),
+// and the control has only the present bits and the ACL flags written.
+// Fails with kInvalidArgument (column set) on any error; "" is an empty SD.
 Result<SecurityDescriptor> ParseSddl(std::string_view text);
+// Prints `sd` in canonical form; FormatSddl(*ParseSddl(x)) is a fixed point.
 std::string FormatSddl(const SecurityDescriptor& sd);
 
 // A lone DACL as written after "D:" — flags and ACEs, e.g. "P(A;;GA;;;SY)",
 // or "NO_ACCESS_CONTROL" (returns nullopt for the NULL ACL). A leading "D:"
-// is accepted. Used for token default DACLs.
+// is accepted; any other section is an error. ACL flags are accepted and
+// dropped: a lone ACL has no control bits to hold them. Used for token
+// default DACLs.
 Result<std::optional<Acl>> ParseSddlDacl(std::string_view text);
 // "D:" followed by the ACEs; "D:NO_ACCESS_CONTROL" for nullopt.
 std::string FormatSddlDacl(const std::optional<Acl>& dacl);
@@ -47,9 +88,11 @@ std::string FormatSddlDacl(const std::optional<Acl>& dacl);
 // One ACE as written in parentheses, without them.
 std::string FormatSddlAce(const Ace& ace);
 
-// The rights field alone, canonical form (see above); "" for 0 is never
-// produced: 0 prints as "0x0".
+// The rights field alone, canonical form (see above), as for a non-ML ACE.
+// Returns "" for 0, as Windows prints an empty mask.
 std::string FormatSddlRights(AccessMask mask);
+// Parses a rights field alone: names or one number; "" is 0. Columns in
+// errors count from the start of `text`.
 Result<AccessMask> ParseSddlRights(std::string_view text);
 
 }  // namespace tokenfs
