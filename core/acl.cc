@@ -114,7 +114,9 @@ Result<std::vector<uint8_t>> Acl::ToBinary() const {
   if (out.size() > kMaxSize) {
     return InvalidArgument("ACL exceeds 65535 bytes");
   }
-  out[0] = CanonicalRevision();
+  // Keep a decoded revision 4 even without object ACEs, so a binary ACL
+  // round-trips; never write less than the ACEs need.
+  out[0] = revision > CanonicalRevision() ? revision : CanonicalRevision();
   out[1] = 0;
   PatchU16(out, 2, static_cast<uint16_t>(out.size()));
   PatchU16(out, 4, static_cast<uint16_t>(aces.size()));
@@ -156,6 +158,12 @@ Result<Acl> Acl::FromBinary(std::span<const uint8_t> bytes, size_t* consumed) {
     if (!ace) return tl::unexpected(ace.error());
     acl.aces.push_back(std::move(*ace));
     offset += ace_size;
+  }
+  // An object ACE needs revision 4 (MS-DTYP 2.4.5); Windows still reads
+  // such ACLs marked 2, so take them and record the revision they need,
+  // which is also what ToBinary writes back.
+  if (acl.revision < acl.CanonicalRevision()) {
+    acl.revision = acl.CanonicalRevision();
   }
   if (consumed) *consumed = acl_size;
   return acl;

@@ -25,14 +25,17 @@ struct Acl {
   static constexpr uint8_t kRevisionDs = 4;
   static constexpr size_t kMaxSize = 0xffff;
 
+  // 2 or 4. Decoding keeps what the bytes say, raised to 4 when an object
+  // ACE is present.
   uint8_t revision = kRevision;
   std::vector<Ace> aces;
 
   // Revision 4 iff an object ACE is present, else 2 (what Windows writes).
   uint8_t CanonicalRevision() const;
 
-  // Encodes with the canonical revision. Fails with kInvalidArgument when the
-  // ACL would exceed 65535 bytes.
+  // Encodes with the larger of `revision` and the canonical revision, so a
+  // decoded ACL round-trips to an equal value. Fails with kInvalidArgument
+  // when the ACL would exceed 65535 bytes.
   Result<std::vector<uint8_t>> ToBinary() const;
   // Decodes exactly one ACL from the start of `bytes`; `*consumed` receives
   // AclSize.
