@@ -91,7 +91,7 @@ class Sid {
 
  private:
   uint64_t authority_ = 0;
-  uint8_t count_ = 0;
+  uint8_t count_ = 1;  // with sub_authorities_[0] == 0: S-1-0-0
   std::array<uint32_t, kMaxSubAuthorities> sub_authorities_{};
 };
 
