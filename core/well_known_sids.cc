@@ -106,9 +106,9 @@ constexpr std::array<AliasEntry, 49> kAliases{{
 }};
 
 // Aliases relative to a machine, domain or forest root SID.
-constexpr std::array<const char*, 18> kDomainRelativeAliases{
+constexpr std::array<const char*, 17> kDomainRelativeAliases{
     "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
-    "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK", "RO"};
+    "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK"};
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -183,15 +183,35 @@ Result<uint32_t> ParseIntegrityLevel(std::string_view text) {
     }
     return sid->rid();
   }
-  // A bare number: decimal or 0x-hex RID.
-  auto sid = Sid::Parse("S-1-16-" + std::string(text));
-  if (!sid || sid->sub_authority_count() != 1) {
+  // A bare number: decimal or 0x-hex RID. (Sid::Parse takes only decimal
+  // sub-authorities, so the number is read here.)
+  const bool hex =
+      text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string_view digits = hex ? text.substr(2) : text;
+  uint64_t value = 0;
+  bool valid = !digits.empty();
+  for (char c : digits) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) {
+      valid = false;
+      break;
+    }
+    value = value * (hex ? 16 : 10) + static_cast<uint64_t>(digit);
+    if (value > UINT32_MAX) {
+      valid = false;
+      break;
+    }
+  }
+  if (!valid) {
     return InvalidArgument(
         "unknown integrity level '" + std::string(text) +
         "' (use untrusted, low, medium, medium-plus, high, system, an RID, "
         "or S-1-16-N)");
   }
-  return sid->rid();
+  return static_cast<uint32_t>(value);
 }
 
 std::optional<std::string> SidLabel(const Sid& sid,
