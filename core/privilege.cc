@@ -115,7 +115,8 @@ Result<int> ParsePrivilegeName(std::string_view text) {
     }
     if (digits && FindPrivilege(value)) return value;
   }
-  return InvalidArgument("unknown privilege '" + std::string(text) + "'");
+  // The whole word is the offending item, so the column is its start.
+  return InvalidArgument("unknown privilege '" + std::string(text) + "'", 1);
 }
 
 std::string PrivilegeShortName(int bit) {

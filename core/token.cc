@@ -216,8 +216,10 @@ Result<TokenType> ParseTokenType(std::string_view text) {
   if (EqualsIgnoreCase(text, "impersonation") || EqualsIgnoreCase(text, "imp")) {
     return TokenType::kImpersonation;
   }
+  // The whole word is the offending item, so the column is its start.
   return InvalidArgument("unknown token type '" + std::string(text) +
-                         "' (primary or impersonation)");
+                             "' (primary or impersonation)",
+                         1);
 }
 
 Result<ImpersonationLevel> ParseImpersonationLevel(std::string_view text) {
@@ -244,7 +246,8 @@ Result<ImpersonationLevel> ParseImpersonationLevel(std::string_view text) {
   }
   return InvalidArgument(
       "unknown impersonation level '" + std::string(text) +
-      "' (anonymous, identification, impersonation or delegation)");
+          "' (anonymous, identification, impersonation or delegation)",
+      1);
 }
 
 std::vector<std::string_view> GroupAttributeLabels(uint32_t attributes) {
