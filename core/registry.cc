@@ -1,1 +1,631 @@
 #include "core/registry.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tokenfs {
+
+// ---------------------------------------------------------------------------
+// TokenObject
+
+TokenObject::TokenObject(Token token)
+    : id_(token.token_id),
+      token_(std::make_shared<const Token>(std::move(token))) {}
+
+std::shared_ptr<const Token> TokenObject::Get() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return token_;
+}
+
+Result<std::shared_ptr<const Token>> TokenObject::Update(
+    const std::function<Result<Token>(const Token&)>& change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto replacement = change(*token_);
+  if (!replacement) return tl::unexpected(replacement.error());
+  // An operation may never change which token this object is.
+  replacement->token_id = id_;
+  token_ = std::make_shared<const Token>(std::move(*replacement));
+  return token_;
+}
+
+void TokenObject::MarkPrivilegesUsed(uint64_t privileges) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t fresh =
+      privileges & token_->privileges.present & ~token_->privileges.used;
+  if (!fresh) return;
+  Token copy = *token_;
+  copy.privileges.used |= fresh;
+  token_ = std::make_shared<const Token>(std::move(copy));
+}
+
+void TokenObject::LinkOwning(std::shared_ptr<TokenObject> partner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  weak_partner_.reset();
+  owned_partner_ = std::move(partner);
+}
+
+void TokenObject::LinkWeak(const std::shared_ptr<TokenObject>& partner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  owned_partner_.reset();
+  weak_partner_ = partner;
+}
+
+std::shared_ptr<TokenObject> TokenObject::LinkedPartner() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (owned_partner_) return owned_partner_;
+  return weak_partner_.lock();
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
+  return a.real_uid == b.real_uid && a.effective_uid == b.effective_uid &&
+         a.saved_uid == b.saved_uid && a.fs_uid == b.fs_uid &&
+         a.real_gid == b.real_gid && a.effective_gid == b.effective_gid &&
+         a.saved_gid == b.saved_gid && a.fs_gid == b.fs_gid &&
+         a.supplementary_gids == b.supplementary_gids &&
+         a.cap_permitted == b.cap_permitted &&
+         a.cap_effective == b.cap_effective && a.no_new_privs == b.no_new_privs;
+}
+
+Registry::Registry(const ProcessSource& source, TokenMinter& minter,
+                   LuidAllocator& ids, Options options)
+    : source_(source), minter_(minter), ids_(ids), options_(options) {}
+
+void Registry::SetEventsLive(bool live) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  events_live_ = live;
+}
+
+bool Registry::events_live() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return events_live_;
+}
+
+Result<TokenObjectPtr> Registry::MintObject(
+    const LinuxCredentials& credentials) {
+  auto minted = minter_.Mint(credentials);
+  if (!minted) return tl::unexpected(minted.error());
+  auto object = std::make_shared<TokenObject>(std::move(minted->token));
+  if (minted->linked_full) {
+    auto full = std::make_shared<TokenObject>(std::move(*minted->linked_full));
+    full->LinkWeak(object);
+    object->LinkOwning(std::move(full));
+  }
+  return object;
+}
+
+TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
+  Token copy = *parent.Get();
+  copy.token_id = ids_.Next();
+  auto child = std::make_shared<TokenObject>(std::move(copy));
+  // A fork copy stays in the parent's elevation pair (the pair belongs to
+  // the logon session, not to one token object).
+  if (auto partner = parent.LinkedPartner()) {
+    if (child->Get()->elevation_type == ElevationType::kLimited) {
+      child->LinkOwning(std::move(partner));
+    } else {
+      child->LinkWeak(partner);
+    }
+  }
+  return child;
+}
+
+bool Registry::StillAlive(const ProcessKey& key) const {
+  auto start = source_.TaskStartTime(key.pid);
+  return start && *start == key.start_time;
+}
+
+Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
+  ProcessEntry entry;
+  entry.key = ProcessKey{task.tgid, task.start_time};
+  entry.ppid = task.ppid;
+  entry.credentials = task.credentials;
+
+  TokenObjectPtr parent_primary;
+  LinuxCredentials parent_credentials;
+  ProcessKey parent_key;
+  bool live = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live = events_live_;
+    auto it = processes_.find(task.ppid);
+    if (it != processes_.end() &&
+        it->second.key.start_time <= task.start_time) {
+      parent_primary = it->second.primary;
+      parent_credentials = it->second.credentials;
+      parent_key = it->second.key;
+    }
+  }
+  if (parent_primary && !live && !StillAlive(parent_key)) {
+    parent_primary.reset();  // a stale entry for an earlier incarnation
+  }
+  if (parent_primary && SameCredentials(parent_credentials, task.credentials)) {
+    entry.primary = CopyForFork(*parent_primary);
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++counters_.inherited;
+    return entry;
+  }
+  auto minted = MintObject(task.credentials);
+  if (!minted) return tl::unexpected(minted.error());
+  entry.primary = std::move(*minted);
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++counters_.minted;
+  return entry;
+}
+
+Result<Registry::ProcessView> Registry::Process(int32_t pid) {
+  if (pid <= 0) {
+    return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
+  }
+  std::optional<ProcessView> cached;
+  bool live = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live = events_live_;
+    auto it = processes_.find(pid);
+    if (it != processes_.end()) {
+      const ProcessEntry& entry = it->second;
+      cached =
+          ProcessView{entry.key, entry.ppid, entry.credentials, entry.primary};
+    }
+  }
+  if (cached) {
+    if (live || StillAlive(cached->key)) return *cached;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it != processes_.end() && it->second.key == cached->key) {
+      processes_.erase(it);
+    }
+  }
+
+  auto task = source_.ReadTask(pid);
+  if (!task) {
+    return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
+  }
+  if (task->tgid != pid) {
+    return MakeError(ErrorCode::kNotFound,
+                     std::to_string(pid) + " is a thread of process " +
+                         std::to_string(task->tgid) + ", not a process");
+  }
+  auto entry = MakeEntry(*task);
+  if (!entry) return tl::unexpected(entry.error());
+
+  bool sweep = false;
+  ProcessView view;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it != processes_.end() && it->second.key == entry->key) {
+      // Another request created it meanwhile; keep the first.
+      view = ProcessView{it->second.key, it->second.ppid,
+                         it->second.credentials, it->second.primary};
+    } else {
+      view = ProcessView{entry->key, entry->ppid, entry->credentials,
+                         entry->primary};
+      processes_[pid] = std::move(*entry);
+      if (!events_live_ &&
+          ++inserts_since_sweep_ >= options_.sweep_after_inserts) {
+        sweep = true;
+      }
+    }
+  }
+  if (sweep) Sweep();
+  return view;
+}
+
+Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
+  auto process = Process(pid);
+  if (!process) return tl::unexpected(process.error());
+  ThreadView view;
+  view.process = process->key;
+  view.tid = tid;
+  view.primary = process->primary;
+
+  std::optional<ThreadEntry> cached;
+  bool live = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live = events_live_;
+    auto it = threads_.find(tid);
+    if (it != threads_.end() && it->second.tgid == pid) cached = it->second;
+  }
+  if (tid == pid) {
+    // The leader thread shares the process's incarnation.
+    if (cached && cached->start_time == process->key.start_time) {
+      view.impersonation = cached->impersonation;
+    }
+    return view;
+  }
+  if (cached) {
+    const bool valid = live ? true : [&] {
+      auto start = source_.TaskStartTime(tid);
+      // Start time 0 means unknown (a fork-event entry): re-read.
+      return start && cached->start_time != 0 && *start == cached->start_time;
+    }();
+    if (valid) {
+      view.impersonation = cached->impersonation;
+      return view;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = threads_.find(tid);
+    if (it != threads_.end() && it->second.tgid == pid &&
+        it->second.start_time == cached->start_time) {
+      threads_.erase(it);
+    }
+  }
+  auto task = source_.ReadTask(tid);
+  if (!task || task->tgid != pid) {
+    return MakeError(ErrorCode::kNotFound, "no thread " + std::to_string(tid) +
+                                               " in process " +
+                                               std::to_string(pid));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, inserted] = threads_.try_emplace(tid);
+  if (inserted || it->second.tgid != pid) {
+    it->second = ThreadEntry{pid, task->thread_start_time, nullptr};
+  }
+  view.impersonation = it->second.impersonation;
+  return view;
+}
+
+Result<Registry::ThreadView> Registry::Task(int32_t tid) {
+  if (tid <= 0) {
+    return MakeError(ErrorCode::kNotFound, "no task " + std::to_string(tid));
+  }
+  int32_t tgid = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (processes_.count(tid)) {
+      tgid = tid;
+    } else if (auto it = threads_.find(tid); it != threads_.end()) {
+      tgid = it->second.tgid;
+    }
+  }
+  if (tgid != 0) {
+    auto view = Thread(tgid, tid);
+    if (view) return view;
+    // A stale cache entry (the tid now belongs elsewhere): ask the OS.
+  }
+  auto task = source_.ReadTask(tid);
+  if (!task) {
+    return MakeError(ErrorCode::kNotFound, "no task " + std::to_string(tid));
+  }
+  return Thread(task->tgid, tid);
+}
+
+void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
+                      int32_t child_tgid) {
+  if (child_tid != child_tgid) {
+    // A new thread: remember which process it belongs to.
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads_[child_tid] = ThreadEntry{child_tgid, 0, nullptr};
+    return;
+  }
+  auto parent = Process(parent_tgid);
+  if (!parent) return;  // the parent is gone; the child is seen lazily
+  auto start = source_.TaskStartTime(child_tgid);
+  if (!start) return;  // the child is gone already
+  ProcessEntry entry;
+  entry.key = ProcessKey{child_tgid, *start};
+  entry.ppid = parent_tgid;
+  entry.credentials = parent->credentials;
+  entry.primary = CopyForFork(*parent->primary);
+  std::lock_guard<std::mutex> lock(mutex_);
+  processes_[child_tgid] = std::move(entry);
+  // A reused tid may have left a thread entry behind.
+  threads_.erase(child_tgid);
+  ++counters_.inherited;
+}
+
+void Registry::OnExec(int32_t tgid) {
+  ProcessKey key;
+  LinuxCredentials recorded;
+  TokenObjectPtr adopt;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(tgid);
+    if (it == processes_.end()) return;
+    key = it->second.key;
+    recorded = it->second.credentials;
+    adopt = std::move(it->second.adopt_at_exec);
+    it->second.adopt_at_exec.reset();
+    // Exec always ends impersonation; it also ends every other thread.
+    for (auto thread = threads_.begin(); thread != threads_.end();) {
+      if (thread->second.tgid == tgid) {
+        thread = threads_.erase(thread);
+      } else {
+        ++thread;
+      }
+    }
+  }
+  auto task = source_.ReadTask(tgid);
+  if (!task) return;
+  TokenObjectPtr primary;
+  if (adopt) {
+    primary = std::move(adopt);
+  } else if (!SameCredentials(recorded, task->credentials)) {
+    auto minted = MintObject(task->credentials);
+    if (!minted) return;
+    primary = std::move(*minted);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = processes_.find(tgid);
+  if (it == processes_.end() || !(it->second.key == key)) return;
+  it->second.credentials = task->credentials;
+  if (primary) {
+    it->second.primary = std::move(primary);
+    ++counters_.reminted;
+  }
+}
+
+void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
+  ProcessKey key;
+  LinuxCredentials recorded;
+  bool adopting = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(tgid);
+    if (it == processes_.end()) return;
+    key = it->second.key;
+    recorded = it->second.credentials;
+    adopting = it->second.adopt_at_exec != nullptr;
+  }
+  auto task = source_.ReadTask(tgid);
+  if (!task || SameCredentials(recorded, task->credentials)) return;
+  TokenObjectPtr primary;
+  if (!adopting) {
+    auto minted = MintObject(task->credentials);
+    if (!minted) return;
+    primary = std::move(*minted);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = processes_.find(tgid);
+  if (it == processes_.end() || !(it->second.key == key)) return;
+  it->second.credentials = task->credentials;
+  if (primary) {
+    it->second.primary = std::move(primary);
+    ++counters_.reminted;
+  }
+}
+
+void Registry::OnExit(int32_t tid, int32_t tgid) {
+  if (tid != tgid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = threads_.find(tid);
+    if (it != threads_.end() && it->second.tgid == tgid) threads_.erase(it);
+    return;
+  }
+  // The leader may exit while other threads run on (pthread_exit from
+  // main): the process lives until its last thread ends.
+  const std::vector<int32_t> threads = source_.ListThreads(tgid);
+  const bool others_run = std::any_of(threads.begin(), threads.end(),
+                                      [tgid](int32_t t) { return t != tgid; });
+  if (others_run) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    processes_.erase(tgid);
+    for (auto thread = threads_.begin(); thread != threads_.end();) {
+      if (thread->second.tgid == tgid) {
+        thread = threads_.erase(thread);
+      } else {
+        ++thread;
+      }
+    }
+  }
+  ReleaseUnused();
+}
+
+void Registry::Sweep() {
+  std::vector<ProcessKey> processes;
+  std::vector<std::pair<int32_t, ThreadEntry>> threads;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    processes.reserve(processes_.size());
+    for (const auto& [pid, entry] : processes_) processes.push_back(entry.key);
+    for (const auto& [tid, entry] : threads_) {
+      threads.emplace_back(tid,
+                           ThreadEntry{entry.tgid, entry.start_time, nullptr});
+    }
+  }
+  std::vector<ProcessKey> dead_processes;
+  for (const ProcessKey& key : processes) {
+    if (!StillAlive(key)) dead_processes.push_back(key);
+  }
+  std::vector<std::pair<int32_t, ThreadEntry>> dead_threads;
+  for (const auto& [tid, entry] : threads) {
+    auto start = source_.TaskStartTime(tid);
+    // Entries of unknown start time are only a cache; drop them too.
+    if (!start || entry.start_time == 0 || *start != entry.start_time) {
+      dead_threads.emplace_back(tid, entry);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const ProcessKey& key : dead_processes) {
+      auto it = processes_.find(key.pid);
+      if (it != processes_.end() && it->second.key == key) {
+        processes_.erase(it);
+      }
+    }
+    for (const auto& [tid, entry] : dead_threads) {
+      auto it = threads_.find(tid);
+      if (it != threads_.end() && it->second.tgid == entry.tgid &&
+          it->second.start_time == entry.start_time) {
+        threads_.erase(it);
+      }
+    }
+    inserts_since_sweep_ = 0;
+    ++counters_.sweeps;
+  }
+  ReleaseUnused();
+}
+
+Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
+                             bool adopt_at_exec) {
+  auto thread = Thread(pid, tid);
+  if (!thread) return tl::unexpected(thread.error());
+  uint64_t start = thread->process.start_time;
+  if (tid != pid) {
+    auto task_start = source_.TaskStartTime(tid);
+    if (!task_start) {
+      return MakeError(ErrorCode::kNotFound,
+                       "thread " + std::to_string(tid) + " is gone");
+    }
+    start = *task_start;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto process = processes_.find(pid);
+  if (process == processes_.end() ||
+      !(process->second.key == thread->process)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "process " + std::to_string(pid) + " is gone");
+  }
+  process->second.adopt_at_exec = adopt_at_exec ? token : nullptr;
+  threads_[tid] = ThreadEntry{pid, start, std::move(token)};
+  return Ok();
+}
+
+Status Registry::Revert(int32_t pid, int32_t tid) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = threads_.find(tid);
+    if (it != threads_.end() && it->second.tgid == pid &&
+        it->second.impersonation) {
+      auto process = processes_.find(pid);
+      if (process != processes_.end() &&
+          process->second.adopt_at_exec == it->second.impersonation) {
+        process->second.adopt_at_exec.reset();
+      }
+      it->second.impersonation.reset();
+    }
+  }
+  ReleaseUnused();
+  return Ok();
+}
+
+Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
+  auto process = Process(pid);
+  if (!process) return tl::unexpected(process.error());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it == processes_.end() || !(it->second.key == process->key)) {
+      return MakeError(ErrorCode::kNotFound,
+                       "process " + std::to_string(pid) + " is gone");
+    }
+    it->second.primary = std::move(token);
+  }
+  ReleaseUnused();
+  return Ok();
+}
+
+Result<TokenObjectPtr> Registry::AddObject(Token token,
+                                           const ProcessKey& creator,
+                                           uint32_t creator_uid, bool persist) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t held = 0;
+  for (const auto& [id, entry] : objects_) {
+    if (entry.info.creator_uid == creator_uid) ++held;
+  }
+  if (held >= options_.object_quota_per_user) {
+    return MakeError(ErrorCode::kResourceExhausted,
+                     "user " + std::to_string(creator_uid) + " already holds " +
+                         std::to_string(held) +
+                         " token objects, the per-user quota");
+  }
+  auto object = std::make_shared<TokenObject>(std::move(token));
+  ObjectInfo info{object->id(), creator, creator_uid, persist};
+  objects_[object->id().value] = ObjectEntry{object, info};
+  return object;
+}
+
+Result<TokenObjectPtr> Registry::FindObject(Luid id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = objects_.find(id.value);
+  if (it == objects_.end()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token object " + std::to_string(id.value));
+  }
+  return it->second.object;
+}
+
+Result<Registry::ObjectInfo> Registry::ObjectDetails(Luid id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = objects_.find(id.value);
+  if (it == objects_.end()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token object " + std::to_string(id.value));
+  }
+  return it->second.info;
+}
+
+Status Registry::RemoveObject(Luid id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!objects_.erase(id.value)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token object " + std::to_string(id.value));
+  }
+  return Ok();
+}
+
+bool Registry::ProcessAliveLocked(const ProcessKey& key) const {
+  auto it = processes_.find(key.pid);
+  return it != processes_.end() && it->second.key == key;
+}
+
+void Registry::ReleaseUnused() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    const ObjectEntry& entry = it->second;
+    const bool in_use = entry.info.persist ||
+                        ProcessAliveLocked(entry.info.creator) ||
+                        entry.object.use_count() > 1;
+    if (in_use) {
+      ++it;
+    } else {
+      it = objects_.erase(it);
+    }
+  }
+}
+
+std::vector<Luid> Registry::ListObjects() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Luid> ids;
+  ids.reserve(objects_.size());
+  for (const auto& [id, entry] : objects_) ids.push_back(Luid{id});
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TokenObjectPtr Registry::FindTokenById(Luid id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = objects_.find(id.value); it != objects_.end()) {
+    return it->second.object;
+  }
+  for (const auto& [pid, entry] : processes_) {
+    if (entry.primary->id() == id) return entry.primary;
+  }
+  for (const auto& [tid, entry] : threads_) {
+    if (entry.impersonation && entry.impersonation->id() == id) {
+      return entry.impersonation;
+    }
+  }
+  return nullptr;
+}
+
+Registry::Stats Registry::GetStats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stats stats = counters_;
+  stats.processes = processes_.size();
+  stats.threads = threads_.size();
+  stats.impersonating = static_cast<size_t>(std::count_if(
+      threads_.begin(), threads_.end(),
+      [](const auto& entry) { return entry.second.impersonation != nullptr; }));
+  stats.objects = objects_.size();
+  stats.events_live = events_live_;
+  return stats;
+}
+
+}  // namespace tokenfs

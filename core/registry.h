@@ -1,4 +1,295 @@
-// Placeholder: its owner replaces this header.
+// Registry: which process, thread and token object holds which token, and
+// for how long.
+//
+// tokenfs is the authority for tokens; Linux is the authority for
+// credentials. The registry keeps, for every process it has seen, the
+// process's primary token object, keyed by (pid, start time) so a reused pid
+// never inherits a stranger's token; for threads that impersonate, their
+// impersonation token object; and the token objects made by duplicate,
+// restrict and create (listed under /tokens/objects/).
+//
+// How entries come and go (design §3):
+//   - fork (OnFork): the child gets a copy of the parent's primary token (a
+//     new token object with a new token id), never its impersonation; the
+//     parent is minted first if the registry has not seen it, so the child
+//     always inherits the parent's token as it was at fork time;
+//   - exec (OnExec): impersonation is dropped; if the exec changed the
+//     credentials (setuid binaries, sudo) the token is minted afresh, unless
+//     the process asked to adopt a token at exec (impersonate -- cmd);
+//   - uid/gid change without exec (OnCredentialsChanged): minted afresh
+//     unless an adoption is pending;
+//   - exit (OnExit): the entry and its references go;
+//   - first sight of a process without an event (started before the daemon,
+//     or events lost): inherit from a known parent when the credentials
+//     match, else mint. Without live events every lookup validates the start
+//     time against /proc and Sweep() drops entries of exited processes.
+//
+// Token objects are shared, mutable slots: all readers take the current
+// immutable Token snapshot; a change builds a new Token and swaps it in under
+// the object's lock, so every thread and path sharing the object sees it.
+//
+// Locks: Registry::mutex_ guards the maps; TokenObject::mutex_ guards one
+// object's token. Order: Registry::mutex_, then TokenObject::mutex_; a token
+// object never calls into the registry. No lock is held while the
+// ProcessSource reads /proc or while the minter runs.
+//
+// Thread-safety: every public method may be called from any thread.
 #ifndef TOKENFS_CORE_REGISTRY_H_
 #define TOKENFS_CORE_REGISTRY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/luid.h"
+#include "core/minting_policy.h"
+#include "core/result.h"
+#include "core/token.h"
+
+namespace tokenfs {
+
+// A process incarnation: its pid and its start time (clock ticks since boot,
+// /proc/<pid>/stat field 22).
+struct ProcessKey {
+  int32_t pid = 0;
+  uint64_t start_time = 0;
+  friend bool operator==(const ProcessKey&, const ProcessKey&) = default;
+};
+
+// What the OS says about one task (a process or one of its threads).
+struct TaskInfo {
+  int32_t tid = 0;
+  int32_t tgid = 0;                // the process the task belongs to
+  int32_t ppid = 0;                // parent of the process
+  uint64_t start_time = 0;         // of the process (its thread group leader)
+  uint64_t thread_start_time = 0;  // of this task
+  LinuxCredentials credentials;
+};
+
+// OS access for the registry. The daemon reads /proc (status, stat and task
+// lists only: files that never block on a process stuck in a FUSE request);
+// tests use an in-memory fake.
+class ProcessSource {
+ public:
+  virtual ~ProcessSource() = default;
+  // The task `tid`; kNotFound when it does not exist (any more).
+  virtual Result<TaskInfo> ReadTask(int32_t tid) const = 0;
+  // Start time of task `tid` (cheaper than ReadTask); kNotFound when gone.
+  virtual Result<uint64_t> TaskStartTime(int32_t tid) const = 0;
+  // Every process id (thread group leaders) that exists now.
+  virtual std::vector<int32_t> ListProcesses() const = 0;
+  // The thread ids of process `pid`; empty when it is gone.
+  virtual std::vector<int32_t> ListThreads(int32_t pid) const = 0;
+};
+
+// Builds the token of a process the registry has not seen.
+class TokenMinter {
+ public:
+  virtual ~TokenMinter() = default;
+  virtual Result<MintedIdentity> Mint(const LinuxCredentials& credentials) = 0;
+};
+
+// A token with identity: what a /tokens directory names. The token inside is
+// replaced, never modified.
+class TokenObject {
+ public:
+  explicit TokenObject(Token token);
+  TokenObject(const TokenObject&) = delete;
+  TokenObject& operator=(const TokenObject&) = delete;
+
+  // The token id, fixed for the object's life (adjustments keep it).
+  Luid id() const { return id_; }
+
+  // The current token.
+  std::shared_ptr<const Token> Get() const;
+
+  // Applies `change` atomically: it receives the current token and returns
+  // its replacement, or an error, in which case nothing changes. Returns the
+  // new token. `change` must not call into this object or the registry.
+  Result<std::shared_ptr<const Token>> Update(
+      const std::function<Result<Token>(const Token&)>& change);
+
+  // Sets the used bits of `privileges` that are present (monotonic; does not
+  // bump the modified id).
+  void MarkPrivilegesUsed(uint64_t privileges);
+
+  // Elevation link. The Limited half owns its Full partner (keeps it alive);
+  // the Full half refers back weakly.
+  void LinkOwning(std::shared_ptr<TokenObject> partner);
+  void LinkWeak(const std::shared_ptr<TokenObject>& partner);
+  // The partner while it lives; nullptr otherwise.
+  std::shared_ptr<TokenObject> LinkedPartner() const;
+
+ private:
+  const Luid id_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Token> token_;          // guarded by mutex_
+  std::shared_ptr<TokenObject> owned_partner_;  // guarded by mutex_
+  std::weak_ptr<TokenObject> weak_partner_;     // guarded by mutex_
+};
+
+using TokenObjectPtr = std::shared_ptr<TokenObject>;
+
+class Registry {
+ public:
+  struct Options {
+    // Objects one Linux user may create (issue 5 quota).
+    size_t object_quota_per_user = 1024;
+    // Without live events, Sweep() runs when this many entries were added
+    // since the last one.
+    size_t sweep_after_inserts = 256;
+  };
+
+  // A process as the registry records it.
+  struct ProcessView {
+    ProcessKey key;
+    int32_t ppid = 0;
+    LinuxCredentials credentials;  // recorded at mint/inherit/exec
+    TokenObjectPtr primary;
+  };
+  // A thread: its process and its effective token.
+  struct ThreadView {
+    ProcessKey process;
+    int32_t tid = 0;
+    TokenObjectPtr primary;
+    TokenObjectPtr impersonation;  // nullptr when not impersonating
+    TokenObjectPtr effective() const {
+      return impersonation ? impersonation : primary;
+    }
+  };
+
+  struct Stats {
+    size_t processes = 0;
+    size_t threads = 0;  // thread entries (tid cache + impersonation)
+    size_t impersonating = 0;
+    size_t objects = 0;
+    uint64_t minted = 0;
+    uint64_t inherited = 0;
+    uint64_t reminted = 0;
+    uint64_t sweeps = 0;
+    bool events_live = false;
+  };
+
+  struct ObjectInfo {
+    Luid id;
+    ProcessKey creator;
+    uint32_t creator_uid = 0;
+    bool persist = false;
+  };
+
+  Registry(const ProcessSource& source, TokenMinter& minter, LuidAllocator& ids,
+           Options options);
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // --- Process events (from the kernel's proc connector) ---
+  void OnFork(int32_t parent_tgid, int32_t child_tid, int32_t child_tgid);
+  void OnExec(int32_t tgid);
+  void OnCredentialsChanged(int32_t tid, int32_t tgid);
+  void OnExit(int32_t tid, int32_t tgid);
+  // True when every fork/exec/exit is reported through the events above;
+  // false makes every lookup validate start times against the source.
+  void SetEventsLive(bool live);
+  bool events_live() const;
+  // Drops entries of processes and threads that no longer exist (after lost
+  // events, and periodically without live events).
+  void Sweep();
+
+  // --- Lookups (create entries on first sight) ---
+  // The process `pid`; kNotFound when no such process (or `pid` is a thread
+  // that is not a process leader).
+  Result<ProcessView> Process(int32_t pid);
+  // Thread `tid` of process `pid`; kNotFound when it is not a thread of it.
+  Result<ThreadView> Thread(int32_t pid, int32_t tid);
+  // The thread `tid` whatever its process (FUSE callers are thread ids).
+  Result<ThreadView> Task(int32_t tid);
+
+  // --- Changes ---
+  // Makes thread `tid` of `pid` impersonate `token` (replacing any earlier
+  // impersonation). With `adopt_at_exec`, the next exec of the process makes
+  // `token` its primary token instead of dropping it.
+  Status Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
+                     bool adopt_at_exec);
+  // Ends the impersonation of thread `tid` (no-op when none).
+  Status Revert(int32_t pid, int32_t tid);
+  // Makes `token` the primary token of `pid`. Impersonating threads keep
+  // their impersonation.
+  Status InstallPrimary(int32_t pid, TokenObjectPtr token);
+
+  // --- Token objects (/tokens/objects/<id>) ---
+  // Adds a new object made by `creator` (a process of Linux user
+  // `creator_uid`). kResourceExhausted when that user holds the quota.
+  Result<TokenObjectPtr> AddObject(Token token, const ProcessKey& creator,
+                                   uint32_t creator_uid, bool persist);
+  Result<TokenObjectPtr> FindObject(Luid id) const;
+  Result<ObjectInfo> ObjectDetails(Luid id) const;
+  // Ends an object (rmdir / revoke); users of it keep their reference.
+  Status RemoveObject(Luid id);
+  // Drops objects that nothing uses any more (see the lifetime rule in
+  // design §3): not persistent, creator gone, no other reference.
+  void ReleaseUnused();
+  std::vector<Luid> ListObjects() const;
+
+  // Finds a token object by token id among processes, threads and objects.
+  TokenObjectPtr FindTokenById(Luid id) const;
+
+  Stats GetStats() const;
+
+ private:
+  struct ProcessEntry {
+    ProcessKey key;
+    int32_t ppid = 0;
+    LinuxCredentials credentials;
+    TokenObjectPtr primary;
+    TokenObjectPtr adopt_at_exec;  // set by Impersonate(..., true)
+  };
+  struct ThreadEntry {
+    int32_t tgid = 0;
+    uint64_t start_time = 0;
+    TokenObjectPtr impersonation;  // nullptr: only caches tid -> tgid
+  };
+  struct ObjectEntry {
+    TokenObjectPtr object;
+    ObjectInfo info;
+  };
+
+  // Builds the entry of a process first seen now: inherit from a known
+  // parent with the same credentials, else mint. Reads the source and runs
+  // the minter; call without mutex_.
+  Result<ProcessEntry> MakeEntry(const TaskInfo& task);
+  Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
+  // A fork copy of `parent`: same contents, new token id.
+  TokenObjectPtr CopyForFork(const TokenObject& parent);
+  // True iff `entry` still names a live process (validates against the
+  // source unless events are live). Call without mutex_.
+  bool StillAlive(const ProcessKey& key) const;
+  void MaybeSweepLocked();
+  bool ProcessAliveLocked(const ProcessKey& key) const;
+
+  const ProcessSource& source_;
+  TokenMinter& minter_;
+  LuidAllocator& ids_;
+  const Options options_;
+
+  mutable std::mutex mutex_;
+  std::unordered_map<int32_t, ProcessEntry> processes_;  // guarded by mutex_
+  std::unordered_map<int32_t, ThreadEntry> threads_;     // guarded by mutex_
+  std::unordered_map<uint64_t, ObjectEntry> objects_;    // guarded by mutex_
+  bool events_live_ = false;                             // guarded by mutex_
+  size_t inserts_since_sweep_ = 0;                       // guarded by mutex_
+  Stats counters_;                                       // guarded by mutex_
+};
+
+// True iff two credential sets would mint the same token (uids, gids,
+// groups, capability sets, no_new_privs): an exec or setuid that keeps them
+// equal keeps the token.
+bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b);
+
+}  // namespace tokenfs
+
 #endif  // TOKENFS_CORE_REGISTRY_H_

@@ -1,3 +1,453 @@
 #include "core/registry.h"
 
 #include <catch2/catch.hpp>
+#include <map>
+
+#include "core/well_known_sids.h"
+
+namespace tokenfs {
+namespace {
+
+// An in-memory process table standing in for /proc.
+class FakeProcessSource : public ProcessSource {
+ public:
+  struct Task {
+    int32_t tgid;
+    int32_t ppid;
+    uint64_t start;
+    LinuxCredentials credentials;
+  };
+
+  void AddProcess(int32_t pid, int32_t ppid, uint64_t start, uint32_t uid) {
+    LinuxCredentials credentials;
+    credentials.real_uid = credentials.effective_uid = uid;
+    credentials.saved_uid = credentials.fs_uid = uid;
+    credentials.real_gid = credentials.effective_gid = uid;
+    credentials.saved_gid = credentials.fs_gid = uid;
+    tasks[pid] = Task{pid, ppid, start, credentials};
+  }
+  void AddThread(int32_t tid, int32_t tgid, uint64_t start) {
+    Task task = tasks.at(tgid);
+    task.start = start;
+    tasks[tid] = task;
+  }
+  void SetUid(int32_t pid, uint32_t uid) {
+    auto& credentials = tasks.at(pid).credentials;
+    credentials.real_uid = credentials.effective_uid = uid;
+    credentials.saved_uid = credentials.fs_uid = uid;
+  }
+  void Remove(int32_t tid) { tasks.erase(tid); }
+
+  Result<TaskInfo> ReadTask(int32_t tid) const override {
+    ++reads;
+    auto it = tasks.find(tid);
+    if (it == tasks.end()) return MakeError(ErrorCode::kNotFound, "gone");
+    TaskInfo info;
+    info.tid = tid;
+    info.tgid = it->second.tgid;
+    const Task& leader = tasks.at(it->second.tgid);
+    info.ppid = leader.ppid;
+    info.start_time = leader.start;
+    info.thread_start_time = it->second.start;
+    info.credentials = leader.credentials;
+    return info;
+  }
+  Result<uint64_t> TaskStartTime(int32_t tid) const override {
+    ++reads;
+    auto it = tasks.find(tid);
+    if (it == tasks.end()) return MakeError(ErrorCode::kNotFound, "gone");
+    return it->second.start;
+  }
+  std::vector<int32_t> ListProcesses() const override {
+    std::vector<int32_t> pids;
+    for (const auto& [tid, task] : tasks) {
+      if (task.tgid == tid) pids.push_back(tid);
+    }
+    return pids;
+  }
+  std::vector<int32_t> ListThreads(int32_t pid) const override {
+    std::vector<int32_t> tids;
+    for (const auto& [tid, task] : tasks) {
+      if (task.tgid == pid) tids.push_back(tid);
+    }
+    return tids;
+  }
+
+  std::map<int32_t, Task> tasks;
+  mutable int reads = 0;
+};
+
+// Mints a bare token for the effective uid and counts the mints.
+class FakeMinter : public TokenMinter {
+ public:
+  explicit FakeMinter(LuidAllocator& ids) : ids_(ids) {}
+  Result<MintedIdentity> Mint(const LinuxCredentials& credentials) override {
+    ++mints;
+    Token token;
+    token.user = credentials.effective_uid == 0
+                     ? well_known::LocalSystem()
+                     : well_known::UnixUser(credentials.effective_uid);
+    token.token_id = ids_.Next();
+    token.privileges.present = token.privileges.enabled =
+        privilege::Bit(privilege::kChangeNotify);
+    MintedIdentity identity{token, std::nullopt};
+    if (split_admins && credentials.effective_uid == 1000) {
+      Token full = token;
+      full.token_id = ids_.Next();
+      full.elevation_type = ElevationType::kFull;
+      identity.token.elevation_type = ElevationType::kLimited;
+      identity.linked_full = full;
+    }
+    return identity;
+  }
+  int mints = 0;
+  bool split_admins = false;
+
+ private:
+  LuidAllocator& ids_;
+};
+
+struct Fixture {
+  Fixture() : minter(ids), registry(source, minter, ids, Registry::Options{}) {
+    source.AddProcess(1, 0, 10, 0);
+    source.AddProcess(100, 1, 20, 1000);
+  }
+  // Disables a privilege on the process's primary token (stands in for an
+  // adjustment through the tree).
+  void DisableChangeNotify(int32_t pid) {
+    auto view = registry.Process(pid);
+    REQUIRE(view);
+    auto updated =
+        view->primary->Update([](const Token& token) -> Result<Token> {
+          Token copy = token;
+          copy.privileges.enabled &= ~privilege::Bit(privilege::kChangeNotify);
+          return copy;
+        });
+    REQUIRE(updated);
+  }
+  bool ChangeNotifyEnabled(int32_t pid) {
+    auto view = registry.Process(pid);
+    REQUIRE(view);
+    return view->primary->Get()->privileges.IsEnabled(privilege::kChangeNotify);
+  }
+
+  LuidAllocator ids;
+  FakeProcessSource source;
+  FakeMinter minter;
+  Registry registry;
+};
+
+TEST_CASE("a process seen for the first time gets a minted token, kept after") {
+  Fixture f;
+  auto first = f.registry.Process(100);
+  REQUIRE(first);
+  CHECK(first->primary->Get()->user == well_known::UnixUser(1000));
+  auto second = f.registry.Process(100);
+  REQUIRE(second);
+  CHECK(second->primary == first->primary);
+}
+
+TEST_CASE("an unknown pid is not found") {
+  Fixture f;
+  auto view = f.registry.Process(4242);
+  REQUIRE_FALSE(view);
+  CHECK(view.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("a thread id is not a process") {
+  Fixture f;
+  f.source.AddThread(101, 100, 25);
+  auto view = f.registry.Process(101);
+  REQUIRE_FALSE(view);
+  CHECK(view.error().message.find("thread of process 100") !=
+        std::string::npos);
+}
+
+TEST_CASE("a forked child inherits a copy of its parent's token at fork time") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.registry.OnFork(100, 200, 200);
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+  auto child = f.registry.Process(200);
+  auto parent = f.registry.Process(100);
+  REQUIRE(child);
+  REQUIRE(parent);
+  CHECK(child->primary != parent->primary);
+  CHECK(child->primary->id() != parent->primary->id());
+}
+
+TEST_CASE("a sibling forked before an adjustment keeps the earlier token") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  // The parent was never looked up before the fork: the fork mints it first.
+  f.source.AddProcess(201, 100, 30, 1000);
+  f.registry.OnFork(100, 201, 201);
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(202, 100, 40, 1000);
+  f.registry.OnFork(100, 202, 202);
+  CHECK(f.ChangeNotifyEnabled(201));
+  CHECK_FALSE(f.ChangeNotifyEnabled(202));
+}
+
+TEST_CASE(
+    "a child first seen without events inherits from a parent with the "
+    "same credentials") {
+  Fixture f;
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(300, 100, 50, 1000);
+  CHECK_FALSE(f.ChangeNotifyEnabled(300));
+  CHECK(f.minter.mints == 1);
+}
+
+TEST_CASE("a child with different credentials than its parent is minted") {
+  Fixture f;
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(301, 100, 50, 0);
+  auto child = f.registry.Process(301);
+  REQUIRE(child);
+  CHECK(child->primary->Get()->user == well_known::LocalSystem());
+  CHECK(f.ChangeNotifyEnabled(301));
+}
+
+TEST_CASE("a reused pid never shows the earlier process's token") {
+  Fixture f;
+  f.DisableChangeNotify(100);
+  auto before = f.registry.Process(100);
+  REQUIRE(before);
+  // Process 100 exits unseen and another one takes its pid.
+  f.source.Remove(100);
+  f.source.AddProcess(100, 1, 99, 1000);
+  auto after = f.registry.Process(100);
+  REQUIRE(after);
+  CHECK(after->key.start_time == 99);
+  CHECK(after->primary != before->primary);
+  CHECK(f.ChangeNotifyEnabled(100));
+}
+
+TEST_CASE(
+    "an exec with unchanged credentials keeps the token and drops "
+    "impersonation") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  auto other = f.registry.Process(1);
+  REQUIRE(other);
+  REQUIRE(f.registry.Impersonate(100, 100, other->primary, false));
+  auto thread = f.registry.Thread(100, 100);
+  REQUIRE(thread);
+  CHECK(thread->impersonation == other->primary);
+  f.registry.OnExec(100);
+  thread = f.registry.Thread(100, 100);
+  REQUIRE(thread);
+  CHECK(thread->impersonation == nullptr);
+  CHECK(thread->primary == view->primary);
+}
+
+TEST_CASE("an exec that changes credentials mints a fresh token") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  f.source.SetUid(100, 0);
+  f.registry.OnExec(100);
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  CHECK(view->primary->Get()->user == well_known::LocalSystem());
+  CHECK(f.registry.GetStats().reminted == 1);
+}
+
+TEST_CASE(
+    "an exec adopts the impersonation token when asked to, even across "
+    "a uid change") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  auto system = f.registry.Process(1);
+  REQUIRE(system);
+  f.source.SetUid(1, 0);
+  REQUIRE(f.registry.Impersonate(1, 1, f.registry.Process(100)->primary, true));
+  f.source.SetUid(1, 1000);
+  f.registry.OnCredentialsChanged(1, 1);
+  f.registry.OnExec(1);
+  auto view = f.registry.Process(1);
+  REQUIRE(view);
+  CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+  CHECK(view->credentials.effective_uid == 1000);
+}
+
+TEST_CASE("a uid change without exec mints afresh") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  REQUIRE(f.registry.Process(1));
+  f.source.SetUid(1, 1000);
+  f.registry.OnCredentialsChanged(1, 1);
+  auto view = f.registry.Process(1);
+  REQUIRE(view);
+  CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+}
+
+TEST_CASE("process exit releases the entry unless other threads still run") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  auto before = f.registry.Process(100);
+  REQUIRE(before);
+  f.source.AddThread(105, 100, 26);
+  f.registry.OnExit(100, 100);  // leader exits, thread 105 runs on
+  CHECK(f.registry.GetStats().processes == 1);
+  auto during = f.registry.Process(100);
+  REQUIRE(during);
+  CHECK(during->primary == before->primary);
+  f.source.Remove(105);
+  f.registry.OnExit(105, 100);
+  f.source.Remove(100);
+  f.registry.OnExit(100, 100);
+  CHECK(f.registry.GetStats().processes == 0);
+}
+
+TEST_CASE("thread lookup refuses a thread of another process") {
+  Fixture f;
+  f.source.AddThread(110, 100, 27);
+  CHECK(f.registry.Thread(100, 110));
+  auto wrong = f.registry.Thread(1, 110);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("a task id resolves to its process and effective token") {
+  Fixture f;
+  f.source.AddThread(111, 100, 28);
+  auto task = f.registry.Task(111);
+  REQUIRE(task);
+  CHECK(task->process.pid == 100);
+  auto system = f.registry.Process(1);
+  REQUIRE(f.registry.Impersonate(100, 111, system->primary, false));
+  task = f.registry.Task(111);
+  REQUIRE(task);
+  CHECK(task->effective() == system->primary);
+  REQUIRE(f.registry.Revert(100, 111));
+  task = f.registry.Task(111);
+  REQUIRE(task);
+  CHECK(task->effective() == task->primary);
+}
+
+TEST_CASE("sweep drops entries of processes that are gone") {
+  Fixture f;
+  REQUIRE(f.registry.Process(100));
+  REQUIRE(f.registry.Process(1));
+  f.source.Remove(100);
+  f.registry.Sweep();
+  CHECK(f.registry.GetStats().processes == 1);
+}
+
+TEST_CASE("objects beyond the per-user quota are refused") {
+  LuidAllocator ids;
+  FakeProcessSource source;
+  FakeMinter minter(ids);
+  Registry::Options options;
+  options.object_quota_per_user = 2;
+  Registry registry(source, minter, ids, options);
+  source.AddProcess(100, 1, 20, 1000);
+  auto creator = registry.Process(100);
+  REQUIRE(creator);
+  auto make = [&] {
+    Token token;
+    token.token_id = ids.Next();
+    return registry.AddObject(token, creator->key, 1000, false);
+  };
+  REQUIRE(make());
+  REQUIRE(make());
+  auto third = make();
+  REQUIRE_FALSE(third);
+  CHECK(third.error().code == ErrorCode::kResourceExhausted);
+  // Another user has a quota of their own.
+  Token token;
+  token.token_id = ids.Next();
+  CHECK(registry.AddObject(token, creator->key, 1001, false));
+}
+
+TEST_CASE(
+    "objects live while their creator lives, while used, or when "
+    "persistent") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.source.AddProcess(400, 100, 60, 1000);
+  f.registry.OnFork(100, 400, 400);
+  auto creator = f.registry.Process(400);
+  REQUIRE(creator);
+  auto add = [&](bool persist) {
+    Token token;
+    token.token_id = f.ids.Next();
+    auto object = f.registry.AddObject(token, creator->key, 1000, persist);
+    REQUIRE(object);
+    return (*object)->id();
+  };
+  const Luid plain = add(false);
+  const Luid kept = add(true);
+  const Luid used = add(false);
+  auto holder = f.registry.FindObject(used);
+  REQUIRE(holder);
+  f.registry.ReleaseUnused();
+  CHECK(f.registry.ListObjects().size() == 3);
+
+  f.source.Remove(400);
+  f.registry.OnExit(400, 400);
+  CHECK_FALSE(f.registry.FindObject(plain));
+  CHECK(f.registry.FindObject(kept));
+  CHECK(f.registry.FindObject(used));
+  holder->reset();
+  f.registry.ReleaseUnused();
+  CHECK_FALSE(f.registry.FindObject(used));
+  REQUIRE(f.registry.RemoveObject(kept));
+  CHECK(f.registry.ListObjects().empty());
+}
+
+TEST_CASE(
+    "an administrator's minted token is linked to its Full partner, "
+    "and fork copies stay linked") {
+  Fixture f;
+  f.minter.split_admins = true;
+  f.registry.SetEventsLive(true);
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  auto full = view->primary->LinkedPartner();
+  REQUIRE(full);
+  CHECK(full->Get()->elevation_type == ElevationType::kFull);
+  CHECK(full->LinkedPartner() == view->primary);
+  f.source.AddProcess(500, 100, 70, 1000);
+  f.registry.OnFork(100, 500, 500);
+  auto child = f.registry.Process(500);
+  REQUIRE(child);
+  CHECK(child->primary->LinkedPartner() == full);
+}
+
+TEST_CASE("token object updates are all-or-nothing and keep the token id") {
+  Token token;
+  token.token_id = Luid{77};
+  TokenObject object(token);
+  auto failed = object.Update(
+      [](const Token&) -> Result<Token> { return InvalidArgument("refused"); });
+  REQUIRE_FALSE(failed);
+  auto updated = object.Update([](const Token& current) -> Result<Token> {
+    Token copy = current;
+    copy.token_id = Luid{5};  // an operation may not re-identify the object
+    copy.interactive_session_id = 3;
+    return copy;
+  });
+  REQUIRE(updated);
+  CHECK((*updated)->token_id == Luid{77});
+  CHECK(object.Get()->interactive_session_id == 3);
+}
+
+TEST_CASE("marking privileges used only sets present ones") {
+  Token token;
+  token.privileges.present = privilege::Bit(privilege::kDebug);
+  TokenObject object(token);
+  object.MarkPrivilegesUsed(privilege::Bit(privilege::kDebug) |
+                            privilege::Bit(privilege::kTcb));
+  CHECK(object.Get()->privileges.used == privilege::Bit(privilege::kDebug));
+}
+
+}  // namespace
+}  // namespace tokenfs
