@@ -336,7 +336,8 @@ struct ImpersonationDecision {
 //   - an impersonation client token caps the request at its own level (a
 //     primary client has no level of its own to cap with);
 //   - a restricted server asking for a same-user unrestricted client is a
-//     hard error, kPrivilegeNotHeld, whatever its privileges;
+//     hard error, kPrivilegeNotHeld, at any level above Anonymous and
+//     whatever its privileges (a sandbox must not reach its parent);
 //   - identity gate: same user SID and same restricted-ness, or SeImpersonate
 //     enabled on the server; failing caps to Identification;
 //   - integrity ceiling: client integrity <= server integrity, else capped to
