@@ -25,15 +25,13 @@
 // Identifiers (Peios v0.20 wins where it differs from Windows; see
 // notes/nt-model.md §3.7 for Windows):
 //
-//   operation                         token_id  modified_id parent_token_id
-//   AdjustPrivileges/Groups/Default,  same      new, always (1)  same
-//   AdjustSession, SetIntegrity,
-//   Reset*
-//   Duplicate, MakeImpersonationToken new       = new token_id   same
-//   LinkedToken (copy, no SeTcb)      new       = new token_id   same
-//   Restrict                          new       = new token_id   source
-//   token_id LinkTokens, SetSecurity,          same      same (2)         same
-//   MarkPrivilegesUsed
+//   operation                      token_id  modified_id     parent_token_id
+//   Adjust*, Reset*, SetIntegrity  same      new, always (1) same
+//   Duplicate, MakeImpersonation-  new       = token_id      same
+//     Token, LinkedToken copy
+//   Restrict                       new       = token_id      source token_id
+//   LinkTokens, SetSecurity,       same      same (2)        same
+//     MarkPrivilegesUsed
 //
 //   (1) Peios 4-tokens/5-adjustment.md: "All bump modified_id", so a request
 //       that happens to change nothing still bumps it (Windows/ReactOS bump
