@@ -1,6 +1,7 @@
 // Fuzz target for the binary token spec: any input either fails to decode,
 // or decodes to a spec whose canonical encoding decodes to the same spec and
-// is a fixed point, and from which a token can be built.
+// is a fixed point, whose JSON form parses back to the same spec, and from
+// which a token can be built.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 
 #include "core/capability.h"
 #include "core/token_spec.h"
+#include "core/token_spec_json.h"
 
 namespace {
 
@@ -30,6 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static tokenfs::LuidAllocator ids;
   static const FixedClock clock;
   static const tokenfs::CapabilityNames names;
+  for (const tokenfs::CapabilityNames* table :
+       {&names, static_cast<const tokenfs::CapabilityNames*>(nullptr)}) {
+    auto parsed =
+        tokenfs::ParseTokenSpecJson(tokenfs::FormatTokenSpecJson(*spec, table));
+    if (!parsed || *parsed != *spec) std::abort();
+  }
   auto token = tokenfs::BuildTokenFromSpec(
       *spec, tokenfs::SpecBuildContext{ids, clock, spec->user, &names});
   // Every spec that decodes builds a valid token.
