@@ -2,29 +2,51 @@
 // security descriptor? The whole Windows/Peios order, with an explanation of
 // which step or ACE decided.
 //
-// Order (MS-DTYP 2.5.3.2, Peios psd-004 §10): gates; generic mapping of the
-// request and of every ACE; mandatory integrity (token policy NO_WRITE_UP;
-// unlabelled objects are Medium with NO_WRITE_UP; NW/NR/NX); privileges that
-// grant (SeSecurity for ACCESS_SYSTEM_SECURITY, SeTakeOwnership and SeRelabel
-// for WRITE_OWNER, SeBackup/SeRestore only with declared intent); owner
-// implied READ_CONTROL|WRITE_DAC unless an OWNER RIGHTS ACE is present; the
-// DACL walk (deny-only groups match deny ACEs only, disabled groups match
-// nothing, inherit-only ACEs skipped, PRINCIPAL SELF substituted); for a
-// restricted token a second pass over the restricting SIDs that must also
-// grant (only for write bits when write-restricted); MAXIMUM_ALLOWED; NULL vs
-// empty DACL.
+// Order (MS-DTYP 2.5.3.2, Peios psd-004 v0.20 §10 "The Algorithm"):
+//   1. gate: an impersonation token below the Impersonation level (Anonymous
+//      or Identification) cannot be used for a check;
+//   2. generic mapping of the request (kernel-style: GENERIC_* bits in the
+//      request are mapped, not refused) and of every ACE mask; a request that
+//      maps to nothing is denied;
+//   3. privileges that grant before anything else and that no ACE or label
+//      can take back: SeSecurity for ACCESS_SYSTEM_SECURITY, SeBackup and
+//      SeRestore only with declared intent;
+//   4. mandatory integrity: the first non-inherit-only label ACE in the SACL
+//      (no label = Medium with NO_WRITE_UP), enforced only when the token's
+//      policy has NO_WRITE_UP; a non-dominant token is limited to the rights
+//      its NW/NR/NX policy leaves (SeRelabel adds WRITE_OWNER back);
+//   5. ACCESS_SYSTEM_SECURITY requested but not granted by a privilege:
+//      kPrivilegeNotHeld;
+//   6. owner implied READ_CONTROL | WRITE_DAC, unless a non-inherit-only ACE
+//      in the DACL names OWNER RIGHTS (S-1-3-4);
+//   7. the DACL walk, first writer wins for each bit: inherit-only ACEs
+//      skipped, the user SID and enabled groups match allow and deny ACEs,
+//      deny-only SIDs match deny ACEs only, disabled groups match nothing,
+//      PRINCIPAL SELF stands for request.principal_self, OWNER RIGHTS for the
+//      owner; an absent or NULL DACL grants the mapping's GENERIC_ALL, an
+//      empty one nothing;
+//   8. SeTakeOwnership (then SeRelabel) grants WRITE_OWNER when the DACL did
+//      not, in MAXIMUM_ALLOWED mode too, but never across an integrity denial;
+//   9. a restricted token runs the walk again with only its restricting SIDs
+//      (attributes ignored) and keeps the bits both passes grant; for a
+//      write-restricted token only the write bits are intersected; bits
+//      granted by privileges survive the intersection;
+//  10. result: every requested bit granted, or for MAXIMUM_ALLOWED a
+//      non-empty result that holds every explicitly requested bit.
 //
-// The check never modifies the token: privileges that granted bits are
-// reported in `privileges_used`, and the caller marks them used on the token
-// (core/token_operations.h, MarkPrivilegesUsed).
+// The check never modifies the token: privileges whose bits reached the
+// result are reported in `privileges_used`, and the caller marks them used on
+// the token (core/token_operations.h, MarkPrivilegesUsed).
 //
-// Thread-safety: pure function of its arguments.
+// Thread-safety: a pure function of its arguments; safe to call
+// concurrently.
 #ifndef TOKENFS_CORE_ACCESS_CHECK_H_
 #define TOKENFS_CORE_ACCESS_CHECK_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/access_mask.h"
@@ -41,50 +63,81 @@ inline constexpr uint32_t kRestore = 0x2;  // KACS_RESTORE_INTENT
 }  // namespace privilege_intent
 
 struct AccessRequest {
+  // Rights asked for; may hold GENERIC_* bits (they are mapped) and
+  // MAXIMUM_ALLOWED.
   AccessMask desired;
   GenericMapping mapping = kTokenGenericMapping;
-  // Substituted for PRINCIPAL SELF (S-1-5-10) in ACEs; none when unset.
+  // Substituted for PRINCIPAL SELF (S-1-5-10) in ACEs; such ACEs match
+  // nothing when unset.
   std::optional<Sid> principal_self;
+  // privilege_intent bits: SeBackup/SeRestore grant only with their intent.
   uint32_t intent = privilege_intent::kNone;
+  // Build AccessCheckResult::trace. Hot paths (the file tree) turn it off;
+  // `reason` and `deciding_ace` are filled either way.
+  bool want_trace = true;
 };
 
 enum class AccessStatus {
   kGranted,
-  kAccessDenied,           // the DACL (or MIC, or the restricted pass) denied
-  kPrivilegeNotHeld,       // ACCESS_SYSTEM_SECURITY without SeSecurity
-  kBadImpersonationLevel,  // an impersonation token below Impersonation
-  kGenericNotMapped,       // reserved for API-level callers
-  kInvalidSecurityDescriptor,  // no owner or no group
+  kAccessDenied,               // the DACL, integrity or the restricted pass
+                               // denied, or nothing was requested
+  kPrivilegeNotHeld,           // ACCESS_SYSTEM_SECURITY without SeSecurity
+  kBadImpersonationLevel,      // an impersonation token below Impersonation
+  kGenericNotMapped,           // reserved for API-level callers; not returned
+  kInvalidSecurityDescriptor,  // the mandatory label names a non-integrity
+                               // SID
 };
 
 // One step of the explanation, in evaluation order.
 struct AccessTraceStep {
-  std::string step;    // "gate", "mapping", "integrity", "privilege",
+  std::string step;    // "gate", "mapping", "privilege", "integrity",
                        // "owner", "dacl", "restricted", "result"
   std::string detail;  // one human sentence
-  int ace_index = -1;  // the ACE this step is about, or -1
+  int ace_index = -1;  // the DACL ACE this step is about, or -1
 };
 
 struct AccessCheckResult {
   AccessStatus status = AccessStatus::kAccessDenied;
-  AccessMask granted;        // 0 unless status == kGranted
-  AccessMask desired_mapped;  // the request after generic mapping
-  uint64_t privileges_used = 0;  // privilege bits that granted rights
-  // The deciding step in one sentence, e.g. "ACE 2 (D;;WD;;;WD) denies
-  // WRITE_DAC" or "no ACE grants QUERY".
+  // kGranted: the requested rights (after mapping), or for MAXIMUM_ALLOWED
+  // every right the token may have. Otherwise 0.
+  AccessMask granted;
+  // The request after generic mapping, MAXIMUM_ALLOWED kept when asked for.
+  AccessMask desired_mapped;
+  // Privilege bits (privilege::Bit) that contributed a right to `granted`.
+  uint64_t privileges_used = 0;
+  // The deciding step in one sentence, e.g. "ACE 2 (deny WRITE_DAC to
+  // Everyone) denied WRITE_DAC" or "no ACE granted QUERY".
   std::string reason;
-  // Index of the deciding ACE in the DACL, or -1.
+  // Index in the DACL of the deciding ACE (the denying one, or the one that
+  // completed a grant), or -1 when no ACE decided.
   int deciding_ace = -1;
+  // Every step taken; empty unless request.want_trace.
   std::vector<AccessTraceStep> trace;
 
   bool granted_ok() const { return status == AccessStatus::kGranted; }
 };
 
+// Runs the check. Never fails as a function: every outcome, including a
+// malformed label or a bad impersonation level, is a status in the result.
 AccessCheckResult AccessCheck(const Token& token, const SecurityDescriptor& sd,
                               const AccessRequest& request);
 
-// "granted", "access-denied", ...
+// "granted", "access-denied", "privilege-not-held", "bad-impersonation-level",
+// "generic-not-mapped", "invalid-security-descriptor".
 std::string_view AccessStatusName(AccessStatus status);
+
+// The rights a write-restricted token's restricting SIDs must also grant:
+// GENERIC_WRITE's bits that GENERIC_READ and GENERIC_EXECUTE do not also
+// map, plus DELETE, WRITE_DAC, WRITE_OWNER and ACCESS_SYSTEM_SECURITY
+// (Windows' rule; see access_check.cc).
+AccessMask WriteRestrictedRights(const GenericMapping& mapping);
+
+// The rights a token below the object's integrity level keeps under the
+// label policy bits `policy` (NO_WRITE_UP 0x1, NO_READ_UP 0x2,
+// NO_EXECUTE_UP 0x4), before SeRelabel. For the file mapping: NO_WRITE_UP
+// gives 0x1200a9, NO_WRITE_UP | NO_READ_UP 0x100020.
+AccessMask MandatoryAllowedRights(uint32_t policy,
+                                  const GenericMapping& mapping);
 
 }  // namespace tokenfs
 
