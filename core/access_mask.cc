@@ -142,19 +142,25 @@ std::string FormatTokenRights(AccessMask mask) {
   return out;
 }
 
-Result<AccessMask> ParseTokenRights(std::string_view text) {
-  text = Trim(text);
+Result<AccessMask> ParseTokenRights(std::string_view input) {
+  const std::string_view text = Trim(input);
   if (text.empty()) return InvalidArgument("empty access rights");
   if (auto number = ParseNumber(text)) return AccessMask(*number);
+  // Columns count in `input`, not in the trimmed text, and point at the
+  // word itself rather than the spaces before it.
+  auto column_of = [input](std::string_view part) {
+    return static_cast<int>(part.data() - input.data()) + 1;
+  };
   AccessMask result;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find_first_of("|,", start);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view raw = Trim(text.substr(start, end - start));
+    const std::string_view segment = text.substr(start, end - start);
+    const std::string_view raw = Trim(segment);
     if (raw.empty()) {
       return InvalidArgument("empty right name in '" + std::string(text) + "'",
-                             static_cast<int>(start + 1));
+                             column_of(segment));
     }
     std::string word = Upper(raw);
     if (word.rfind("TOKEN_", 0) == 0) word = word.substr(6);
@@ -185,7 +191,7 @@ Result<AccessMask> ParseTokenRights(std::string_view text) {
     }
     if (!found) {
       return InvalidArgument("unknown access right '" + std::string(raw) + "'",
-                             static_cast<int>(start + 1));
+                             column_of(raw));
     }
     start = end + 1;
   }

@@ -144,7 +144,8 @@ std::string FormatTokenRights(AccessMask mask);
 // 0x-hex), or names joined by '|' or ',' (case-insensitive): token rights
 // with or without the TOKEN_ prefix (QUERY, TOKEN_ADJUST_PRIVILEGES,
 // ALL_ACCESS), standard and generic rights (READ_CONTROL, GENERIC_READ,
-// MAXIMUM_ALLOWED). Errors name the unknown word.
+// MAXIMUM_ALLOWED). Errors name the unknown word and its 1-based column in
+// `text`.
 Result<AccessMask> ParseTokenRights(std::string_view text);
 
 }  // namespace tokenfs
