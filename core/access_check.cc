@@ -842,10 +842,11 @@ void Checker::Conclude() {
 }
 
 void Checker::Run() {
-  if (!PassGate()) return;
-
+  // Mapped first so every result, even a refused one, reports it.
   const AccessMask mapped = MapGeneric(request_.desired, mapping_);
   result_.desired_mapped = mapped;
+  if (!PassGate()) return;
+
   maximum_allowed_ = mapped.Intersects(access::kMaximumAllowed);
   desired_ = mapped & ~access::kMaximumAllowed;
   if (tracing_) {

@@ -698,6 +698,16 @@ TEST_CASE("SeRestore with restore intent grants the restore set") {
   EXPECT_DENIED(wrong_intent, AccessStatus::kAccessDenied);
 }
 
+TEST_CASE("declared intent grants nothing without the privilege") {
+  Options both = File();
+  both.intent = privilege_intent::kBackup | privilege_intent::kRestore;
+  EXPECT_DENIED(Check(TokenBuilder(), SdBuilder(), kFileReadData, both),
+                AccessStatus::kAccessDenied);
+  EXPECT_DENIED(Check(TokenBuilder().Privilege(privilege::kRestore, false),
+                      SdBuilder(), kFileWriteData, both),
+                AccessStatus::kAccessDenied);
+}
+
 TEST_CASE("backup and restore together grant both sets") {
   Options both = File();
   both.intent = privilege_intent::kBackup | privilege_intent::kRestore;
@@ -1286,6 +1296,37 @@ TEST_CASE("an empty DACL grants nothing to a non-owner") {
   EXPECT_DENIED(result, AccessStatus::kAccessDenied);
   CHECK(result.reason == "no ACE granted QUERY");
   CHECK(result.deciding_ace == -1);
+}
+
+// ------------------------------------------------- the default token SD
+
+TEST_CASE(
+    "under the default token SD the token's user may query and adjust "
+    "but not take WRITE_DAC or duplicate") {
+  // Peios 4-tokens/8-access-rights.md: user gets QUERY | ADJUST_*; when the
+  // creator is the user, an OWNER RIGHTS ACE keeps only READ_CONTROL.
+  const SecurityDescriptor sd = DefaultTokenSecurity(kAlice, kAlice);
+  AccessRequest request;
+  request.desired = AccessMask(kMaximumAllowed);
+  auto result = AccessCheck(TokenBuilder().Build(), sd, request);
+  // QUERY | ADJUST_PRIVILEGES | ADJUST_GROUPS | ADJUST_DEFAULT |
+  // READ_CONTROL.
+  EXPECT_GRANTED(result, 0x200e8);
+  request.desired = AccessMask(kWriteDac);
+  EXPECT_DENIED(AccessCheck(TokenBuilder().Build(), sd, request),
+                AccessStatus::kAccessDenied);
+  request.desired = AccessMask(kDuplicate);
+  EXPECT_DENIED(AccessCheck(TokenBuilder().Build(), sd, request),
+                AccessStatus::kAccessDenied);
+}
+
+TEST_CASE(
+    "under the default token SD another creator gets every token "
+    "right") {
+  const SecurityDescriptor sd = DefaultTokenSecurity(kBob, kAlice);
+  AccessRequest request;
+  request.desired = AccessMask(kMaximumAllowed);
+  EXPECT_GRANTED(AccessCheck(TokenBuilder().Build(), sd, request), kTokenAll);
 }
 
 // --------------------------------------------------------------- reporting
