@@ -132,7 +132,8 @@ std::string RenderTokenFile(const Token& token, TokenFile file,
 
 // One query class as {"class", "class_id", "abi_name", "bytes_len",
 // "bytes_hex", "decoded"} (plus "error" when the payload cannot be encoded);
-// `decoded` per class is documented in docs/formats.md.
+// `decoded` per class is documented in docs/formats.md. REQUIRES: a class
+// 1..24 (ParseQueryClass and QueryClassFromId only return such).
 nlohmann::json QueryClassJson(const Token& token, QueryClass query_class,
                               const RenderOptions& options);
 
