@@ -156,6 +156,11 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
 }
 
 Result<Registry::ProcessView> Registry::Process(int32_t pid) {
+  return LookupProcess(pid, /*force_validation=*/false);
+}
+
+Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
+                                                      bool force_validation) {
   if (pid <= 0) {
     return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
   }
@@ -171,15 +176,10 @@ Result<Registry::ProcessView> Registry::Process(int32_t pid) {
           ProcessView{entry.key, entry.ppid, entry.credentials, entry.primary};
     }
   }
-  if (cached) {
-    if (live || StillAlive(cached->key)) return *cached;
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = processes_.find(pid);
-    if (it != processes_.end() && it->second.key == cached->key) {
-      processes_.erase(it);
-    }
-  }
+  if (cached && live && !force_validation) return *cached;
 
+  // Without live events nothing told us about exits, execs or setuid calls:
+  // check the incarnation and the credentials against the OS.
   auto task = source_.ReadTask(pid);
   if (!task) {
     return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
@@ -188,6 +188,16 @@ Result<Registry::ProcessView> Registry::Process(int32_t pid) {
     return MakeError(ErrorCode::kNotFound,
                      std::to_string(pid) + " is a thread of process " +
                          std::to_string(task->tgid) + ", not a process");
+  }
+  if (cached) {
+    if (cached->key == ProcessKey{task->tgid, task->start_time}) {
+      return ApplyCredentials(cached->key, *task);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it != processes_.end() && it->second.key == cached->key) {
+      processes_.erase(it);
+    }
   }
   auto entry = MakeEntry(*task);
   if (!entry) return tl::unexpected(entry.error());
@@ -213,6 +223,63 @@ Result<Registry::ProcessView> Registry::Process(int32_t pid) {
   }
   if (sweep) Sweep();
   return view;
+}
+
+Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
+                                                         const TaskInfo& task) {
+  LinuxCredentials recorded;
+  bool adopting = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(key.pid);
+    if (it == processes_.end() || !(it->second.key == key)) {
+      return MakeError(ErrorCode::kNotFound,
+                       "process " + std::to_string(key.pid) + " is gone");
+    }
+    if (SameCredentials(it->second.credentials, task.credentials)) {
+      return ProcessView{it->second.key, it->second.ppid,
+                         it->second.credentials, it->second.primary};
+    }
+    recorded = it->second.credentials;
+    adopting = it->second.adopt_at_exec != nullptr;
+  }
+  // The credentials changed: Linux decides who the process is, so its
+  // token is minted afresh (unless it is about to adopt one at exec).
+  TokenObjectPtr primary;
+  if (!adopting) {
+    auto minted = MintObject(task.credentials);
+    if (!minted) return tl::unexpected(minted.error());
+    primary = std::move(*minted);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = processes_.find(key.pid);
+  if (it == processes_.end() || !(it->second.key == key)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "process " + std::to_string(key.pid) + " is gone");
+  }
+  it->second.credentials = task.credentials;
+  if (primary) {
+    it->second.primary = std::move(primary);
+    ++counters_.reminted;
+  }
+  return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
+                     it->second.primary};
+}
+
+void Registry::Revalidate() {
+  std::vector<int32_t> pids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pids.reserve(processes_.size());
+    for (const auto& [pid, entry] : processes_) pids.push_back(pid);
+  }
+  for (int32_t pid : pids) {
+    if (!LookupProcess(pid, /*force_validation=*/true)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      processes_.erase(pid);
+    }
+  }
+  Sweep();
 }
 
 Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
@@ -264,7 +331,7 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = threads_.try_emplace(tid);
   if (inserted || it->second.tgid != pid) {
-    it->second = ThreadEntry{pid, task->thread_start_time, nullptr};
+    it->second = ThreadEntry{pid, task->thread_start_time, nullptr, nullptr};
   }
   view.impersonation = it->second.impersonation;
   return view;
@@ -300,7 +367,7 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   if (child_tid != child_tgid) {
     // A new thread: remember which process it belongs to.
     std::lock_guard<std::mutex> lock(mutex_);
-    threads_[child_tid] = ThreadEntry{child_tgid, 0, nullptr};
+    threads_[child_tid] = ThreadEntry{child_tgid, 0, nullptr, nullptr};
     return;
   }
   auto parent = Process(parent_tgid);
@@ -362,32 +429,16 @@ void Registry::OnExec(int32_t tgid) {
 
 void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
   ProcessKey key;
-  LinuxCredentials recorded;
-  bool adopting = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(tgid);
     if (it == processes_.end()) return;
     key = it->second.key;
-    recorded = it->second.credentials;
-    adopting = it->second.adopt_at_exec != nullptr;
   }
   auto task = source_.ReadTask(tgid);
-  if (!task || SameCredentials(recorded, task->credentials)) return;
-  TokenObjectPtr primary;
-  if (!adopting) {
-    auto minted = MintObject(task->credentials);
-    if (!minted) return;
-    primary = std::move(*minted);
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = processes_.find(tgid);
-  if (it == processes_.end() || !(it->second.key == key)) return;
-  it->second.credentials = task->credentials;
-  if (primary) {
-    it->second.primary = std::move(primary);
-    ++counters_.reminted;
-  }
+  if (!task || !(ProcessKey{task->tgid, task->start_time} == key)) return;
+  // Failure means the process went meanwhile; nothing to record.
+  (void)ApplyCredentials(key, *task);
 }
 
 void Registry::OnExit(int32_t tid, int32_t tgid) {
@@ -425,8 +476,8 @@ void Registry::Sweep() {
     processes.reserve(processes_.size());
     for (const auto& [pid, entry] : processes_) processes.push_back(entry.key);
     for (const auto& [tid, entry] : threads_) {
-      threads.emplace_back(tid,
-                           ThreadEntry{entry.tgid, entry.start_time, nullptr});
+      threads.emplace_back(
+          tid, ThreadEntry{entry.tgid, entry.start_time, nullptr, nullptr});
     }
   }
   std::vector<ProcessKey> dead_processes;
@@ -463,7 +514,7 @@ void Registry::Sweep() {
 }
 
 Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
-                             bool adopt_at_exec) {
+                             TokenObjectPtr adopt_at_exec) {
   auto thread = Thread(pid, tid);
   if (!thread) return tl::unexpected(thread.error());
   uint64_t start = thread->process.start_time;
@@ -482,8 +533,9 @@ Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
     return MakeError(ErrorCode::kNotFound,
                      "process " + std::to_string(pid) + " is gone");
   }
-  process->second.adopt_at_exec = adopt_at_exec ? token : nullptr;
-  threads_[tid] = ThreadEntry{pid, start, std::move(token)};
+  process->second.adopt_at_exec = adopt_at_exec;
+  threads_[tid] =
+      ThreadEntry{pid, start, std::move(token), std::move(adopt_at_exec)};
   return Ok();
 }
 
@@ -494,11 +546,12 @@ Status Registry::Revert(int32_t pid, int32_t tid) {
     if (it != threads_.end() && it->second.tgid == pid &&
         it->second.impersonation) {
       auto process = processes_.find(pid);
-      if (process != processes_.end() &&
-          process->second.adopt_at_exec == it->second.impersonation) {
+      if (process != processes_.end() && it->second.adopt_at_exec &&
+          process->second.adopt_at_exec == it->second.adopt_at_exec) {
         process->second.adopt_at_exec.reset();
       }
       it->second.impersonation.reset();
+      it->second.adopt_at_exec.reset();
     }
   }
   ReleaseUnused();

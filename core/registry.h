@@ -21,8 +21,9 @@
 //   - exit (OnExit): the entry and its references go;
 //   - first sight of a process without an event (started before the daemon,
 //     or events lost): inherit from a known parent when the credentials
-//     match, else mint. Without live events every lookup validates the start
-//     time against /proc and Sweep() drops entries of exited processes.
+//     match, else mint. Without live events every lookup re-reads the
+//     process (start time and credentials, minting afresh when they changed)
+//     and Sweep() drops entries of exited processes.
 //
 // Token objects are shared, mutable slots: all readers take the current
 // immutable Token snapshot; a change builds a new Token and swaps it in under
@@ -199,6 +200,9 @@ class Registry {
   // Drops entries of processes and threads that no longer exist (after lost
   // events, and periodically without live events).
   void Sweep();
+  // After lost events: re-reads every known process, drops the gone and
+  // remints those whose credentials changed unseen, then sweeps.
+  void Revalidate();
 
   // --- Lookups (create entries on first sight) ---
   // The process `pid`; kNotFound when no such process (or `pid` is a thread
@@ -211,10 +215,11 @@ class Registry {
 
   // --- Changes ---
   // Makes thread `tid` of `pid` impersonate `token` (replacing any earlier
-  // impersonation). With `adopt_at_exec`, the next exec of the process makes
-  // `token` its primary token instead of dropping it.
+  // impersonation). With `adopt_at_exec` (a primary token, may be null), the
+  // next exec of the process makes it the process's primary token: the way
+  // `token impersonate -- command` runs a command under a token.
   Status Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
-                     bool adopt_at_exec);
+                     TokenObjectPtr adopt_at_exec);
   // Ends the impersonation of thread `tid` (no-op when none).
   Status Revert(int32_t pid, int32_t tid);
   // Makes `token` the primary token of `pid`. Impersonating threads keep
@@ -246,12 +251,14 @@ class Registry {
     int32_t ppid = 0;
     LinuxCredentials credentials;
     TokenObjectPtr primary;
-    TokenObjectPtr adopt_at_exec;  // set by Impersonate(..., true)
+    TokenObjectPtr adopt_at_exec;  // set by Impersonate; used at exec
   };
   struct ThreadEntry {
     int32_t tgid = 0;
     uint64_t start_time = 0;
     TokenObjectPtr impersonation;  // nullptr: only caches tid -> tgid
+    // The adoption this impersonation registered, so Revert can cancel it.
+    TokenObjectPtr adopt_at_exec;
   };
   struct ObjectEntry {
     TokenObjectPtr object;
@@ -263,6 +270,11 @@ class Registry {
   // the minter; call without mutex_.
   Result<ProcessEntry> MakeEntry(const TaskInfo& task);
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
+  Result<ProcessView> LookupProcess(int32_t pid, bool force_validation);
+  // Records `task`'s credentials on the entry `key`, minting afresh when they
+  // changed (unless an adoption at exec is pending). Call without mutex_.
+  Result<ProcessView> ApplyCredentials(const ProcessKey& key,
+                                       const TaskInfo& task);
   // A fork copy of `parent`: same contents, new token id.
   TokenObjectPtr CopyForFork(const TokenObject& parent);
   // True iff `entry` still names a live process (validates against the

@@ -236,7 +236,7 @@ TEST_CASE(
   REQUIRE(view);
   auto other = f.registry.Process(1);
   REQUIRE(other);
-  REQUIRE(f.registry.Impersonate(100, 100, other->primary, false));
+  REQUIRE(f.registry.Impersonate(100, 100, other->primary, nullptr));
   auto thread = f.registry.Thread(100, 100);
   REQUIRE(thread);
   CHECK(thread->impersonation == other->primary);
@@ -267,7 +267,8 @@ TEST_CASE(
   auto system = f.registry.Process(1);
   REQUIRE(system);
   f.source.SetUid(1, 0);
-  REQUIRE(f.registry.Impersonate(1, 1, f.registry.Process(100)->primary, true));
+  auto user = f.registry.Process(100)->primary;
+  REQUIRE(f.registry.Impersonate(1, 1, user, user));
   f.source.SetUid(1, 1000);
   f.registry.OnCredentialsChanged(1, 1);
   f.registry.OnExec(1);
@@ -322,7 +323,7 @@ TEST_CASE("a task id resolves to its process and effective token") {
   REQUIRE(task);
   CHECK(task->process.pid == 100);
   auto system = f.registry.Process(1);
-  REQUIRE(f.registry.Impersonate(100, 111, system->primary, false));
+  REQUIRE(f.registry.Impersonate(100, 111, system->primary, nullptr));
   task = f.registry.Task(111);
   REQUIRE(task);
   CHECK(task->effective() == system->primary);

@@ -1,0 +1,43 @@
+// SystemAccountLookup: Linux account names for SID labels (Unix User\alice).
+//
+// Names come from NSS (getpwuid_r/getgrgid_r) and are cached for a minute,
+// misses included, so a slow directory service costs one lookup per minute,
+// not one per read. Labels are best effort: a failed lookup shows the number.
+//
+// Thread-safety: safe from any thread (one mutex around the cache; the NSS
+// call happens outside it).
+#ifndef TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
+#define TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/well_known_sids.h"
+
+namespace tokenfs {
+
+class SystemAccountLookup : public AccountLookup {
+ public:
+  std::optional<std::string> UserName(uint32_t uid) const override;
+  std::optional<std::string> GroupName(uint32_t gid) const override;
+
+ private:
+  struct Entry {
+    std::optional<std::string> name;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::optional<std::string> Cached(
+      std::unordered_map<uint32_t, Entry>& cache, uint32_t id,
+      std::optional<std::string> (*fetch)(uint32_t)) const;
+
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<uint32_t, Entry> users_;   // guarded by mutex_
+  mutable std::unordered_map<uint32_t, Entry> groups_;  // guarded by mutex_
+};
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_

@@ -1,0 +1,1509 @@
+#include "tokenfs/filesystem.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include "core/access_check.h"
+#include "core/commands.h"
+#include "core/sddl.h"
+#include "core/token_operations.h"
+#include "core/token_spec.h"
+#include "core/well_known_sids.h"
+#include "tokenfs/errno_map.h"
+#include "tokenfs/log.h"
+
+namespace tokenfs {
+
+// Who sent a request.
+struct TokenFilesystem::Caller {
+  int32_t tid = 0;
+  ProcessKey process;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  TokenObjectPtr primary_object;
+  TokenObjectPtr effective_object;
+  std::shared_ptr<const Token> primary;
+  std::shared_ptr<const Token> effective;
+};
+
+// What a token-scope node is about.
+struct TokenFilesystem::Target {
+  NodeId node;
+  TokenObjectPtr object;
+  std::shared_ptr<const Token> token;
+  std::optional<LinuxCredentials> process_credentials;
+  ProcessKey process;       // zero for objects
+  TokenObjectPtr primary;   // the process primary (thread scope)
+  std::string description;  // "process 42", "thread 43 of process 42"
+};
+
+struct TokenFilesystem::OpenFile {
+  NodeId node;
+  const TreeEntry* entry = nullptr;
+  bool readable = false;
+  bool writable = false;
+  Opener opener;
+  ProcessKey opener_process;
+  TokenObjectPtr object;  // keeps an object alive while the file is open
+  std::mutex mutex;
+  std::string content;  // guarded by mutex
+};
+
+struct TokenFilesystem::DirHandle {
+  struct Entry {
+    std::string name;
+    uint64_t inode;
+    mode_t mode;
+  };
+  std::vector<Entry> entries;
+};
+
+namespace {
+
+constexpr int kCapSysPtrace = 19;
+
+FsError Errno(int value, std::string reason) {
+  return FsError{value, std::move(reason)};
+}
+
+std::optional<uint64_t> ParseNumber(std::string_view text) {
+  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  const auto result =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+mode_t ModeFor(NodeKind kind, bool writable) {
+  switch (kind) {
+    case NodeKind::kDirectory:
+      return S_IFDIR | 0555;
+    case NodeKind::kSymlink:
+      return S_IFLNK | 0777;
+    case NodeKind::kTextFile:
+    case NodeKind::kQueryFile:
+      return S_IFREG | (writable ? 0644 : 0444);
+    case NodeKind::kTransaction:
+      return S_IFREG | 0666;
+    case NodeKind::kControl:
+      return S_IFREG | (writable ? 0644 : 0444);
+  }
+  return S_IFREG | 0444;
+}
+
+std::string Line(std::string_view key, std::string_view value) {
+  std::string line(key);
+  line += "  ";
+  line += value;
+  line += '\n';
+  return line;
+}
+
+}  // namespace
+
+TokenFilesystem::TokenFilesystem(Registry& registry, ProcProcessSource& source,
+                                 ProcessEventWatcher& events,
+                                 LuidAllocator& ids, const Clock& clock,
+                                 const SystemAccountLookup& accounts,
+                                 Options options)
+    : registry_(registry),
+      source_(source),
+      events_(events),
+      ids_(ids),
+      clock_(clock),
+      accounts_(accounts),
+      options_(std::move(options)),
+      start_time_(std::time(nullptr)) {
+  render_options_.sid_style = SidStyle::kLabeled;
+  render_options_.accounts = &accounts_;
+  render_options_.capability_names = &capability_names_;
+}
+
+// ---------------------------------------------------------------------------
+// Trampolines
+
+const fuse_lowlevel_ops& TokenFilesystem::Operations() {
+  static const fuse_lowlevel_ops operations = [] {
+    fuse_lowlevel_ops ops{};
+    ops.init = &TokenFilesystem::OnInit;
+    ops.lookup = &TokenFilesystem::OnLookup;
+    ops.getattr = &TokenFilesystem::OnGetattr;
+    ops.setattr = &TokenFilesystem::OnSetattr;
+    ops.readlink = &TokenFilesystem::OnReadlink;
+    ops.open = &TokenFilesystem::OnOpen;
+    ops.read = &TokenFilesystem::OnRead;
+    ops.write = &TokenFilesystem::OnWrite;
+    ops.flush = &TokenFilesystem::OnFlush;
+    ops.release = &TokenFilesystem::OnRelease;
+    ops.opendir = &TokenFilesystem::OnOpendir;
+    ops.readdir = &TokenFilesystem::OnReaddir;
+    ops.releasedir = &TokenFilesystem::OnReleasedir;
+    ops.access = &TokenFilesystem::OnAccess;
+    ops.rmdir = &TokenFilesystem::OnRmdir;
+    ops.mkdir = [](fuse_req_t request, fuse_ino_t, const char*, mode_t) {
+      OnRefuse(request);
+    };
+    ops.mknod = [](fuse_req_t request, fuse_ino_t, const char*, mode_t, dev_t) {
+      OnRefuse(request);
+    };
+    ops.unlink = [](fuse_req_t request, fuse_ino_t, const char*) {
+      OnRefuse(request);
+    };
+    ops.symlink = [](fuse_req_t request, const char*, fuse_ino_t, const char*) {
+      OnRefuse(request);
+    };
+    ops.rename = [](fuse_req_t request, fuse_ino_t, const char*, fuse_ino_t,
+                    const char*, unsigned) { OnRefuse(request); };
+    ops.link = [](fuse_req_t request, fuse_ino_t, fuse_ino_t, const char*) {
+      OnRefuse(request);
+    };
+    ops.create = [](fuse_req_t request, fuse_ino_t, const char*, mode_t,
+                    fuse_file_info*) { OnRefuse(request); };
+    return ops;
+  }();
+  return operations;
+}
+
+void TokenFilesystem::OnInit(void* userdata,
+                             fuse_conn_info* connection) noexcept {
+  (void)userdata;
+  // READDIRPLUS would instantiate a dentry for every pid of `ls /tokens`
+  // and flood FORGETs later (notes/fuse.md pitfall 14).
+  connection->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+  // Symlink targets depend on the caller (self): never cache them.
+  connection->want &= ~FUSE_CAP_CACHE_SYMLINKS;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "FUSE protocol %u.%u; capable 0x%x, want 0x%x; max_write %u, "
+                "max_readahead %u",
+                connection->proto_major, connection->proto_minor,
+                connection->capable, connection->want, connection->max_write,
+                connection->max_readahead);
+  LogInfo(line);
+}
+
+void TokenFilesystem::OnRefuse(fuse_req_t request) noexcept {
+  fuse_reply_err(request, EPERM);
+}
+
+template <typename Handler>
+void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
+                            Handler&& handler) noexcept {
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  int error = 0;
+  std::string reason;
+  try {
+    self->requests_.fetch_add(1, std::memory_order_relaxed);
+    Outcome outcome = handler(self);
+    if (outcome) {
+      SendReply(request, *outcome, nullptr);
+      return;
+    }
+    error = outcome.error().errno_value;
+    reason = std::move(outcome.error().reason);
+  } catch (const std::bad_alloc&) {
+    error = ENOMEM;
+    reason = "out of memory";
+  } catch (const std::exception& exception) {
+    error = EIO;
+    reason = std::string("internal error: ") + exception.what();
+  } catch (...) {
+    error = EIO;
+    reason = "internal error";
+  }
+  if (error == EACCES || error == EPERM) {
+    LogInfo(std::string("denied: ") + operation + ": " + reason);
+  } else if (error == EIO || error == ENOMEM || error == EINVAL ||
+             error == EFBIG || error == EDQUOT) {
+    LogWarning(std::string(operation) + ": " + std::strerror(error) + ": " +
+               reason);
+  } else if (DebugLogging() && !reason.empty()) {
+    LogDebug(std::string(operation) + ": " + std::strerror(error) + ": " +
+             reason);
+  }
+  fuse_reply_err(request, error ? error : EIO);
+}
+
+void TokenFilesystem::SendReply(fuse_req_t request, Reply& reply,
+                                fuse_file_info* info) {
+  if (auto* entry = std::get_if<EntryReply>(&reply)) {
+    fuse_reply_entry(request, &entry->entry);
+  } else if (auto* attr = std::get_if<AttrReply>(&reply)) {
+    auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+    fuse_reply_attr(request, &attr->attr, self->options_.attr_timeout);
+  } else if (auto* data = std::get_if<DataReply>(&reply)) {
+    fuse_reply_buf(request, data->data.data(), data->data.size());
+  } else if (auto* link = std::get_if<LinkReply>(&reply)) {
+    fuse_reply_readlink(request, link->target.c_str());
+  } else if (auto* open = std::get_if<OpenReply>(&reply)) {
+    fuse_file_info fallback{};
+    fuse_file_info* target = info ? info : &fallback;
+    target->fh = open->handle;
+    target->direct_io = open->direct_io;
+    target->keep_cache = 0;
+    target->noflush = open->noflush;
+    if (fuse_reply_open(request, target) != 0) {
+      // The caller was interrupted; release the handle we made.
+      delete reinterpret_cast<OpenFile*>(open->handle);
+    }
+  } else if (auto* write = std::get_if<WriteReply>(&reply)) {
+    fuse_reply_write(request, write->count);
+  } else {
+    fuse_reply_err(request, 0);
+  }
+}
+
+void TokenFilesystem::OnLookup(fuse_req_t request, fuse_ino_t parent,
+                               const char* name) noexcept {
+  Serve(request, "lookup", [&](TokenFilesystem* self) {
+    return self->DoLookup(request, parent, name);
+  });
+}
+
+void TokenFilesystem::OnGetattr(fuse_req_t request, fuse_ino_t inode,
+                                fuse_file_info*) noexcept {
+  Serve(request, "getattr",
+        [&](TokenFilesystem* self) { return self->DoGetattr(inode); });
+}
+
+void TokenFilesystem::OnSetattr(fuse_req_t request, fuse_ino_t inode,
+                                struct stat*, int to_set,
+                                fuse_file_info* info) noexcept {
+  Serve(request, "setattr", [&](TokenFilesystem* self) {
+    return self->DoSetattr(inode, to_set, info);
+  });
+}
+
+void TokenFilesystem::OnReadlink(fuse_req_t request,
+                                 fuse_ino_t inode) noexcept {
+  Serve(request, "readlink", [&](TokenFilesystem* self) {
+    return self->DoReadlink(request, inode);
+  });
+}
+
+void TokenFilesystem::OnOpen(fuse_req_t request, fuse_ino_t inode,
+                             fuse_file_info* info) noexcept {
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  Outcome outcome = tl::unexpected(FsError{EIO, "internal error"});
+  try {
+    self->requests_.fetch_add(1, std::memory_order_relaxed);
+    outcome = self->DoOpen(request, inode, info->flags);
+  } catch (const std::bad_alloc&) {
+    outcome = tl::unexpected(FsError{ENOMEM, "out of memory"});
+  } catch (const std::exception& exception) {
+    outcome = tl::unexpected(
+        FsError{EIO, std::string("internal error: ") + exception.what()});
+  } catch (...) {
+    outcome = tl::unexpected(FsError{EIO, "internal error"});
+  }
+  if (outcome) {
+    SendReply(request, *outcome, info);
+    return;
+  }
+  const FsError& error = outcome.error();
+  if (error.errno_value == EACCES || error.errno_value == EPERM) {
+    LogInfo("denied: open: " + error.reason);
+  } else if (DebugLogging()) {
+    LogDebug("open: " + error.reason);
+  }
+  fuse_reply_err(request, error.errno_value);
+}
+
+void TokenFilesystem::OnRead(fuse_req_t request, fuse_ino_t, size_t size,
+                             off_t offset, fuse_file_info* info) noexcept {
+  Serve(request, "read", [&](TokenFilesystem* self) {
+    return self->DoRead(info->fh, size, offset);
+  });
+}
+
+void TokenFilesystem::OnWrite(fuse_req_t request, fuse_ino_t, const char* data,
+                              size_t size, off_t,
+                              fuse_file_info* info) noexcept {
+  Serve(request, "write", [&](TokenFilesystem* self) {
+    return self->DoWrite(request, info->fh, data, size);
+  });
+}
+
+void TokenFilesystem::OnFlush(fuse_req_t request, fuse_ino_t,
+                              fuse_file_info*) noexcept {
+  // Commands were applied (and refused) at write(); close never fails.
+  fuse_reply_err(request, 0);
+}
+
+void TokenFilesystem::OnRelease(fuse_req_t request, fuse_ino_t,
+                                fuse_file_info* info) noexcept {
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  auto* file = reinterpret_cast<OpenFile*>(info->fh);
+  const bool object_scope = file && file->node.scope == Scope::kObject;
+  delete file;
+  fuse_reply_err(request, 0);
+  if (object_scope) {
+    try {
+      self->registry_.ReleaseUnused();
+    } catch (...) {
+      LogError("release: internal error while releasing objects");
+    }
+  }
+}
+
+void TokenFilesystem::OnOpendir(fuse_req_t request, fuse_ino_t inode,
+                                fuse_file_info* info) noexcept {
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  Outcome outcome = tl::unexpected(FsError{EIO, "internal error"});
+  try {
+    self->requests_.fetch_add(1, std::memory_order_relaxed);
+    outcome = self->DoOpendir(request, inode);
+  } catch (const std::bad_alloc&) {
+    outcome = tl::unexpected(FsError{ENOMEM, "out of memory"});
+  } catch (...) {
+    outcome = tl::unexpected(FsError{EIO, "internal error"});
+  }
+  if (!outcome) {
+    fuse_reply_err(request, outcome.error().errno_value);
+    return;
+  }
+  info->fh = std::get<OpenReply>(*outcome).handle;
+  if (fuse_reply_open(request, info) != 0) {
+    delete reinterpret_cast<DirHandle*>(info->fh);
+  }
+}
+
+void TokenFilesystem::OnReaddir(fuse_req_t request, fuse_ino_t, size_t size,
+                                off_t offset, fuse_file_info* info) noexcept {
+  Serve(request, "readdir", [&](TokenFilesystem* self) {
+    return self->DoReaddir(request, info->fh, size, offset);
+  });
+}
+
+void TokenFilesystem::OnReleasedir(fuse_req_t request, fuse_ino_t,
+                                   fuse_file_info* info) noexcept {
+  delete reinterpret_cast<DirHandle*>(info->fh);
+  fuse_reply_err(request, 0);
+}
+
+void TokenFilesystem::OnAccess(fuse_req_t request, fuse_ino_t inode,
+                               int mask) noexcept {
+  Serve(request, "access", [&](TokenFilesystem* self) {
+    return self->DoAccess(request, inode, mask);
+  });
+}
+
+void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
+                              const char* name) noexcept {
+  Serve(request, "rmdir", [&](TokenFilesystem* self) {
+    return self->DoRmdir(request, parent, name);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Resolution
+
+FsError TokenFilesystem::Refuse(const Error& error,
+                                std::string_view context) const {
+  return FsError{ErrnoFor(error.code),
+                 std::string(context) + ": " + error.message};
+}
+
+tl::expected<NodeId, FsError> TokenFilesystem::Decode(fuse_ino_t inode) const {
+  auto node = DecodeInode(inode);
+  if (!node) {
+    return tl::unexpected(
+        Errno(ENOENT, "inode " + std::to_string(inode) + " names nothing"));
+  }
+  return *node;
+}
+
+std::string TokenFilesystem::Describe(const NodeId& node) const {
+  std::string path = options_.mount_point;
+  switch (node.scope) {
+    case Scope::kRoot:
+      break;
+    case Scope::kProcess:
+      path += "/" + std::to_string(node.pid);
+      break;
+    case Scope::kThread:
+      path += "/" + std::to_string(node.pid) + "/" + std::to_string(node.tid);
+      break;
+    case Scope::kObject:
+      path += "/objects/" + std::to_string(node.object);
+      break;
+  }
+  if (node.scope == Scope::kRoot && node.code == 0) return path;
+  if (node.is_token_scope() && node.code == 0) return path;
+  if (const TreeEntry* entry = EntryForNode(node)) {
+    if (node.code > static_cast<uint8_t>(NodeCode::kQueryDir) &&
+        node.code <= static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+      path += "/query";
+    }
+    path += "/";
+    path += entry->name;
+  }
+  return path;
+}
+
+tl::expected<TokenFilesystem::Caller, FsError> TokenFilesystem::ResolveCaller(
+    fuse_req_t request) {
+  const fuse_ctx* context = fuse_req_ctx(request);
+  if (context->pid <= 0) {
+    return tl::unexpected(Errno(
+        EACCES, "caller outside the daemon's pid namespace (pid 0) refused"));
+  }
+  events_.Sync();
+  auto task = registry_.Task(context->pid);
+  if (!task) {
+    return tl::unexpected(
+        Errno(EACCES, "caller " + std::to_string(context->pid) +
+                          " could not be identified: " + task.error().message));
+  }
+  Caller caller;
+  caller.tid = context->pid;
+  caller.process = task->process;
+  caller.uid = context->uid;
+  caller.gid = context->gid;
+  caller.primary_object = task->primary;
+  caller.effective_object = task->effective();
+  caller.primary = caller.primary_object->Get();
+  caller.effective = caller.effective_object->Get();
+  return caller;
+}
+
+tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
+    const NodeId& node) {
+  Target target;
+  target.node = node;
+  switch (node.scope) {
+    case Scope::kRoot:
+      return tl::unexpected(Errno(ENOENT, "not a token node"));
+    case Scope::kProcess: {
+      events_.Sync();
+      auto process = registry_.Process(node.pid);
+      if (!process) {
+        return tl::unexpected(Errno(ESRCH, process.error().message));
+      }
+      target.object = process->primary;
+      target.primary = process->primary;
+      target.process = process->key;
+      target.process_credentials = process->credentials;
+      target.description = "process " + std::to_string(node.pid);
+      break;
+    }
+    case Scope::kThread: {
+      events_.Sync();
+      auto thread = registry_.Thread(node.pid, node.tid);
+      if (!thread) {
+        return tl::unexpected(Errno(ESRCH, thread.error().message));
+      }
+      auto process = registry_.Process(node.pid);
+      if (!process) {
+        return tl::unexpected(Errno(ESRCH, process.error().message));
+      }
+      target.object = thread->effective();
+      target.primary = thread->primary;
+      target.process = thread->process;
+      target.process_credentials = process->credentials;
+      target.description = "thread " + std::to_string(node.tid) +
+                           " of process " + std::to_string(node.pid);
+      break;
+    }
+    case Scope::kObject: {
+      auto object = registry_.FindObject(Luid{node.object});
+      if (!object) {
+        return tl::unexpected(Errno(ENOENT, object.error().message));
+      }
+      target.object = *object;
+      target.description = "token object " + std::to_string(node.object);
+      break;
+    }
+  }
+  target.token = target.object->Get();
+  return target;
+}
+
+bool TokenFilesystem::CallerHasPtrace(const Caller& caller) const {
+  auto capabilities = source_.EffectiveCapabilities(caller.tid);
+  return capabilities && (*capabilities >> kCapSysPtrace) & 1;
+}
+
+tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
+    const Caller& caller, const Target& target, AccessMask desired,
+    std::string_view capability, std::string_view operation) {
+  AuthorizationRequest request;
+  request.caller_effective = caller.effective.get();
+  request.caller_primary = caller.primary.get();
+  request.caller_fsuid = caller.uid;
+  request.caller_has_ptrace_capability = [this, &caller] {
+    return CallerHasPtrace(caller);
+  };
+  request.target = target.token.get();
+  request.target_process = target.process_credentials;
+  request.target_description = target.description;
+  request.desired = desired;
+  request.capability = capability;
+  AuthorizationResult result = tokenfs::Authorize(request);
+  if (result.privileges_used) {
+    (result.checked_with_primary ? caller.primary_object
+                                 : caller.effective_object)
+        ->MarkPrivilegesUsed(result.privileges_used);
+  }
+  if (!result.allowed) {
+    return tl::unexpected(Errno(
+        EACCES, std::string(operation) + " " + Describe(target.node) +
+                    " by pid " + std::to_string(caller.process.pid) + " (uid " +
+                    std::to_string(caller.uid) + "): " + result.reason));
+  }
+  return result;
+}
+
+tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
+    const NodeId& node) {
+  struct stat attr {};
+  attr.st_ino = EncodeInode(node);
+  attr.st_nlink = 1;
+  attr.st_atime = attr.st_mtime = attr.st_ctime = start_time_;
+  attr.st_blksize = 4096;
+  if (node.scope == Scope::kRoot) {
+    if (node.code == static_cast<uint8_t>(NodeCode::kRootDir)) {
+      attr.st_mode = S_IFDIR | 0555;
+      attr.st_nlink = 2;
+      return attr;
+    }
+    const TreeEntry* entry = EntryForNode(node);
+    if (!entry) return tl::unexpected(Errno(ENOENT, "no such node"));
+    attr.st_mode = ModeFor(entry->kind, entry->writable);
+    if (entry->kind == NodeKind::kDirectory) attr.st_nlink = 2;
+    return attr;
+  }
+  // Token scopes: the owner is the process's user (or the object's creator).
+  if (node.scope == Scope::kObject) {
+    auto info = registry_.ObjectDetails(Luid{node.object});
+    if (!info) return tl::unexpected(Errno(ENOENT, info.error().message));
+    attr.st_uid = info->creator_uid;
+    attr.st_gid = info->creator_uid;
+  } else {
+    events_.Sync();
+    auto process = registry_.Process(node.pid);
+    if (!process) return tl::unexpected(Errno(ENOENT, process.error().message));
+    if (node.scope == Scope::kThread) {
+      auto thread = registry_.Thread(node.pid, node.tid);
+      if (!thread) return tl::unexpected(Errno(ENOENT, thread.error().message));
+    }
+    attr.st_uid = process->credentials.effective_uid;
+    attr.st_gid = process->credentials.effective_gid;
+  }
+  if (node.code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+    attr.st_mode = S_IFDIR | 0555;
+    attr.st_nlink = 2;
+    return attr;
+  }
+  const TreeEntry* entry = EntryForNode(node);
+  if (!entry) return tl::unexpected(Errno(ENOENT, "no such node"));
+  attr.st_mode = ModeFor(entry->kind, entry->writable);
+  if (entry->kind == NodeKind::kDirectory) attr.st_nlink = 2;
+  return attr;
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
+                                                   fuse_ino_t parent_inode,
+                                                   const char* name_text) {
+  auto parent = Decode(parent_inode);
+  if (!parent) return tl::unexpected(parent.error());
+  const std::string_view name(name_text);
+  NodeId child;
+  bool found = false;
+  if (parent->scope == Scope::kRoot &&
+      parent->code == static_cast<uint8_t>(NodeCode::kRootDir)) {
+    if (const TreeEntry* entry = FindEntry(RootEntries(), name, Scope::kRoot)) {
+      child = NodeId{Scope::kRoot, entry->code};
+      found = true;
+    } else if (auto pid = ParseNumber(name); pid && *pid <= INT32_MAX / 2) {
+      child = NodeId{Scope::kProcess, 0, static_cast<int32_t>(*pid)};
+      found = true;
+    }
+  } else if (parent->scope == Scope::kRoot &&
+             parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
+    if (auto id = ParseNumber(name); id && *id > 0) {
+      child = NodeId{Scope::kObject, 0, 0, 0, *id};
+      found = true;
+    }
+  } else if (parent->is_token_scope() &&
+             parent->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+    if (const TreeEntry* entry =
+            FindEntry(TokenDirectoryEntries(), name, parent->scope)) {
+      child = *parent;
+      child.code = entry->code;
+      found = true;
+    } else if (parent->scope == Scope::kProcess) {
+      if (auto tid = ParseNumber(name); tid && *tid <= (1u << 26) - 1) {
+        child =
+            NodeId{Scope::kThread, 0, parent->pid, static_cast<int32_t>(*tid)};
+        found = true;
+      }
+    }
+  } else if (parent->is_token_scope() &&
+             parent->code == static_cast<uint8_t>(NodeCode::kQueryDir)) {
+    if (const TreeEntry* entry =
+            FindEntry(QueryDirectoryEntries(), name, parent->scope)) {
+      child = *parent;
+      child.code = entry->code;
+      found = true;
+    }
+  } else {
+    return tl::unexpected(Errno(ENOTDIR, "not a directory"));
+  }
+  (void)request;
+  if (!found) {
+    return tl::unexpected(Errno(ENOENT, "no entry '" + std::string(name) +
+                                            "' in " + Describe(*parent)));
+  }
+  auto attr = Attributes(child);
+  if (!attr) return tl::unexpected(attr.error());
+  EntryReply reply{};
+  reply.entry.ino = EncodeInode(child);
+  reply.entry.attr = *attr;
+  reply.entry.attr_timeout = options_.attr_timeout;
+  reply.entry.entry_timeout = options_.entry_timeout;
+  return reply;
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoGetattr(fuse_ino_t inode) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  auto attr = Attributes(*node);
+  if (!attr) return tl::unexpected(attr.error());
+  return AttrReply{*attr};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_ino_t inode,
+                                                    int to_set,
+                                                    fuse_file_info*) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  const TreeEntry* entry = EntryForNode(*node);
+  // The shell's `>` may arrive as a truncation to size 0 (without
+  // atomic_o_trunc): accept it on writable files as a no-op.
+  const bool only_size =
+      (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_MTIME |
+                  FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) == 0;
+  if (!entry || !entry->writable || !only_size) {
+    return tl::unexpected(
+        Errno(EPERM, "attributes of " + Describe(*node) + " are fixed"));
+  }
+  auto attr = Attributes(*node);
+  if (!attr) return tl::unexpected(attr.error());
+  return AttrReply{*attr};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
+                                                     fuse_ino_t inode) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  if (node->scope == Scope::kRoot &&
+      node->code == static_cast<uint8_t>(NodeCode::kSelfLink)) {
+    auto caller = ResolveCaller(request);
+    if (!caller) return tl::unexpected(caller.error());
+    return LinkReply{std::to_string(caller->process.pid) + "/" +
+                     std::to_string(caller->tid)};
+  }
+  if (node->is_token_scope() &&
+      node->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
+    auto caller = ResolveCaller(request);
+    if (!caller) return tl::unexpected(caller.error());
+    auto target = ResolveTarget(*node);
+    if (!target) return tl::unexpected(target.error());
+    auto allowed = Authorize(*caller, *target, access::kTokenQuery, {},
+                             "read the linked token of");
+    if (!allowed) return tl::unexpected(allowed.error());
+    TokenObjectPtr partner = target->object->LinkedPartner();
+    if (!partner || !registry_.FindObject(partner->id())) {
+      return tl::unexpected(
+          Errno(ENOENT, Describe(target->node) + " has no linked token"));
+    }
+    std::string up = node->scope == Scope::kThread ? "../../" : "../";
+    return LinkReply{up + "objects/" + std::to_string(partner->id().value)};
+  }
+  return tl::unexpected(Errno(EINVAL, "not a symbolic link"));
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
+                                                 fuse_ino_t inode, int flags) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  const TreeEntry* entry = EntryForNode(*node);
+  if (!entry || entry->kind == NodeKind::kDirectory) {
+    return tl::unexpected(Errno(EISDIR, Describe(*node) + " is a directory"));
+  }
+  if (entry->kind == NodeKind::kSymlink) {
+    return tl::unexpected(Errno(ELOOP, Describe(*node) + " is a link"));
+  }
+  const int mode = flags & O_ACCMODE;
+  auto file = std::make_unique<OpenFile>();
+  file->node = *node;
+  file->entry = entry;
+  file->readable = mode == O_RDONLY || mode == O_RDWR;
+  file->writable = mode == O_WRONLY || mode == O_RDWR;
+  if (file->writable && !entry->writable) {
+    return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
+  }
+  auto caller = ResolveCaller(request);
+  if (!caller) return tl::unexpected(caller.error());
+  file->opener = Opener{caller->uid, caller->gid, caller->effective->user,
+                        caller->effective->integrity_rid};
+  file->opener_process = caller->process;
+
+  if (node->scope == Scope::kRoot) {
+    if (node->code == static_cast<uint8_t>(NodeCode::kRegistryFile)) {
+      file->content = RenderRegistry();
+    }
+    // create and link decide at write time (privileges, references).
+  } else {
+    auto target = ResolveTarget(*node);
+    if (!target) return tl::unexpected(target.error());
+    file->object = node->scope == Scope::kObject ? target->object : nullptr;
+    const bool query = entry->read_right == access::kTokenQuery;
+    if (file->readable && !entry->read_right.empty()) {
+      const std::string_view capability =
+          query ? QueryCapabilityFor(*caller->effective, *caller->primary,
+                                     *target->token)
+                : std::string_view();
+      auto allowed =
+          Authorize(*caller, *target, entry->read_right, capability, "read");
+      if (!allowed) return tl::unexpected(allowed.error());
+    }
+    if (file->writable && !entry->write_right.empty()) {
+      auto allowed =
+          Authorize(*caller, *target, entry->write_right, {}, "write");
+      if (!allowed) return tl::unexpected(allowed.error());
+    }
+    if (file->writable && entry->write_right.empty() &&
+        target->process_credentials) {
+      // security and impersonate: the right depends on what is written and
+      // is checked then; opening needs the Linux inspection right.
+      if (auto denial = InspectionDenial(
+              caller->uid, [this, &caller] { return CallerHasPtrace(*caller); },
+              *target->process_credentials, target->description)) {
+        return tl::unexpected(
+            Errno(EACCES, "write " + Describe(*node) + ": " + *denial));
+      }
+    }
+    if (file->readable && (entry->kind == NodeKind::kTextFile ||
+                           entry->kind == NodeKind::kQueryFile)) {
+      file->content = Render(*node, *target->token);
+    } else if (file->readable && entry->kind == NodeKind::kControl) {
+      file->content = Render(*node, *target->token);
+    }
+  }
+  OpenReply reply;
+  reply.direct_io = true;
+  // Nothing happens at close, so a read-only file can skip the FLUSH round
+  // trip.
+  reply.noflush = !file->writable;
+  reply.handle = reinterpret_cast<uint64_t>(file.release());
+  return reply;
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
+                                                 off_t offset) {
+  auto* file = reinterpret_cast<OpenFile*>(handle);
+  if (!file->readable) {
+    return tl::unexpected(Errno(EBADF, "file not open for reading"));
+  }
+  std::lock_guard<std::mutex> lock(file->mutex);
+  if (offset < 0 || static_cast<size_t>(offset) >= file->content.size()) {
+    return DataReply{};
+  }
+  return DataReply{file->content.substr(static_cast<size_t>(offset), size)};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
+                                                  uint64_t handle,
+                                                  const char* data,
+                                                  size_t size) {
+  auto* file = reinterpret_cast<OpenFile*>(handle);
+  if (!file->writable) {
+    return tl::unexpected(Errno(EBADF, "file not open for writing"));
+  }
+  if (size > kMaxCommandSize) {
+    return tl::unexpected(Errno(
+        EFBIG, "write of " + std::to_string(size) + " bytes to " +
+                   Describe(file->node) + " exceeds the " +
+                   std::to_string(kMaxCommandSize) + "-byte command limit"));
+  }
+  auto caller = ResolveCaller(request);
+  if (!caller) return tl::unexpected(caller.error());
+  // Writes are authorized with the opener's identity: a write through a
+  // descriptor someone else opened is refused (notes/fuse.md fact 5).
+  const Opener& opener = file->opener;
+  if (caller->uid != opener.uid || caller->gid != opener.gid ||
+      !(caller->effective->user == opener.user) ||
+      caller->effective->integrity_rid != opener.integrity_rid) {
+    return tl::unexpected(Errno(
+        EPERM, "write to " + Describe(file->node) + " by pid " +
+                   std::to_string(caller->process.pid) + " (uid " +
+                   std::to_string(caller->uid) +
+                   ") refused: the file was opened by another identity (uid " +
+                   std::to_string(opener.uid) + ", " + opener.user.ToString() +
+                   ")"));
+  }
+  std::lock_guard<std::mutex> lock(file->mutex);
+  auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
+  if (!result) {
+    file->content =
+        "error: " + std::string(std::strerror(result.error().errno_value)) +
+        ": " + result.error().reason + "\n";
+    return tl::unexpected(result.error());
+  }
+  file->content = std::move(*result);
+  return WriteReply{size};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
+                                                    fuse_ino_t inode) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  auto handle = std::make_unique<DirHandle>();
+  auto add = [&handle](std::string name, const NodeId& child, mode_t mode) {
+    handle->entries.push_back({std::move(name), EncodeInode(child), mode});
+  };
+  add(".", *node, S_IFDIR);
+  add("..", NodeId{}, S_IFDIR);
+  if (node->scope == Scope::kRoot &&
+      node->code == static_cast<uint8_t>(NodeCode::kRootDir)) {
+    for (const TreeEntry& entry : RootEntries()) {
+      add(std::string(entry.name), NodeId{Scope::kRoot, entry.code},
+          ModeFor(entry.kind, entry.writable));
+    }
+    for (int32_t pid : source_.ListProcesses()) {
+      add(std::to_string(pid), NodeId{Scope::kProcess, 0, pid}, S_IFDIR);
+    }
+  } else if (node->scope == Scope::kRoot &&
+             node->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
+    auto caller = ResolveCaller(request);
+    if (!caller) return tl::unexpected(caller.error());
+    for (Luid id : registry_.ListObjects()) {
+      NodeId child{Scope::kObject, 0, 0, 0, id.value};
+      auto target = ResolveTarget(child);
+      if (!target) continue;
+      AuthorizationRequest probe;
+      probe.caller_effective = caller->effective.get();
+      probe.caller_primary = caller->primary.get();
+      probe.caller_fsuid = caller->uid;
+      probe.target = target->token.get();
+      probe.target_description = target->description;
+      probe.desired = access::kTokenQuery;
+      // Listing shows the objects the caller could read.
+      if (tokenfs::Authorize(probe).allowed) {
+        add(std::to_string(id.value), child, S_IFDIR);
+      }
+    }
+  } else if (node->is_token_scope() &&
+             node->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+    auto target = ResolveTarget(*node);
+    if (!target) return tl::unexpected(target.error());
+    for (const TreeEntry& entry : TokenDirectoryEntries()) {
+      if (entry.thread_only && node->scope != Scope::kThread) continue;
+      if (entry.object_only && node->scope != Scope::kObject) continue;
+      NodeId child = *node;
+      child.code = entry.code;
+      add(std::string(entry.name), child, ModeFor(entry.kind, entry.writable));
+    }
+    if (node->scope == Scope::kProcess) {
+      for (int32_t tid : source_.ListThreads(node->pid)) {
+        add(std::to_string(tid), NodeId{Scope::kThread, 0, node->pid, tid},
+            S_IFDIR);
+      }
+    }
+  } else if (node->is_token_scope() &&
+             node->code == static_cast<uint8_t>(NodeCode::kQueryDir)) {
+    for (const TreeEntry& entry : QueryDirectoryEntries()) {
+      NodeId child = *node;
+      child.code = entry.code;
+      add(std::string(entry.name), child, ModeFor(entry.kind, false));
+    }
+  } else {
+    return tl::unexpected(
+        Errno(ENOTDIR, Describe(*node) + " is not a directory"));
+  }
+  return OpenReply{reinterpret_cast<uint64_t>(handle.release()), false, false};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoReaddir(fuse_req_t request,
+                                                    uint64_t handle,
+                                                    size_t size, off_t offset) {
+  auto* directory = reinterpret_cast<DirHandle*>(handle);
+  std::string buffer(size, '\0');
+  size_t used = 0;
+  for (size_t index = static_cast<size_t>(std::max<off_t>(offset, 0));
+       index < directory->entries.size(); ++index) {
+    const DirHandle::Entry& entry = directory->entries[index];
+    struct stat attr {};
+    attr.st_ino = entry.inode;
+    attr.st_mode = entry.mode;
+    const size_t needed = fuse_add_direntry(
+        request, buffer.data() + used, size - used, entry.name.c_str(), &attr,
+        static_cast<off_t>(index + 1));
+    if (needed > size - used) break;
+    used += needed;
+  }
+  buffer.resize(used);
+  return DataReply{std::move(buffer)};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoAccess(fuse_req_t request,
+                                                   fuse_ino_t inode, int mask) {
+  auto node = Decode(inode);
+  if (!node) return tl::unexpected(node.error());
+  auto attr = Attributes(*node);
+  if (!attr) return tl::unexpected(attr.error());
+  if (mask == F_OK) return NoneReply{};
+  const TreeEntry* entry = EntryForNode(*node);
+  const bool directory = S_ISDIR(attr->st_mode);
+  if ((mask & X_OK) && !directory) {
+    return tl::unexpected(
+        Errno(EACCES, Describe(*node) + " is not executable"));
+  }
+  if ((mask & W_OK) && (!entry || !entry->writable)) {
+    return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
+  }
+  if (node->scope == Scope::kRoot || directory || !entry) return NoneReply{};
+  auto caller = ResolveCaller(request);
+  if (!caller) return tl::unexpected(caller.error());
+  auto target = ResolveTarget(*node);
+  if (!target) return tl::unexpected(target.error());
+  AccessMask desired;
+  if (mask & R_OK) desired |= entry->read_right;
+  if (mask & W_OK) desired |= entry->write_right;
+  if (desired.empty()) return NoneReply{};
+  auto allowed = Authorize(*caller, *target, desired, {}, "access");
+  if (!allowed) return tl::unexpected(allowed.error());
+  return NoneReply{};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
+                                                  fuse_ino_t parent_inode,
+                                                  const char* name) {
+  auto parent = Decode(parent_inode);
+  if (!parent) return tl::unexpected(parent.error());
+  if (!(parent->scope == Scope::kRoot &&
+        parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir))) {
+    return tl::unexpected(Errno(EPERM, "only token objects (" +
+                                           options_.mount_point +
+                                           "/objects/ID) can be removed"));
+  }
+  auto id = ParseNumber(name);
+  if (!id)
+    return tl::unexpected(
+        Errno(ENOENT, "no token object " + std::string(name)));
+  auto caller = ResolveCaller(request);
+  if (!caller) return tl::unexpected(caller.error());
+  auto target = ResolveTarget(NodeId{Scope::kObject, 0, 0, 0, *id});
+  if (!target) return tl::unexpected(target.error());
+  auto revoked = ApplyPersist(*caller, *target, "revoke");
+  if (!revoked) return tl::unexpected(revoked.error());
+  return NoneReply{};
+}
+
+// ---------------------------------------------------------------------------
+// Content
+
+std::string TokenFilesystem::Render(const NodeId& node, const Token& token) {
+  const uint8_t code = node.code;
+  if (code >= static_cast<uint8_t>(NodeCode::kTextFileBase) &&
+      code < static_cast<uint8_t>(NodeCode::kQueryDir)) {
+    const auto file = static_cast<TokenFile>(
+        code - static_cast<uint8_t>(NodeCode::kTextFileBase));
+    return RenderTokenFile(token, file, render_options_);
+  }
+  if (code == static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+    return AllClassesJson(token, render_options_).dump(2) + "\n";
+  }
+  if (code > static_cast<uint8_t>(NodeCode::kQueryFileBase) &&
+      code < static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+    auto query_class =
+        QueryClassFromId(code - static_cast<uint8_t>(NodeCode::kQueryFileBase));
+    if (query_class) {
+      return QueryClassJson(token, *query_class, render_options_).dump(2) +
+             "\n";
+    }
+  }
+  if (code == static_cast<uint8_t>(NodeCode::kImpersonateFile)) {
+    if (token.type == TokenType::kImpersonation) {
+      return Line("impersonating",
+                  "id:" + std::to_string(token.token_id.value)) +
+             Line("level", ImpersonationLevelName(token.impersonation_level));
+    }
+    return Line("impersonating", "none");
+  }
+  if (code == static_cast<uint8_t>(NodeCode::kPersistFile)) {
+    auto info = registry_.ObjectDetails(Luid{node.object});
+    return Line("persist", info && info->persist ? "yes" : "no");
+  }
+  return {};
+}
+
+std::string TokenFilesystem::RenderRegistry() const {
+  const Registry::Stats stats = registry_.GetStats();
+  std::string text;
+  text += Line("processes", std::to_string(stats.processes));
+  text += Line("threads", std::to_string(stats.threads));
+  text += Line("impersonating", std::to_string(stats.impersonating));
+  text += Line("objects", std::to_string(stats.objects));
+  text += Line("minted", std::to_string(stats.minted));
+  text += Line("inherited", std::to_string(stats.inherited));
+  text += Line("reminted", std::to_string(stats.reminted));
+  text += Line("sweeps", std::to_string(stats.sweeps));
+  text += Line("events", stats.events_live ? "live" : "validating");
+  text += Line("events_applied", std::to_string(events_.events_applied()));
+  text += Line("event_overflows", std::to_string(events_.overflows()));
+  text += Line("requests", std::to_string(requests_.load()));
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyWrite(
+    OpenFile& file, const Caller& caller, std::string_view data) {
+  const NodeId& node = file.node;
+  if (node.scope == Scope::kRoot) {
+    if (node.code == static_cast<uint8_t>(NodeCode::kCreateFile)) {
+      return ApplyCreate(caller, data);
+    }
+    if (node.code == static_cast<uint8_t>(NodeCode::kLinkFile)) {
+      return ApplyLink(caller, data);
+    }
+    return tl::unexpected(Errno(EACCES, Describe(node) + " is read-only"));
+  }
+  auto target = ResolveTarget(node);
+  if (!target) return tl::unexpected(target.error());
+  // The target may be a new process with the pid the file was opened for.
+  const uint8_t code = node.code;
+  if (code >= static_cast<uint8_t>(NodeCode::kTextFileBase) &&
+      code < static_cast<uint8_t>(NodeCode::kQueryDir)) {
+    const auto text_file = static_cast<TokenFile>(
+        code - static_cast<uint8_t>(NodeCode::kTextFileBase));
+    return ApplyTokenFileWrite(file, caller, *target, text_file, data);
+  }
+  switch (static_cast<NodeCode>(code)) {
+    case NodeCode::kImpersonateFile:
+      return ApplyImpersonate(caller, *target, data);
+    case NodeCode::kAccessFile: {
+      auto allowed =
+          Authorize(caller, *target, access::kTokenQuery,
+                    QueryCapabilityFor(*caller.effective, *caller.primary,
+                                       *target->token),
+                    "access check with");
+      if (!allowed) return tl::unexpected(allowed.error());
+      return ApplyAccess(*target, data);
+    }
+    case NodeCode::kDuplicateFile:
+    case NodeCode::kRestrictFile:
+      return ApplyDerive(caller, *target, static_cast<NodeCode>(code), data);
+    case NodeCode::kPersistFile:
+      return ApplyPersist(caller, *target, data);
+    default:
+      return tl::unexpected(Errno(EACCES, Describe(node) + " is read-only"));
+  }
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
+    OpenFile& file, const Caller& caller, const Target& target,
+    TokenFile text_file, std::string_view data) {
+  const std::string where = Describe(file.node);
+  if (text_file == TokenFile::kSecurity) {
+    auto command = ParseSecurityCommand(data);
+    if (!command) return tl::unexpected(Refuse(command.error(), where));
+    AccessMask needed;
+    if (command->information &
+        (security_information::kOwner | security_information::kGroup |
+         security_information::kLabel)) {
+      needed |= access::kWriteOwner;
+    }
+    if (command->information & security_information::kDacl) {
+      needed |= access::kWriteDac;
+    }
+    if (command->information & security_information::kSacl) {
+      needed |= access::kAccessSystemSecurity;
+    }
+    auto allowed = Authorize(caller, target, needed, {}, "write");
+    if (!allowed) return tl::unexpected(allowed.error());
+    const Token& checker =
+        allowed->checked_with_primary ? *caller.primary : *caller.effective;
+    auto updated =
+        target.object->Update([&](const Token& token) -> Result<Token> {
+          return SetSecurity(token, command->descriptor, command->information,
+                             checker);
+        });
+    if (!updated) return tl::unexpected(Refuse(updated.error(), where));
+    return std::string("ok\n");
+  }
+
+  auto allowed =
+      Authorize(caller, target, file.entry->write_right, {}, "write");
+  if (!allowed) return tl::unexpected(allowed.error());
+  const Token& checker =
+      allowed->checked_with_primary ? *caller.primary : *caller.effective;
+  Result<std::shared_ptr<const Token>> updated =
+      MakeError(ErrorCode::kInternal, "no change");
+  switch (text_file) {
+    case TokenFile::kPrivs: {
+      auto command = ParsePrivilegesCommand(data);
+      if (!command) return tl::unexpected(Refuse(command.error(), where));
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        if (command->reset) return ResetPrivileges(token, ids_).token;
+        auto result = AdjustPrivileges(token, command->changes, ids_);
+        if (!result) return tl::unexpected(result.error());
+        return std::move(result->token);
+      });
+      break;
+    }
+    case TokenFile::kGroups: {
+      auto command = ParseGroupsCommand(data);
+      if (!command) return tl::unexpected(Refuse(command.error(), where));
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        if (command->reset) return ResetGroups(token, ids_).token;
+        auto result = AdjustGroups(token, command->changes, ids_);
+        if (!result) return tl::unexpected(result.error());
+        return std::move(result->token);
+      });
+      break;
+    }
+    case TokenFile::kOwner:
+    case TokenFile::kGroup: {
+      auto selector = ParseSidSelector(data);
+      if (!selector) return tl::unexpected(Refuse(selector.error(), where));
+      const bool owner = text_file == TokenFile::kOwner;
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        auto index = ResolveSidSelector(*selector, token);
+        if (!index) return tl::unexpected(index.error());
+        DefaultChange change;
+        (owner ? change.owner_index : change.primary_group_index) = *index;
+        return AdjustDefault(token, change, ids_);
+      });
+      break;
+    }
+    case TokenFile::kDefaultDacl: {
+      auto dacl = ParseDefaultDaclCommand(data);
+      if (!dacl) return tl::unexpected(Refuse(dacl.error(), where));
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        DefaultChange change;
+        change.dacl = *dacl;
+        return AdjustDefault(token, change, ids_);
+      });
+      break;
+    }
+    case TokenFile::kIntegrity: {
+      auto rid = ParseIntegrityCommand(data);
+      if (!rid) return tl::unexpected(Refuse(rid.error(), where));
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        return SetIntegrity(token, *rid, checker, ids_);
+      });
+      break;
+    }
+    case TokenFile::kSession: {
+      auto session = ParseSessionCommand(data);
+      if (!session) return tl::unexpected(Refuse(session.error(), where));
+      // SeTcb is checked on the caller's real (primary) token.
+      updated = target.object->Update([&](const Token& token) -> Result<Token> {
+        return AdjustSession(token, *session, *caller.primary, ids_);
+      });
+      break;
+    }
+    default:
+      return tl::unexpected(Errno(EACCES, where + " is read-only"));
+  }
+  if (!updated) return tl::unexpected(Refuse(updated.error(), where));
+  return std::string("ok\n");
+}
+
+tl::expected<TokenObjectPtr, FsError> TokenFilesystem::ResolveReference(
+    const Caller& caller, const TokenReference& reference, Target* target) {
+  NodeId node;
+  switch (reference.kind) {
+    case TokenReference::Kind::kProcess:
+      node = NodeId{Scope::kProcess, 0, reference.pid};
+      break;
+    case TokenReference::Kind::kThread:
+      node = NodeId{Scope::kThread, 0, reference.pid, reference.tid};
+      break;
+    case TokenReference::Kind::kObject:
+      node = NodeId{Scope::kObject, 0, 0, 0, reference.object_id};
+      break;
+  }
+  (void)caller;
+  auto resolved = ResolveTarget(node);
+  if (!resolved) return tl::unexpected(resolved.error());
+  *target = *resolved;
+  return resolved->object;
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
+    const Caller& caller, const Target& thread, std::string_view data) {
+  const std::string where = Describe(thread.node);
+  auto command = ParseImpersonateCommand(data, options_.mount_point);
+  if (!command) return tl::unexpected(Refuse(command.error(), where));
+  // Changing a thread's token needs the Linux right over its process.
+  if (auto denial = InspectionDenial(
+          caller.uid, [this, &caller] { return CallerHasPtrace(caller); },
+          *thread.process_credentials, thread.description)) {
+    return tl::unexpected(
+        Errno(EACCES, "impersonate " + where + ": " + *denial));
+  }
+  if (command->revert) {
+    auto reverted = registry_.Revert(thread.node.pid, thread.node.tid);
+    if (!reverted) return tl::unexpected(Refuse(reverted.error(), where));
+    return std::string("reverted\n");
+  }
+  Target client;
+  auto client_object = ResolveReference(caller, command->target, &client);
+  if (!client_object) return tl::unexpected(client_object.error());
+  auto allowed = Authorize(caller, client, access::kTokenImpersonate,
+                           tree_capability::kImpersonate, "impersonate");
+  if (!allowed) return tl::unexpected(allowed.error());
+  // The gates are evaluated against the primary token of the process whose
+  // thread will impersonate.
+  const std::shared_ptr<const Token> server = thread.primary->Get();
+  auto decision = CheckImpersonation(*server, *client.token, command->level);
+  if (!decision) return tl::unexpected(Refuse(decision.error(), where));
+  if (command->adopt_at_exec &&
+      decision->level < ImpersonationLevel::kImpersonation) {
+    return tl::unexpected(
+        Errno(EPERM, "cannot run a command under " + client.description +
+                         ": it may only be impersonated at " +
+                         std::string(ImpersonationLevelName(decision->level)) +
+                         " level (" + decision->reason + ")"));
+  }
+  TokenObjectPtr impersonation;
+  if (client.token->type == TokenType::kImpersonation &&
+      client.token->impersonation_level == decision->level) {
+    impersonation = client.object;
+  } else {
+    auto copy = MakeImpersonationToken(*client.token, decision->level,
+                                       caller.effective->user, ids_);
+    if (!copy) return tl::unexpected(Refuse(copy.error(), where));
+    impersonation = std::make_shared<TokenObject>(std::move(*copy));
+  }
+  TokenObjectPtr adopt;
+  if (command->adopt_at_exec) {
+    DuplicateRequest primary_request;
+    primary_request.type = TokenType::kPrimary;
+    auto primary =
+        Duplicate(*client.token, primary_request, caller.effective->user, ids_);
+    if (!primary) return tl::unexpected(Refuse(primary.error(), where));
+    adopt = std::make_shared<TokenObject>(std::move(*primary));
+  }
+  auto done = registry_.Impersonate(thread.node.pid, thread.node.tid,
+                                    impersonation, adopt);
+  if (!done) return tl::unexpected(Refuse(done.error(), where));
+  std::string text = Line("impersonating", client.description);
+  text += Line("level", ImpersonationLevelName(decision->level));
+  if (decision->capped) text += Line("capped", decision->reason);
+  if (adopt) text += Line("at_exec", "primary token");
+  return text;
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyAccess(
+    const Target& target, std::string_view data) {
+  const std::string where = Describe(target.node);
+  auto command = ParseAccessCommand(data);
+  if (!command) return tl::unexpected(Refuse(command.error(), where));
+  const SecurityDescriptor& sd =
+      command->descriptor ? *command->descriptor : target.token->security;
+  AccessRequest request;
+  request.desired = command->desired;
+  request.mapping = command->mapping;
+  request.intent = command->intent;
+  request.principal_self = command->principal_self;
+  const AccessCheckResult result = AccessCheck(*target.token, sd, request);
+  if (result.privileges_used) {
+    target.object->MarkPrivilegesUsed(result.privileges_used);
+  }
+  std::string text;
+  text += Line("status", AccessStatusName(result.status));
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%x", result.granted.bits());
+  text += Line("granted", hex);
+  text += Line("granted_names", command->mapping_name == "token"
+                                    ? FormatTokenRights(result.granted)
+                                    : FormatSddlRights(result.granted));
+  std::snprintf(hex, sizeof hex, "0x%x", result.desired_mapped.bits());
+  text += Line("desired", hex);
+  text += Line("mapping", command->mapping_name);
+  text += Line("reason", result.reason);
+  text += Line("deciding_ace", std::to_string(result.deciding_ace));
+  std::string used;
+  for (const PrivilegeInfo& info : PrivilegeCatalog()) {
+    if (result.privileges_used & privilege::Bit(info.bit)) {
+      if (!used.empty()) used += ",";
+      used += info.short_name;
+    }
+  }
+  text += Line("privileges_used", used.empty() ? "-" : used);
+  text += Line("sd", FormatSddl(sd));
+  for (const AccessTraceStep& step : result.trace) {
+    text += Line("trace", step.step + ": " + step.detail);
+  }
+  return text;
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
+    const Caller& caller, const Target& target, NodeCode code,
+    std::string_view data) {
+  const std::string where = Describe(target.node);
+  auto allowed = Authorize(caller, target, access::kTokenDuplicate,
+                           tree_capability::kCreate, "derive a token from");
+  if (!allowed) return tl::unexpected(allowed.error());
+  const Sid& creator = caller.effective->user;
+  Token derived;
+  bool persist = false;
+  std::string notes;
+  if (code == NodeCode::kDuplicateFile) {
+    auto command = ParseDuplicateCommand(data);
+    if (!command) return tl::unexpected(Refuse(command.error(), where));
+    auto result = Duplicate(*target.token, command->request, creator, ids_);
+    if (!result) return tl::unexpected(Refuse(result.error(), where));
+    derived = std::move(*result);
+    persist = command->persist;
+  } else {
+    auto command = ParseRestrictCommand(data);
+    if (!command) return tl::unexpected(Refuse(command.error(), where));
+    auto result = Restrict(*target.token, command->request, creator, ids_);
+    if (!result) return tl::unexpected(Refuse(result.error(), where));
+    derived = std::move(result->token);
+    persist = command->persist;
+    for (const std::string& name : result->narrowed_capabilities) {
+      notes += Line("narrowed", name);
+    }
+    for (const std::string& name : result->dropped_capabilities) {
+      notes += Line("dropped", name);
+    }
+  }
+  auto object = registry_.AddObject(std::move(derived), caller.process,
+                                    caller.uid, persist);
+  if (!object) return tl::unexpected(Refuse(object.error(), where));
+  const std::string id = std::to_string((*object)->id().value);
+  return Line("id", id) +
+         Line("path", options_.mount_point + "/objects/" + id) + notes;
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
+    const Caller& caller, std::string_view data) {
+  const std::string where = options_.mount_point + "/create";
+  const Token& checker = *caller.effective;
+  if (!checker.privileges.IsEnabled(privilege::kCreateToken)) {
+    return tl::unexpected(Errno(
+        EPERM, where +
+                   ": creating a token needs SeCreateToken enabled on the "
+                   "caller's token (pid " +
+                   std::to_string(caller.process.pid) + ")"));
+  }
+  if (auto capability = RequireCapability(checker, tree_capability::kCreate);
+      !capability) {
+    return tl::unexpected(Refuse(capability.error(), where));
+  }
+  caller.effective_object->MarkPrivilegesUsed(
+      privilege::Bit(privilege::kCreateToken));
+  auto spec = DecodeTokenSpec(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  if (!spec) return tl::unexpected(Refuse(spec.error(), where));
+  SpecBuildContext context{ids_, clock_, caller.effective->user,
+                           &capability_names_};
+  auto token = BuildTokenFromSpec(*spec, context);
+  if (!token) return tl::unexpected(Refuse(token.error(), where));
+  auto object =
+      registry_.AddObject(std::move(*token), caller.process, caller.uid, false);
+  if (!object) return tl::unexpected(Refuse(object.error(), where));
+  const std::string id = std::to_string((*object)->id().value);
+  return Line("id", id) + Line("path", options_.mount_point + "/objects/" + id);
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyPersist(
+    const Caller& caller, const Target& target, std::string_view data) {
+  const std::string where =
+      target.object ? Describe(target.node) : options_.mount_point + "/objects";
+  if (!target.object) {
+    return tl::unexpected(Errno(ENOENT, where + ": no such token object"));
+  }
+  auto info = registry_.ObjectDetails(Luid{target.node.object});
+  if (!info) return tl::unexpected(Refuse(info.error(), where));
+  // Managing an object: its creator's user, or SYSTEM.
+  const bool system = caller.effective->user == well_known::LocalSystem();
+  if (!system && caller.uid != info->creator_uid) {
+    return tl::unexpected(
+        Errno(EACCES, where + ": only the creator (uid " +
+                          std::to_string(info->creator_uid) +
+                          ") or SYSTEM may manage it; caller uid " +
+                          std::to_string(caller.uid)));
+  }
+  if (!system && !HasCapability(caller.effective->capabilities,
+                                tree_capability::kRevoke)) {
+    return tl::unexpected(
+        Errno(EACCES, where + ": the caller's token lacks the capability '" +
+                          std::string(tree_capability::kRevoke) + "'"));
+  }
+  auto items = SplitCommandItems(data);
+  if (!items || items->size() != 1) {
+    return tl::unexpected(
+        Errno(EINVAL, where + ": expected yes, no or revoke"));
+  }
+  const std::string& word = (*items)[0];
+  if (word == "revoke") {
+    auto removed = registry_.RemoveObject(Luid{target.node.object});
+    if (!removed) return tl::unexpected(Refuse(removed.error(), where));
+    return std::string("revoked\n");
+  }
+  return tl::unexpected(Errno(
+      EINVAL, where + ": persistence is chosen at creation (persist); write "
+                      "revoke to end the object"));
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
+    const Caller& caller, std::string_view data) {
+  const std::string where = options_.mount_point + "/link";
+  auto command = ParseLinkCommand(data, options_.mount_point);
+  if (!command) return tl::unexpected(Refuse(command.error(), where));
+  Target elevated;
+  Target filtered;
+  auto elevated_object = ResolveReference(caller, command->elevated, &elevated);
+  if (!elevated_object) return tl::unexpected(elevated_object.error());
+  auto filtered_object = ResolveReference(caller, command->filtered, &filtered);
+  if (!filtered_object) return tl::unexpected(filtered_object.error());
+  for (const Target* half : {&elevated, &filtered}) {
+    auto allowed =
+        Authorize(caller, *half, access::kTokenDuplicate, {}, "link");
+    if (!allowed) return tl::unexpected(allowed.error());
+  }
+  auto pair = LinkTokens(*elevated.token, *filtered.token,
+                         Luid{command->session}, *caller.effective);
+  if (!pair) return tl::unexpected(Refuse(pair.error(), where));
+  auto set_role = [](const TokenObjectPtr& object, ElevationType role) {
+    return object->Update([role](const Token& token) -> Result<Token> {
+      Token copy = token;
+      copy.elevation_type = role;
+      return copy;
+    });
+  };
+  if (!set_role(*elevated_object, ElevationType::kFull) ||
+      !set_role(*filtered_object, ElevationType::kLimited)) {
+    return tl::unexpected(Errno(EIO, where + ": could not record the roles"));
+  }
+  (*filtered_object)->LinkOwning(*elevated_object);
+  (*elevated_object)->LinkWeak(*filtered_object);
+  return std::string("linked\n");
+}
+
+}  // namespace tokenfs

@@ -1,0 +1,209 @@
+// TokenFilesystem: the FUSE low-level request handlers of the /tokens tree.
+//
+// Each operation has a Do* method that returns either a reply value or an
+// FsError and never replies itself; a noexcept trampoline catches every
+// exception (bad_alloc -> ENOMEM, anything else -> EIO plus a log line) and
+// sends exactly one reply. No lock is held across a reply or a /proc read.
+//
+// Per-open state lives in an OpenFile owned by the file handle: the content
+// snapshot (generated at open, so later offsets read a consistent text), the
+// opener's identity (writes must come from the same identity, and are
+// authorized with it), and the token object the file is about.
+//
+// Thread-safety: the handlers run on libfuse's worker threads; shared state
+// is the registry (internally locked) and the immutable tables.
+#ifndef TOKENFS_TOKENFS_FILESYSTEM_H_
+#define TOKENFS_TOKENFS_FILESYSTEM_H_
+
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/authorization.h"
+#include "core/capability.h"
+#include "core/commands.h"
+#include "core/registry.h"
+#include "core/render.h"
+#include "tokenfs/account_lookup.h"
+#include "tokenfs/proc_events.h"
+#include "tokenfs/proc_source.h"
+#include "tokenfs/tree.h"
+
+namespace tokenfs {
+
+// An error reply: the errno for the caller and the reason for the log.
+struct FsError {
+  int errno_value = 0;
+  std::string reason;
+};
+
+class TokenFilesystem {
+ public:
+  struct Options {
+    std::string mount_point = "/tokens";
+    double entry_timeout = 1.0;
+    double attr_timeout = 1.0;
+  };
+
+  TokenFilesystem(Registry& registry, ProcProcessSource& source,
+                  ProcessEventWatcher& events, LuidAllocator& ids,
+                  const Clock& clock, const SystemAccountLookup& accounts,
+                  Options options);
+  TokenFilesystem(const TokenFilesystem&) = delete;
+  TokenFilesystem& operator=(const TokenFilesystem&) = delete;
+
+  // The operation table to pass to fuse_session_new with `this` as
+  // userdata.
+  static const fuse_lowlevel_ops& Operations();
+
+  // Requests served and refused so far (for the registry file and logs).
+  uint64_t requests() const { return requests_.load(); }
+
+ private:
+  struct Caller;
+  struct Target;
+  struct OpenFile;
+  struct DirHandle;
+  struct Opener {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    Sid user;
+    uint32_t integrity_rid = 0;
+  };
+
+  struct EntryReply {
+    fuse_entry_param entry;
+  };
+  struct AttrReply {
+    struct stat attr;
+  };
+  struct DataReply {
+    std::string data;
+  };
+  struct LinkReply {
+    std::string target;
+  };
+  struct OpenReply {
+    uint64_t handle = 0;
+    bool direct_io = true;
+    bool noflush = false;
+  };
+  struct WriteReply {
+    size_t count = 0;
+  };
+  struct NoneReply {};
+  using Reply = std::variant<EntryReply, AttrReply, DataReply, LinkReply,
+                             OpenReply, WriteReply, NoneReply>;
+  using Outcome = tl::expected<Reply, FsError>;
+
+  // Trampolines (libfuse callbacks).
+  static void OnInit(void* userdata, fuse_conn_info* connection) noexcept;
+  static void OnLookup(fuse_req_t, fuse_ino_t, const char*) noexcept;
+  static void OnGetattr(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnSetattr(fuse_req_t, fuse_ino_t, struct stat*, int,
+                        fuse_file_info*) noexcept;
+  static void OnReadlink(fuse_req_t, fuse_ino_t) noexcept;
+  static void OnOpen(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnRead(fuse_req_t, fuse_ino_t, size_t, off_t,
+                     fuse_file_info*) noexcept;
+  static void OnWrite(fuse_req_t, fuse_ino_t, const char*, size_t, off_t,
+                      fuse_file_info*) noexcept;
+  static void OnFlush(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnRelease(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnOpendir(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnReaddir(fuse_req_t, fuse_ino_t, size_t, off_t,
+                        fuse_file_info*) noexcept;
+  static void OnReleasedir(fuse_req_t, fuse_ino_t, fuse_file_info*) noexcept;
+  static void OnAccess(fuse_req_t, fuse_ino_t, int) noexcept;
+  static void OnRmdir(fuse_req_t, fuse_ino_t, const char*) noexcept;
+  static void OnRefuse(fuse_req_t) noexcept;
+
+  // Runs `handler`, catches everything, replies once.
+  template <typename Handler>
+  static void Serve(fuse_req_t request, const char* operation,
+                    Handler&& handler) noexcept;
+  static void SendReply(fuse_req_t request, Reply& reply, fuse_file_info* info);
+
+  Outcome DoLookup(fuse_req_t request, fuse_ino_t parent, const char* name);
+  Outcome DoGetattr(fuse_ino_t inode);
+  Outcome DoSetattr(fuse_ino_t inode, int to_set, fuse_file_info* info);
+  Outcome DoReadlink(fuse_req_t request, fuse_ino_t inode);
+  Outcome DoOpen(fuse_req_t request, fuse_ino_t inode, int flags);
+  Outcome DoRead(uint64_t handle, size_t size, off_t offset);
+  Outcome DoWrite(fuse_req_t request, uint64_t handle, const char* data,
+                  size_t size);
+  Outcome DoOpendir(fuse_req_t request, fuse_ino_t inode);
+  Outcome DoReaddir(fuse_req_t request, uint64_t handle, size_t size,
+                    off_t offset);
+  Outcome DoAccess(fuse_req_t request, fuse_ino_t inode, int mask);
+  Outcome DoRmdir(fuse_req_t request, fuse_ino_t parent, const char* name);
+
+  // Resolution.
+  tl::expected<Caller, FsError> ResolveCaller(fuse_req_t request);
+  tl::expected<Target, FsError> ResolveTarget(const NodeId& node);
+  tl::expected<NodeId, FsError> Decode(fuse_ino_t inode) const;
+  tl::expected<struct stat, FsError> Attributes(const NodeId& node);
+
+  // Authorization of `desired` on `target` for `caller`; logs denials.
+  tl::expected<AuthorizationResult, FsError> Authorize(
+      const Caller& caller, const Target& target, AccessMask desired,
+      std::string_view capability, std::string_view operation);
+  bool CallerHasPtrace(const Caller& caller) const;
+
+  // Content and writes.
+  std::string Render(const NodeId& node, const Token& token);
+  std::string RenderRegistry() const;
+  tl::expected<std::string, FsError> ApplyWrite(OpenFile& file,
+                                                const Caller& caller,
+                                                std::string_view data);
+  tl::expected<std::string, FsError> ApplyTokenFileWrite(OpenFile& file,
+                                                         const Caller& caller,
+                                                         const Target& target,
+                                                         TokenFile text_file,
+                                                         std::string_view data);
+  tl::expected<std::string, FsError> ApplyImpersonate(const Caller& caller,
+                                                      const Target& target,
+                                                      std::string_view data);
+  tl::expected<std::string, FsError> ApplyAccess(const Target& target,
+                                                 std::string_view data);
+  tl::expected<std::string, FsError> ApplyDerive(const Caller& caller,
+                                                 const Target& target,
+                                                 NodeCode code,
+                                                 std::string_view data);
+  tl::expected<std::string, FsError> ApplyCreate(const Caller& caller,
+                                                 std::string_view data);
+  tl::expected<std::string, FsError> ApplyPersist(const Caller& caller,
+                                                  const Target& target,
+                                                  std::string_view data);
+  tl::expected<std::string, FsError> ApplyLink(const Caller& caller,
+                                               std::string_view data);
+  tl::expected<TokenObjectPtr, FsError> ResolveReference(
+      const Caller& caller, const TokenReference& reference, Target* target);
+
+  std::string Describe(const NodeId& node) const;
+  FsError Refuse(const Error& error, std::string_view context) const;
+
+  Registry& registry_;
+  ProcProcessSource& source_;
+  ProcessEventWatcher& events_;
+  LuidAllocator& ids_;
+  const Clock& clock_;
+  const SystemAccountLookup& accounts_;
+  const CapabilityNames capability_names_;
+  RenderOptions render_options_;
+  const Options options_;
+  const std::time_t start_time_;
+  std::atomic<uint64_t> requests_{0};
+};
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_TOKENFS_FILESYSTEM_H_

@@ -1,0 +1,251 @@
+// tokenfs: mounts the token tree (man tokenfs.8).
+//
+// Start-up errors print one line and exit non-zero before anything is
+// mounted; per-request errors are replies, never exits.
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/minting_policy.h"
+#include "core/registry.h"
+#include "tokenfs/account_lookup.h"
+#include "tokenfs/filesystem.h"
+#include "tokenfs/log.h"
+#include "tokenfs/proc_events.h"
+#include "tokenfs/proc_source.h"
+
+namespace tokenfs {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Mints with the policy, the daemon's id allocator, clock and account names.
+class PolicyMinter : public TokenMinter {
+ public:
+  PolicyMinter(const MintingPolicy& policy, LuidAllocator& ids,
+               const Clock& clock, const AccountLookup& accounts)
+      : policy_(policy), ids_(ids), clock_(clock), accounts_(accounts) {}
+  Result<MintedIdentity> Mint(const LinuxCredentials& credentials) override {
+    return policy_.Mint(credentials, MintContext{ids_, clock_, &accounts_});
+  }
+
+ private:
+  const MintingPolicy& policy_;
+  LuidAllocator& ids_;
+  const Clock& clock_;
+  const AccountLookup& accounts_;
+};
+
+// Returns the mount entry for `path` in /proc/self/mountinfo ("fuse.tokenfs
+// tokenfs"), or "" when nothing is mounted there.
+std::string MountedAt(const std::string& path) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    fields >> id >> parent >> device >> root >> mount_point;
+    if (mount_point != path) continue;
+    const size_t separator = line.find(" - ");
+    return separator == std::string::npos ? "unknown"
+                                          : line.substr(separator + 3);
+  }
+  return "";
+}
+
+// Checks (and if missing creates) the mount point; "" when usable, else the
+// one-line reason.
+std::string CheckMountPoint(std::string& path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  struct stat attr {};
+  if (::stat(path.c_str(), &attr) != 0) {
+    if (errno == ENOTCONN || errno == ECONNABORTED) {
+      return "mount point " + path +
+             " is a stale FUSE mount (its daemon is gone); unmount it first: "
+             "fusermount3 -u " +
+             path;
+    }
+    if (errno == ENOENT) {
+      if (::mkdir(path.c_str(), 0755) == 0) return "";
+      return "cannot create mount point " + path + ": " + std::strerror(errno);
+    }
+    return "mount point " + path + ": " + std::strerror(errno);
+  }
+  if (!S_ISDIR(attr.st_mode))
+    return "mount point " + path + " is not a directory";
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved)) path = resolved;
+  const std::string mounted = MountedAt(path);
+  if (!mounted.empty()) {
+    return "mount point " + path +
+           " is busy: something is already mounted "
+           "there (" +
+           mounted + ")";
+  }
+  return "";
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "tokenfs: an NT-style access-token model for Linux, mounted as a file "
+      "tree (see tokenfs(8), tokenfs(5))",
+      "tokenfs"};
+  std::string mount_point = "/tokens";
+  bool foreground = false;
+  bool debug = false;
+  bool version = false;
+  std::string policy_path;
+  std::vector<std::string> mount_options;
+  size_t quota = 1024;
+  unsigned threads = 16;
+  app.add_option("MOUNTPOINT", mount_point,
+                 "where to mount the tree (default /tokens)");
+  app.add_flag("-f,--foreground", foreground,
+               "stay in the foreground and log to stderr");
+  app.add_flag("-d,--debug", debug,
+               "log every request and FUSE traffic (implies -f)");
+  app.add_option("--policy", policy_path,
+                 "JSON minting policy (default: built in; see tokenfs(8))");
+  app.add_option("-o", mount_options, "extra FUSE mount options")
+      ->delimiter(',');
+  app.add_option("--quota", quota,
+                 "token objects one user may hold (default 1024)")
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--threads", threads,
+                 "maximum FUSE worker threads (default 16)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--version", version, "print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& error) {
+    std::cerr << "tokenfs: " << error.what() << "\n";
+    return 1;
+  }
+  if (version) {
+    std::cout << "tokenfs " << kVersion << "\n";
+    return 0;
+  }
+  if (debug) foreground = true;
+
+  MintingPolicy policy = MintingPolicy::Default();
+  if (!policy_path.empty()) {
+    std::ifstream file(policy_path);
+    if (!file) {
+      std::cerr << "tokenfs: policy " << policy_path << ": "
+                << std::strerror(errno) << "\n";
+      return 1;
+    }
+    std::stringstream text;
+    text << file.rdbuf();
+    auto parsed = MintingPolicy::Parse(text.str());
+    if (!parsed) {
+      std::cerr << "tokenfs: " << policy_path << ": " << parsed.error().message
+                << "\n";
+      return 1;
+    }
+    policy = std::move(*parsed);
+  }
+  if (std::string reason = CheckMountPoint(mount_point); !reason.empty()) {
+    std::cerr << "tokenfs: " << reason << "\n";
+    return 1;
+  }
+
+  InitLog(foreground, debug);
+  SystemClock clock;
+  SystemAccountLookup accounts;
+  LuidAllocator ids;
+  ProcProcessSource source;
+  PolicyMinter minter(policy, ids, clock, accounts);
+  Registry::Options registry_options;
+  registry_options.object_quota_per_user = quota;
+  Registry registry(source, minter, ids, registry_options);
+  ProcessEventWatcher events(registry);
+  TokenFilesystem::Options filesystem_options;
+  filesystem_options.mount_point = mount_point;
+  TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
+                             filesystem_options);
+
+  std::string options = "fsname=tokenfs,subtype=tokenfs";
+  if (::geteuid() == 0) options += ",allow_other";
+  for (const std::string& option : mount_options) options += "," + option;
+  std::vector<std::string> fuse_argv_storage = {"tokenfs", "-o", options};
+  if (debug) fuse_argv_storage.push_back("-d");
+  std::vector<char*> fuse_argv;
+  for (std::string& argument : fuse_argv_storage) {
+    fuse_argv.push_back(argument.data());
+  }
+  fuse_args args =
+      FUSE_ARGS_INIT(static_cast<int>(fuse_argv.size()), fuse_argv.data());
+  fuse_session* session =
+      fuse_session_new(&args, &TokenFilesystem::Operations(),
+                       sizeof(fuse_lowlevel_ops), &filesystem);
+  if (!session) {
+    std::cerr
+        << "tokenfs: could not create the FUSE session (bad -o option?)\n";
+    return 1;
+  }
+  if (fuse_set_signal_handlers(session) != 0) {
+    std::cerr << "tokenfs: could not install signal handlers\n";
+    fuse_session_destroy(session);
+    return 1;
+  }
+  if (fuse_session_mount(session, mount_point.c_str()) != 0) {
+    std::cerr << "tokenfs: could not mount on " << mount_point
+              << " (is /dev/fuse usable? are you root?)\n";
+    fuse_remove_signal_handlers(session);
+    fuse_session_destroy(session);
+    return 1;
+  }
+  // Threads die at fork, so daemonize before starting any.
+  if (fuse_daemonize(foreground) != 0) {
+    fuse_session_unmount(session);
+    fuse_remove_signal_handlers(session);
+    fuse_session_destroy(session);
+    return 1;
+  }
+  if (auto started = events.Start(); !started) {
+    LogWarning("process events unavailable (" + started.error().message +
+               "); validating every lookup against /proc instead");
+  }
+  LogInfo(std::string("tokenfs ") + kVersion + " mounted on " + mount_point +
+          " (pid " + std::to_string(::getpid()) + ", process events " +
+          (events.running() ? "live" : "unavailable") + ")");
+
+  fuse_loop_config* loop = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(loop, threads);
+  fuse_loop_cfg_set_idle_threads(loop, threads / 2 + 1);
+  const int status = fuse_session_loop_mt(session, loop);
+  fuse_loop_cfg_destroy(loop);
+
+  events.Stop();
+  fuse_session_unmount(session);
+  fuse_remove_signal_handlers(session);
+  fuse_session_destroy(session);
+  LogInfo("unmounted " + mount_point);
+  return status == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace tokenfs
+
+int main(int argc, char** argv) {
+  try {
+    return tokenfs::Run(argc, argv);
+  } catch (const std::exception& exception) {
+    std::cerr << "tokenfs: " << exception.what() << "\n";
+    return 1;
+  }
+}

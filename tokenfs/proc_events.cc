@@ -1,0 +1,271 @@
+#include "tokenfs/proc_events.h"
+
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tokenfs/log.h"
+
+namespace tokenfs {
+namespace {
+
+// NLMSG_DATA without its old-style cast.
+void* MessageData(nlmsghdr* header) {
+  return reinterpret_cast<char*>(header) + NLMSG_HDRLEN;
+}
+
+Status Subscribe(int socket, bool listen) {
+  alignas(nlmsghdr) char buffer[NLMSG_SPACE(sizeof(cn_msg) + sizeof(int))] = {};
+  auto* header = reinterpret_cast<nlmsghdr*>(buffer);
+  header->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(int));
+  header->nlmsg_type = NLMSG_DONE;
+  auto* message = static_cast<cn_msg*>(MessageData(header));
+  message->id.idx = CN_IDX_PROC;
+  message->id.val = CN_VAL_PROC;
+  message->len = sizeof(int);
+  const int operation = listen ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE;
+  std::memcpy(message->data, &operation, sizeof operation);
+  if (::send(socket, header, header->nlmsg_len, 0) < 0) {
+    return MakeError(
+        ErrorCode::kInternal,
+        std::string("proc connector subscribe: ") + std::strerror(errno));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+ProcessEventWatcher::~ProcessEventWatcher() { Stop(); }
+
+Status ProcessEventWatcher::Start() {
+  socket_ = ::socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                     NETLINK_CONNECTOR);
+  if (socket_ < 0) {
+    return MakeError(
+        ErrorCode::kInternal,
+        std::string("proc connector socket: ") + std::strerror(errno));
+  }
+  // A large buffer absorbs fork storms; SO_RCVBUFFORCE needs CAP_NET_ADMIN.
+  const int size = 8 << 20;
+  if (::setsockopt(socket_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) <
+      0) {
+    ::setsockopt(socket_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  address.nl_groups = CN_IDX_PROC;
+  address.nl_pid = 0;
+  if (::bind(socket_, reinterpret_cast<sockaddr*>(&address), sizeof address) <
+      0) {
+    const std::string reason = std::strerror(errno);
+    ::close(socket_);
+    socket_ = -1;
+    return MakeError(ErrorCode::kAccessDenied,
+                     "proc connector bind: " + reason);
+  }
+  if (auto subscribed = Subscribe(socket_, true); !subscribed) {
+    ::close(socket_);
+    socket_ = -1;
+    return subscribed;
+  }
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // The kernel acknowledges the subscription with a PROC_EVENT_NONE message
+  // (and silently ignores it outside the initial namespaces): wait briefly
+  // for it to know whether events will come.
+  pollfd poll_fd{socket_, POLLIN, 0};
+  if (::poll(&poll_fd, 1, 500) <= 0) {
+    ::close(socket_);
+    socket_ = -1;
+    ::close(wake_fd_);
+    wake_fd_ = -1;
+    return MakeError(ErrorCode::kAccessDenied,
+                     "proc connector did not acknowledge the subscription "
+                     "(not in the initial pid and user namespace?)");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    DrainSocketLocked();
+  }
+  registry_.SetEventsLive(true);
+  thread_ = std::thread([this] { Run(); });
+  return Ok();
+}
+
+void ProcessEventWatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || socket_ < 0) return;
+    stopping_ = true;
+  }
+  const uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+  if (thread_.joinable()) thread_.join();
+  registry_.SetEventsLive(false);
+  if (!Subscribe(socket_, false)) {
+    // Closing the socket below ends the subscription anyway.
+  }
+  ::close(socket_);
+  ::close(wake_fd_);
+  socket_ = -1;
+  wake_fd_ = -1;
+}
+
+void ProcessEventWatcher::DrainSocketLocked() {
+  alignas(nlmsghdr) char buffer[16384];
+  for (;;) {
+    const ssize_t count = ::recv(socket_, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (count < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        queue_.push_back(Event{Event::Kind::kOverflow});
+        ++received_;
+        ++overflows_;
+        continue;
+      }
+      return;  // EAGAIN: nothing more queued
+    }
+    if (count == 0) return;
+    size_t remaining = static_cast<size_t>(count);
+    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer);
+         remaining >= sizeof(nlmsghdr) &&
+         header->nlmsg_len >= sizeof(nlmsghdr) &&
+         header->nlmsg_len <= remaining;) {
+      const size_t aligned = NLMSG_ALIGN(header->nlmsg_len);
+      nlmsghdr* current = header;
+      remaining = aligned >= remaining ? 0 : remaining - aligned;
+      header = reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(header) +
+                                           aligned);
+      if (current->nlmsg_len < NLMSG_HDRLEN + sizeof(cn_msg)) continue;
+      if (current->nlmsg_type == NLMSG_NOOP ||
+          current->nlmsg_type == NLMSG_ERROR) {
+        continue;
+      }
+      const auto* message = static_cast<const cn_msg*>(MessageData(current));
+      if (message->id.idx != CN_IDX_PROC || message->id.val != CN_VAL_PROC) {
+        continue;
+      }
+      proc_event event;
+      std::memcpy(&event, message->data,
+                  std::min<size_t>(sizeof event, message->len));
+      Event parsed{Event::Kind::kFork};
+      switch (event.what) {
+        case proc_event::PROC_EVENT_FORK:
+          parsed = Event{Event::Kind::kFork, event.event_data.fork.parent_tgid,
+                         event.event_data.fork.child_pid,
+                         event.event_data.fork.child_tgid};
+          break;
+        case proc_event::PROC_EVENT_EXEC:
+          parsed = Event{Event::Kind::kExec, event.event_data.exec.process_pid,
+                         event.event_data.exec.process_tgid};
+          break;
+        case proc_event::PROC_EVENT_UID:
+        case proc_event::PROC_EVENT_GID:
+          parsed =
+              Event{Event::Kind::kCredentials, event.event_data.id.process_pid,
+                    event.event_data.id.process_tgid};
+          break;
+        case proc_event::PROC_EVENT_EXIT:
+          parsed = Event{Event::Kind::kExit, event.event_data.exit.process_pid,
+                         event.event_data.exit.process_tgid};
+          break;
+        default:
+          continue;
+      }
+      queue_.push_back(parsed);
+      ++received_;
+    }
+  }
+}
+
+void ProcessEventWatcher::Apply(const Event& event) {
+  switch (event.kind) {
+    case Event::Kind::kFork:
+      registry_.OnFork(event.a, event.b, event.c);
+      break;
+    case Event::Kind::kExec:
+      registry_.OnExec(event.b);
+      break;
+    case Event::Kind::kCredentials:
+      registry_.OnCredentialsChanged(event.a, event.b);
+      break;
+    case Event::Kind::kExit:
+      registry_.OnExit(event.a, event.b);
+      break;
+    case Event::Kind::kOverflow:
+      LogWarning(
+          "process events were lost (socket overflow); revalidating "
+          "every known process against /proc");
+      registry_.Revalidate();
+      break;
+  }
+}
+
+void ProcessEventWatcher::Run() {
+  for (;;) {
+    pollfd fds[2] = {{socket_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    const int ready = ::poll(fds, 2, -1);
+    if (ready < 0 && errno != EINTR) {
+      LogError(std::string("process event poll: ") + std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents & POLLIN) {
+      uint64_t value = 0;
+      ssize_t ignored = ::read(wake_fd_, &value, sizeof value);
+      (void)ignored;
+    }
+    std::deque<Event> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      DrainSocketLocked();
+      batch.swap(queue_);
+    }
+    // Applying reads /proc and mints: no lock held.
+    for (const Event& event : batch) Apply(event);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      applied_ += batch.size();
+    }
+    applied_cv_.notify_all();
+  }
+}
+
+void ProcessEventWatcher::Sync() {
+  if (socket_ < 0) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  DrainSocketLocked();
+  const uint64_t target = received_;
+  if (applied_ >= target) return;
+  const uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+  (void)ignored;
+  if (!applied_cv_.wait_for(lock, std::chrono::seconds(1),
+                            [&] { return applied_ >= target || stopping_; })) {
+    LogWarning(
+        "process events not applied within 1 s; answering from the "
+        "registry as it is");
+  }
+}
+
+uint64_t ProcessEventWatcher::events_applied() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return applied_;
+}
+
+uint64_t ProcessEventWatcher::overflows() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return overflows_;
+}
+
+}  // namespace tokenfs

@@ -1,0 +1,81 @@
+// ProcessEventWatcher: feeds the kernel's process events (proc connector:
+// fork, exec, uid/gid change, exit) into the registry, so it is exact.
+//
+// A background thread applies events in the order the kernel queued them.
+// Request handlers call Sync() before they depend on registry state: it pulls
+// whatever the kernel has queued so far and waits until the watcher thread
+// has applied it. Because the kernel queues a fork or exec event before the
+// new program can run, a process's first request always finds its entry made
+// from its parent's token as it was at fork time. Sync holds no lock while
+// the events are applied (they read /proc); it waits on a condition variable,
+// bounded by one second (then it logs and goes on).
+//
+// When the socket overflows (ENOBUFS) events were lost: the registry is told
+// to revalidate everything. When the connector is unavailable (not root, or
+// in a pid namespace other than the initial one) Start() fails and the
+// registry works without live events (validating against /proc).
+//
+// Thread-safety: Sync may be called from any thread; Start/Stop from one.
+#ifndef TOKENFS_TOKENFS_PROC_EVENTS_H_
+#define TOKENFS_TOKENFS_PROC_EVENTS_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "core/registry.h"
+
+namespace tokenfs {
+
+class ProcessEventWatcher {
+ public:
+  explicit ProcessEventWatcher(Registry& registry) : registry_(registry) {}
+  ~ProcessEventWatcher();
+  ProcessEventWatcher(const ProcessEventWatcher&) = delete;
+  ProcessEventWatcher& operator=(const ProcessEventWatcher&) = delete;
+
+  // Subscribes to the proc connector and starts the thread. On failure the
+  // registry stays in validating mode; the error says why.
+  Status Start();
+  void Stop();
+  bool running() const { return socket_ >= 0; }
+
+  // Returns once every event the kernel queued before the call is applied.
+  void Sync();
+
+  uint64_t events_applied() const;
+  uint64_t overflows() const;
+
+ private:
+  struct Event {
+    enum class Kind { kFork, kExec, kCredentials, kExit, kOverflow };
+    Kind kind;
+    int32_t a = 0;  // fork: parent tgid; others: tid
+    int32_t b = 0;  // fork: child tid;   others: tgid
+    int32_t c = 0;  // fork: child tgid
+  };
+
+  void Run();
+  // Moves queued socket messages into queue_. Call with mutex_ held.
+  void DrainSocketLocked();
+  void Apply(const Event& event);
+
+  Registry& registry_;
+  int socket_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable applied_cv_;
+  std::deque<Event> queue_;  // guarded by mutex_
+  uint64_t received_ = 0;    // guarded by mutex_
+  uint64_t applied_ = 0;     // guarded by mutex_
+  uint64_t overflows_ = 0;   // guarded by mutex_
+  bool stopping_ = false;    // guarded by mutex_
+};
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_TOKENFS_PROC_EVENTS_H_

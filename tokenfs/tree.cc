@@ -1,0 +1,196 @@
+#include "tokenfs/tree.h"
+
+#include <vector>
+
+namespace tokenfs {
+namespace {
+
+constexpr uint64_t kMarker = uint64_t{1} << 63;
+constexpr int kScopeShift = 61;
+constexpr int kCodeShift = 53;
+constexpr uint64_t kPayloadMask = (uint64_t{1} << 53) - 1;
+constexpr int kPidShift = 26;
+constexpr uint64_t kTidMask = (uint64_t{1} << 26) - 1;
+
+uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
+
+AccessMask WriteRightFor(TokenFile file) {
+  switch (file) {
+    case TokenFile::kPrivs:
+      return access::kTokenAdjustPrivileges;
+    case TokenFile::kGroups:
+      return access::kTokenAdjustGroups;
+    case TokenFile::kOwner:
+    case TokenFile::kGroup:
+    case TokenFile::kDefaultDacl:
+    case TokenFile::kIntegrity:
+      return access::kTokenAdjustDefault;
+    case TokenFile::kSession:
+      return access::kTokenAdjustSessionId;
+    default:
+      return AccessMask();
+  }
+}
+
+bool Writable(TokenFile file) {
+  return file == TokenFile::kSecurity || !WriteRightFor(file).empty();
+}
+
+std::vector<TreeEntry> BuildTokenEntries() {
+  std::vector<TreeEntry> entries;
+  for (const TokenFileInfo& info : TokenFileTable()) {
+    const AccessMask read = info.file == TokenFile::kSecurity
+                                ? access::kReadControl
+                                : access::kTokenQuery;
+    entries.push_back(
+        TreeEntry{info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
+                  WriteRightFor(info.file), Writable(info.file), false, false});
+  }
+  entries.push_back(TreeEntry{"query", Code(NodeCode::kQueryDir),
+                              NodeKind::kDirectory, access::kTokenQuery,
+                              AccessMask(), false, false, false});
+  entries.push_back(TreeEntry{"linked", Code(NodeCode::kLinkedLink),
+                              NodeKind::kSymlink, access::kTokenQuery,
+                              AccessMask(), false, false, false});
+  entries.push_back(TreeEntry{"duplicate", Code(NodeCode::kDuplicateFile),
+                              NodeKind::kTransaction, AccessMask(),
+                              access::kTokenDuplicate, true, false, false});
+  entries.push_back(TreeEntry{"restrict", Code(NodeCode::kRestrictFile),
+                              NodeKind::kTransaction, AccessMask(),
+                              access::kTokenDuplicate, true, false, false});
+  entries.push_back(TreeEntry{"access", Code(NodeCode::kAccessFile),
+                              NodeKind::kTransaction, access::kTokenQuery,
+                              access::kTokenQuery, true, false, false});
+  entries.push_back(TreeEntry{"impersonate", Code(NodeCode::kImpersonateFile),
+                              NodeKind::kControl, AccessMask(), AccessMask(),
+                              true, true, false});
+  entries.push_back(TreeEntry{"persist", Code(NodeCode::kPersistFile),
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), true, false, true});
+  return entries;
+}
+
+std::vector<TreeEntry> BuildQueryEntries() {
+  std::vector<TreeEntry> entries;
+  for (const QueryClassInfo& info : QueryClassTable()) {
+    entries.push_back(
+        TreeEntry{info.name,
+                  static_cast<uint8_t>(Code(NodeCode::kQueryFileBase) +
+                                       static_cast<uint8_t>(info.id)),
+                  NodeKind::kQueryFile, access::kTokenQuery, AccessMask(),
+                  false, false, false});
+  }
+  entries.push_back(TreeEntry{"all", Code(NodeCode::kQueryAllFile),
+                              NodeKind::kQueryFile, access::kTokenQuery,
+                              AccessMask(), false, false, false});
+  return entries;
+}
+
+}  // namespace
+
+uint64_t EncodeInode(const NodeId& node) {
+  if (node.scope == Scope::kRoot && node.code == Code(NodeCode::kRootDir)) {
+    return 1;  // FUSE_ROOT_ID
+  }
+  uint64_t payload = 0;
+  if (node.scope == Scope::kObject) {
+    payload = node.object & kPayloadMask;
+  } else if (node.scope != Scope::kRoot) {
+    payload = (static_cast<uint64_t>(node.pid) << kPidShift) |
+              (static_cast<uint64_t>(node.tid) & kTidMask);
+  }
+  return kMarker | (static_cast<uint64_t>(node.scope) << kScopeShift) |
+         (static_cast<uint64_t>(node.code) << kCodeShift) | payload;
+}
+
+std::optional<NodeId> DecodeInode(uint64_t inode) {
+  if (inode == 1) return NodeId{};
+  if (!(inode & kMarker)) return std::nullopt;
+  NodeId node;
+  node.scope = static_cast<Scope>((inode >> kScopeShift) & 0x3);
+  node.code = static_cast<uint8_t>((inode >> kCodeShift) & 0xff);
+  const uint64_t payload = inode & kPayloadMask;
+  switch (node.scope) {
+    case Scope::kRoot:
+      if (node.code == Code(NodeCode::kRootDir) ||
+          node.code > Code(NodeCode::kRegistryFile) || payload != 0) {
+        return std::nullopt;
+      }
+      return node;
+    case Scope::kObject:
+      node.object = payload;
+      if (node.object == 0) return std::nullopt;
+      break;
+    case Scope::kProcess:
+    case Scope::kThread:
+      node.pid = static_cast<int32_t>(payload >> kPidShift);
+      node.tid = static_cast<int32_t>(payload & kTidMask);
+      if (node.pid <= 0) return std::nullopt;
+      if ((node.scope == Scope::kThread) != (node.tid != 0)) {
+        return std::nullopt;
+      }
+      break;
+  }
+  if (node.code != Code(NodeCode::kTokenDir) && !EntryForNode(node)) {
+    return std::nullopt;
+  }
+  return node;
+}
+
+std::span<const TreeEntry> TokenDirectoryEntries() {
+  static const std::vector<TreeEntry> entries = BuildTokenEntries();
+  return entries;
+}
+
+std::span<const TreeEntry> QueryDirectoryEntries() {
+  static const std::vector<TreeEntry> entries = BuildQueryEntries();
+  return entries;
+}
+
+std::span<const TreeEntry> RootEntries() {
+  static const TreeEntry entries[] = {
+      {"self", Code(NodeCode::kSelfLink), NodeKind::kSymlink, AccessMask(),
+       AccessMask(), false, false, false},
+      {"objects", Code(NodeCode::kObjectsDir), NodeKind::kDirectory,
+       AccessMask(), AccessMask(), false, false, false},
+      {"create", Code(NodeCode::kCreateFile), NodeKind::kTransaction,
+       AccessMask(), AccessMask(), true, false, false},
+      {"link", Code(NodeCode::kLinkFile), NodeKind::kControl, AccessMask(),
+       AccessMask(), true, false, false},
+      {"registry", Code(NodeCode::kRegistryFile), NodeKind::kTextFile,
+       AccessMask(), AccessMask(), false, false, false},
+  };
+  return entries;
+}
+
+const TreeEntry* FindEntry(std::span<const TreeEntry> entries,
+                           std::string_view name, Scope scope) {
+  for (const TreeEntry& entry : entries) {
+    if (entry.name != name) continue;
+    if (entry.thread_only && scope != Scope::kThread) return nullptr;
+    if (entry.object_only && scope != Scope::kObject) return nullptr;
+    return &entry;
+  }
+  return nullptr;
+}
+
+const TreeEntry* EntryForNode(const NodeId& node) {
+  std::span<const TreeEntry> table;
+  if (node.scope == Scope::kRoot) {
+    table = RootEntries();
+  } else if (node.code > Code(NodeCode::kQueryDir) &&
+             node.code <= Code(NodeCode::kQueryAllFile)) {
+    table = QueryDirectoryEntries();
+  } else {
+    table = TokenDirectoryEntries();
+  }
+  for (const TreeEntry& entry : table) {
+    if (entry.code != node.code) continue;
+    if (entry.thread_only && node.scope != Scope::kThread) return nullptr;
+    if (entry.object_only && node.scope != Scope::kObject) return nullptr;
+    return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace tokenfs
