@@ -1,7 +1,7 @@
 #include "core/well_known_sids.h"
 
 #include <array>
-#include <cctype>
+#include <cstdlib>
 
 namespace tokenfs {
 namespace well_known {
@@ -110,13 +110,15 @@ constexpr std::array<const char*, 17> kDomainRelativeAliases{
     "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
     "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK"};
 
+// ASCII-only: the names compared are ASCII, and std::toupper would both
+// depend on the locale and cost a call per character in the SDDL hot path.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
+  auto upper = [](char c) {
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  };
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) !=
-        std::toupper(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    if (upper(a[i]) != upper(b[i])) return false;
   }
   return true;
 }
@@ -248,20 +250,37 @@ std::optional<std::string> SidLabel(const Sid& sid,
   return std::nullopt;
 }
 
-std::optional<Sid> SidFromSddlAlias(std::string_view alias) {
-  for (const auto& entry : kAliases) {
-    if (EqualsIgnoreCase(alias, entry.alias)) {
-      auto sid = Sid::Parse(entry.sid);
-      if (sid) return *sid;
+namespace {
+
+// kAliases with the SIDs parsed once, so SDDL parsing and printing (which
+// look up every SID) compare values instead of parsing or printing strings.
+// Built on first use; C++ makes that initialisation thread-safe.
+const std::array<Sid, kAliases.size()>& AliasSids() {
+  static const std::array<Sid, kAliases.size()> sids = [] {
+    std::array<Sid, kAliases.size()> out;
+    for (size_t i = 0; i < kAliases.size(); ++i) {
+      auto sid = Sid::Parse(kAliases[i].sid);
+      if (!sid) std::abort();  // the table above is malformed
+      out[i] = *sid;
     }
+    return out;
+  }();
+  return sids;
+}
+
+}  // namespace
+
+std::optional<Sid> SidFromSddlAlias(std::string_view alias) {
+  for (size_t i = 0; i < kAliases.size(); ++i) {
+    if (EqualsIgnoreCase(alias, kAliases[i].alias)) return AliasSids()[i];
   }
   return std::nullopt;
 }
 
 std::optional<std::string_view> SddlAliasForSid(const Sid& sid) {
-  const std::string text = sid.ToString();
-  for (const auto& entry : kAliases) {
-    if (text == entry.sid) return std::string_view(entry.alias);
+  const auto& sids = AliasSids();
+  for (size_t i = 0; i < sids.size(); ++i) {
+    if (sids[i] == sid) return std::string_view(kAliases[i].alias);
   }
   return std::nullopt;
 }
