@@ -260,8 +260,10 @@ Result<AccessMask> ParseRightsAt(std::string_view field, size_t base) {
     const std::string_view name = field.substr(i, 2);
     bool found = false;
     if (name.size() == 2) {
+      const char first_letter = Upper(name[0]);
+      const char second_letter = Upper(name[1]);
       for (const RightName& entry : kRightNames) {
-        if (EqualsUpper(name, entry.name)) {
+        if (entry.name[0] == first_letter && entry.name[1] == second_letter) {
           bits |= entry.bits;
           found = true;
           break;
