@@ -655,7 +655,7 @@ Result<std::vector<Sid>> ReadCapabilities(const Json& value,
     auto text = ReadString(value[i], where);
     if (!text) return tl::unexpected(text.error());
     Sid sid;
-    if (text->size() > 4 && (EqualsIgnoreCase(text->substr(0, 4), "S-1-"))) {
+    if (text->size() >= 4 && EqualsIgnoreCase(text->substr(0, 4), "S-1-")) {
       auto parsed = Sid::Parse(*text);
       if (!parsed)
         return Fail(where, "'" + *text + "': " + parsed.error().message);

@@ -440,9 +440,12 @@ TEST_CASE("JSON errors name the path of the offending value") {
       {R"({"user": "SY", "user_claims": [{"name": "x", "type": "string", "value": []}]})",
        "user_claims[0]: unknown key 'value' (did you mean 'values'?)"},
       // Capabilities.
-      {R"({"user": "SY", "capabilities": ["bad name"]})", "capabilities[0]: "},
       {R"({"user": "SY", "capabilities": ["S-1-5-18"]})",
        "capabilities[0]: S-1-5-18 is not a capability SID (S-1-15-3-...)"},
+      {R"({"user": "SY", "capabilities": ["S-1-"]})",
+       "capabilities[0]: 'S-1-': "},
+      {R"({"user": "SY", "capabilities": ["bad name"]})",
+       "capabilities[0]: capability 'bad name': invalid character ' '"},
       {R"({"user": "SY", "capabilities": ["tokeninfo", "tokeninfo"]})",
        "capabilities[1]: 'tokeninfo' repeats capabilities[0]"},
       // Size.
