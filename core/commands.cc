@@ -576,9 +576,14 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
       auto sid = ParseSidOrAlias(*field.value);
       if (!sid) return InvalidArgument(Item(i, item) + sid.error().message);
       command.principal_self = *sid;
+    } else if (field.key == "json") {
+      if (auto status = RequireFlag(field, i, item); !status) {
+        return tl::unexpected(status.error());
+      }
+      command.json = true;
     } else {
       return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (sd, desired, mapping, intent, self)");
+                             "' (sd, desired, mapping, intent, self, json)");
     }
   }
   return command;
@@ -613,6 +618,14 @@ Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text) {
       if (!level) return InvalidArgument(Item(i, item) + level.error().message);
       command.request.level = *level;
       level_given = true;
+    } else if (field.key == "access") {
+      if (auto status = RequireValue(field, i, item); !status) {
+        return tl::unexpected(status.error());
+      }
+      auto rights = ParseRightsExpression(*field.value);
+      if (!rights)
+        return InvalidArgument(Item(i, item) + rights.error().message);
+      command.access = *rights;
     } else if (field.key == "persist") {
       if (auto status = RequireFlag(field, i, item); !status) {
         return tl::unexpected(status.error());
@@ -620,7 +633,7 @@ Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text) {
       command.persist = true;
     } else {
       return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (type, level, persist)");
+                             "' (type, level, access, persist)");
     }
   }
   if (command.request.type == TokenType::kImpersonation && !level_given) {
@@ -728,6 +741,20 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
     }
   }
   return command;
+}
+
+Result<TokenReference> ParseInstallCommand(std::string_view text,
+                                           std::string_view mount_point) {
+  auto items = Items(text, "install");
+  if (!items) return tl::unexpected(items.error());
+  if (items->size() != 1) {
+    return InvalidArgument("install: expected one token reference, got " +
+                           std::to_string(items->size()) + " items");
+  }
+  auto reference = ParseTokenReference((*items)[0], mount_point);
+  if (!reference)
+    return InvalidArgument("install: " + reference.error().message);
+  return *reference;
 }
 
 Result<LinkCommand> ParseLinkCommand(std::string_view text,

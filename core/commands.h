@@ -20,8 +20,10 @@
 //                 changes (O: owner, G: group, D: DACL, S: SACL and label)
 //   impersonate   REF [level=LEVEL] [exec] | revert
 //   access        [sd=SDDL] [desired=RIGHTS] [mapping=token|file|plain]
-//                 [intent=backup|restore] [self=SID]
-//   duplicate     [type=primary|impersonation] [level=LEVEL] [persist]
+//                 [intent=backup|restore] [self=SID] [json]
+//   duplicate     [type=primary|impersonation] [level=LEVEL] [access=RIGHTS]
+//                 [persist]
+//   install       REF
 //   restrict      [drop-privs=MASK|NAMES] [deny=IDX,...] [restrict=SID,...]
 //                 [write-restricted] [caps=CAP,...] [tighten] [persist]
 //   link          elevated=REF filtered=REF session=N
@@ -121,6 +123,7 @@ struct AccessCommand {
   std::string mapping_name = "token";
   uint32_t intent = privilege_intent::kNone;
   std::optional<Sid> principal_self;
+  bool json = false;  // answer as one JSON object
 };
 Result<AccessCommand> ParseAccessCommand(std::string_view text);
 
@@ -130,6 +133,9 @@ Result<AccessMask> ParseRightsExpression(std::string_view text);
 
 struct DuplicateCommand {
   DuplicateRequest request;
+  // Rights the caller must hold on the new token (like the desired access of
+  // a handle); empty = none asked.
+  AccessMask access;
   bool persist = false;
 };
 Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text);
@@ -139,6 +145,9 @@ struct RestrictCommand {
   bool persist = false;
 };
 Result<RestrictCommand> ParseRestrictCommand(std::string_view text);
+
+Result<TokenReference> ParseInstallCommand(std::string_view text,
+                                           std::string_view mount_point);
 
 struct LinkCommand {
   TokenReference elevated;

@@ -8,9 +8,16 @@ namespace tokenfs {
 // ---------------------------------------------------------------------------
 // TokenObject
 
+namespace {
+Token Labelled(Token token) {
+  LabelTokenSecurity(token);
+  return token;
+}
+}  // namespace
+
 TokenObject::TokenObject(Token token)
     : id_(token.token_id),
-      token_(std::make_shared<const Token>(std::move(token))) {}
+      token_(std::make_shared<const Token>(Labelled(std::move(token)))) {}
 
 std::shared_ptr<const Token> TokenObject::Get() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -24,6 +31,7 @@ Result<std::shared_ptr<const Token>> TokenObject::Update(
   if (!replacement) return tl::unexpected(replacement.error());
   // An operation may never change which token this object is.
   replacement->token_id = id_;
+  LabelTokenSecurity(*replacement);
   token_ = std::make_shared<const Token>(std::move(*replacement));
   return token_;
 }
@@ -96,6 +104,15 @@ Result<TokenObjectPtr> Registry::MintObject(
   return object;
 }
 
+void Registry::RegisterPartner(const TokenObjectPtr& object,
+                               const ProcessKey& process, uint32_t uid) {
+  // The Full half of a minted pair lives under /tokens/objects so `linked`
+  // can name it; it stays while a Limited half owns it.
+  if (auto partner = object->LinkedPartner()) {
+    AddExistingObject(std::move(partner), process, uid);
+  }
+}
+
 TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
   Token copy = *parent.Get();
   copy.token_id = ids_.Next();
@@ -150,6 +167,7 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
   auto minted = MintObject(task.credentials);
   if (!minted) return tl::unexpected(minted.error());
   entry.primary = std::move(*minted);
+  RegisterPartner(entry.primary, entry.key, task.credentials.effective_uid);
   std::lock_guard<std::mutex> lock(mutex_);
   ++counters_.minted;
   return entry;
@@ -250,6 +268,7 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
     auto minted = MintObject(task.credentials);
     if (!minted) return tl::unexpected(minted.error());
     primary = std::move(*minted);
+    RegisterPartner(primary, key, task.credentials.effective_uid);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(key.pid);
@@ -416,6 +435,7 @@ void Registry::OnExec(int32_t tgid) {
     auto minted = MintObject(task->credentials);
     if (!minted) return;
     primary = std::move(*minted);
+    RegisterPartner(primary, key, task->credentials.effective_uid);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(tgid);
@@ -612,6 +632,26 @@ Result<Registry::ObjectInfo> Registry::ObjectDetails(Luid id) const {
                      "no token object " + std::to_string(id.value));
   }
   return it->second.info;
+}
+
+void Registry::AddExistingObject(TokenObjectPtr object,
+                                 const ProcessKey& creator,
+                                 uint32_t creator_uid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Luid id = object->id();
+  objects_[id.value] = ObjectEntry{std::move(object),
+                                   ObjectInfo{id, creator, creator_uid, false}};
+}
+
+Status Registry::SetPersist(Luid id, bool persist) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = objects_.find(id.value);
+  if (it == objects_.end()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token object " + std::to_string(id.value));
+  }
+  it->second.info.persist = persist;
+  return Ok();
 }
 
 Status Registry::RemoveObject(Luid id) {

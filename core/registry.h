@@ -96,7 +96,8 @@ class TokenMinter {
 };
 
 // A token with identity: what a /tokens directory names. The token inside is
-// replaced, never modified.
+// replaced, never modified. Every token an object holds has its own SD
+// labelled at (or below) its integrity (LabelTokenSecurity).
 class TokenObject {
  public:
   explicit TokenObject(Token token);
@@ -233,6 +234,12 @@ class Registry {
                                    uint32_t creator_uid, bool persist);
   Result<TokenObjectPtr> FindObject(Luid id) const;
   Result<ObjectInfo> ObjectDetails(Luid id) const;
+  // Registers an existing object (the Full half of a minted elevation
+  // pair) so it can be reached under /tokens/objects; no quota applies.
+  void AddExistingObject(TokenObjectPtr object, const ProcessKey& creator,
+                         uint32_t creator_uid);
+  // Keeps the object until it is revoked (or not).
+  Status SetPersist(Luid id, bool persist);
   // Ends an object (rmdir / revoke); users of it keep their reference.
   Status RemoveObject(Luid id);
   // Drops objects that nothing uses any more (see the lifetime rule in
@@ -275,6 +282,8 @@ class Registry {
   // changed (unless an adoption at exec is pending). Call without mutex_.
   Result<ProcessView> ApplyCredentials(const ProcessKey& key,
                                        const TaskInfo& task);
+  void RegisterPartner(const TokenObjectPtr& object, const ProcessKey& process,
+                       uint32_t uid);
   // A fork copy of `parent`: same contents, new token id.
   TokenObjectPtr CopyForFork(const TokenObject& parent);
   // True iff `entry` still names a live process (validates against the

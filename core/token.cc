@@ -95,10 +95,9 @@ Status ValidateToken(const Token& token) {
                            " names a group without the owner attribute");
   }
   if (token.primary_group_index > token.groups.size()) {
-    return InvalidArgument("primary group index " +
-                           std::to_string(token.primary_group_index) +
-                           " is beyond the " +
-                           std::to_string(token.groups.size()) + " groups");
+    return InvalidArgument(
+        "primary group index " + std::to_string(token.primary_group_index) +
+        " is beyond the " + std::to_string(token.groups.size()) + " groups");
   }
   const PrivilegeSet& privileges = token.privileges;
   if (privileges.enabled & ~privileges.present) {
@@ -134,12 +133,11 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
   sd.owner = creator;
   sd.group = creator;
   Acl dacl;
-  dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
-                          .mask = access::kTokenQuery |
-                                  access::kTokenAdjustPrivileges |
-                                  access::kTokenAdjustGroups |
-                                  access::kTokenAdjustDefault,
-                          .sid = token_user});
+  dacl.aces.push_back(
+      Ace{.type = AceType::kAccessAllowed,
+          .mask = access::kTokenQuery | access::kTokenAdjustPrivileges |
+                  access::kTokenAdjustGroups | access::kTokenAdjustDefault,
+          .sid = token_user});
   const Sid system = well_known::LocalSystem();
   if (creator == token_user) {
     dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
@@ -155,6 +153,27 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
                           .sid = system});
   sd.SetDacl(std::move(dacl));
   return sd;
+}
+
+void LabelTokenSecurity(Token& token) {
+  SecurityDescriptor& sd = token.security;
+  if (sd.sacl) {
+    for (Ace& ace : sd.sacl->aces) {
+      if (ace.type != AceType::kSystemMandatoryLabel || ace.inherit_only()) {
+        continue;
+      }
+      if (IsIntegritySid(ace.sid) && ace.sid.rid() > token.integrity_rid) {
+        ace.sid = well_known::IntegrityLevel(token.integrity_rid);
+      }
+      return;
+    }
+  }
+  Acl sacl = sd.sacl ? *sd.sacl : Acl{};
+  sacl.aces.push_back(
+      Ace{.type = AceType::kSystemMandatoryLabel,
+          .mask = access::kMandatoryNoWriteUp,
+          .sid = well_known::IntegrityLevel(token.integrity_rid)});
+  sd.SetSacl(std::move(sacl));
 }
 
 std::string_view TokenTypeName(TokenType type) {
@@ -213,7 +232,8 @@ std::string_view LogonTypeName(LogonType type) {
 
 Result<TokenType> ParseTokenType(std::string_view text) {
   if (EqualsIgnoreCase(text, "primary")) return TokenType::kPrimary;
-  if (EqualsIgnoreCase(text, "impersonation") || EqualsIgnoreCase(text, "imp")) {
+  if (EqualsIgnoreCase(text, "impersonation") ||
+      EqualsIgnoreCase(text, "imp")) {
     return TokenType::kImpersonation;
   }
   // The whole word is the offending item, so the column is its start.

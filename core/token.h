@@ -195,6 +195,13 @@ Status ValidateToken(const Token& token);
 SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
                                         const Sid& creator);
 
+// Keeps the mandatory label of the token object's own security descriptor in
+// step with the token's integrity: adds (ML;;NW;;;<integrity SID>) to the
+// SACL when the descriptor has no label, and lowers a label that is above
+// the token's integrity. A token lowered to Low can therefore still adjust
+// itself, while a Low caller cannot write to a Medium token (no write up).
+void LabelTokenSecurity(Token& token);
+
 std::string_view TokenTypeName(TokenType type);  // "Primary"/"Impersonation"
 std::string_view ImpersonationLevelName(ImpersonationLevel level);
 std::string_view ElevationTypeName(ElevationType type);  // "Default"...

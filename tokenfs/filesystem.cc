@@ -1,6 +1,8 @@
 #include "tokenfs/filesystem.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +56,10 @@ struct TokenFilesystem::OpenFile {
   TokenObjectPtr object;  // keeps an object alive while the file is open
   std::mutex mutex;
   std::string content;  // guarded by mutex
+  // For files open for writing, reads continue from this cursor, which each
+  // write resets, so `exec 3<>file; echo cmd >&3; cat <&3` shows the whole
+  // result although the file position moved past the written bytes.
+  size_t read_cursor = 0;  // guarded by mutex
 };
 
 struct TokenFilesystem::DirHandle {
@@ -101,6 +107,13 @@ mode_t ModeFor(NodeKind kind, bool writable) {
       return S_IFREG | (writable ? 0644 : 0444);
   }
   return S_IFREG | 0444;
+}
+
+// Rights as names: token right names for the token mapping, SDDL letters
+// otherwise; "-" when nothing was granted.
+std::string RightsNames(AccessMask mask, std::string_view mapping) {
+  if (mask.empty()) return "-";
+  return mapping == "token" ? FormatTokenRights(mask) : FormatSddlRights(mask);
 }
 
 std::string Line(std::string_view key, std::string_view value) {
@@ -539,6 +552,26 @@ bool TokenFilesystem::CallerHasPtrace(const Caller& caller) const {
 tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
     const Caller& caller, const Target& target, AccessMask desired,
     std::string_view capability, std::string_view operation) {
+  // A peer token grants QUERY and IMPERSONATE to the process holding the
+  // connection (Peios: kacs_open_peer_token), whoever the peer is.
+  const AccessMask peer_rights =
+      access::kTokenQuery | access::kTokenImpersonate;
+  if (target.process_credentials && !desired.empty() &&
+      peer_rights.Contains(desired) && HasPeerGrant(caller, target.process)) {
+    AuthorizationResult result;
+    result.allowed =
+        HasCapability(caller.effective->capabilities, capability) ||
+        capability.empty();
+    result.granted = desired;
+    result.reason = result.allowed
+                        ? "granted as the caller's socket peer"
+                        : "the caller's token lacks the capability '" +
+                              std::string(capability) + "'";
+    if (result.allowed) return result;
+    return tl::unexpected(Errno(EACCES, std::string(operation) + " " +
+                                            Describe(target.node) + ": " +
+                                            result.reason));
+  }
   AuthorizationRequest request;
   request.caller_effective = caller.effective.get();
   request.caller_primary = caller.primary.get();
@@ -640,6 +673,13 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
       child = NodeId{Scope::kObject, 0, 0, 0, *id};
       found = true;
     }
+  } else if (parent->scope == Scope::kRoot &&
+             parent->code == static_cast<uint8_t>(NodeCode::kPeerDir)) {
+    if (auto fd = ParseNumber(name); fd && *fd <= INT32_MAX) {
+      child = NodeId{Scope::kRoot, static_cast<uint8_t>(NodeCode::kPeerLink), 0,
+                     0, *fd};
+      found = true;
+    }
   } else if (parent->is_token_scope() &&
              parent->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
     if (const TreeEntry* entry =
@@ -719,22 +759,23 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
     return LinkReply{std::to_string(caller->process.pid) + "/" +
                      std::to_string(caller->tid)};
   }
+  if (node->scope == Scope::kRoot &&
+      node->code == static_cast<uint8_t>(NodeCode::kPeerLink)) {
+    auto caller = ResolveCaller(request);
+    if (!caller) return tl::unexpected(caller.error());
+    auto link = ResolvePeer(*caller, node->object);
+    if (!link) return tl::unexpected(link.error());
+    return LinkReply{std::move(*link)};
+  }
   if (node->is_token_scope() &&
       node->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
     auto caller = ResolveCaller(request);
     if (!caller) return tl::unexpected(caller.error());
     auto target = ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
-    auto allowed = Authorize(*caller, *target, access::kTokenQuery, {},
-                             "read the linked token of");
-    if (!allowed) return tl::unexpected(allowed.error());
-    TokenObjectPtr partner = target->object->LinkedPartner();
-    if (!partner || !registry_.FindObject(partner->id())) {
-      return tl::unexpected(
-          Errno(ENOENT, Describe(target->node) + " has no linked token"));
-    }
-    std::string up = node->scope == Scope::kThread ? "../../" : "../";
-    return LinkReply{up + "objects/" + std::to_string(partner->id().value)};
+    auto link = ResolveLinked(*caller, *target, *node);
+    if (!link) return tl::unexpected(link.error());
+    return LinkReply{std::move(*link)};
   }
   return tl::unexpected(Errno(EINVAL, "not a symbolic link"));
 }
@@ -823,10 +864,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
     return tl::unexpected(Errno(EBADF, "file not open for reading"));
   }
   std::lock_guard<std::mutex> lock(file->mutex);
-  if (offset < 0 || static_cast<size_t>(offset) >= file->content.size()) {
-    return DataReply{};
-  }
-  return DataReply{file->content.substr(static_cast<size_t>(offset), size)};
+  size_t start = static_cast<size_t>(std::max<off_t>(offset, 0));
+  if (file->writable) start = file->read_cursor;
+  if (start >= file->content.size()) return DataReply{};
+  std::string data = file->content.substr(start, size);
+  if (file->writable) file->read_cursor = start + data.size();
+  return DataReply{std::move(data)};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
@@ -860,6 +903,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
                    ")"));
   }
   std::lock_guard<std::mutex> lock(file->mutex);
+  file->read_cursor = 0;
   auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
   if (!result) {
     file->content =
@@ -917,6 +961,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
     for (const TreeEntry& entry : TokenDirectoryEntries()) {
       if (entry.thread_only && node->scope != Scope::kThread) continue;
       if (entry.object_only && node->scope != Scope::kObject) continue;
+      if (entry.process_only && node->scope != Scope::kProcess) continue;
       NodeId child = *node;
       child.code = entry.code;
       add(std::string(entry.name), child, ModeFor(entry.kind, entry.writable));
@@ -1115,6 +1160,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyWrite(
       return ApplyDerive(caller, *target, static_cast<NodeCode>(code), data);
     case NodeCode::kPersistFile:
       return ApplyPersist(caller, *target, data);
+    case NodeCode::kInstallFile:
+      return ApplyInstall(caller, *target, data);
     default:
       return tl::unexpected(Errno(EACCES, Describe(node) + " is read-only"));
   }
@@ -1332,6 +1379,43 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyAccess(
   if (result.privileges_used) {
     target.object->MarkPrivilegesUsed(result.privileges_used);
   }
+  char mask_text[16];
+  std::snprintf(mask_text, sizeof mask_text, "0x%x", result.granted.bits());
+  std::string used_names;
+  for (const PrivilegeInfo& info : PrivilegeCatalog()) {
+    if (result.privileges_used & privilege::Bit(info.bit)) {
+      if (!used_names.empty()) used_names += ",";
+      used_names += info.short_name;
+    }
+  }
+  if (command->json) {
+    char desired_text[16];
+    std::snprintf(desired_text, sizeof desired_text, "0x%x",
+                  result.desired_mapped.bits());
+    nlohmann::json document = {
+        {"status", AccessStatusName(result.status)},
+        {"granted", mask_text},
+        {"granted_names", RightsNames(result.granted, command->mapping_name)},
+        {"desired", desired_text},
+        {"mapping", command->mapping_name},
+        {"reason", result.reason},
+        {"deciding_ace", result.deciding_ace},
+        {"privileges_used", nlohmann::json::array()},
+        {"sd", FormatSddl(sd)},
+        {"trace", nlohmann::json::array()},
+    };
+    for (const PrivilegeInfo& info : PrivilegeCatalog()) {
+      if (result.privileges_used & privilege::Bit(info.bit)) {
+        document["privileges_used"].push_back(info.short_name);
+      }
+    }
+    for (const AccessTraceStep& step : result.trace) {
+      document["trace"].push_back({{"step", step.step},
+                                   {"detail", step.detail},
+                                   {"ace", step.ace_index}});
+    }
+    return document.dump(2) + "\n";
+  }
   std::string text;
   text += Line("status", AccessStatusName(result.status));
   char hex[16];
@@ -1376,6 +1460,25 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     if (!command) return tl::unexpected(Refuse(command.error(), where));
     auto result = Duplicate(*target.token, command->request, creator, ids_);
     if (!result) return tl::unexpected(Refuse(result.error(), where));
+    if (!command->access.empty()) {
+      // Like the desired access of a new handle: refuse the duplicate unless
+      // the caller would hold these rights on it.
+      const Token& checker =
+          allowed->checked_with_primary ? *caller.primary : *caller.effective;
+      AccessRequest check;
+      check.desired = command->access;
+      check.want_trace = false;
+      Token labelled = *result;
+      LabelTokenSecurity(labelled);
+      const AccessCheckResult granted =
+          AccessCheck(checker, labelled.security, check);
+      if (!granted.granted_ok()) {
+        return tl::unexpected(Errno(
+            EACCES, where + ": the duplicate would not grant the caller " +
+                        FormatTokenRights(command->access) + ": " +
+                        granted.reason));
+      }
+    }
     derived = std::move(*result);
     persist = command->persist;
   } else {
@@ -1466,9 +1569,14 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyPersist(
     if (!removed) return tl::unexpected(Refuse(removed.error(), where));
     return std::string("revoked\n");
   }
+  if (word == "yes" || word == "no") {
+    auto set = registry_.SetPersist(Luid{target.node.object}, word == "yes");
+    if (!set) return tl::unexpected(Refuse(set.error(), where));
+    if (word == "no") registry_.ReleaseUnused();
+    return Line("persist", word);
+  }
   return tl::unexpected(Errno(
-      EINVAL, where + ": persistence is chosen at creation (persist); write "
-                      "revoke to end the object"));
+      EINVAL, where + ": expected yes, no or revoke, got '" + word + "'"));
 }
 
 tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
@@ -1504,6 +1612,186 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
   (*filtered_object)->LinkOwning(*elevated_object);
   (*elevated_object)->LinkWeak(*filtered_object);
   return std::string("linked\n");
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
+    const Caller& caller, const Target& process, std::string_view data) {
+  const std::string where = Describe(process.node);
+  auto reference = ParseInstallCommand(data, options_.mount_point);
+  if (!reference) return tl::unexpected(Refuse(reference.error(), where));
+  const Token& checker = *caller.effective;
+  if (!checker.privileges.IsEnabled(privilege::kAssignPrimaryToken)) {
+    return tl::unexpected(Errno(
+        EPERM, where + ": installing a primary token needs "
+                       "SeAssignPrimaryToken enabled on the caller's token"));
+  }
+  Target token;
+  auto object = ResolveReference(caller, *reference, &token);
+  if (!object) return tl::unexpected(object.error());
+  auto allowed =
+      Authorize(caller, token, access::kTokenAssignPrimary, {}, "install");
+  if (!allowed) return tl::unexpected(allowed.error());
+  if (token.token->type != TokenType::kPrimary) {
+    return tl::unexpected(
+        Errno(EINVAL, where + ": " + token.description +
+                          " is an impersonation token; install needs a primary "
+                          "token (duplicate it with type=primary)"));
+  }
+  const std::shared_ptr<const Token> current = process.primary->Get();
+  const bool other_identity = !(token.token->user == current->user) ||
+                              !(token.token->auth_id == current->auth_id);
+  if (other_identity && !checker.privileges.IsEnabled(privilege::kTcb)) {
+    return tl::unexpected(Errno(
+        EPERM, where + ": " + token.description +
+                   " has another user or logon session; installing it also "
+                   "needs SeTcb"));
+  }
+  uint64_t used = privilege::Bit(privilege::kAssignPrimaryToken);
+  if (other_identity) used |= privilege::Bit(privilege::kTcb);
+  caller.effective_object->MarkPrivilegesUsed(used);
+  auto installed = registry_.InstallPrimary(process.node.pid, *object);
+  if (!installed) return tl::unexpected(Refuse(installed.error(), where));
+  return Line("installed", token.description);
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
+    const Caller& caller, uint64_t fd) {
+  const std::string where =
+      options_.mount_point + "/peer/" + std::to_string(fd);
+  // Borrow the caller's descriptor to ask the kernel who is at the other
+  // end, at this moment (Linux has no connect-time token to capture).
+  const int pidfd =
+      static_cast<int>(::syscall(SYS_pidfd_open, caller.process.pid, 0));
+  if (pidfd < 0) {
+    return tl::unexpected(Errno(ESRCH, where + ": caller process is gone"));
+  }
+  const int socket = static_cast<int>(
+      ::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
+  const int getfd_error = errno;
+  ::close(pidfd);
+  if (socket < 0) {
+    return tl::unexpected(Errno(getfd_error == EBADF ? ENOENT : EACCES,
+                                where + ": cannot look at the caller's fd " +
+                                    std::to_string(fd) + ": " +
+                                    std::strerror(getfd_error)));
+  }
+  int domain = 0;
+  socklen_t domain_length = sizeof domain;
+  ucred peer{};
+  socklen_t peer_length = sizeof peer;
+  const bool unix_socket = ::getsockopt(socket, SOL_SOCKET, SO_DOMAIN, &domain,
+                                        &domain_length) == 0 &&
+                           domain == AF_UNIX;
+  const bool have_peer =
+      unix_socket &&
+      ::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 &&
+      peer.pid > 0;
+  ::close(socket);
+  if (!have_peer) {
+    return tl::unexpected(
+        Errno(ENOENT, where + ": fd " + std::to_string(fd) +
+                          " of the caller is not a connected Unix socket"));
+  }
+  events_.Sync();
+  auto process = registry_.Process(peer.pid);
+  if (!process) {
+    return tl::unexpected(Errno(
+        ENOENT,
+        where + ": the peer (pid " + std::to_string(peer.pid) + ") is gone"));
+  }
+  std::vector<ProcessKey> callers;
+  {
+    std::lock_guard<std::mutex> lock(peer_mutex_);
+    PeerGrant& grant = peer_grants_[caller.process.pid];
+    if (!(grant.caller == caller.process))
+      grant = PeerGrant{caller.process, {}};
+    if (std::find(grant.peers.begin(), grant.peers.end(), process->key) ==
+        grant.peers.end()) {
+      grant.peers.push_back(process->key);
+    }
+    if (peer_grants_.size() > 64) {
+      for (const auto& [pid, entry] : peer_grants_)
+        callers.push_back(entry.caller);
+    }
+  }
+  // Forget grants of callers that are gone (checked without the lock: it
+  // reads /proc).
+  std::vector<ProcessKey> gone;
+  for (const ProcessKey& key : callers) {
+    auto start = source_.TaskStartTime(key.pid);
+    if (!start || *start != key.start_time) gone.push_back(key);
+  }
+  if (!gone.empty()) {
+    std::lock_guard<std::mutex> lock(peer_mutex_);
+    for (const ProcessKey& key : gone) {
+      auto it = peer_grants_.find(key.pid);
+      if (it != peer_grants_.end() && it->second.caller == key) {
+        peer_grants_.erase(it);
+      }
+    }
+  }
+  return "../" + std::to_string(peer.pid);
+}
+
+bool TokenFilesystem::HasPeerGrant(const Caller& caller,
+                                   const ProcessKey& peer) {
+  std::lock_guard<std::mutex> lock(peer_mutex_);
+  auto it = peer_grants_.find(caller.process.pid);
+  if (it == peer_grants_.end() || !(it->second.caller == caller.process)) {
+    return false;
+  }
+  return std::find(it->second.peers.begin(), it->second.peers.end(), peer) !=
+         it->second.peers.end();
+}
+
+tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
+    const Caller& caller, const Target& target, const NodeId& node) {
+  auto allowed = Authorize(caller, target, access::kTokenQuery, {},
+                           "read the linked token of");
+  if (!allowed) return tl::unexpected(allowed.error());
+  TokenObjectPtr partner = target.object->LinkedPartner();
+  if (!partner) {
+    return tl::unexpected(
+        Errno(ENOENT, Describe(target.node) + " has no linked token"));
+  }
+  const std::string up = node.scope == Scope::kThread ? "../../" : "../";
+  const Token& checker =
+      allowed->checked_with_primary ? *caller.primary : *caller.effective;
+  auto view = LinkedToken(*partner->Get(), checker, ids_);
+  if (!view) return tl::unexpected(Refuse(view.error(), Describe(target.node)));
+  if (!view->is_copy) {
+    // With SeTcb: the partner itself.
+    caller.effective_object->MarkPrivilegesUsed(
+        privilege::Bit(privilege::kTcb));
+    if (!registry_.FindObject(partner->id())) {
+      registry_.AddExistingObject(partner, caller.process, caller.uid);
+    }
+    return up + "objects/" + std::to_string(partner->id().value);
+  }
+  // Without SeTcb: an Identification-level copy, one per caller process.
+  const LinkedCopyKey key{caller.process.pid, caller.process.start_time,
+                          partner->id().value};
+  {
+    std::lock_guard<std::mutex> lock(linked_mutex_);
+    auto it = linked_copies_.find(key);
+    if (it != linked_copies_.end() && registry_.FindObject(Luid{it->second})) {
+      return up + "objects/" + std::to_string(it->second);
+    }
+  }
+  auto copy = registry_.AddObject(std::move(view->token), caller.process,
+                                  caller.uid, false);
+  if (!copy) return tl::unexpected(Refuse(copy.error(), Describe(target.node)));
+  const uint64_t id = (*copy)->id().value;
+  std::lock_guard<std::mutex> lock(linked_mutex_);
+  for (auto it = linked_copies_.begin(); it != linked_copies_.end();) {
+    if (!registry_.FindObject(Luid{it->second})) {
+      it = linked_copies_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  linked_copies_[key] = id;
+  return up + "objects/" + std::to_string(id);
 }
 
 }  // namespace tokenfs

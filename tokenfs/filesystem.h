@@ -11,7 +11,10 @@
 // authorized with it), and the token object the file is about.
 //
 // Thread-safety: the handlers run on libfuse's worker threads; shared state
-// is the registry (internally locked) and the immutable tables.
+// is the registry (internally locked), the immutable tables, and two small
+// maps with their own mutexes (peer_mutex_, linked_mutex_). Lock order:
+// those mutexes may be held while calling into the registry (its mutex comes
+// after them); no lock is held across a /proc read or a reply.
 #ifndef TOKENFS_TOKENFS_FILESYSTEM_H_
 #define TOKENFS_TOKENFS_FILESYSTEM_H_
 
@@ -20,10 +23,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -185,6 +191,17 @@ class TokenFilesystem {
                                                   std::string_view data);
   tl::expected<std::string, FsError> ApplyLink(const Caller& caller,
                                                std::string_view data);
+  tl::expected<std::string, FsError> ApplyInstall(const Caller& caller,
+                                                  const Target& process,
+                                                  std::string_view data);
+  // /tokens/peer/<fd>: the peer of the caller's socket `fd`.
+  tl::expected<std::string, FsError> ResolvePeer(const Caller& caller,
+                                                 uint64_t fd);
+  bool HasPeerGrant(const Caller& caller, const ProcessKey& peer);
+  // /tokens/<...>/linked: the partner, or an Identification-level copy.
+  tl::expected<std::string, FsError> ResolveLinked(const Caller& caller,
+                                                   const Target& target,
+                                                   const NodeId& node);
   tl::expected<TokenObjectPtr, FsError> ResolveReference(
       const Caller& caller, const TokenReference& reference, Target* target);
 
@@ -202,6 +219,30 @@ class TokenFilesystem {
   const Options options_;
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};
+
+  // Peer grants: a caller that resolved /tokens/peer/<fd> may QUERY and
+  // IMPERSONATE that peer's token for as long as the caller lives.
+  struct PeerGrant {
+    ProcessKey caller;
+    std::vector<ProcessKey> peers;
+  };
+  std::mutex peer_mutex_;
+  std::unordered_map<int32_t, PeerGrant>
+      peer_grants_;  // guarded by peer_mutex_
+
+  // Identification-level copies handed out through `linked`, one per
+  // (caller process, partner token).
+  struct LinkedCopyKey {
+    int32_t pid;
+    uint64_t start_time;
+    uint64_t partner;
+    friend bool operator<(const LinkedCopyKey& a, const LinkedCopyKey& b) {
+      return std::tie(a.pid, a.start_time, a.partner) <
+             std::tie(b.pid, b.start_time, b.partner);
+    }
+  };
+  std::mutex linked_mutex_;
+  std::map<LinkedCopyKey, uint64_t> linked_copies_;  // guarded by linked_mutex_
 };
 
 }  // namespace tokenfs

@@ -42,31 +42,34 @@ std::vector<TreeEntry> BuildTokenEntries() {
     const AccessMask read = info.file == TokenFile::kSecurity
                                 ? access::kReadControl
                                 : access::kTokenQuery;
-    entries.push_back(
-        TreeEntry{info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
-                  WriteRightFor(info.file), Writable(info.file), false, false});
+    entries.push_back(TreeEntry{
+        info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
+        WriteRightFor(info.file), Writable(info.file), false, false, false});
   }
   entries.push_back(TreeEntry{"query", Code(NodeCode::kQueryDir),
                               NodeKind::kDirectory, access::kTokenQuery,
-                              AccessMask(), false, false, false});
+                              AccessMask(), false, false, false, false});
   entries.push_back(TreeEntry{"linked", Code(NodeCode::kLinkedLink),
                               NodeKind::kSymlink, access::kTokenQuery,
-                              AccessMask(), false, false, false});
-  entries.push_back(TreeEntry{"duplicate", Code(NodeCode::kDuplicateFile),
-                              NodeKind::kTransaction, AccessMask(),
-                              access::kTokenDuplicate, true, false, false});
-  entries.push_back(TreeEntry{"restrict", Code(NodeCode::kRestrictFile),
-                              NodeKind::kTransaction, AccessMask(),
-                              access::kTokenDuplicate, true, false, false});
+                              AccessMask(), false, false, false, false});
+  entries.push_back(TreeEntry{
+      "duplicate", Code(NodeCode::kDuplicateFile), NodeKind::kTransaction,
+      AccessMask(), access::kTokenDuplicate, true, false, false, false});
+  entries.push_back(TreeEntry{
+      "restrict", Code(NodeCode::kRestrictFile), NodeKind::kTransaction,
+      AccessMask(), access::kTokenDuplicate, true, false, false, false});
   entries.push_back(TreeEntry{"access", Code(NodeCode::kAccessFile),
                               NodeKind::kTransaction, access::kTokenQuery,
-                              access::kTokenQuery, true, false, false});
+                              access::kTokenQuery, true, false, false, false});
   entries.push_back(TreeEntry{"impersonate", Code(NodeCode::kImpersonateFile),
                               NodeKind::kControl, AccessMask(), AccessMask(),
-                              true, true, false});
+                              true, true, false, false});
   entries.push_back(TreeEntry{"persist", Code(NodeCode::kPersistFile),
                               NodeKind::kControl, access::kTokenQuery,
-                              AccessMask(), true, false, true});
+                              AccessMask(), true, false, true, false});
+  entries.push_back(TreeEntry{"install", Code(NodeCode::kInstallFile),
+                              NodeKind::kControl, AccessMask(), AccessMask(),
+                              true, false, false, true});
   return entries;
 }
 
@@ -78,11 +81,11 @@ std::vector<TreeEntry> BuildQueryEntries() {
                   static_cast<uint8_t>(Code(NodeCode::kQueryFileBase) +
                                        static_cast<uint8_t>(info.id)),
                   NodeKind::kQueryFile, access::kTokenQuery, AccessMask(),
-                  false, false, false});
+                  false, false, false, false});
   }
   entries.push_back(TreeEntry{"all", Code(NodeCode::kQueryAllFile),
                               NodeKind::kQueryFile, access::kTokenQuery,
-                              AccessMask(), false, false, false});
+                              AccessMask(), false, false, false, false});
   return entries;
 }
 
@@ -93,7 +96,8 @@ uint64_t EncodeInode(const NodeId& node) {
     return 1;  // FUSE_ROOT_ID
   }
   uint64_t payload = 0;
-  if (node.scope == Scope::kObject) {
+  if (node.scope == Scope::kObject ||
+      (node.scope == Scope::kRoot && node.code == Code(NodeCode::kPeerLink))) {
     payload = node.object & kPayloadMask;
   } else if (node.scope != Scope::kRoot) {
     payload = (static_cast<uint64_t>(node.pid) << kPidShift) |
@@ -112,8 +116,13 @@ std::optional<NodeId> DecodeInode(uint64_t inode) {
   const uint64_t payload = inode & kPayloadMask;
   switch (node.scope) {
     case Scope::kRoot:
+      if (node.code == Code(NodeCode::kPeerLink)) {
+        if (payload > INT32_MAX) return std::nullopt;
+        node.object = payload;
+        return node;
+      }
       if (node.code == Code(NodeCode::kRootDir) ||
-          node.code > Code(NodeCode::kRegistryFile) || payload != 0) {
+          node.code > Code(NodeCode::kPeerDir) || payload != 0) {
         return std::nullopt;
       }
       return node;
@@ -150,15 +159,17 @@ std::span<const TreeEntry> QueryDirectoryEntries() {
 std::span<const TreeEntry> RootEntries() {
   static const TreeEntry entries[] = {
       {"self", Code(NodeCode::kSelfLink), NodeKind::kSymlink, AccessMask(),
-       AccessMask(), false, false, false},
+       AccessMask(), false, false, false, false},
       {"objects", Code(NodeCode::kObjectsDir), NodeKind::kDirectory,
-       AccessMask(), AccessMask(), false, false, false},
+       AccessMask(), AccessMask(), false, false, false, false},
       {"create", Code(NodeCode::kCreateFile), NodeKind::kTransaction,
-       AccessMask(), AccessMask(), true, false, false},
+       AccessMask(), AccessMask(), true, false, false, false},
       {"link", Code(NodeCode::kLinkFile), NodeKind::kControl, AccessMask(),
-       AccessMask(), true, false, false},
+       AccessMask(), true, false, false, false},
       {"registry", Code(NodeCode::kRegistryFile), NodeKind::kTextFile,
-       AccessMask(), AccessMask(), false, false, false},
+       AccessMask(), AccessMask(), false, false, false, false},
+      {"peer", Code(NodeCode::kPeerDir), NodeKind::kDirectory, AccessMask(),
+       AccessMask(), false, false, false, false},
   };
   return entries;
 }
@@ -169,6 +180,7 @@ const TreeEntry* FindEntry(std::span<const TreeEntry> entries,
     if (entry.name != name) continue;
     if (entry.thread_only && scope != Scope::kThread) return nullptr;
     if (entry.object_only && scope != Scope::kObject) return nullptr;
+    if (entry.process_only && scope != Scope::kProcess) return nullptr;
     return &entry;
   }
   return nullptr;
@@ -176,6 +188,18 @@ const TreeEntry* FindEntry(std::span<const TreeEntry> entries,
 
 const TreeEntry* EntryForNode(const NodeId& node) {
   std::span<const TreeEntry> table;
+  if (node.scope == Scope::kRoot && node.code == Code(NodeCode::kPeerLink)) {
+    static const TreeEntry peer_link{"",
+                                     Code(NodeCode::kPeerLink),
+                                     NodeKind::kSymlink,
+                                     AccessMask(),
+                                     AccessMask(),
+                                     false,
+                                     false,
+                                     false,
+                                     false};
+    return &peer_link;
+  }
   if (node.scope == Scope::kRoot) {
     table = RootEntries();
   } else if (node.code > Code(NodeCode::kQueryDir) &&
@@ -188,6 +212,7 @@ const TreeEntry* EntryForNode(const NodeId& node) {
     if (entry.code != node.code) continue;
     if (entry.thread_only && node.scope != Scope::kThread) return nullptr;
     if (entry.object_only && node.scope != Scope::kObject) return nullptr;
+    if (entry.process_only && node.scope != Scope::kProcess) return nullptr;
     return &entry;
   }
   return nullptr;

@@ -41,6 +41,8 @@ enum class NodeCode : uint8_t {
   kCreateFile = 3,
   kLinkFile = 4,
   kRegistryFile = 5,
+  kPeerDir = 6,
+  kPeerLink = 7,  // payload: the caller's file descriptor number
   // In a token directory (process, thread or object scope).
   kTokenDir = 0,
   kTextFileBase = 1,  // + TokenFile
@@ -53,6 +55,7 @@ enum class NodeCode : uint8_t {
   kAccessFile = 94,
   kImpersonateFile = 95,
   kPersistFile = 96,
+  kInstallFile = 97,
 };
 
 struct NodeId {
@@ -60,7 +63,7 @@ struct NodeId {
   uint8_t code = 0;
   int32_t pid = 0;
   int32_t tid = 0;
-  uint64_t object = 0;
+  uint64_t object = 0;  // object id, or the fd number of a peer link
 
   bool is_token_scope() const { return scope != Scope::kRoot; }
   friend bool operator==(const NodeId&, const NodeId&) = default;
@@ -92,8 +95,9 @@ struct TreeEntry {
   // what is written (security, impersonate).
   AccessMask write_right;
   bool writable;
-  bool thread_only;  // impersonate
-  bool object_only;  // persist
+  bool thread_only;   // impersonate
+  bool object_only;   // persist
+  bool process_only;  // install
 };
 
 // The entries of a token directory (process, thread or object scope).
