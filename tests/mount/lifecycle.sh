@@ -1,0 +1,95 @@
+#!/bin/bash
+# Daemon life cycle (issue 3): SIGTERM unmounts and exits 0; fusermount3 -u
+# ends the daemon; starting on a busy mount point fails with one line and
+# exit 1; on a stale mount (daemon killed with SIGKILL) it fails with one
+# line that names fusermount3 -u; after that unmount a new daemon starts.
+#
+# Usage (as root): lifecycle.sh TOKENFS_BINARY
+source "$(dirname "$0")/lib.sh"
+tk_require_root
+TOKENFS=$1
+tk_make_work
+cd "$TK_WORK" || exit 1
+
+# Runs a second daemon on $TK_MNT in the foreground; it must give up. Sets
+# SECOND_STATUS and SECOND_ERR (its stderr).
+second_daemon() {
+  timeout 10 "$TOKENFS" -f "$TK_MNT" 2>"$TK_WORK/second.err" >/dev/null
+  SECOND_STATUS=$?
+  SECOND_ERR=$(cat "$TK_WORK/second.err")
+}
+
+# --- SIGTERM ---------------------------------------------------------------------
+tk_start_daemon "$TOKENFS" || exit 1
+tk_stop_daemon
+tk_expect_eq "the daemon exits 0 on SIGTERM" "0" "$?"
+if tk_mounted "$TK_MNT"; then
+  tk_fail "the mount is gone after SIGTERM"
+else
+  tk_pass "the mount is gone after SIGTERM"
+fi
+tk_expect_match "the log says it unmounted" "unmounted $TK_MNT" \
+  "$(cat "$TK_LOG")"
+
+# --- fusermount3 -u ---------------------------------------------------------------
+tk_start_daemon "$TOKENFS" || exit 1
+pid=$TK_DAEMON_PID
+fusermount3 -u "$TK_MNT"
+tk_expect_eq "fusermount3 -u succeeds" "0" "$?"
+for attempt in $(seq 100); do
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+if kill -0 "$pid" 2>/dev/null; then
+  tk_fail "the daemon exits after fusermount3 -u"
+else
+  wait "$pid"
+  tk_expect_eq "the daemon exits 0 after fusermount3 -u" "0" "$?"
+  TK_DAEMON_PID=""
+fi
+
+# --- Busy mount point ------------------------------------------------------------
+tk_start_daemon "$TOKENFS" || exit 1
+second_daemon
+tk_expect_eq "a second daemon on a busy mount point exits 1" "1" \
+  "$SECOND_STATUS"
+tk_expect_eq "... printing exactly one line" "1" \
+  "$(printf '%s\n' "$SECOND_ERR" | wc -l)"
+tk_expect_match "... that says the mount point is busy" \
+  "^tokenfs: .*$TK_MNT.* busy" "$SECOND_ERR"
+tk_expect_match "the first daemon still serves" '^processes  [0-9]+$' \
+  "$(cat "$TK_MNT/registry" 2>&1)"
+
+# --- Stale mount ------------------------------------------------------------------
+# Right after the kill (a supervisor restarting the daemon at once), while
+# the kernel still holds the mount root's attributes from the last access.
+kill -KILL "$TK_DAEMON_PID"
+wait "$TK_DAEMON_PID" 2>/dev/null
+TK_DAEMON_PID=""
+second_daemon
+tk_expect_eq "a daemon started at once on a stale mount exits 1" "1" \
+  "$SECOND_STATUS"
+tk_expect_eq "... printing exactly one line" "1" \
+  "$(printf '%s\n' "$SECOND_ERR" | wc -l)"
+tk_expect_match "... that names fusermount3 -u" \
+  "^tokenfs: .*stale.*fusermount3 -u $TK_MNT\$" "$SECOND_ERR"
+# Later, once the cached attributes have expired (the daemon's attr timeout
+# is 1 s).
+sleep 1.5
+tk_expect_match "after SIGKILL the mount is stale" \
+  'Transport endpoint is not connected' "$(stat "$TK_MNT" 2>&1)"
+second_daemon
+tk_expect_eq "a daemon started later on a stale mount exits 1" "1" \
+  "$SECOND_STATUS"
+tk_expect_eq "... printing exactly one line" "1" \
+  "$(printf '%s\n' "$SECOND_ERR" | wc -l)"
+tk_expect_match "... that names fusermount3 -u" \
+  "^tokenfs: .*stale.*fusermount3 -u $TK_MNT\$" "$SECOND_ERR"
+fusermount3 -u "$TK_MNT"
+tk_expect_eq "fusermount3 -u clears the stale mount" "0" "$?"
+tk_start_daemon "$TOKENFS"
+tk_expect_eq "a new daemon starts after the stale mount is cleared" "0" "$?"
+tk_stop_daemon
+tk_expect_eq "... and stops cleanly" "0" "$?"
+
+tk_finish
