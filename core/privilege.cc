@@ -110,7 +110,10 @@ Result<int> ParsePrivilegeName(std::string_view text) {
       int digit = -1;
       if (c >= '0' && c <= '9') digit = c - '0';
       if (base == 16 && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      if (digit < 0) digits = false;
+      if (digit < 0) {
+        digits = false;
+        break;
+      }
       value = value * base + digit;
     }
     if (digits && FindPrivilege(value)) return value;

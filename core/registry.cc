@@ -708,6 +708,20 @@ TokenObjectPtr Registry::FindTokenById(Luid id) const {
   return nullptr;
 }
 
+bool Registry::SessionExists(Luid session) const {
+  if (session.value == 0 || session.value == 0x3e6 || session.value == 0x3e7) {
+    return true;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [pid, entry] : processes_) {
+    if (entry.primary->Get()->auth_id == session) return true;
+  }
+  for (const auto& [id, entry] : objects_) {
+    if (entry.object->Get()->auth_id == session) return true;
+  }
+  return false;
+}
+
 Registry::Stats Registry::GetStats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats stats = counters_;

@@ -250,6 +250,11 @@ class Registry {
   // Finds a token object by token id among processes, threads and objects.
   TokenObjectPtr FindTokenById(Luid id) const;
 
+  // True iff some token tokenfs holds belongs to logon session `session`
+  // (its auth_id), or `session` is one of the well-known sessions (SYSTEM
+  // 0x3e7 and 0, anonymous 0x3e6). Token creation names an existing session.
+  bool SessionExists(Luid session) const;
+
   Stats GetStats() const;
 
  private:

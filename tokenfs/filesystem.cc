@@ -1523,6 +1523,13 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
   auto spec = DecodeTokenSpec(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(data.data()), data.size()));
   if (!spec) return tl::unexpected(Refuse(spec.error(), where));
+  if (!registry_.SessionExists(spec->session_id)) {
+    return tl::unexpected(Errno(
+        EINVAL, where + ": token spec: session_id " +
+                    FormatLuid(spec->session_id) +
+                    " names no logon session tokenfs knows (use the session "
+                    "of an existing token, e.g. its stats authentication_id)"));
+  }
   SpecBuildContext context{ids_, clock_, caller.effective->user,
                            &capability_names_};
   auto token = BuildTokenFromSpec(*spec, context);
