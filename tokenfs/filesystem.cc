@@ -52,7 +52,6 @@ struct TokenFilesystem::OpenFile {
   bool readable = false;
   bool writable = false;
   Opener opener;
-  ProcessKey opener_process;
   TokenObjectPtr object;  // keeps an object alive while the file is open
   std::mutex mutex;
   std::string content;  // guarded by mutex
@@ -804,7 +803,6 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
   if (!caller) return tl::unexpected(caller.error());
   file->opener = Opener{caller->uid, caller->gid, caller->effective->user,
                         caller->effective->integrity_rid};
-  file->opener_process = caller->process;
 
   if (node->scope == Scope::kRoot) {
     if (node->code == static_cast<uint8_t>(NodeCode::kRegistryFile)) {
@@ -841,10 +839,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
             Errno(EACCES, "write " + Describe(*node) + ": " + *denial));
       }
     }
-    if (file->readable && (entry->kind == NodeKind::kTextFile ||
-                           entry->kind == NodeKind::kQueryFile)) {
-      file->content = Render(*node, *target->token);
-    } else if (file->readable && entry->kind == NodeKind::kControl) {
+    if (file->readable && entry->kind != NodeKind::kTransaction) {
       file->content = Render(*node, *target->token);
     }
   }
