@@ -37,10 +37,41 @@ tk_require_root() {
   command -v setpriv >/dev/null || tk_skip "setpriv is missing"
 }
 
-tk_pass() { echo "ok - $*"; }
+# Known daemon bugs (reported, not fixed yet). `tk_known_bug ID` before a
+# check marks that one check: its failure prints "known bug ID - ..." and
+# does not fail the script; once it passes it FAILS the script ("remove the
+# mark"), so marks never outlive their bug. `tk_known_bug ID flaky` marks a
+# check whose outcome also depends on the machine (a pass is fine too).
+# TOKENFS_MOUNT_STRICT=1 counts known bugs as failures.
+TK_KNOWN=""
+TK_KNOWN_MODE=""
+TK_KNOWN_SEEN=()
+tk_known_bug() {
+  local status=$?  # keep $? for a check that reads it
+  TK_KNOWN=$1
+  TK_KNOWN_MODE=${2:-strict}
+  return $status
+}
+
+tk_pass() {
+  if [[ -n $TK_KNOWN && $TK_KNOWN_MODE == strict ]]; then
+    echo "FAIL - $* (passes now: remove the known-bug mark $TK_KNOWN)"
+    TK_FAILURES=$((TK_FAILURES + 1))
+  else
+    echo "ok - $*"
+  fi
+  TK_KNOWN=""
+}
 tk_fail() {
-  echo "FAIL - $*"
-  TK_FAILURES=$((TK_FAILURES + 1))
+  if [[ -n $TK_KNOWN ]]; then
+    echo "known bug $TK_KNOWN - $*"
+    TK_KNOWN_SEEN+=("$TK_KNOWN")
+    [[ ${TOKENFS_MOUNT_STRICT:-0} == 1 ]] && TK_FAILURES=$((TK_FAILURES + 1))
+  else
+    echo "FAIL - $*"
+    TK_FAILURES=$((TK_FAILURES + 1))
+  fi
+  TK_KNOWN=""
 }
 
 # tk_expect_eq WHAT EXPECTED ACTUAL
@@ -71,6 +102,10 @@ tk_expect_no_match() {
 }
 
 tk_finish() {
+  if ((${#TK_KNOWN_SEEN[@]})); then
+    echo "known daemon bugs still open: $(printf '%s\n' "${TK_KNOWN_SEEN[@]}" |
+      sort -u | tr '\n' ' ')"
+  fi
   if ((TK_FAILURES)); then
     echo "$TK_FAILURES check(s) failed"
     if [[ -n $TK_LOG && -s $TK_LOG ]]; then

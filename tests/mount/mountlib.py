@@ -110,10 +110,31 @@ class Checks:
 
     def __init__(self):
         self.failures = 0
+        self.known = None
+        self.known_strict = True
+        self.known_seen = set()
+
+    def known_bug(self, bug, strict=True):
+        """Marks the next check as a known daemon bug (see lib.sh): its
+        failure does not fail the test; a pass fails it unless the mark is
+        not strict (outcome also depends on the machine)."""
+        self.known = bug
+        self.known_strict = strict
 
     def ok(self, condition, what, detail=""):
-        if condition:
+        known, self.known = self.known, None
+        if condition and known and self.known_strict:
+            self.failures += 1
+            print(f"FAIL - {what} (passes now: remove the known-bug mark "
+                  f"{known})")
+        elif condition:
             print(f"ok - {what}")
+        elif known:
+            self.known_seen.add(known)
+            if os.environ.get("TOKENFS_MOUNT_STRICT") == "1":
+                self.failures += 1
+            print(f"known bug {known} - {what}" +
+                  (f": {detail}" if detail else ""))
         else:
             self.failures += 1
             print(f"FAIL - {what}" + (f": {detail}" if detail else ""))
@@ -135,6 +156,9 @@ class Checks:
                        f"expected {errno_name(expected)}, but it succeeded")
 
     def finish(self, mount=None):
+        if self.known_seen:
+            print("known daemon bugs still open: " +
+                  " ".join(sorted(self.known_seen)))
         if self.failures:
             print(f"{self.failures} check(s) failed")
             if mount is not None:

@@ -14,6 +14,10 @@ cd "$TK_WORK" || exit 1
 SHELL_PID=$BASHPID
 ME=$M/$SHELL_PID
 ERR=$TK_WORK/stderr
+# Known daemon bug linked-dangling: every token directory lists a `linked`
+# symlink whose readlink gives ENOENT when the token has no elevation
+# partner (the usual case), so ls -l, cp -r and tar report an error for it
+# and exit 1 (their output is otherwise complete).
 
 # --- Reading -----------------------------------------------------------------
 # Root is minted as Local System with the whole catalog enabled (design §3);
@@ -30,14 +34,24 @@ tk_expect_eq "cat of self/privs in a child equals the shell's privs" \
 
 listing=$(ls -l "$ME" 2>"$ERR")
 status=$?
+tk_known_bug linked-dangling
 tk_expect_eq "ls -l of a token directory exits 0" "0" "$status"
+tk_known_bug linked-dangling
 tk_expect_eq "ls -l of a token directory prints no error" "" "$(cat "$ERR")"
 tk_expect_match "ls -l shows privs as a writable regular file" \
   '^-rw-r--r-- .* privs$' "$listing"
 tk_expect_match "ls -l shows user as read-only" '^-r--r--r-- .* user$' \
   "$listing"
+# A process may exit between readdir and ls's lstat of its directory (as in
+# /proc on a busy machine): that error is expected; no other.
 ls -l "$M" >/dev/null 2>"$ERR"
-tk_expect_eq "ls -l of the mount root exits 0 silently" "0:" "$?:$(cat "$ERR")"
+status=$?
+vanished="^ls: cannot access '$M/[0-9]+': No such file or directory\$"
+tk_expect_eq "ls -l of the mount root reports only vanished processes" "" \
+  "$(grep -Ev "$vanished" "$ERR")"
+if ! grep -Eq "$vanished" "$ERR"; then
+  tk_expect_eq "ls -l of the mount root exits 0" "0" "$status"
+fi
 
 tk_expect_eq "stat: privs has size 0, mode 644, like /proc" \
   "0 regular empty file 644" "$(stat -c '%s %F %a' "$ME/privs")"
@@ -60,7 +74,9 @@ tk_expect_eq "find over a token directory exits 0 silently" "0:" \
 # compare each copied file with a cat of the original.
 cp -r "$ME" "$TK_WORK/copy" 2>"$ERR"
 status=$?
+tk_known_bug linked-dangling
 tk_expect_eq "cp -r of a token directory exits 0" "0" "$status"
+tk_known_bug linked-dangling
 tk_expect_eq "cp -r of a token directory prints no error" "" "$(cat "$ERR")"
 differences=0
 copied=0
@@ -80,7 +96,9 @@ tk_expect_eq "the copied privs is the full file" "$privs" \
 # self is a symlink, like /proc/self: cp -r copies the link itself unless
 # the path goes through it (trailing slash).
 cp -r "$M/self/" "$TK_WORK/self-copy" 2>"$ERR"
-tk_expect_eq "cp -r self/ exits 0 silently" "0:" "$?:$(cat "$ERR")"
+status=$?
+tk_known_bug linked-dangling
+tk_expect_eq "cp -r self/ exits 0 silently" "0:" "$status:$(cat "$ERR")"
 tk_expect_eq "cp -r self/ copies cp's own (inherited) privs" "$privs" \
   "$(cat "$TK_WORK/self-copy/privs" 2>/dev/null)"
 
@@ -88,7 +106,9 @@ tk_expect_eq "cp -r self/ copies cp's own (inherited) privs" "$privs" \
 # still succeed and list every file.
 tar -cf "$TK_WORK/tree.tar" -C "$M" "$SHELL_PID" 2>"$ERR"
 status=$?
+tk_known_bug linked-dangling
 tk_expect_eq "tar of a token directory exits 0" "0" "$status"
+tk_known_bug linked-dangling
 tk_expect_eq "tar of a token directory prints no error" "" "$(cat "$ERR")"
 members=$(tar -tf "$TK_WORK/tree.tar" 2>/dev/null)
 tk_expect_match "tar lists privs" "^$SHELL_PID/privs\$" "$members"
