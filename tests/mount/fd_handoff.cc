@@ -74,7 +74,8 @@ int ReceiveDescriptor(int sock) {
 }
 
 void SendLine(int sock, const std::string& line) {
-  if (write(sock, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+  if (write(sock, line.data(), line.size()) !=
+      static_cast<ssize_t>(line.size()))
     Die("write status");
 }
 
