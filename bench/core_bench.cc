@@ -441,6 +441,23 @@ BENCHMARK(BM_QueryClassJson)
     ->Arg(static_cast<int>(QueryClass::kPrivileges))
     ->Arg(static_cast<int>(QueryClass::kStatistics));
 
+// `cat /tokens/<pid>/query/all`: every class in one document.
+void BM_AllClassesJson(benchmark::State& state) {
+  SystemFixture fixture;
+  if (!fixture.token) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  size_t size = 0;
+  for (auto _ : state) {
+    std::string text = AllClassesJson(*fixture.token, fixture.options).dump(2);
+    size = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetLabel(std::to_string(size) + " bytes");
+}
+BENCHMARK(BM_AllClassesJson);
+
 // The authorization the daemon runs at every open of a token file: SYSTEM
 // reading its own token (QUERY through the token's own SD).
 void BM_AuthorizeOpen(benchmark::State& state) {
