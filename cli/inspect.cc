@@ -1,0 +1,442 @@
+// Inspection and diagnosis subcommands: show, the accessors, query, caps,
+// diff, access, linked.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <unordered_map>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/text.h"
+#include "core/access_mask.h"
+#include "core/capability.h"
+#include "core/commands.h"
+#include "core/query_class.h"
+#include "core/sddl.h"
+#include "core/sid.h"
+#include "core/well_known_sids.h"
+
+namespace tokenfs::cli {
+namespace {
+
+using PartFunction = void (*)(const TokenData&, View&);
+
+struct Accessor {
+  std::string_view name;
+  // The query classes it reads (at most two); none = query/all.
+  std::array<std::string_view, 2> classes;
+  PartFunction part;
+
+  std::vector<std::string_view> ClassList() const {
+    std::vector<std::string_view> list;
+    for (const std::string_view class_name : classes) {
+      if (!class_name.empty()) list.push_back(class_name);
+    }
+    return list;
+  }
+};
+
+const Accessor kAccessors[] = {
+    {"user", {"user"}, AddUserValue},
+    {"owner", {"owner"}, AddOwnerValue},
+    {"group", {"primarygroup"}, AddPrimaryGroupValue},
+    {"groups", {"groups"}, AddGroupsPart},
+    {"privs", {"privileges"}, AddPrivilegesPart},
+    {"caps", {"capabilities"}, AddCapabilitiesPart},
+    {"claims", {"userclaims", "deviceclaims"}, AddClaimsPart},
+    {"integrity", {"integrity", "mandatorypolicy"}, AddIntegrityPart},
+    {"logon", {}, AddLogonPart},
+    {"source", {"source"}, AddSourcePart},
+    {"origin", {"origin"}, AddOriginValue},
+    {"stats", {}, AddStatisticsPart},
+    {"default-dacl", {"defaultdacl"}, AddDefaultDaclValue},
+};
+
+CliResult<int> EmitOk(const Context& context, const View& view) {
+  if (auto status = Emit(context, view); !status) {
+    return tl::unexpected(status.error());
+  }
+  return exit_status::kSuccess;
+}
+
+// Starts a view with the target recorded in its JSON.
+View StartView(const Context& context, const ResolvedTarget& target) {
+  View view;
+  view.style = context.style;
+  view.json["target"] = target.Json();
+  return view;
+}
+
+std::string Hex32(uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%x", value);
+  return text;
+}
+
+}  // namespace
+
+CliResult<int> RunShow(Context& context) {
+  const Options& options = context.options;
+  if (options.short_form && options.all) {
+    return UsageError("--short and --all conflict (give one)");
+  }
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  auto token = TokenData::Load(context.mount, *target, {}, true);
+  if (!token) return tl::unexpected(token.error());
+  View view = StartView(context, *target);
+  const bool short_form =
+      options.short_form || (options.command.empty() && !options.all);
+  if (short_form) {
+    AddSummaryLine(*token, view);
+  } else {
+    AddPrincipalPart(*token, view);
+    if (options.all) {
+      AddIntegrityPart(*token, view);
+      AddGroupsPart(*token, view);
+      AddPrivilegesPart(*token, view);
+      AddRestrictedPart(*token, view);
+      AddDeviceGroupsPart(*token, view);
+      AddCapabilitiesPart(*token, view);
+      AddClaimsPart(*token, view);
+      AddLogonPart(*token, view);
+      AddSourcePart(*token, view);
+      AddStatisticsPart(*token, view);
+      AddDefaultDaclPart(*token, view);
+      AddLinuxPart(*token, view);
+      AddSecurityPart(*token, view);
+      view.json["origin"] = Member(view.json["logon"], "origin");
+    }
+  }
+  return EmitOk(context, view);
+}
+
+CliResult<int> RunAccessor(Context& context) {
+  const Accessor* accessor = nullptr;
+  for (const Accessor& candidate : kAccessors) {
+    if (candidate.name == context.options.command) accessor = &candidate;
+  }
+  if (!accessor)
+    return UsageError("unknown accessor " + context.options.command);
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  const std::vector<std::string_view> classes = accessor->ClassList();
+  auto token =
+      TokenData::Load(context.mount, *target, classes, classes.empty());
+  if (!token) return tl::unexpected(token.error());
+  View view = StartView(context, *target);
+  accessor->part(*token, view);
+  return EmitOk(context, view);
+}
+
+CliResult<int> RunQuery(Context& context) {
+  if (context.options.positionals.size() != 1) {
+    return UsageError("query takes one CLASS");
+  }
+  auto query_class = ParseQueryClass(context.options.positionals[0]);
+  if (!query_class) return UsageError(query_class.error().message);
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  auto text = context.mount.Read(
+      *target, "query/" + std::string(QueryClassName(*query_class)),
+      kReadOperation);
+  if (!text) return tl::unexpected(text.error());
+  auto document = ParseDaemonJson(*text, target->label);
+  if (!document) return tl::unexpected(document.error());
+  const std::string out = FormatJson(Restyle(*document, context.style));
+  if (!WriteAll(STDOUT_FILENO, out)) {
+    return Fail(exit_status::kFailure, "writing the output failed");
+  }
+  return exit_status::kSuccess;
+}
+
+CliResult<int> RunCaps(Context& context) {
+  const Options& options = context.options;
+  if (!options.check_given) return RunAccessor(context);
+  std::vector<std::string> wanted;
+  for (const std::string& name : options.check) {
+    auto canonical = ParseCapabilityName(name);
+    if (!canonical) {
+      return InvalidInput("caps --check: " + canonical.error().message);
+    }
+    wanted.push_back(*canonical);
+  }
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  const std::string_view classes[] = {"capabilities"};
+  auto token = TokenData::Load(context.mount, *target, classes, false);
+  if (!token) return tl::unexpected(token.error());
+  std::vector<Capability> held;
+  for (const Json& entry :
+       Member(token->Decoded("capabilities"), "capabilities")) {
+    auto sid = Sid::Parse(Text(Member(entry, "sid")));
+    if (!sid) continue;
+    held.push_back(Capability{Text(Member(entry, "name")), *sid});
+  }
+  View view = StartView(context, *target);
+  view.json["held"] = Json::array();
+  view.json["missing"] = Json::array();
+  std::vector<std::string> missing;
+  for (const std::string& name : wanted) {
+    if (HasCapability(held, name)) {
+      view.json["held"].push_back(name);
+    } else {
+      view.json["missing"].push_back(name);
+      missing.push_back(name);
+    }
+  }
+  if (options.json) {
+    if (auto status = Emit(context, view); !status) {
+      return tl::unexpected(status.error());
+    }
+  }
+  if (missing.empty()) return exit_status::kSuccess;
+  WriteAll(STDERR_FILENO, "token: " + target->label +
+                              ": capability not held: " + Join(missing, ", ") +
+                              "\n");
+  return exit_status::kDenied;
+}
+
+CliResult<int> RunDiff(Context& context) {
+  const Options& options = context.options;
+  if (options.positionals.empty() || options.positionals.size() > 2) {
+    return UsageError("diff takes one or two token references");
+  }
+  auto first_spec = ParseTargetReference(options.positionals[0]);
+  if (!first_spec) return tl::unexpected(first_spec.error());
+  CliResult<ResolvedTarget> second = tl::unexpected(CliError{});
+  if (options.positionals.size() == 2) {
+    auto flags = TargetFromFlags(options);
+    if (!flags) return tl::unexpected(flags.error());
+    if (flags->has_value()) {
+      return UsageError(
+          "diff: give B as a reference or as target flags, not both");
+    }
+    auto second_spec = ParseTargetReference(options.positionals[1]);
+    if (!second_spec) return tl::unexpected(second_spec.error());
+    second = context.mount.Resolve(*second_spec);
+  } else {
+    second = ResolveTarget(context);
+  }
+  if (!second) return tl::unexpected(second.error());
+  auto first = context.mount.Resolve(*first_spec);
+  if (!first) return tl::unexpected(first.error());
+  auto a = TokenData::Load(context.mount, *first, {}, true);
+  if (!a) return tl::unexpected(a.error());
+  auto b = TokenData::Load(context.mount, *second, {}, true);
+  if (!b) return tl::unexpected(b.error());
+
+  const std::vector<TokenField> a_fields = TokenFields(*a, context.style);
+  const std::vector<TokenField> b_fields = TokenFields(*b, context.style);
+  std::unordered_map<std::string, const TokenField*> b_by_match;
+  for (const TokenField& field : b_fields) b_by_match[field.match] = &field;
+  std::unordered_map<std::string, bool> in_a;
+  struct Difference {
+    std::string name;
+    std::optional<std::string> a;
+    std::optional<std::string> b;
+  };
+  std::vector<Difference> differences;
+  for (const TokenField& field : a_fields) {
+    in_a[field.match] = true;
+    if (field.is_id && !options.ids) continue;
+    const auto found = b_by_match.find(field.match);
+    if (found == b_by_match.end()) {
+      differences.push_back({field.name, field.value, std::nullopt});
+    } else if (found->second->value != field.value) {
+      differences.push_back({field.name, field.value, found->second->value});
+    }
+  }
+  for (const TokenField& field : b_fields) {
+    if (field.is_id && !options.ids) continue;
+    if (!in_a.count(field.match)) {
+      differences.push_back({field.name, std::nullopt, field.value});
+    }
+  }
+  if (options.quiet) {
+    return differences.empty() ? exit_status::kSuccess : exit_status::kDiffers;
+  }
+  View view;
+  view.style = context.style;
+  view.json["a"] = first->Json();
+  view.json["b"] = second->Json();
+  view.json["equal"] = differences.empty();
+  view.json["differences"] = Json::array();
+  if (!differences.empty()) {
+    view.lines.Section("differences (" + std::to_string(differences.size()) +
+                       ")");
+  }
+  for (const Difference& difference : differences) {
+    view.lines.Row(difference.name, difference.a.value_or("absent") + "  ->  " +
+                                        difference.b.value_or("absent"));
+    Json entry = Json::object();
+    entry["field"] = difference.name;
+    entry["a"] = difference.a ? Json(*difference.a) : Json();
+    entry["b"] = difference.b ? Json(*difference.b) : Json();
+    view.json["differences"].push_back(std::move(entry));
+  }
+  return EmitOk(context, view);
+}
+
+CliResult<int> RunAccess(Context& context) {
+  const Options& options = context.options;
+  std::string command;
+  if (options.sd) {
+    auto sd = ParseSddl(*options.sd);
+    if (!sd) return InvalidInput("access --sd: " + sd.error().message);
+    command += "sd=\"" + FormatSddl(*sd) + "\" ";
+  }
+  AccessMask desired = access::kMaximumAllowed;
+  if (options.desired) {
+    auto rights = ParseRightsExpression(*options.desired);
+    if (!rights) {
+      return InvalidInput("access --desired: " + rights.error().message);
+    }
+    desired = *rights;
+  }
+  command += "desired=" + Hex32(desired.bits()) + " ";
+  std::string mapping = "token";
+  if (options.mapping) {
+    mapping = Lower(*options.mapping);
+    if (mapping == "generic") mapping = "plain";
+    if (mapping != "token" && mapping != "file" && mapping != "plain") {
+      return InvalidInput("access --mapping: unknown mapping '" +
+                          *options.mapping + "' (token, file or plain)");
+    }
+  }
+  command += "mapping=" + mapping + " ";
+  if (options.intent) {
+    std::vector<std::string> intents;
+    for (const std::string& part : Split(*options.intent, ',')) {
+      const std::string name = Lower(part);
+      if (name != "backup" && name != "restore") {
+        return InvalidInput("access --intent: unknown intent '" + part +
+                            "' (backup, restore)");
+      }
+      intents.push_back(name);
+    }
+    command += "intent=" + Join(intents, ",") + " ";
+  }
+  if (options.principal_self) {
+    auto sid = ParseSidOrAlias(*options.principal_self);
+    if (!sid) {
+      return InvalidInput("access --principal-self: " + sid.error().message);
+    }
+    command += "self=" + sid->ToString() + " ";
+  }
+  command += "json";
+  if (auto parsed = ParseAccessCommand(command); !parsed) {
+    return InvalidInput("access: " + parsed.error().message);
+  }
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  auto text = context.mount.Transact(
+      target->dir + "/access", command, target->label,
+      Operation{"running an access check with its token", "QUERY"});
+  if (!text) return tl::unexpected(text.error());
+  auto result = ParseDaemonJson(*text, target->label);
+  if (!result) return tl::unexpected(result.error());
+
+  View view = StartView(context, *target);
+  for (auto it = result->begin(); it != result->end(); ++it) {
+    view.json[it.key()] = it.value();
+  }
+  const std::string status = Text(Member(*result, "status"));
+  const std::string granted = Text(Member(*result, "granted"));
+  const std::string granted_names = Text(Member(*result, "granted_names"));
+  const bool token_mapping = mapping == "token";
+  const std::string desired_names =
+      token_mapping ? FormatTokenRights(desired) : FormatSddlRights(desired);
+  std::vector<std::string> used;
+  for (const Json& name : Member(*result, "privileges_used")) {
+    used.push_back(Text(name));
+  }
+  const Json& deciding = Member(*result, "deciding_ace");
+  view.lines.Section("access");
+  view.lines.Row("status", status);
+  view.lines.Row("granted",
+                 granted + (granted_names.empty() || granted_names == "0" ||
+                                    granted_names == "-"
+                                ? ""
+                                : " (" + granted_names + ")"));
+  view.lines.Row("desired", Hex32(desired.bits()) +
+                                (desired_names.empty() || desired_names == "0"
+                                     ? ""
+                                     : " (" + desired_names + ")"));
+  view.lines.Row("mapping", Text(Member(*result, "mapping")));
+  view.lines.Row("reason", Text(Member(*result, "reason")));
+  view.lines.Row("deciding_ace",
+                 deciding.is_number_integer() && deciding.get<int64_t>() >= 0
+                     ? Text(deciding)
+                     : "none");
+  view.lines.Row("privileges_used", used.empty() ? "none" : Join(used, ", "));
+  view.lines.Row("sd", Text(Member(*result, "sd")));
+  const Json& trace = Member(*result, "trace");
+  if (trace.is_array() && !trace.empty()) {
+    view.lines.Section("trace");
+    for (const Json& step : trace) {
+      view.lines.Row(Text(Member(step, "step")), Text(Member(step, "detail")));
+    }
+  }
+  if (auto emitted = Emit(context, view); !emitted) {
+    return tl::unexpected(emitted.error());
+  }
+  return status == "granted" ? exit_status::kSuccess : exit_status::kDenied;
+}
+
+CliResult<int> RunLinked(Context& context) {
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  const std::string link_path = target->dir + "/linked";
+  auto link = context.mount.ReadLink(link_path, target->label, kReadOperation);
+  if (!link) {
+    struct stat info {};
+    if (link.error().exit_status == exit_status::kNotFound &&
+        ::stat(target->dir.c_str(), &info) == 0) {
+      return Fail(exit_status::kNotFound, "no linked token: " + target->label +
+                                              " has no elevation partner");
+    }
+    return tl::unexpected(link.error());
+  }
+  const size_t slash = link->find_last_of('/');
+  const std::string id_text =
+      slash == std::string::npos ? *link : link->substr(slash + 1);
+  const auto id = ParseDecimal(id_text, UINT64_MAX);
+  if (!id) {
+    return Fail(exit_status::kFailure, "tokenfs linked " + target->label +
+                                           " to an unexpected path '" + *link +
+                                           "'");
+  }
+  TargetSpec partner_spec;
+  partner_spec.kind = TargetSpec::Kind::kObject;
+  partner_spec.object_id = *id;
+  auto partner = context.mount.Resolve(partner_spec);
+  if (!partner) return tl::unexpected(partner.error());
+  auto token = TokenData::Load(context.mount, *partner, {}, true);
+  if (!token) return tl::unexpected(token.error());
+  View view = StartView(context, *target);
+  const Json& elevation = token->Decoded("elevationtype");
+  const Json& type = token->Decoded("type");
+  const Json& level = token->Decoded("impersonationlevel");
+  view.lines.Section("linked");
+  view.lines.Row("id", id_text);
+  view.lines.Row("path", partner->dir);
+  view.lines.Row("elevation_type", Text(Member(elevation, "name")));
+  view.lines.Row("type", Text(Member(type, "name")));
+  view.lines.Row("impersonation_level", Text(Member(level, "name")));
+  view.lines.Row("integrity", SidText(token->Decoded("integrity"), view.style));
+  Json linked = Json::object();
+  linked["id"] = *id;
+  linked["path"] = partner->dir;
+  linked["elevation_type"] = elevation;
+  linked["type"] = type;
+  linked["impersonation_level"] = level;
+  linked["integrity"] = token->Decoded("integrity");
+  view.json["linked"] = std::move(linked);
+  return EmitOk(context, view);
+}
+
+}  // namespace tokenfs::cli
