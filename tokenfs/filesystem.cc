@@ -48,6 +48,9 @@ struct TokenFilesystem::Target {
 
 struct TokenFilesystem::OpenFile {
   NodeId node;
+  // The process incarnation the file was opened on: a write after that
+  // process is gone must not reach a new process with the same pid.
+  ProcessKey process;
   const TreeEntry* entry = nullptr;
   bool readable = false;
   bool writable = false;
@@ -686,6 +689,11 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
       child = *parent;
       child.code = entry->code;
       found = true;
+      if (entry->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
+        auto target = ResolveTarget(*parent);
+        if (!target) return tl::unexpected(target.error());
+        found = target->object->LinkedPartner() != nullptr;
+      }
     } else if (parent->scope == Scope::kProcess) {
       if (auto tid = ParseNumber(name); tid && *tid <= (1u << 26) - 1) {
         child =
@@ -813,6 +821,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
     auto target = ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
     file->object = node->scope == Scope::kObject ? target->object : nullptr;
+    file->process = target->process;
     const bool query = entry->read_right == access::kTokenQuery;
     if (file->readable && !entry->read_right.empty()) {
       const std::string_view capability =
@@ -957,6 +966,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
       if (entry.thread_only && node->scope != Scope::kThread) continue;
       if (entry.object_only && node->scope != Scope::kObject) continue;
       if (entry.process_only && node->scope != Scope::kProcess) continue;
+      // `linked` exists only while there is a partner, so `ls -l`, `cp -r`
+      // and `tar` never meet a dangling link.
+      if (entry.code == static_cast<uint8_t>(NodeCode::kLinkedLink) &&
+          !target->object->LinkedPartner()) {
+        continue;
+      }
       NodeId child = *node;
       child.code = entry.code;
       add(std::string(entry.name), child, ModeFor(entry.kind, entry.writable));
@@ -1130,7 +1145,11 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyWrite(
   }
   auto target = ResolveTarget(node);
   if (!target) return tl::unexpected(target.error());
-  // The target may be a new process with the pid the file was opened for.
+  if (!(target->process == file.process)) {
+    return tl::unexpected(Errno(
+        ESRCH, Describe(node) + ": the process this file was opened on has "
+                                "exited (its pid now names another process)"));
+  }
   const uint8_t code = node.code;
   if (code >= static_cast<uint8_t>(NodeCode::kTextFileBase) &&
       code < static_cast<uint8_t>(NodeCode::kQueryDir)) {

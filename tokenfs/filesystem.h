@@ -18,7 +18,10 @@
 #ifndef TOKENFS_TOKENFS_FILESYSTEM_H_
 #define TOKENFS_TOKENFS_FILESYSTEM_H_
 
-#define FUSE_USE_VERSION 34
+// 3.12+ selects the fuse_loop_config API the loop is configured with; 34
+// would bind fuse_session_loop_mt to the 3.2 ABI, which misreads that config
+// (no idle threads: a thread created and destroyed per request).
+#define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
 #include <atomic>

@@ -2,13 +2,18 @@
 //
 // Start-up errors print one line and exit non-zero before anything is
 // mounted; per-request errors are replies, never exits.
-#define FUSE_USE_VERSION 34
+// 3.12+ selects the fuse_loop_config API the loop is configured with; 34
+// would bind fuse_session_loop_mt to the 3.2 ABI, which misreads that config
+// (no idle threads: a thread created and destroyed per request).
+#define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -86,6 +91,18 @@ std::string CheckMountPoint(std::string& path) {
   char resolved[PATH_MAX];
   if (::realpath(path.c_str(), resolved)) path = resolved;
   const std::string mounted = MountedAt(path);
+  if (!mounted.empty() && mounted.rfind("fuse", 0) == 0) {
+    // stat() may be answered from cached attributes for a while after a
+    // FUSE daemon died; statfs always asks the daemon.
+    struct statfs filesystem {};
+    if (::statfs(path.c_str(), &filesystem) != 0 &&
+        (errno == ENOTCONN || errno == ECONNABORTED)) {
+      return "mount point " + path +
+             " is a stale FUSE mount (its daemon is gone); unmount it first: "
+             "fusermount3 -u " +
+             path;
+    }
+  }
   if (!mounted.empty()) {
     return "mount point " + path +
            " is busy: something is already mounted "
@@ -235,7 +252,11 @@ int Run(int argc, char** argv) {
   fuse_remove_signal_handlers(session);
   fuse_session_destroy(session);
   LogInfo("unmounted " + mount_point);
-  return status == 0 ? 0 : 1;
+  // The loop returns the signal number when a signal ended it: a requested
+  // stop, not a failure.
+  const bool stopped_by_signal =
+      status == SIGINT || status == SIGTERM || status == SIGHUP;
+  return status == 0 || stopped_by_signal ? 0 : 1;
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,27 @@ void* MessageData(nlmsghdr* header) {
   return reinterpret_cast<char*>(header) + NLMSG_HDRLEN;
 }
 
+// The proc connector reports host pids and only serves the initial pid and
+// user namespaces; elsewhere the kernel ignores the subscription silently
+// while other subscribers' events still arrive, so we must not trust them.
+bool InInitialNamespaces() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("NSpid:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      int count = 0;
+      std::string field;
+      while (fields >> field) ++count;
+      if (count != 1) return false;
+    }
+  }
+  std::ifstream uid_map("/proc/self/uid_map");
+  uint64_t inside = 1, outside = 1, length = 0;
+  uid_map >> inside >> outside >> length;
+  return inside == 0 && outside == 0 && length == 4294967295u;
+}
+
 Status Subscribe(int socket, bool listen) {
   alignas(nlmsghdr) char buffer[NLMSG_SPACE(sizeof(cn_msg) + sizeof(int))] = {};
   auto* header = reinterpret_cast<nlmsghdr*>(buffer);
@@ -32,6 +55,7 @@ Status Subscribe(int socket, bool listen) {
   auto* message = static_cast<cn_msg*>(MessageData(header));
   message->id.idx = CN_IDX_PROC;
   message->id.val = CN_VAL_PROC;
+  message->ack = 0;
   message->len = sizeof(int);
   const int operation = listen ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE;
   std::memcpy(message->data, &operation, sizeof operation);
@@ -48,6 +72,11 @@ Status Subscribe(int socket, bool listen) {
 ProcessEventWatcher::~ProcessEventWatcher() { Stop(); }
 
 Status ProcessEventWatcher::Start() {
+  if (!InInitialNamespaces()) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "the daemon is not in the initial pid and user "
+                     "namespace, where the proc connector reports");
+  }
   socket_ = ::socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                      NETLINK_CONNECTOR);
   if (socket_ < 0) {
@@ -80,17 +109,52 @@ Status ProcessEventWatcher::Start() {
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   // The kernel acknowledges the subscription with a PROC_EVENT_NONE message
-  // (and silently ignores it outside the initial namespaces): wait briefly
-  // for it to know whether events will come.
-  pollfd poll_fd{socket_, POLLIN, 0};
-  if (::poll(&poll_fd, 1, 500) <= 0) {
+  // (ack = our ack + 1, err 0). Events queued before it are kept; without
+  // it, no events will come.
+  bool acknowledged = false;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (!acknowledged && std::chrono::steady_clock::now() < deadline) {
+    pollfd poll_fd{socket_, POLLIN, 0};
+    if (::poll(&poll_fd, 1, 100) <= 0) continue;
+    alignas(nlmsghdr) char buffer[4096];
+    const ssize_t count = ::recv(socket_, buffer, sizeof buffer, MSG_PEEK);
+    if (count < static_cast<ssize_t>(NLMSG_HDRLEN + sizeof(cn_msg) +
+                                     sizeof(proc_event))) {
+      ::recv(socket_, buffer, sizeof buffer, 0);
+      continue;
+    }
+    auto* header = reinterpret_cast<nlmsghdr*>(buffer);
+    const auto* message = static_cast<const cn_msg*>(MessageData(header));
+    proc_event event;
+    std::memcpy(&event, message->data, sizeof event);
+    // (Kernels rewrite the sequence number, so it cannot be matched; the
+    // acknowledgement is the PROC_EVENT_NONE message with ack 1.)
+    if (event.what == proc_event::PROC_EVENT_NONE && message->ack == 1 &&
+        event.event_data.ack.err == 0) {
+      ::recv(socket_, buffer, sizeof buffer, 0);
+      acknowledged = true;
+    } else {
+      // An event that came before the acknowledgement: keep it, and look
+      // at the next datagram.
+      const ssize_t taken = ::recv(socket_, buffer, sizeof buffer, 0);
+      if (taken > 0) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ParseDatagramLocked(buffer, static_cast<size_t>(taken));
+      }
+    }
+  }
+  if (!acknowledged) {
     ::close(socket_);
     socket_ = -1;
     ::close(wake_fd_);
     wake_fd_ = -1;
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.clear();
+    received_ = applied_ = 0;
     return MakeError(ErrorCode::kAccessDenied,
-                     "proc connector did not acknowledge the subscription "
-                     "(not in the initial pid and user namespace?)");
+                     "the proc connector did not acknowledge the "
+                     "subscription");
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -136,55 +200,59 @@ void ProcessEventWatcher::DrainSocketLocked() {
       return;  // EAGAIN: nothing more queued
     }
     if (count == 0) return;
-    size_t remaining = static_cast<size_t>(count);
-    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer);
-         remaining >= sizeof(nlmsghdr) &&
-         header->nlmsg_len >= sizeof(nlmsghdr) &&
-         header->nlmsg_len <= remaining;) {
-      const size_t aligned = NLMSG_ALIGN(header->nlmsg_len);
-      nlmsghdr* current = header;
-      remaining = aligned >= remaining ? 0 : remaining - aligned;
-      header = reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(header) +
-                                           aligned);
-      if (current->nlmsg_len < NLMSG_HDRLEN + sizeof(cn_msg)) continue;
-      if (current->nlmsg_type == NLMSG_NOOP ||
-          current->nlmsg_type == NLMSG_ERROR) {
-        continue;
-      }
-      const auto* message = static_cast<const cn_msg*>(MessageData(current));
-      if (message->id.idx != CN_IDX_PROC || message->id.val != CN_VAL_PROC) {
-        continue;
-      }
-      proc_event event;
-      std::memcpy(&event, message->data,
-                  std::min<size_t>(sizeof event, message->len));
-      Event parsed{Event::Kind::kFork};
-      switch (event.what) {
-        case proc_event::PROC_EVENT_FORK:
-          parsed = Event{Event::Kind::kFork, event.event_data.fork.parent_tgid,
-                         event.event_data.fork.child_pid,
-                         event.event_data.fork.child_tgid};
-          break;
-        case proc_event::PROC_EVENT_EXEC:
-          parsed = Event{Event::Kind::kExec, event.event_data.exec.process_pid,
-                         event.event_data.exec.process_tgid};
-          break;
-        case proc_event::PROC_EVENT_UID:
-        case proc_event::PROC_EVENT_GID:
-          parsed =
-              Event{Event::Kind::kCredentials, event.event_data.id.process_pid,
-                    event.event_data.id.process_tgid};
-          break;
-        case proc_event::PROC_EVENT_EXIT:
-          parsed = Event{Event::Kind::kExit, event.event_data.exit.process_pid,
-                         event.event_data.exit.process_tgid};
-          break;
-        default:
-          continue;
-      }
-      queue_.push_back(parsed);
-      ++received_;
+    ParseDatagramLocked(buffer, static_cast<size_t>(count));
+  }
+}
+
+void ProcessEventWatcher::ParseDatagramLocked(char* buffer, size_t count) {
+  size_t remaining = count;
+  for (auto* header = reinterpret_cast<nlmsghdr*>(buffer);
+       remaining >= sizeof(nlmsghdr) && header->nlmsg_len >= sizeof(nlmsghdr) &&
+       header->nlmsg_len <= remaining;) {
+    const size_t aligned = NLMSG_ALIGN(header->nlmsg_len);
+    nlmsghdr* current = header;
+    remaining = aligned >= remaining ? 0 : remaining - aligned;
+    header =
+        reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(header) + aligned);
+    if (current->nlmsg_len < NLMSG_HDRLEN + sizeof(cn_msg)) continue;
+    if (current->nlmsg_type == NLMSG_NOOP ||
+        current->nlmsg_type == NLMSG_ERROR) {
+      continue;
     }
+    const auto* message = static_cast<const cn_msg*>(MessageData(current));
+    if (message->id.idx != CN_IDX_PROC || message->id.val != CN_VAL_PROC) {
+      continue;
+    }
+    proc_event event;
+    std::memset(&event, 0, sizeof event);
+    std::memcpy(&event, message->data,
+                std::min<size_t>(sizeof event, message->len));
+    Event parsed{Event::Kind::kFork};
+    switch (event.what) {
+      case proc_event::PROC_EVENT_FORK:
+        parsed = Event{Event::Kind::kFork, event.event_data.fork.parent_tgid,
+                       event.event_data.fork.child_pid,
+                       event.event_data.fork.child_tgid};
+        break;
+      case proc_event::PROC_EVENT_EXEC:
+        parsed = Event{Event::Kind::kExec, event.event_data.exec.process_pid,
+                       event.event_data.exec.process_tgid};
+        break;
+      case proc_event::PROC_EVENT_UID:
+      case proc_event::PROC_EVENT_GID:
+        parsed =
+            Event{Event::Kind::kCredentials, event.event_data.id.process_pid,
+                  event.event_data.id.process_tgid};
+        break;
+      case proc_event::PROC_EVENT_EXIT:
+        parsed = Event{Event::Kind::kExit, event.event_data.exit.process_pid,
+                       event.event_data.exit.process_tgid};
+        break;
+      default:
+        continue;
+    }
+    queue_.push_back(parsed);
+    ++received_;
   }
 }
 

@@ -60,6 +60,8 @@ class ProcessEventWatcher {
   void Run();
   // Moves queued socket messages into queue_. Call with mutex_ held.
   void DrainSocketLocked();
+  // Parses one received datagram into queue_. Call with mutex_ held.
+  void ParseDatagramLocked(char* buffer, size_t count);
   void Apply(const Event& event);
 
   Registry& registry_;
