@@ -381,6 +381,14 @@ Result<Registry::ThreadView> Registry::Task(int32_t tid) {
   return Thread(task->tgid, tid);
 }
 
+int32_t Registry::CachedProcessOf(int32_t tid) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (processes_.count(tid)) return tid;
+  if (auto it = threads_.find(tid); it != threads_.end())
+    return it->second.tgid;
+  return 0;
+}
+
 void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
                       int32_t child_tgid) {
   if (child_tid != child_tgid) {

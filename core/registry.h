@@ -213,6 +213,9 @@ class Registry {
   Result<ThreadView> Thread(int32_t pid, int32_t tid);
   // The thread `tid` whatever its process (FUSE callers are thread ids).
   Result<ThreadView> Task(int32_t tid);
+  // The process the registry believes task `tid` belongs to, without asking
+  // the OS; 0 when it does not know.
+  int32_t CachedProcessOf(int32_t tid) const;
 
   // --- Changes ---
   // Makes thread `tid` of `pid` impersonate `token` (replacing any earlier

@@ -290,7 +290,7 @@ void TokenFilesystem::OnLookup(fuse_req_t request, fuse_ino_t parent,
 void TokenFilesystem::OnGetattr(fuse_req_t request, fuse_ino_t inode,
                                 fuse_file_info*) noexcept {
   Serve(request, "getattr",
-        [&](TokenFilesystem* self) { return self->DoGetattr(inode); });
+        [&](TokenFilesystem* self) { return self->DoGetattr(request, inode); });
 }
 
 void TokenFilesystem::OnSetattr(fuse_req_t request, fuse_ino_t inode,
@@ -468,6 +468,13 @@ std::string TokenFilesystem::Describe(const NodeId& node) const {
   return path;
 }
 
+void TokenFilesystem::SyncFor(fuse_req_t request, const NodeId& node,
+                              int32_t extra) {
+  const int32_t caller = fuse_req_ctx(request)->pid;
+  events_.Sync(
+      {caller, registry_.CachedProcessOf(caller), node.pid, node.tid, extra});
+}
+
 tl::expected<TokenFilesystem::Caller, FsError> TokenFilesystem::ResolveCaller(
     fuse_req_t request) {
   const fuse_ctx* context = fuse_req_ctx(request);
@@ -475,7 +482,6 @@ tl::expected<TokenFilesystem::Caller, FsError> TokenFilesystem::ResolveCaller(
     return tl::unexpected(Errno(
         EACCES, "caller outside the daemon's pid namespace (pid 0) refused"));
   }
-  events_.Sync();
   auto task = registry_.Task(context->pid);
   if (!task) {
     return tl::unexpected(
@@ -502,7 +508,6 @@ tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
     case Scope::kRoot:
       return tl::unexpected(Errno(ENOENT, "not a token node"));
     case Scope::kProcess: {
-      events_.Sync();
       auto process = registry_.Process(node.pid);
       if (!process) {
         return tl::unexpected(Errno(ESRCH, process.error().message));
@@ -515,7 +520,6 @@ tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
       break;
     }
     case Scope::kThread: {
-      events_.Sync();
       auto thread = registry_.Thread(node.pid, node.tid);
       if (!thread) {
         return tl::unexpected(Errno(ESRCH, thread.error().message));
@@ -627,7 +631,6 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
     attr.st_uid = info->creator_uid;
     attr.st_gid = info->creator_uid;
   } else {
-    events_.Sync();
     auto process = registry_.Process(node.pid);
     if (!process) return tl::unexpected(Errno(ENOENT, process.error().message));
     if (node.scope == Scope::kThread) {
@@ -658,6 +661,11 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
   auto parent = Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   const std::string_view name(name_text);
+  {
+    auto number = ParseNumber(name);
+    SyncFor(request, *parent,
+            number && *number <= INT32_MAX ? static_cast<int32_t>(*number) : 0);
+  }
   NodeId child;
   bool found = false;
   if (parent->scope == Scope::kRoot &&
@@ -712,7 +720,6 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
   } else {
     return tl::unexpected(Errno(ENOTDIR, "not a directory"));
   }
-  (void)request;
   if (!found) {
     return tl::unexpected(Errno(ENOENT, "no entry '" + std::string(name) +
                                             "' in " + Describe(*parent)));
@@ -727,9 +734,11 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
   return reply;
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoGetattr(fuse_ino_t inode) {
+TokenFilesystem::Outcome TokenFilesystem::DoGetattr(fuse_req_t request,
+                                                    fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
+  SyncFor(request, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   return AttrReply{*attr};
@@ -759,6 +768,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
                                                      fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
+  SyncFor(request, *node);
   if (node->scope == Scope::kRoot &&
       node->code == static_cast<uint8_t>(NodeCode::kSelfLink)) {
     auto caller = ResolveCaller(request);
@@ -798,6 +808,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
   if (entry->kind == NodeKind::kSymlink) {
     return tl::unexpected(Errno(ELOOP, Describe(*node) + " is a link"));
   }
+  SyncFor(request, *node);
   const int mode = flags & O_ACCMODE;
   auto file = std::make_unique<OpenFile>();
   file->node = *node;
@@ -890,6 +901,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
                    Describe(file->node) + " exceeds the " +
                    std::to_string(kMaxCommandSize) + "-byte command limit"));
   }
+  SyncFor(request, file->node);
   auto caller = ResolveCaller(request);
   if (!caller) return tl::unexpected(caller.error());
   // Writes are authorized with the opener's identity: a write through a
@@ -923,6 +935,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
                                                     fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
+  SyncFor(request, *node);
   auto handle = std::make_unique<DirHandle>();
   auto add = [&handle](std::string name, const NodeId& child, mode_t mode) {
     handle->entries.push_back({std::move(name), EncodeInode(child), mode});
@@ -1022,6 +1035,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(fuse_req_t request,
                                                    fuse_ino_t inode, int mask) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
+  SyncFor(request, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   if (mask == F_OK) return NoneReply{};
@@ -1063,6 +1077,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
   if (!id)
     return tl::unexpected(
         Errno(ENOENT, "no token object " + std::string(name)));
+  SyncFor(request, *parent);
   auto caller = ResolveCaller(request);
   if (!caller) return tl::unexpected(caller.error());
   auto target = ResolveTarget(NodeId{Scope::kObject, 0, 0, 0, *id});
@@ -1306,6 +1321,7 @@ tl::expected<TokenObjectPtr, FsError> TokenFilesystem::ResolveReference(
       break;
   }
   (void)caller;
+  events_.Sync({node.pid, node.tid});
   auto resolved = ResolveTarget(node);
   if (!resolved) return tl::unexpected(resolved.error());
   *target = *resolved;
@@ -1713,7 +1729,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
         Errno(ENOENT, where + ": fd " + std::to_string(fd) +
                           " of the caller is not a connected Unix socket"));
   }
-  events_.Sync();
+  events_.Sync({peer.pid});
   auto process = registry_.Process(peer.pid);
   if (!process) {
     return tl::unexpected(Errno(

@@ -142,7 +142,7 @@ class TokenFilesystem {
   static void SendReply(fuse_req_t request, Reply& reply, fuse_file_info* info);
 
   Outcome DoLookup(fuse_req_t request, fuse_ino_t parent, const char* name);
-  Outcome DoGetattr(fuse_ino_t inode);
+  Outcome DoGetattr(fuse_req_t request, fuse_ino_t inode);
   Outcome DoSetattr(fuse_ino_t inode, int to_set, fuse_file_info* info);
   Outcome DoReadlink(fuse_req_t request, fuse_ino_t inode);
   Outcome DoOpen(fuse_req_t request, fuse_ino_t inode, int flags);
@@ -154,6 +154,10 @@ class TokenFilesystem {
                     off_t offset);
   Outcome DoAccess(fuse_req_t request, fuse_ino_t inode, int mask);
   Outcome DoRmdir(fuse_req_t request, fuse_ino_t parent, const char* name);
+
+  // Applies pending process events about the caller, `node`'s process and
+  // thread, and `extra` (once per request, before anything is resolved).
+  void SyncFor(fuse_req_t request, const NodeId& node, int32_t extra = 0);
 
   // Resolution.
   tl::expected<Caller, FsError> ResolveCaller(fuse_req_t request);

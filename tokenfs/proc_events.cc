@@ -152,6 +152,7 @@ Status ProcessEventWatcher::Start() {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.clear();
     received_ = applied_ = 0;
+    in_flight_.clear();
     return MakeError(ErrorCode::kAccessDenied,
                      "the proc connector did not acknowledge the "
                      "subscription");
@@ -192,8 +193,9 @@ void ProcessEventWatcher::DrainSocketLocked() {
     if (count < 0) {
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
-        queue_.push_back(Event{Event::Kind::kOverflow});
-        ++received_;
+        Event overflow{Event::Kind::kOverflow};
+        overflow.sequence = ++received_;
+        queue_.push_back(overflow);
         ++overflows_;
         continue;
       }
@@ -251,8 +253,8 @@ void ProcessEventWatcher::ParseDatagramLocked(char* buffer, size_t count) {
       default:
         continue;
     }
+    parsed.sequence = ++received_;
     queue_.push_back(parsed);
-    ++received_;
   }
 }
 
@@ -292,34 +294,60 @@ void ProcessEventWatcher::Run() {
       ssize_t ignored = ::read(wake_fd_, &value, sizeof value);
       (void)ignored;
     }
-    std::deque<Event> batch;
+    uint64_t last = 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
       DrainSocketLocked();
-      batch.swap(queue_);
+      in_flight_.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+      if (in_flight_.empty()) continue;
+      last = in_flight_.back().sequence;
     }
-    // Applying reads /proc and mints: no lock held.
-    for (const Event& event : batch) Apply(event);
+    // Applying reads /proc and mints: no lock held. in_flight_ is only read
+    // meanwhile (by Sync, under the lock), never written.
+    for (const Event& event : in_flight_) Apply(event);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      applied_ += batch.size();
+      applied_ = last;
+      in_flight_.clear();
     }
     applied_cv_.notify_all();
   }
 }
 
-void ProcessEventWatcher::Sync() {
+bool ProcessEventWatcher::Mentions(const Event& event,
+                                   std::span<const int32_t> pids) {
+  if (event.kind == Event::Kind::kOverflow) return true;
+  for (int32_t pid : pids) {
+    if (pid <= 0) continue;
+    // A fork concerns the child; everything else its task and process.
+    if (event.kind == Event::Kind::kFork ? (event.b == pid || event.c == pid)
+                                         : (event.a == pid || event.b == pid)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ProcessEventWatcher::Sync(std::initializer_list<int32_t> pids) {
   if (socket_ < 0) return;
+  const std::span<const int32_t> wanted(pids.begin(), pids.size());
   std::unique_lock<std::mutex> lock(mutex_);
   DrainSocketLocked();
-  const uint64_t target = received_;
-  if (applied_ >= target) return;
+  uint64_t needed = 0;
+  for (const Event& event : in_flight_) {
+    if (Mentions(event, wanted)) needed = std::max(needed, event.sequence);
+  }
+  for (const Event& event : queue_) {
+    if (Mentions(event, wanted)) needed = std::max(needed, event.sequence);
+  }
+  if (needed <= applied_) return;
   const uint64_t one = 1;
   ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
   (void)ignored;
   if (!applied_cv_.wait_for(lock, std::chrono::seconds(1),
-                            [&] { return applied_ >= target || stopping_; })) {
+                            [&] { return applied_ >= needed || stopping_; })) {
     LogWarning(
         "process events not applied within 1 s; answering from the "
         "registry as it is");

@@ -2,13 +2,14 @@
 // fork, exec, uid/gid change, exit) into the registry, so it is exact.
 //
 // A background thread applies events in the order the kernel queued them.
-// Request handlers call Sync() before they depend on registry state: it pulls
-// whatever the kernel has queued so far and waits until the watcher thread
-// has applied it. Because the kernel queues a fork or exec event before the
-// new program can run, a process's first request always finds its entry made
-// from its parent's token as it was at fork time. Sync holds no lock while
-// the events are applied (they read /proc); it waits on a condition variable,
-// bounded by one second (then it logs and goes on).
+// Request handlers call Sync(pids) before they depend on registry state: it
+// pulls whatever the kernel has queued so far and waits until the watcher
+// thread has applied the events about those processes (a fork storm
+// elsewhere does not delay them). Because the kernel queues a fork or exec
+// event before the new program can run, a process's first request always finds
+// its entry made from its parent's token as it was at fork time. Sync holds no
+// lock while the events are applied (they read /proc); it waits on a condition
+// variable, bounded by one second (then it logs and goes on).
 //
 // When the socket overflows (ENOBUFS) events were lost: the registry is told
 // to revalidate everything. When the connector is unavailable (not root, or
@@ -22,8 +23,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "core/registry.h"
 
@@ -42,8 +46,10 @@ class ProcessEventWatcher {
   void Stop();
   bool running() const { return socket_ >= 0; }
 
-  // Returns once every event the kernel queued before the call is applied.
-  void Sync();
+  // Returns once every event the kernel queued before the call that
+  // concerns one of `pids` (a task or process id; 0 entries are ignored) is
+  // applied. Events about other processes do not make the caller wait.
+  void Sync(std::initializer_list<int32_t> pids);
 
   uint64_t events_applied() const;
   uint64_t overflows() const;
@@ -55,7 +61,9 @@ class ProcessEventWatcher {
     int32_t a = 0;  // fork: parent tgid; others: tid
     int32_t b = 0;  // fork: child tid;   others: tgid
     int32_t c = 0;  // fork: child tgid
+    uint64_t sequence = 0;
   };
+  static bool Mentions(const Event& event, std::span<const int32_t> pids);
 
   void Run();
   // Moves queued socket messages into queue_. Call with mutex_ held.
@@ -71,11 +79,12 @@ class ProcessEventWatcher {
 
   mutable std::mutex mutex_;
   std::condition_variable applied_cv_;
-  std::deque<Event> queue_;  // guarded by mutex_
-  uint64_t received_ = 0;    // guarded by mutex_
-  uint64_t applied_ = 0;     // guarded by mutex_
-  uint64_t overflows_ = 0;   // guarded by mutex_
-  bool stopping_ = false;    // guarded by mutex_
+  std::deque<Event> queue_;       // guarded by mutex_: not yet taken
+  std::vector<Event> in_flight_;  // written under mutex_, by Run only
+  uint64_t received_ = 0;         // guarded by mutex_: last sequence
+  uint64_t applied_ = 0;          // guarded by mutex_: last applied
+  uint64_t overflows_ = 0;        // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
 };
 
 }  // namespace tokenfs

@@ -20,13 +20,11 @@ second_daemon() {
 }
 
 # --- SIGTERM ---------------------------------------------------------------------
-# Known daemon bug sigterm-exit-status: the daemon exits 1 after SIGTERM
-# (fuse_session_loop_mt returns the signal number, which main.cc turns into
-# 1), so a supervisor sees a normal stop as a failure.
+# A stop by SIGTERM is not a failure: a supervisor (systemctl stop) must see
+# exit status 0.
 tk_start_daemon "$TOKENFS" || exit 1
 tk_stop_daemon
 status=$?
-tk_known_bug sigterm-exit-status
 tk_expect_eq "the daemon exits 0 on SIGTERM" "0" "$status"
 if tk_mounted "$TK_MNT"; then
   tk_fail "the mount is gone after SIGTERM"
@@ -68,9 +66,8 @@ tk_expect_match "the first daemon still serves" '^processes  [0-9]+$' \
 # --- Stale mount ------------------------------------------------------------------
 # Right after the kill (a supervisor restarting the daemon at once), while
 # the kernel still holds the mount root's attributes from the last access.
-# Known daemon bug stale-mount-attr-cache: the daemon's stat() of the mount
-# point is answered from those cached attributes, so it reports "busy"
-# instead of the stale mount and its fix.
+# The kernel may answer stat() of the dead mount from cached attributes; the
+# daemon must still recognise the stale mount and name its fix.
 kill -KILL "$TK_DAEMON_PID"
 wait "$TK_DAEMON_PID" 2>/dev/null
 TK_DAEMON_PID=""
@@ -79,7 +76,6 @@ tk_expect_eq "a daemon started at once on a stale mount exits 1" "1" \
   "$SECOND_STATUS"
 tk_expect_eq "... printing exactly one line" "1" \
   "$(printf '%s\n' "$SECOND_ERR" | wc -l)"
-tk_known_bug stale-mount-attr-cache
 tk_expect_match "... that names fusermount3 -u" \
   "^tokenfs: .*stale.*fusermount3 -u $TK_MNT\$" "$SECOND_ERR"
 # Later, once the cached attributes have expired (the daemon's attr timeout
@@ -100,7 +96,6 @@ tk_start_daemon "$TOKENFS"
 tk_expect_eq "a new daemon starts after the stale mount is cleared" "0" "$?"
 tk_stop_daemon
 status=$?
-tk_known_bug sigterm-exit-status
 tk_expect_eq "... and stops cleanly" "0" "$status"
 
 tk_finish

@@ -14,10 +14,8 @@ cd "$TK_WORK" || exit 1
 SHELL_PID=$BASHPID
 ME=$M/$SHELL_PID
 ERR=$TK_WORK/stderr
-# Known daemon bug linked-dangling: every token directory lists a `linked`
-# symlink whose readlink gives ENOENT when the token has no elevation
-# partner (the usual case), so ls -l, cp -r and tar report an error for it
-# and exit 1 (their output is otherwise complete).
+# A token directory lists `linked` only while the token has an elevation
+# partner, so ls -l, cp -r and tar never meet a dangling link.
 
 # --- Reading -----------------------------------------------------------------
 # Root is minted as Local System with the whole catalog enabled (design §3);
@@ -34,9 +32,7 @@ tk_expect_eq "cat of self/privs in a child equals the shell's privs" \
 
 listing=$(ls -l "$ME" 2>"$ERR")
 status=$?
-tk_known_bug linked-dangling
 tk_expect_eq "ls -l of a token directory exits 0" "0" "$status"
-tk_known_bug linked-dangling
 tk_expect_eq "ls -l of a token directory prints no error" "" "$(cat "$ERR")"
 tk_expect_match "ls -l shows privs as a writable regular file" \
   '^-rw-r--r-- .* privs$' "$listing"
@@ -74,9 +70,7 @@ tk_expect_eq "find over a token directory exits 0 silently" "0:" \
 # compare each copied file with a cat of the original.
 cp -r "$ME" "$TK_WORK/copy" 2>"$ERR"
 status=$?
-tk_known_bug linked-dangling
 tk_expect_eq "cp -r of a token directory exits 0" "0" "$status"
-tk_known_bug linked-dangling
 tk_expect_eq "cp -r of a token directory prints no error" "" "$(cat "$ERR")"
 differences=0
 copied=0
@@ -97,7 +91,6 @@ tk_expect_eq "the copied privs is the full file" "$privs" \
 # the path goes through it (trailing slash).
 cp -r "$M/self/" "$TK_WORK/self-copy" 2>"$ERR"
 status=$?
-tk_known_bug linked-dangling
 tk_expect_eq "cp -r self/ exits 0 silently" "0:" "$status:$(cat "$ERR")"
 tk_expect_eq "cp -r self/ copies cp's own (inherited) privs" "$privs" \
   "$(cat "$TK_WORK/self-copy/privs" 2>/dev/null)"
@@ -106,9 +99,7 @@ tk_expect_eq "cp -r self/ copies cp's own (inherited) privs" "$privs" \
 # still succeed and list every file.
 tar -cf "$TK_WORK/tree.tar" -C "$M" "$SHELL_PID" 2>"$ERR"
 status=$?
-tk_known_bug linked-dangling
 tk_expect_eq "tar of a token directory exits 0" "0" "$status"
-tk_known_bug linked-dangling
 tk_expect_eq "tar of a token directory prints no error" "" "$(cat "$ERR")"
 members=$(tar -tf "$TK_WORK/tree.tar" 2>/dev/null)
 tk_expect_match "tar lists privs" "^$SHELL_PID/privs\$" "$members"
