@@ -227,7 +227,9 @@ CliResult<int> RunAdjust(Context& context) {
   } else {
     const std::string& text = options.positionals.at(0);
     if (auto parsed = ParseIntegrityCommand(text); !parsed) {
-      return InvalidInput("adjust integrity: " + parsed.error().message);
+      return InvalidInput("adjust integrity: unknown integrity level '" + text +
+                          "' (untrusted, low, medium, medium-plus, high, "
+                          "system, an RID or S-1-16-N)");
     }
     steps.push_back({"integrity",
                      text,
@@ -285,7 +287,10 @@ CliResult<int> RunDuplicate(Context& context) {
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   auto result =
-      context.mount.Transact(target->dir + "/duplicate", text, target->label,
+      // A newline ends the command; an empty write() would never reach the
+      // tree, and an empty command is a plain copy.
+      context.mount.Transact(target->dir + "/duplicate", text + "\n",
+                             target->label,
                              Operation{"duplicating it", "DUPLICATE"});
   if (!result) return tl::unexpected(result.error());
   auto object = ParseNewObject(*result, target->label);
@@ -325,7 +330,8 @@ CliResult<int> RunRestrict(Context& context) {
     for (const std::string& text : Split(*options.restrict_sids, ',')) {
       auto sid = ParseSidOrAlias(text);
       if (!sid) {
-        return InvalidInput("restrict --restrict: " + sid.error().message);
+        return InvalidInput("restrict --restrict: '" + text +
+                            "': " + sid.error().message);
       }
       sids.push_back(sid->ToString());
     }
@@ -352,7 +358,7 @@ CliResult<int> RunRestrict(Context& context) {
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   auto result = context.mount.Transact(
-      target->dir + "/restrict", text, target->label,
+      target->dir + "/restrict", text + "\n", target->label,
       Operation{"making a restricted copy of it", "DUPLICATE"});
   if (!result) return tl::unexpected(result.error());
   auto object = ParseNewObject(*result, target->label);

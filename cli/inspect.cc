@@ -323,7 +323,9 @@ CliResult<int> RunAccess(Context& context) {
   if (options.principal_self) {
     auto sid = ParseSidOrAlias(*options.principal_self);
     if (!sid) {
-      return InvalidInput("access --principal-self: " + sid.error().message);
+      return InvalidInput("access --principal-self: '" +
+                          *options.principal_self +
+                          "': " + sid.error().message);
     }
     command += "self=" + sid->ToString() + " ";
   }
