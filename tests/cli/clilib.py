@@ -1,0 +1,304 @@
+"""Shared setup of the token CLI tests (stdlib only).
+
+Every test script is run by ctest as
+    python3 <script> <token binary> <tokenfs binary> [helper binaries...]
+and exits 0 (pass), 1 (a check failed) or 77 (skipped: not root, no
+/dev/fuse).
+
+Mount starts its own tokenfs on a fresh mount point in a private temp
+directory and stops it afterwards; Users creates real Linux accounts
+(tkcli_a, tkcli_b, ...) and deletes them again; Checks prints one line per
+check and turns failures into the exit status.
+
+Masking (for golden outputs; see golden/README.md): values that differ
+between runs are replaced by "<masked>" before comparing -- the text rows
+token_id, modified_id and created, and the JSON keys token_id, modified_id,
+created, created_ns and target (the target holds the temporary mount path
+and the object id). Capability SIDs are derived independently here
+(capability_sid) and substituted for "@CAP:<name>@" in expected files.
+"""
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+MASK = "<masked>"
+MASKED_JSON_KEYS = {"token_id", "modified_id", "created", "created_ns",
+                    "target"}
+MASKED_ROWS = re.compile(r"^(  (?:token_id|modified_id|created)\s+)\S.*$")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# A Python the test users can run (the one running the tests may live in
+# root's home).
+USER_PYTHON = next((path for path in ("/usr/bin/python3", "/bin/python3")
+                    if os.access(path, os.X_OK)), sys.executable)
+
+
+def shared_directory():
+    """A fresh temp directory every user may create files in."""
+    path = tempfile.mkdtemp(prefix="tkcli-shared.")
+    os.chmod(path, 0o1777)
+    return path
+
+
+def skip(reason):
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP)
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip("CLI tests mount tokenfs and create users: they need root")
+    if not os.path.exists("/dev/fuse"):
+        skip("/dev/fuse is missing")
+    if shutil.which("fusermount3") is None:
+        skip("fusermount3 is missing")
+
+
+def binaries():
+    """(token, tokenfs, extra helper paths) from the command line."""
+    if len(sys.argv) < 3:
+        print("usage: script TOKEN TOKENFS [HELPERS...]")
+        sys.exit(2)
+    return sys.argv[1], sys.argv[2], sys.argv[3:]
+
+
+def mounted(path):
+    with open("/proc/self/mountinfo") as mountinfo:
+        return any(line.split()[4] == path for line in mountinfo)
+
+
+class Mount:
+    """A tokenfs daemon on a fresh mount point, for a `with` block."""
+
+    def __init__(self, binary, *daemon_args):
+        self.binary = binary
+        self.daemon_args = list(daemon_args)
+        self.work = None
+        self.path = None
+        self.process = None
+
+    def __enter__(self):
+        self.work = tempfile.mkdtemp(prefix="tkcli.")
+        os.chmod(self.work, 0o755)
+        self.path = os.path.join(self.work, "tokens")
+        os.mkdir(self.path)
+        self.log_path = os.path.join(self.work, "daemon.log")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-f", self.path, *self.daemon_args],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if mounted(self.path) and os.path.exists(
+                    os.path.join(self.path, "registry")):
+                return self
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        log = self.log()
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"tokenfs did not come up; its log:\n{log}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.path and mounted(self.path):
+            subprocess.run(["fusermount3", "-u", "-z", self.path],
+                           check=False)
+        if self.work and not mounted(self.path):
+            shutil.rmtree(self.work, ignore_errors=True)
+        return False
+
+    def file(self, *parts):
+        return os.path.join(self.path, *[str(part) for part in parts])
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return log.read()
+        except OSError:
+            return ""
+
+
+class Users:
+    """Real Linux users for a `with` block: created fresh, deleted after."""
+
+    def __init__(self, *names):
+        self.names = names
+        self.created = []
+
+    def __enter__(self):
+        if shutil.which("useradd") is None:
+            skip("useradd is missing")
+        for name in self.names:
+            self._delete(name)
+            subprocess.run(["useradd", "--no-create-home", "--user-group",
+                            "--shell", "/bin/sh", name], check=True,
+                           stdout=subprocess.DEVNULL)
+            self.created.append(name)
+        return self
+
+    def __exit__(self, *exc):
+        for name in self.created:
+            self._delete(name)
+        return False
+
+    @staticmethod
+    def _delete(name):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return
+        subprocess.run(["userdel", name], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            grp.getgrnam(name)
+            subprocess.run(["groupdel", name], check=False,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        except KeyError:
+            pass
+
+    @staticmethod
+    def uid(name):
+        return pwd.getpwnam(name).pw_uid
+
+    @staticmethod
+    def gid(name):
+        return pwd.getpwnam(name).pw_gid
+
+    @staticmethod
+    def as_user(name):
+        """Command prefix that runs a program as `name`."""
+        return ["setpriv", f"--reuid={name}", f"--regid={name}",
+                "--init-groups"]
+
+
+class Result:
+    def __init__(self, completed):
+        self.status = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+    def __repr__(self):
+        return f"exit {self.status}, stdout {self.out!r}, stderr {self.err!r}"
+
+
+def run(command, root=None, input=None, pass_fds=(), env=None,
+        timeout=30):
+    """Runs `command` (a list) with TOKENFS_ROOT=root; returns a Result."""
+    environment = dict(os.environ)
+    if root is not None:
+        environment["TOKENFS_ROOT"] = root
+    if env:
+        environment.update(env)
+    completed = subprocess.run(
+        command, env=environment, input=input, pass_fds=pass_fds,
+        capture_output=True, timeout=timeout,
+        text=not isinstance(input, bytes))
+    return Result(completed)
+
+
+def capability_sid(name):
+    """The capability SID of `name`, as Windows derives it
+    (DeriveCapabilitySidsFromName): S-1-15-3-1024- and the eight
+    little-endian u32 words of SHA-256 over the UTF-16LE upper-cased name."""
+    digest = hashlib.sha256(name.upper().encode("utf-16-le")).digest()
+    return "S-1-15-3-1024-" + "-".join(
+        str(word) for word in struct.unpack("<8I", digest))
+
+
+def substitute(text):
+    return re.sub(r"@CAP:([^@]+)@",
+                  lambda match: capability_sid(match.group(1)), text)
+
+
+def mask_text(text):
+    return "\n".join(MASKED_ROWS.sub(lambda m: m.group(1) + MASK, line)
+                     for line in text.split("\n"))
+
+
+def mask_json(document):
+    if isinstance(document, dict):
+        return {key: (MASK if key in MASKED_JSON_KEYS else mask_json(value))
+                for key, value in document.items()}
+    if isinstance(document, list):
+        return [mask_json(item) for item in document]
+    return document
+
+
+def golden_text(name):
+    with open(os.path.join(HERE, "golden", name)) as file:
+        return substitute(file.read())
+
+
+def golden_json(name):
+    return json.loads(golden_text(name))
+
+
+def canonical_json_text(document):
+    """How token prints a document: two-space indent, sorted keys,
+    non-ASCII as is, final newline."""
+    return json.dumps(document, indent=2, sort_keys=True,
+                      ensure_ascii=False) + "\n"
+
+
+class Checks:
+    """Counts failures; every check prints one line and never raises."""
+
+    def __init__(self):
+        self.failures = 0
+        self.count = 0
+
+    def check(self, condition, name, detail=""):
+        self.count += 1
+        if condition:
+            print(f"ok    {name}")
+        else:
+            self.failures += 1
+            print(f"FAIL  {name}")
+            if detail:
+                for line in str(detail).splitlines():
+                    print(f"      {line}")
+        return condition
+
+    def equal(self, actual, expected, name):
+        detail = ""
+        if actual != expected:
+            detail = f"expected: {expected!r}\nactual:   {actual!r}"
+            if isinstance(actual, str) and isinstance(expected, str):
+                import difflib
+                detail = "\n".join(difflib.unified_diff(
+                    expected.split("\n"), actual.split("\n"), "expected",
+                    "actual", lineterm=""))
+        return self.check(actual == expected, name, detail)
+
+    def status(self, result, expected, name):
+        return self.check(result.status == expected,
+                          f"{name}: exit {expected}",
+                          f"got {result!r}")
+
+    def finish(self):
+        print(f"{self.count - self.failures}/{self.count} checks passed")
+        return 1 if self.failures else 0
