@@ -34,6 +34,7 @@ def main():
         sleeper = subprocess.Popen(Users.as_user("tkcli_b") +
                                    ["sleep", "60"])
         try:
+            clilib.wait_exec(sleeper.pid, "sleep")
             time.sleep(0.1)
             pid_b = sleeper.pid
 

@@ -131,6 +131,7 @@ def run_tests(checks, token, mount, root):
     gid_g = grp.getgrnam("tkcli_g").gr_gid
     sleeper = subprocess.Popen(Users.as_user("tkcli_a") + ["sleep", "60"])
     try:
+        clilib.wait_exec(sleeper.pid, "sleep")
         groups = tk("--pid", str(sleeper.pid), "groups", "--raw").out
         index = None
         for line in groups.splitlines():

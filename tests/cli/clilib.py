@@ -192,6 +192,21 @@ class Users:
                 "--init-groups"]
 
 
+def wait_exec(pid, name, timeout=5.0):
+    """Waits until process `pid` runs program `name` (its credentials are
+    then final: setpriv changes them before it executes the program)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() == name:
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.005)
+    return False
+
+
 class Result:
     def __init__(self, completed):
         self.status = completed.returncode
