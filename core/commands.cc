@@ -589,6 +589,15 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
   return command;
 }
 
+Result<int32_t> ParseHolder(std::string_view value) {
+  auto reference = ParseTokenReference(value, "");
+  if (!reference || reference->kind != TokenReference::Kind::kProcess) {
+    return InvalidArgument("holder must be pid:N, got '" + std::string(value) +
+                           "'");
+  }
+  return reference->pid;
+}
+
 Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text) {
   DuplicateCommand command;
   command.request.type = TokenType::kPrimary;
@@ -631,9 +640,17 @@ Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text) {
         return tl::unexpected(status.error());
       }
       command.persist = true;
+    } else if (field.key == "holder") {
+      if (auto status = RequireValue(field, i, item); !status) {
+        return tl::unexpected(status.error());
+      }
+      auto holder = ParseHolder(*field.value);
+      if (!holder)
+        return InvalidArgument(Item(i, item) + holder.error().message);
+      command.holder = *holder;
     } else {
       return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (type, level, access, persist)");
+                             "' (type, level, access, persist, holder)");
     }
   }
   if (command.request.type == TokenType::kImpersonation && !level_given) {
@@ -733,11 +750,19 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
         return tl::unexpected(status.error());
       }
       command.persist = true;
+    } else if (field.key == "holder") {
+      if (auto status = RequireValue(field, i, item); !status) {
+        return tl::unexpected(status.error());
+      }
+      auto holder = ParseHolder(*field.value);
+      if (!holder)
+        return InvalidArgument(Item(i, item) + holder.error().message);
+      command.holder = *holder;
     } else {
       return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
                              "' (drop-privs, deny, deny-user, restrict, "
                              "write-restricted, disable-max-privilege, caps, "
-                             "tighten, persist)");
+                             "tighten, persist, holder)");
     }
   }
   return command;

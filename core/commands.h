@@ -22,10 +22,12 @@
 //   access        [sd=SDDL] [desired=RIGHTS] [mapping=token|file|plain]
 //                 [intent=backup|restore] [self=SID] [json]
 //   duplicate     [type=primary|impersonation] [level=LEVEL] [access=RIGHTS]
-//                 [persist]
+//                 [persist] [holder=pid:N]
 //   install       REF
 //   restrict      [drop-privs=MASK|NAMES] [deny=IDX,...] [restrict=SID,...]
 //                 [write-restricted] [caps=CAP,...] [tighten] [persist]
+//                 [holder=pid:N]
+//   persist       yes | no | revoke | holder=pid:N
 //   link          elevated=REF filtered=REF session=N
 // Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)".
 // Token references REF: pid:N, pid:N/TID, id:N, or a path under the mount
@@ -137,13 +139,20 @@ struct DuplicateCommand {
   // a handle); empty = none asked.
   AccessMask access;
   bool persist = false;
+  // The process whose life keeps the new object, instead of the caller's
+  // (the CLI acts for the process that ran it).
+  std::optional<int32_t> holder;
 };
 Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text);
 
 struct RestrictCommand {
   RestrictRequest request;
   bool persist = false;
+  std::optional<int32_t> holder;  // as DuplicateCommand::holder
 };
+
+// `holder=pid:N`: the process id; kInvalidArgument otherwise.
+Result<int32_t> ParseHolder(std::string_view value);
 Result<RestrictCommand> ParseRestrictCommand(std::string_view text);
 
 Result<TokenReference> ParseInstallCommand(std::string_view text,

@@ -604,7 +604,8 @@ Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
 
 Result<TokenObjectPtr> Registry::AddObject(Token token,
                                            const ProcessKey& creator,
-                                           uint32_t creator_uid, bool persist) {
+                                           uint32_t creator_uid, bool persist,
+                                           uint32_t creator_gid) {
   std::lock_guard<std::mutex> lock(mutex_);
   size_t held = 0;
   for (const auto& [id, entry] : objects_) {
@@ -617,7 +618,7 @@ Result<TokenObjectPtr> Registry::AddObject(Token token,
                          " token objects, the per-user quota");
   }
   auto object = std::make_shared<TokenObject>(std::move(token));
-  ObjectInfo info{object->id(), creator, creator_uid, persist};
+  ObjectInfo info{object->id(), creator, creator_uid, creator_gid, persist};
   objects_[object->id().value] = ObjectEntry{object, info};
   return object;
 }
@@ -647,8 +648,9 @@ void Registry::AddExistingObject(TokenObjectPtr object,
                                  uint32_t creator_uid) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Luid id = object->id();
-  objects_[id.value] = ObjectEntry{std::move(object),
-                                   ObjectInfo{id, creator, creator_uid, false}};
+  objects_[id.value] =
+      ObjectEntry{std::move(object),
+                  ObjectInfo{id, creator, creator_uid, creator_uid, false}};
 }
 
 Status Registry::SetPersist(Luid id, bool persist) {
@@ -660,6 +662,29 @@ Status Registry::SetPersist(Luid id, bool persist) {
   }
   it->second.info.persist = persist;
   return Ok();
+}
+
+Status Registry::SetHolder(Luid id, const ProcessKey& holder) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = objects_.find(id.value);
+    if (it == objects_.end()) {
+      return MakeError(ErrorCode::kNotFound,
+                       "no token object " + std::to_string(id.value));
+    }
+    it->second.info.creator = holder;
+  }
+  ReleaseUnused();
+  return Ok();
+}
+
+int32_t Registry::PrimaryUser(const TokenObjectPtr& object,
+                              int32_t except_pid) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [pid, entry] : processes_) {
+    if (pid != except_pid && entry.primary == object) return pid;
+  }
+  return 0;
 }
 
 Status Registry::RemoveObject(Luid id) {
@@ -716,18 +741,19 @@ TokenObjectPtr Registry::FindTokenById(Luid id) const {
   return nullptr;
 }
 
-bool Registry::SessionExists(Luid session) const {
-  if (session.value == 0 || session.value == 0x3e6 || session.value == 0x3e7) {
-    return true;
-  }
+std::optional<LogonType> Registry::SessionLogonType(Luid session) const {
+  if (session.value == 0 || session.value == 0x3e7) return LogonType::kService;
+  if (session.value == 0x3e6) return LogonType::kNetwork;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [pid, entry] : processes_) {
-    if (entry.primary->Get()->auth_id == session) return true;
+    const auto token = entry.primary->Get();
+    if (token->auth_id == session) return token->logon_type;
   }
   for (const auto& [id, entry] : objects_) {
-    if (entry.object->Get()->auth_id == session) return true;
+    const auto token = entry.object->Get();
+    if (token->auth_id == session) return token->logon_type;
   }
-  return false;
+  return std::nullopt;
 }
 
 Registry::Stats Registry::GetStats() const {

@@ -179,8 +179,11 @@ class Registry {
 
   struct ObjectInfo {
     Luid id;
+    // The process whose life keeps the object (its creator, or the holder
+    // it was handed to) and the Linux user it counts against.
     ProcessKey creator;
     uint32_t creator_uid = 0;
+    uint32_t creator_gid = 0;
     bool persist = false;
   };
 
@@ -234,7 +237,8 @@ class Registry {
   // Adds a new object made by `creator` (a process of Linux user
   // `creator_uid`). kResourceExhausted when that user holds the quota.
   Result<TokenObjectPtr> AddObject(Token token, const ProcessKey& creator,
-                                   uint32_t creator_uid, bool persist);
+                                   uint32_t creator_uid, bool persist,
+                                   uint32_t creator_gid = 0);
   Result<TokenObjectPtr> FindObject(Luid id) const;
   Result<ObjectInfo> ObjectDetails(Luid id) const;
   // Registers an existing object (the Full half of a minted elevation
@@ -243,6 +247,12 @@ class Registry {
                          uint32_t creator_uid);
   // Keeps the object until it is revoked (or not).
   Status SetPersist(Luid id, bool persist);
+  // Hands the object's lifetime to another process (`token` acts for the
+  // process that ran it, so objects it derives live as long as that one).
+  Status SetHolder(Luid id, const ProcessKey& holder);
+  // The pid of a process, other than `except_pid`, whose primary token is
+  // `object`; 0 when none. A token is primary for one process at a time.
+  int32_t PrimaryUser(const TokenObjectPtr& object, int32_t except_pid) const;
   // Ends an object (rmdir / revoke); users of it keep their reference.
   Status RemoveObject(Luid id);
   // Drops objects that nothing uses any more (see the lifetime rule in
@@ -253,10 +263,11 @@ class Registry {
   // Finds a token object by token id among processes, threads and objects.
   TokenObjectPtr FindTokenById(Luid id) const;
 
-  // True iff some token tokenfs holds belongs to logon session `session`
-  // (its auth_id), or `session` is one of the well-known sessions (SYSTEM
-  // 0x3e7 and 0, anonymous 0x3e6). Token creation names an existing session.
-  bool SessionExists(Luid session) const;
+  // The logon type of logon session `session` when some token tokenfs
+  // holds belongs to it (its auth_id), or it is a well-known session (SYSTEM
+  // 0 and 0x3e7: Service; anonymous 0x3e6: Network); nullopt otherwise.
+  // Token creation must name an existing session.
+  std::optional<LogonType> SessionLogonType(Luid session) const;
 
   Stats GetStats() const;
 

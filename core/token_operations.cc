@@ -796,4 +796,52 @@ Result<Token> MakeImpersonationToken(const Token& client,
   return DuplicateAs(client, TokenType::kImpersonation, level, creator, ids);
 }
 
+bool IsNoLooserThan(const Token& derived, const Token& base) {
+  if (!(derived.user == base.user) || !(derived.auth_id == base.auth_id)) {
+    return false;
+  }
+  if (base.user_deny_only && !derived.user_deny_only) return false;
+  if (derived.privileges.present & ~base.privileges.present) return false;
+  if (derived.integrity_rid > base.integrity_rid) return false;
+  for (const SidAndAttributes& group : derived.groups) {
+    const bool usable =
+        !(group.attributes & group_attributes::kUseForDenyOnly) &&
+        (group.attributes &
+         (group_attributes::kEnabled | group_attributes::kEnabledByDefault));
+    if (!usable) continue;
+    const bool held = std::any_of(
+        base.groups.begin(), base.groups.end(),
+        [&group](const SidAndAttributes& candidate) {
+          return candidate.sid == group.sid &&
+                 !(candidate.attributes & group_attributes::kUseForDenyOnly);
+        });
+    if (!held) return false;
+  }
+  if (base.restricted_sids) {
+    if (!derived.restricted_sids) return false;
+    for (const SidAndAttributes& sid : *derived.restricted_sids) {
+      const bool held = std::any_of(base.restricted_sids->begin(),
+                                    base.restricted_sids->end(),
+                                    [&sid](const SidAndAttributes& candidate) {
+                                      return candidate.sid == sid.sid;
+                                    });
+      if (!held) return false;
+    }
+    if (base.write_restricted && !derived.write_restricted) return false;
+  }
+  for (const Capability& capability : derived.capabilities) {
+    if (capability.name.empty()) {
+      if (std::none_of(base.capabilities.begin(), base.capabilities.end(),
+                       [&capability](const Capability& candidate) {
+                         return candidate.sid == capability.sid;
+                       })) {
+        return false;
+      }
+    } else if (!HasCapability(base.capabilities, capability.name)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace tokenfs

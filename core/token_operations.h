@@ -360,6 +360,20 @@ Result<Token> MakeImpersonationToken(const Token& client,
                                      ImpersonationLevel level,
                                      const Sid& creator, LuidAllocator& ids);
 
+// ---------------------------------------------------------------------------
+// Running a program under a token derived from one's own.
+
+// True iff `derived` can do nothing `base` cannot: the same user and logon
+// session; no privilege `base` lacks (present); every group it can use to
+// gain access (enabled, or enabled by default) is a group of `base`; no
+// higher integrity; restricted at least as `base` is (when `base` is
+// restricted, so is `derived`, with restricting SIDs among `base`'s); and
+// capabilities covered by `base`'s. This is Windows' CreateProcessAsUser
+// exception: a restricted version of one's own token needs no
+// SeAssignPrimaryToken, and tokenfs lets a process run a command under it
+// although the impersonation gates would cap it (different restricted-ness).
+bool IsNoLooserThan(const Token& derived, const Token& base);
+
 }  // namespace tokenfs
 
 #endif  // TOKENFS_CORE_TOKEN_OPERATIONS_H_

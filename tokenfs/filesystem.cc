@@ -238,15 +238,18 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
     error = EIO;
     reason = "internal error";
   }
+  const fuse_ctx* context = fuse_req_ctx(request);
+  const std::string who = "pid " + std::to_string(context->pid) + " (uid " +
+                          std::to_string(context->uid) + ")";
   if (error == EACCES || error == EPERM) {
-    LogInfo(std::string("denied: ") + operation + ": " + reason);
+    LogInfo(std::string("denied: ") + operation + " by " + who + ": " + reason);
   } else if (error == EIO || error == ENOMEM || error == EINVAL ||
-             error == EFBIG || error == EDQUOT) {
-    LogWarning(std::string(operation) + ": " + std::strerror(error) + ": " +
-               reason);
+             error == EFBIG || error == EDQUOT || error == EBUSY) {
+    LogWarning(std::string(operation) + " by " + who + ": " +
+               std::strerror(error) + ": " + reason);
   } else if (DebugLogging() && !reason.empty()) {
-    LogDebug(std::string(operation) + ": " + std::strerror(error) + ": " +
-             reason);
+    LogDebug(std::string(operation) + " by " + who + ": " +
+             std::strerror(error) + ": " + reason);
   }
   fuse_reply_err(request, error ? error : EIO);
 }
@@ -328,10 +331,13 @@ void TokenFilesystem::OnOpen(fuse_req_t request, fuse_ino_t inode,
     return;
   }
   const FsError& error = outcome.error();
+  const fuse_ctx* context = fuse_req_ctx(request);
+  const std::string who = "pid " + std::to_string(context->pid) + " (uid " +
+                          std::to_string(context->uid) + ")";
   if (error.errno_value == EACCES || error.errno_value == EPERM) {
-    LogInfo("denied: open: " + error.reason);
+    LogInfo("denied: open by " + who + ": " + error.reason);
   } else if (DebugLogging()) {
-    LogDebug("open: " + error.reason);
+    LogDebug("open by " + who + ": " + error.reason);
   }
   fuse_reply_err(request, error.errno_value);
 }
@@ -425,6 +431,13 @@ void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
 // ---------------------------------------------------------------------------
 // Resolution
 
+// A target that is gone is ESRCH; any other failure (minting) keeps its
+// own errno.
+FsError TargetError(const Error& error) {
+  if (error.code == ErrorCode::kNotFound) return FsError{ESRCH, error.message};
+  return FsError{ErrnoFor(error.code), error.message};
+}
+
 FsError TokenFilesystem::Refuse(const Error& error,
                                 std::string_view context) const {
   return FsError{ErrnoFor(error.code),
@@ -509,9 +522,7 @@ tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
       return tl::unexpected(Errno(ENOENT, "not a token node"));
     case Scope::kProcess: {
       auto process = registry_.Process(node.pid);
-      if (!process) {
-        return tl::unexpected(Errno(ESRCH, process.error().message));
-      }
+      if (!process) return tl::unexpected(TargetError(process.error()));
       target.object = process->primary;
       target.primary = process->primary;
       target.process = process->key;
@@ -521,13 +532,9 @@ tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
     }
     case Scope::kThread: {
       auto thread = registry_.Thread(node.pid, node.tid);
-      if (!thread) {
-        return tl::unexpected(Errno(ESRCH, thread.error().message));
-      }
+      if (!thread) return tl::unexpected(TargetError(thread.error()));
       auto process = registry_.Process(node.pid);
-      if (!process) {
-        return tl::unexpected(Errno(ESRCH, process.error().message));
-      }
+      if (!process) return tl::unexpected(TargetError(process.error()));
       target.object = thread->effective();
       target.primary = thread->primary;
       target.process = thread->process;
@@ -629,7 +636,7 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
     auto info = registry_.ObjectDetails(Luid{node.object});
     if (!info) return tl::unexpected(Errno(ENOENT, info.error().message));
     attr.st_uid = info->creator_uid;
-    attr.st_gid = info->creator_uid;
+    attr.st_gid = info->creator_gid;
   } else {
     auto process = registry_.Process(node.pid);
     if (!process) return tl::unexpected(Errno(ENOENT, process.error().message));
@@ -951,6 +958,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
     for (int32_t pid : source_.ListProcesses()) {
       add(std::to_string(pid), NodeId{Scope::kProcess, 0, pid}, S_IFDIR);
     }
+  } else if (node->scope == Scope::kRoot &&
+             node->code == static_cast<uint8_t>(NodeCode::kPeerDir)) {
+    // Peer links depend on the caller's descriptors: look them up by number.
   } else if (node->scope == Scope::kRoot &&
              node->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
     auto caller = ResolveCaller(request);
@@ -1356,8 +1366,12 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   const std::shared_ptr<const Token> server = thread.primary->Get();
   auto decision = CheckImpersonation(*server, *client.token, command->level);
   if (!decision) return tl::unexpected(Refuse(decision.error(), where));
+  // Running a program under a token that can do nothing the process's own
+  // primary cannot (a restricted version of itself) needs no gate: the
+  // Windows CreateProcessAsUser exception.
+  const bool own_narrower = IsNoLooserThan(*client.token, *server);
   if (command->adopt_at_exec &&
-      decision->level < ImpersonationLevel::kImpersonation) {
+      decision->level < ImpersonationLevel::kImpersonation && !own_narrower) {
     return tl::unexpected(
         Errno(EPERM, "cannot run a command under " + client.description +
                          ": it may only be impersonated at " +
@@ -1484,6 +1498,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
   const Sid& creator = caller.effective->user;
   Token derived;
   bool persist = false;
+  std::optional<int32_t> holder;
   std::string notes;
   if (code == NodeCode::kDuplicateFile) {
     auto command = ParseDuplicateCommand(data);
@@ -1511,6 +1526,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     }
     derived = std::move(*result);
     persist = command->persist;
+    holder = command->holder;
   } else {
     auto command = ParseRestrictCommand(data);
     if (!command) return tl::unexpected(Refuse(command.error(), where));
@@ -1518,6 +1534,14 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     if (!result) return tl::unexpected(Refuse(result.error(), where));
     derived = std::move(result->token);
     persist = command->persist;
+    holder = command->holder;
+    if (creator == derived.user) {
+      // A restricted version of one's own token can do nothing its creator
+      // cannot, so (a documented divergence from the Peios default SD) its
+      // user may also use it: query, impersonate, run a program under it,
+      // restrict it further. Never WRITE_DAC.
+      GrantUserUse(derived);
+    }
     for (const std::string& name : result->narrowed_capabilities) {
       notes += Line("narrowed", name);
     }
@@ -1525,12 +1549,47 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
       notes += Line("dropped", name);
     }
   }
-  auto object = registry_.AddObject(std::move(derived), caller.process,
-                                    caller.uid, persist);
+  ProcessKey keeper = caller.process;
+  if (holder) {
+    auto kept_by = HolderProcess(caller, *holder);
+    if (!kept_by) return tl::unexpected(kept_by.error());
+    keeper = *kept_by;
+  }
+  auto object = registry_.AddObject(std::move(derived), keeper, caller.uid,
+                                    persist, caller.gid);
   if (!object) return tl::unexpected(Refuse(object.error(), where));
   const std::string id = std::to_string((*object)->id().value);
   return Line("id", id) +
          Line("path", options_.mount_point + "/objects/" + id) + notes;
+}
+
+void TokenFilesystem::GrantUserUse(Token& token) {
+  const AccessMask use = access::kTokenQuery | access::kTokenDuplicate |
+                         access::kTokenImpersonate |
+                         access::kTokenAssignPrimary;
+  if (!token.security.dacl) return;
+  for (Ace& ace : token.security.dacl->aces) {
+    if (ace.type == AceType::kAccessAllowed && ace.sid == token.user) {
+      ace.mask |= use;
+      return;
+    }
+  }
+  token.security.dacl->aces.insert(
+      token.security.dacl->aces.begin(),
+      Ace{.type = AceType::kAccessAllowed, .mask = use, .sid = token.user});
+}
+
+tl::expected<ProcessKey, FsError> TokenFilesystem::HolderProcess(
+    const Caller& caller, int32_t pid) {
+  events_.Sync({pid});
+  auto process = registry_.Process(pid);
+  if (!process) return tl::unexpected(TargetError(process.error()));
+  if (auto denial = InspectionDenial(
+          caller.uid, [this, &caller] { return CallerHasPtrace(caller); },
+          process->credentials, "process " + std::to_string(pid))) {
+    return tl::unexpected(Errno(EACCES, "holder: " + *denial));
+  }
+  return process->key;
 }
 
 tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
@@ -1544,16 +1603,24 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
                    "caller's token (pid " +
                    std::to_string(caller.process.pid) + ")"));
   }
-  if (auto capability = RequireCapability(checker, tree_capability::kCreate);
-      !capability) {
-    return tl::unexpected(Refuse(capability.error(), where));
+  if (!HasCapability(checker.capabilities, tree_capability::kCreate)) {
+    return tl::unexpected(
+        Errno(EACCES, where + ": the caller's token lacks the capability '" +
+                          std::string(tree_capability::kCreate) + "'"));
   }
   caller.effective_object->MarkPrivilegesUsed(
       privilege::Bit(privilege::kCreateToken));
   auto spec = DecodeTokenSpec(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(data.data()), data.size()));
-  if (!spec) return tl::unexpected(Refuse(spec.error(), where));
-  if (!registry_.SessionExists(spec->session_id)) {
+  if (!spec) {
+    if (spec.error().code == ErrorCode::kResourceExhausted) {
+      return tl::unexpected(Errno(EFBIG, where + ": " + spec.error().message));
+    }
+    return tl::unexpected(Refuse(spec.error(), where));
+  }
+  const std::optional<LogonType> logon_type =
+      registry_.SessionLogonType(spec->session_id);
+  if (!logon_type) {
     return tl::unexpected(Errno(
         EINVAL, where + ": token spec: session_id " +
                     FormatLuid(spec->session_id) +
@@ -1561,11 +1628,11 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
                     "of an existing token, e.g. its stats authentication_id)"));
   }
   SpecBuildContext context{ids_, clock_, caller.effective->user,
-                           &capability_names_};
+                           &capability_names_, *logon_type};
   auto token = BuildTokenFromSpec(*spec, context);
   if (!token) return tl::unexpected(Refuse(token.error(), where));
-  auto object =
-      registry_.AddObject(std::move(*token), caller.process, caller.uid, false);
+  auto object = registry_.AddObject(std::move(*token), caller.process,
+                                    caller.uid, false, caller.gid);
   if (!object) return tl::unexpected(Refuse(object.error(), where));
   const std::string id = std::to_string((*object)->id().value);
   return Line("id", id) + Line("path", options_.mount_point + "/objects/" + id);
@@ -1605,6 +1672,15 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyPersist(
     auto removed = registry_.RemoveObject(Luid{target.node.object});
     if (!removed) return tl::unexpected(Refuse(removed.error(), where));
     return std::string("revoked\n");
+  }
+  if (word.rfind("holder=", 0) == 0) {
+    auto pid = ParseHolder(std::string_view(word).substr(7));
+    if (!pid) return tl::unexpected(Refuse(pid.error(), where));
+    auto holder = HolderProcess(caller, *pid);
+    if (!holder) return tl::unexpected(holder.error());
+    auto set = registry_.SetHolder(Luid{target.node.object}, *holder);
+    if (!set) return tl::unexpected(Refuse(set.error(), where));
+    return Line("holder", "pid:" + std::to_string(*pid));
   }
   if (word == "yes" || word == "no") {
     auto set = registry_.SetPersist(Luid{target.node.object}, word == "yes");
@@ -1682,6 +1758,13 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
         EPERM, where + ": " + token.description +
                    " has another user or logon session; installing it also "
                    "needs SeTcb"));
+  }
+  if (const int32_t user = registry_.PrimaryUser(*object, process.node.pid)) {
+    return tl::unexpected(Errno(
+        EBUSY, where + ": " + token.description +
+                   " is already the primary token of process " +
+                   std::to_string(user) +
+                   " (a token is primary for one process; duplicate it)"));
   }
   uint64_t used = privilege::Bit(privilege::kAssignPrimaryToken);
   if (other_identity) used |= privilege::Bit(privilege::kTcb);
@@ -1791,7 +1874,11 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
     return tl::unexpected(
         Errno(ENOENT, Describe(target.node) + " has no linked token"));
   }
-  const std::string up = node.scope == Scope::kThread ? "../../" : "../";
+  // Relative to the directory holding `linked`: /tokens/P, /tokens/P/T or
+  // /tokens/objects/N.
+  const std::string up = node.scope == Scope::kThread   ? "../../objects/"
+                         : node.scope == Scope::kObject ? "../"
+                                                        : "../objects/";
   const Token& checker =
       allowed->checked_with_primary ? *caller.primary : *caller.effective;
   auto view = LinkedToken(*partner->Get(), checker, ids_);
@@ -1803,7 +1890,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
     if (!registry_.FindObject(partner->id())) {
       registry_.AddExistingObject(partner, caller.process, caller.uid);
     }
-    return up + "objects/" + std::to_string(partner->id().value);
+    return up + std::to_string(partner->id().value);
   }
   // Without SeTcb: an Identification-level copy, one per caller process.
   const LinkedCopyKey key{caller.process.pid, caller.process.start_time,
@@ -1812,11 +1899,11 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
     std::lock_guard<std::mutex> lock(linked_mutex_);
     auto it = linked_copies_.find(key);
     if (it != linked_copies_.end() && registry_.FindObject(Luid{it->second})) {
-      return up + "objects/" + std::to_string(it->second);
+      return up + std::to_string(it->second);
     }
   }
   auto copy = registry_.AddObject(std::move(view->token), caller.process,
-                                  caller.uid, false);
+                                  caller.uid, false, caller.gid);
   if (!copy) return tl::unexpected(Refuse(copy.error(), Describe(target.node)));
   const uint64_t id = (*copy)->id().value;
   std::lock_guard<std::mutex> lock(linked_mutex_);
@@ -1828,7 +1915,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
     }
   }
   linked_copies_[key] = id;
-  return up + "objects/" + std::to_string(id);
+  return up + std::to_string(id);
 }
 
 }  // namespace tokenfs

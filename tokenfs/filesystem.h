@@ -198,6 +198,11 @@ class TokenFilesystem {
                                                   std::string_view data);
   tl::expected<std::string, FsError> ApplyLink(const Caller& caller,
                                                std::string_view data);
+  static void GrantUserUse(Token& token);
+  // The process `pid` a derived object is handed to (the caller must be
+  // able to inspect it).
+  tl::expected<ProcessKey, FsError> HolderProcess(const Caller& caller,
+                                                  int32_t pid);
   tl::expected<std::string, FsError> ApplyInstall(const Caller& caller,
                                                   const Target& process,
                                                   std::string_view data);

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <string>
 
 namespace tokenfs {
@@ -40,6 +42,37 @@ int SyslogPriority(LogLevel level) {
   return LOG_INFO;
 }
 
+// Any user can provoke denials and malformed-write warnings; at most this
+// many such lines a second reach the log, and the rest are counted.
+constexpr int kLinesPerSecond = 200;
+std::mutex budget_mutex;
+int64_t budget_second = 0;  // guarded by budget_mutex
+int budget_used = 0;        // guarded by budget_mutex
+uint64_t suppressed = 0;    // guarded by budget_mutex
+
+// True iff the line may be written; sets `*dropped` to the lines suppressed
+// since the last one written (to report them).
+bool TakeBudget(uint64_t* dropped) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  std::lock_guard<std::mutex> lock(budget_mutex);
+  if (now != budget_second) {
+    budget_second = now;
+    budget_used = 0;
+  }
+  if (budget_used >= kLinesPerSecond) {
+    ++suppressed;
+    return false;
+  }
+  ++budget_used;
+  *dropped = suppressed;
+  suppressed = 0;
+  return true;
+}
+
+void Emit(LogLevel level, std::string_view message);
+
 }  // namespace
 
 void InitLog(bool foreground, bool debug) {
@@ -51,6 +84,20 @@ void InitLog(bool foreground, bool debug) {
 bool DebugLogging() { return debug_enabled; }
 
 void Log(LogLevel level, std::string_view message) {
+  if (level == LogLevel::kInfo || level == LogLevel::kWarning) {
+    uint64_t dropped = 0;
+    if (!TakeBudget(&dropped)) return;
+    if (dropped) {
+      Emit(LogLevel::kWarning,
+           std::to_string(dropped) + " log lines suppressed (more than " +
+               std::to_string(kLinesPerSecond) + " a second)");
+    }
+  }
+  Emit(level, message);
+}
+
+namespace {
+void Emit(LogLevel level, std::string_view message) {
   if (use_syslog) {
     syslog(SyslogPriority(level), "%.*s", static_cast<int>(message.size()),
            message.data());
@@ -65,5 +112,6 @@ void Log(LogLevel level, std::string_view message) {
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
+}  // namespace
 
 }  // namespace tokenfs

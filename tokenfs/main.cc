@@ -133,8 +133,11 @@ int Run(int argc, char** argv) {
                "log every request and FUSE traffic (implies -f)");
   app.add_option("--policy", policy_path,
                  "JSON minting policy (default: built in; see tokenfs(8))");
-  app.add_option("-o", mount_options, "extra FUSE mount options")
-      ->delimiter(',');
+  app.add_option("-o", mount_options,
+                 "extra FUSE mount options (comma-separated; may repeat)")
+      ->delimiter(',')
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--quota", quota,
                  "token objects one user may hold (default 1024)")
       ->check(CLI::Range(1, 1 << 20));

@@ -1366,4 +1366,68 @@ TEST_CASE("an impersonation token never exceeds the client's own level") {
       "Identification");
 }
 
+// ---------------------------------------------------------------------------
+// IsNoLooserThan: running a program under a narrower version of oneself.
+
+TEST_CASE("a restricted version of a token is no looser than the token") {
+  LuidAllocator ids(kFirstId);
+  const Token base = UserToken();
+  RestrictRequest request;
+  request.drop_privileges = Bit(privilege::kDebug);
+  request.deny_indices = {kAdminsIndex};
+  request.restricting_sids = std::vector<Sid>{well_known::Everyone()};
+  auto restricted = Restrict(base, request, base.user, ids);
+  REQUIRE(restricted);
+  CHECK(IsNoLooserThan(restricted->token, base));
+  // ... but the base is looser than its restricted version.
+  CHECK_FALSE(IsNoLooserThan(base, restricted->token));
+  // A duplicate is as loose as its source: no looser.
+  auto duplicate = Duplicate(base, DuplicateRequest{}, base.user, ids);
+  REQUIRE(duplicate);
+  CHECK(IsNoLooserThan(*duplicate, base));
+}
+
+TEST_CASE("a token is looser than another when it adds anything") {
+  const Token base = UserToken();
+  Token other_user = base;
+  other_user.user = well_known::UnixUser(1001);
+  CHECK_FALSE(IsNoLooserThan(other_user, base));
+  Token other_session = base;
+  other_session.auth_id = Luid{43};
+  CHECK_FALSE(IsNoLooserThan(other_session, base));
+  Token more_privileges = base;
+  more_privileges.privileges.present |= Bit(privilege::kTcb);
+  CHECK_FALSE(IsNoLooserThan(more_privileges, base));
+  Token higher = base;
+  higher.integrity_rid = kIntegrityHigh;
+  CHECK_FALSE(IsNoLooserThan(higher, base));
+  Token extra_group = base;
+  extra_group.groups.push_back(
+      {well_known::Administrators(), ga::kEnabled | ga::kEnabledByDefault});
+  extra_group.groups.back().sid = Sid::Known(kNtAuthority, {32, 549});
+  CHECK_FALSE(IsNoLooserThan(extra_group, base));
+  // Enabling a group the base holds only as deny-only widens it.
+  Token enabled_deny_only = base;
+  enabled_deny_only.groups[kDenyOnlyIndex].attributes = ga::kEnabled;
+  CHECK_FALSE(IsNoLooserThan(enabled_deny_only, base));
+  // Dropping a restriction of the base widens it.
+  Token restricted_base = base;
+  restricted_base.restricted_sids =
+      std::vector<SidAndAttributes>{{well_known::Everyone(), 0x7}};
+  CHECK_FALSE(IsNoLooserThan(base, restricted_base));
+  Token more_restricting = restricted_base;
+  more_restricting.restricted_sids->push_back(
+      {well_known::AuthenticatedUsers(), 0x7});
+  CHECK_FALSE(IsNoLooserThan(more_restricting, restricted_base));
+  // A capability the base lacks widens it.
+  Token narrow_base = base;
+  narrow_base.capabilities = {*MakeCapability("tokeninfo")};
+  CHECK_FALSE(IsNoLooserThan(base, narrow_base));
+  // A group present but unusable (disabled by default and disabled) is no
+  // gain.
+  Token unusable = base;
+  unusable.groups.push_back({Sid::Known(kNtAuthority, {32, 549}), 0});
+  CHECK(IsNoLooserThan(unusable, base));
+}
+
 }  // namespace tokenfs

@@ -319,9 +319,12 @@ def run_checks(mount, checks):
                  read(f"{m}/objects/{elevated}/elevation").split()[-1])
     checks.equal("the filtered half is Limited", "Limited",
                  read(f"{m}/objects/{filtered}/elevation").split()[-1])
-    checks.equal("with SeTcb, linked names the partner itself",
-                 f"../objects/{elevated}",
+    checks.equal("with SeTcb, linked names the partner itself (a sibling "
+                 "under objects/)", f"../{elevated}",
                  os.readlink(f"{m}/objects/{filtered}/linked"))
+    checks.equal("... and it resolves to the partner's directory",
+                 os.path.realpath(f"{m}/objects/{elevated}"),
+                 os.path.realpath(f"{m}/objects/{filtered}/linked"))
     code, result = txn(f"{m}/link", f"elevated=id:{filtered} "
                        f"filtered=id:{elevated} session={int(auth, 16)}")
     checks.ok(code != 0, "roles are sticky: the pair cannot be reversed",
