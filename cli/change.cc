@@ -87,6 +87,21 @@ CliStatus MakePersistent(const Context& context, uint64_t id) {
   return {};
 }
 
+// `holder=pid:<the process that ran token>`.
+std::string HolderItem() {
+  return "holder=pid:" + std::to_string(static_cast<long>(::getppid()));
+}
+
+// Hands a new object to the process that ran token, so it outlives token.
+CliStatus HandToInvoker(const Context& context, uint64_t id) {
+  const std::string label = "token object " + std::to_string(id);
+  auto done = context.mount.Transact(
+      context.mount.root() + "/objects/" + std::to_string(id) + "/persist",
+      HolderItem(), label, Operation{"handing it to the invoking process", ""});
+  if (!done) return tl::unexpected(done.error());
+  return {};
+}
+
 // Adjust privs/groups: items or reset.
 CliResult<std::string> AdjustListCommand(const Options& options,
                                          std::string_view what) {
@@ -279,7 +294,13 @@ CliResult<int> RunDuplicate(Context& context) {
     std::snprintf(hex, sizeof hex, "0x%x", rights->bits());
     items.push_back(std::string("access=") + hex);
   }
-  if (options.persist) items.push_back("persist");
+  if (options.persist) {
+    items.push_back("persist");
+  } else {
+    // token acts for the process that ran it: the new object lives as long
+    // as that one (or until revoked), not just as long as token.
+    items.push_back(HolderItem());
+  }
   const std::string text = Join(items, " ");
   if (auto parsed = ParseDuplicateCommand(text); !parsed) {
     return InvalidInput("duplicate: " + parsed.error().message);
@@ -350,7 +371,11 @@ CliResult<int> RunRestrict(Context& context) {
     items.push_back("caps=" + *options.caps);
   }
   if (options.tighten) items.push_back("tighten");
-  if (options.persist) items.push_back("persist");
+  if (options.persist) {
+    items.push_back("persist");
+  } else {
+    items.push_back(HolderItem());
+  }
   const std::string text = Join(items, " ");
   if (auto parsed = ParseRestrictCommand(text); !parsed) {
     return InvalidInput("restrict: " + parsed.error().message);
@@ -390,10 +415,10 @@ CliResult<int> RunCreate(Context& context) {
   if (!spec) return tl::unexpected(spec.error());
   auto object = CreateObject(context, *spec);
   if (!object) return tl::unexpected(object.error());
-  if (options.persist) {
-    if (auto status = MakePersistent(context, object->id); !status) {
-      return tl::unexpected(status.error());
-    }
+  if (auto status = options.persist ? MakePersistent(context, object->id)
+                                    : HandToInvoker(context, object->id);
+      !status) {
+    return tl::unexpected(status.error());
   }
   View view;
   view.style = context.style;

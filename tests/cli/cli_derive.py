@@ -81,8 +81,18 @@ def main():
             checks.status(gone, 2, "a revoked object is gone")
         plain = tk("--id", source, "duplicate")
         if checks.status(plain, 0, "duplicate without options"):
-            checks.status(tk("--id", plain.out.strip(), "user"), 2,
-                          "without --persist the copy ends with token")
+            # token hands the object to the process that ran it (this test),
+            # so it outlives token itself...
+            checks.status(tk("--id", plain.out.strip(), "user"), 0,
+                          "without --persist the copy outlives token")
+        # ... and ends with that process.
+        # (The trailing `:` keeps bash from exec-ing token in its place.)
+        shell = run(["bash", "-c", f"'{token}' --id {source} duplicate; :"],
+                    root)
+        if checks.status(shell, 0, "duplicate run from a short-lived shell"):
+            checks.status(tk("--id", shell.out.strip(), "user"), 2,
+                          "without --persist the copy ends with the process "
+                          "that ran token")
 
         # restrict.
         restricted = tk("--id", source, "restrict", "--drop-privs",
