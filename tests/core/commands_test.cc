@@ -1,0 +1,429 @@
+#include "core/commands.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "core/privilege.h"
+#include "core/sddl.h"
+#include "core/well_known_sids.h"
+
+namespace tokenfs {
+namespace {
+
+// A privilege command in a canonical text form ("reset", or "bit:state"
+// items), written from the grammar in core/commands.h.
+std::string Canonical(const PrivilegesCommand& command) {
+  if (command.reset) return "reset";
+  std::string out;
+  for (const PrivilegeChange& change : command.changes) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(change.bit) + ":";
+    switch (change.state) {
+      case PrivilegeState::kEnabled:
+        out += "enabled";
+        break;
+      case PrivilegeState::kDisabled:
+        out += "disabled";
+        break;
+      case PrivilegeState::kRemoved:
+        out += "removed";
+        break;
+    }
+  }
+  return out;
+}
+
+std::string Canonical(const GroupsCommand& command) {
+  if (command.reset) return "reset";
+  std::string out;
+  for (const GroupChange& change : command.changes) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(change.index) + ":" + (change.enable ? "on" : "off");
+  }
+  return out;
+}
+
+TEST_CASE("privilege commands parse names, bit numbers, states and layouts") {
+  struct Row {
+    const char* input;
+    const char* canonical;
+  };
+  const Row rows[] = {
+      {"SeDebug=enabled", "20:enabled"},
+      {"sedebugprivilege=DISABLED", "20:disabled"},
+      {"20=removed", "20:removed"},
+      {"0x14=enable", "20:enabled"},
+      {"SeDebug=enabled SeBackup=disabled", "20:enabled 17:disabled"},
+      {"SeDebug=enabled\nSeBackup=disabled\n", "20:enabled 17:disabled"},
+      {"  SeChangeNotify=disabled\t", "23:disabled"},
+      {"reset", "reset"},
+      {"RESET\n", "reset"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto command = ParsePrivilegesCommand(row.input);
+    REQUIRE(command);
+    CHECK(Canonical(*command) == row.canonical);
+  }
+}
+
+TEST_CASE("privilege commands refuse bad items and name them") {
+  struct Row {
+    const char* input;
+    const char* fragment;
+  };
+  const Row rows[] = {
+      {"", "privs: empty command"},
+      {"\n \n", "privs: empty command"},
+      {"SeBogus=enabled",
+       "item 1 'SeBogus=enabled': unknown privilege 'SeBogus'"},
+      {"SeDebug=on", "item 1 'SeDebug=on': unknown state 'on'"},
+      {"SeDebug", "item 1 'SeDebug': expected NAME=enabled|disabled|removed"},
+      {"SeDebug=enabled 20=disabled",
+       "item 2 '20=disabled': SeDebug is named twice"},
+      {"reset SeDebug=enabled", "item 1 'reset': reset cannot be combined"},
+      {"SeDebug=enabled reset", "item 2 'reset': reset cannot be combined"},
+      {"1=enabled", "unknown privilege '1'"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto command = ParsePrivilegesCommand(row.input);
+    REQUIRE_FALSE(command);
+    CHECK(command.error().code == ErrorCode::kInvalidArgument);
+    CHECK_THAT(command.error().message, Catch::Contains(row.fragment));
+  }
+}
+
+TEST_CASE("group commands parse indices and states") {
+  auto command = ParseGroupsCommand("0=enabled 3=disabled\n12=enable");
+  REQUIRE(command);
+  CHECK(Canonical(*command) == "0:on 3:off 12:on");
+  auto reset = ParseGroupsCommand("reset");
+  REQUIRE(reset);
+  CHECK(Canonical(*reset) == "reset");
+
+  struct Row {
+    const char* input;
+    const char* fragment;
+  };
+  const Row rows[] = {
+      {"x=enabled", "'x' is not a group index"},
+      {"-1=enabled", "'-1' is not a group index"},
+      {"4294967296=enabled", "'4294967296' is not a group index"},
+      {"1=removed", "unknown state 'removed' (enabled or disabled)"},
+      {"1=enabled 1=disabled", "group 1 is named twice"},
+      {"1", "expected INDEX=enabled|disabled"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto parsed = ParseGroupsCommand(row.input);
+    REQUIRE_FALSE(parsed);
+    CHECK_THAT(parsed.error().message, Catch::Contains(row.fragment));
+  }
+}
+
+TEST_CASE("owner and group selectors resolve an index or a SID of the token") {
+  Token token;
+  token.user = well_known::UnixUser(1000);
+  token.groups = {{well_known::UnixGroup(1000), 0},
+                  {well_known::Administrators(), 0}};
+  auto by_index = ParseSidSelector("2");
+  REQUIRE(by_index);
+  CHECK(*ResolveSidSelector(*by_index, token) == 2u);
+  auto by_alias = ParseSidSelector("BA");
+  REQUIRE(by_alias);
+  CHECK(*ResolveSidSelector(*by_alias, token) == 2u);
+  auto by_user = ParseSidSelector("S-1-22-1-1000\n");
+  REQUIRE(by_user);
+  CHECK(*ResolveSidSelector(*by_user, token) == 0u);
+  auto absent = ParseSidSelector("WD");
+  REQUIRE(absent);
+  auto resolved = ResolveSidSelector(*absent, token);
+  REQUIRE_FALSE(resolved);
+  CHECK_THAT(resolved.error().message,
+             Catch::Contains("S-1-1-0 is neither the token's user nor one of "
+                             "its groups"));
+  auto two = ParseSidSelector("1 2");
+  REQUIRE_FALSE(two);
+  CHECK_THAT(two.error().message, Catch::Contains("expected one index or SID"));
+  auto junk = ParseSidSelector("S-1-x");
+  REQUIRE_FALSE(junk);
+  CHECK_THAT(junk.error().message,
+             Catch::Contains("neither an index nor a SID"));
+}
+
+TEST_CASE("default DACL, integrity and session commands") {
+  auto dacl = ParseDefaultDaclCommand("D:(A;;GA;;;SY)(A;;GR;;;WD)\n");
+  REQUIRE(dacl);
+  REQUIRE(dacl->has_value());
+  CHECK(FormatSddlDacl(*dacl) == "D:(A;;GA;;;SY)(A;;GR;;;WD)");
+  auto none = ParseDefaultDaclCommand("none");
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+  auto bad = ParseDefaultDaclCommand("D:(A;;GA;;;SY");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::StartsWith("default-dacl: "));
+  CHECK(bad.error().column > 0);
+
+  CHECK(*ParseIntegrityCommand("low\n") == kIntegrityLow);
+  CHECK(*ParseIntegrityCommand("Medium Plus") == kIntegrityMediumPlus);
+  CHECK(*ParseIntegrityCommand("S-1-16-4096") == kIntegrityLow);
+  CHECK(*ParseIntegrityCommand("0x1000") == kIntegrityLow);
+  auto level = ParseIntegrityCommand("superhigh");
+  REQUIRE_FALSE(level);
+  CHECK_THAT(level.error().message, Catch::StartsWith("integrity: "));
+
+  CHECK(*ParseSessionCommand("7\n") == 7u);
+  CHECK(*ParseSessionCommand("0x10") == 16u);
+  auto session = ParseSessionCommand("4294967296");
+  REQUIRE_FALSE(session);
+  CHECK_THAT(session.error().message,
+             Catch::Contains("not a session number (0..4294967295)"));
+}
+
+TEST_CASE("security commands say which parts change") {
+  struct Row {
+    const char* input;
+    uint32_t information;
+  };
+  const Row rows[] = {
+      {"O:SY", security_information::kOwner},
+      {"G:BA", security_information::kGroup},
+      {"D:(A;;GA;;;SY)", security_information::kDacl},
+      {"O:SYD:(A;;GA;;;SY)",
+       security_information::kOwner | security_information::kDacl},
+      {"S:(ML;;NW;;;LW)", security_information::kLabel},
+      {"S:(AU;SA;GA;;;WD)", security_information::kSacl},
+      {"S:(AU;SA;GA;;;WD)(ML;;NW;;;LW)",
+       security_information::kSacl | security_information::kLabel},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto command = ParseSecurityCommand(row.input);
+    REQUIRE(command);
+    CHECK(command->information == row.information);
+  }
+  auto empty = ParseSecurityCommand("  ");
+  REQUIRE_FALSE(empty);
+  CHECK_THAT(empty.error().message, Catch::Contains("security: empty command"));
+}
+
+TEST_CASE("token references parse, name their kind and round-trip") {
+  struct Row {
+    const char* input;
+    const char* canonical;
+  };
+  const Row rows[] = {
+      {"pid:42", "pid:42"},
+      {"pid:42/43", "pid:42/43"},
+      {"id:65536", "id:65536"},
+      {"/tokens/42", "pid:42"},
+      {"/tokens/42/43/", "pid:42/43"},
+      {"/tokens/objects/7", "id:7"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto reference = ParseTokenReference(row.input, "/tokens");
+    REQUIRE(reference);
+    const std::string canonical = FormatTokenReference(*reference);
+    CHECK(canonical == row.canonical);
+    auto again = ParseTokenReference(canonical, "/tokens");
+    REQUIRE(again);
+    CHECK(FormatTokenReference(*again) == canonical);
+  }
+  const char* invalid[] = {"pid:",      "pid:0",   "pid:-1", "pid:x",  "id:0",
+                           "/other/42", "/tokens", "42",     "pid:1/x"};
+  for (const char* input : invalid) {
+    INFO(input);
+    auto reference = ParseTokenReference(input, "/tokens");
+    REQUIRE_FALSE(reference);
+    CHECK_THAT(reference.error().message,
+               Catch::StartsWith(std::string("token reference '") + input));
+  }
+}
+
+TEST_CASE("impersonate commands take a reference, a level, exec, or revert") {
+  auto command =
+      ParseImpersonateCommand("id:9 level=identification exec", "/tokens");
+  REQUIRE(command);
+  CHECK(command->target.kind == TokenReference::Kind::kObject);
+  CHECK(command->level == ImpersonationLevel::kIdentification);
+  CHECK(command->adopt_at_exec);
+  auto plain = ParseImpersonateCommand("pid:5", "/tokens");
+  REQUIRE(plain);
+  CHECK(plain->level == ImpersonationLevel::kImpersonation);
+  CHECK_FALSE(plain->adopt_at_exec);
+  auto revert = ParseImpersonateCommand("revert\n", "/tokens");
+  REQUIRE(revert);
+  CHECK(revert->revert);
+  struct Row {
+    const char* input;
+    const char* fragment;
+  };
+  const Row rows[] = {
+      {"level=identification", "no token reference"},
+      {"pid:5 pid:6", "a second token reference"},
+      {"pid:5 revert", "revert cannot be combined"},
+      {"pid:5 level=", "'level' needs a value"},
+      {"pid:5 level=high", "unknown impersonation level 'high'"},
+      {"pid:5 exec=yes", "'exec' takes no value"},
+      {"pid:5 level=id level=id", "'level' given twice"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto parsed = ParseImpersonateCommand(row.input, "/tokens");
+    REQUIRE_FALSE(parsed);
+    CHECK_THAT(parsed.error().message, Catch::Contains(row.fragment));
+  }
+}
+
+TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
+  auto command = ParseAccessCommand(
+      "sd=\"D:(A;;GR;;;WD)\" desired=QUERY|READ_CONTROL mapping=file "
+      "intent=backup,restore self=PS json");
+  REQUIRE(command);
+  REQUIRE(command->descriptor);
+  CHECK(FormatSddl(*command->descriptor) == "D:(A;;GR;;;WD)");
+  CHECK(command->desired == AccessMask(0x20008));
+  CHECK(command->mapping_name == "file");
+  CHECK(command->intent ==
+        (privilege_intent::kBackup | privilege_intent::kRestore));
+  REQUIRE(command->principal_self);
+  CHECK(*command->principal_self == well_known::PrincipalSelf());
+  CHECK(command->json);
+  auto defaults = ParseAccessCommand("json");
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->descriptor);
+  CHECK(defaults->desired == access::kMaximumAllowed);
+  CHECK(defaults->mapping_name == "token");
+  auto letters = ParseAccessCommand("desired=GRGW");
+  REQUIRE(letters);
+  CHECK(letters->desired == (access::kGenericRead | access::kGenericWrite));
+  struct Row {
+    const char* input;
+    const char* fragment;
+  };
+  const Row rows[] = {
+      {"desired=BOGUS", "unknown access rights 'BOGUS'"},
+      {"mapping=disk", "unknown mapping 'disk' (token, file or plain)"},
+      {"intent=delete", "unknown intent 'delete'"},
+      {"sd=D:(A;;GA", "item 1 'sd=D:(A;;GA'"},
+      {"colour=blue", "unknown field 'colour'"},
+      {"desired=QUERY desired=QUERY", "'desired' given twice"},
+      {"sd=\"D:(A;;GA;;;WD)", "unterminated double quote"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto parsed = ParseAccessCommand(row.input);
+    REQUIRE_FALSE(parsed);
+    CHECK_THAT(parsed.error().message, Catch::Contains(row.fragment));
+  }
+}
+
+TEST_CASE("duplicate commands default to a primary copy and check levels") {
+  auto plain = ParseDuplicateCommand("");
+  REQUIRE(plain);
+  CHECK(plain->request.type == TokenType::kPrimary);
+  CHECK(plain->request.level == ImpersonationLevel::kAnonymous);
+  auto impersonation = ParseDuplicateCommand("type=impersonation");
+  REQUIRE(impersonation);
+  CHECK(impersonation->request.level == ImpersonationLevel::kImpersonation);
+  auto full = ParseDuplicateCommand(
+      "type=imp level=delegation access=QUERY|IMPERSONATE persist "
+      "holder=pid:7");
+  REQUIRE(full);
+  CHECK(full->request.level == ImpersonationLevel::kDelegation);
+  CHECK(full->access == AccessMask(0xc));
+  CHECK(full->persist);
+  CHECK(full->holder == 7);
+  auto primary_level = ParseDuplicateCommand("type=primary level=delegation");
+  REQUIRE_FALSE(primary_level);
+  CHECK_THAT(primary_level.error().message,
+             Catch::Contains("a primary token's level is anonymous"));
+  auto holder = ParseDuplicateCommand("holder=id:4");
+  REQUIRE_FALSE(holder);
+  CHECK_THAT(holder.error().message, Catch::Contains("holder must be pid:N"));
+}
+
+TEST_CASE("restrict commands collect every restriction") {
+  auto command = ParseRestrictCommand(
+      "drop-privs=SeDebug,23 deny=1,3 restrict=WD,S-1-5-32-544 "
+      "write-restricted caps=tokeninfo,AT tighten persist");
+  REQUIRE(command);
+  const RestrictRequest& request = command->request;
+  CHECK(request.drop_privileges == (privilege::Bit(privilege::kDebug) |
+                                    privilege::Bit(privilege::kChangeNotify)));
+  CHECK(request.deny_indices == std::vector<uint32_t>{1, 3});
+  REQUIRE(request.restricting_sids);
+  CHECK(*request.restricting_sids ==
+        std::vector<Sid>{well_known::Everyone(), well_known::Administrators()});
+  CHECK(request.write_restricted);
+  REQUIRE(request.capabilities);
+  CHECK(*request.capabilities == std::vector<std::string>{"tokeninfo", "AT"});
+  CHECK(request.tighten);
+  CHECK(command->persist);
+  auto mask = ParseRestrictCommand("drop-privs=0x100000");
+  REQUIRE(mask);
+  CHECK(mask->request.drop_privileges == privilege::Bit(privilege::kDebug));
+  auto no_caps = ParseRestrictCommand("caps=");
+  REQUIRE(no_caps);
+  REQUIRE(no_caps->request.capabilities);
+  CHECK(no_caps->request.capabilities->empty());
+  auto keep_caps = ParseRestrictCommand("");
+  REQUIRE(keep_caps);
+  CHECK_FALSE(keep_caps->request.capabilities);
+  struct Row {
+    const char* input;
+    const char* fragment;
+  };
+  const Row rows[] = {
+      {"drop-privs=SeBogus", "unknown privilege 'SeBogus'"},
+      {"deny=one", "'one' is not a group index"},
+      {"restrict=XX", "unknown SID alias 'XX'"},
+      {"restrict=DA", "relative to a domain"},
+      {"caps=tokeninfo,,AT", "empty capability name"},
+      {"tighten=yes", "'tighten' takes no value"},
+      {"drop=SeDebug", "unknown field 'drop'"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.input);
+    auto parsed = ParseRestrictCommand(row.input);
+    REQUIRE_FALSE(parsed);
+    CHECK_THAT(parsed.error().message, Catch::Contains(row.fragment));
+  }
+}
+
+TEST_CASE("link and install commands name their tokens") {
+  auto link =
+      ParseLinkCommand("elevated=id:5 filtered=pid:6 session=0x3e7", "/tokens");
+  REQUIRE(link);
+  CHECK(link->elevated.object_id == 5u);
+  CHECK(link->filtered.pid == 6);
+  CHECK(link->session == 0x3e7u);
+  auto missing = ParseLinkCommand("elevated=id:5 session=1", "/tokens");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message,
+             Catch::Contains("link: missing filtered="));
+  auto install = ParseInstallCommand("/tokens/objects/9\n", "/tokens");
+  REQUIRE(install);
+  CHECK(install->object_id == 9u);
+  auto two = ParseInstallCommand("id:1 id:2", "/tokens");
+  REQUIRE_FALSE(two);
+  CHECK_THAT(two.error().message,
+             Catch::Contains("expected one token reference"));
+}
+
+TEST_CASE("commands refuse NUL bytes and oversize input") {
+  const std::string with_nul("SeDebug=enabled\0x", 17);
+  auto nul = ParsePrivilegesCommand(with_nul);
+  REQUIRE_FALSE(nul);
+  CHECK_THAT(nul.error().message, Catch::Contains("NUL byte at offset 15"));
+  const std::string huge(kMaxCommandSize + 1, 'a');
+  auto big = ParsePrivilegesCommand(huge);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == ErrorCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace tokenfs
