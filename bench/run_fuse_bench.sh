@@ -33,6 +33,11 @@ usage: run_fuse_bench.sh [options]
       --perf FILE       also record the daemon with perf during one extra
                         tokenfs-only run (perf report -i FILE)
       --cpu N           pin the harness to CPU N
+      --pin N           pin both daemons and the harness to CPU N: every
+                        FUSE round trip is then a same-CPU switch, which
+                        measures the software cost; unpinned, a VM's
+                        cross-CPU wake-ups (~60 us each here) dominate and
+                        vary with where the scheduler puts each daemon
   -h, --help
 EOF
 }
@@ -49,6 +54,7 @@ tokenfs_bin=""
 tokenfs_args=()
 perf_file=""
 cpu_option=()
+pin_cpu=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -b | --build-dir) build_dir=$2; shift 2 ;;
@@ -62,6 +68,7 @@ while [[ $# -gt 0 ]]; do
     --tokenfs-arg) tokenfs_args+=("$2"); shift 2 ;;
     --perf) perf_file=$2; shift 2 ;;
     --cpu) cpu_option=(--cpu "$2"); shift 2 ;;
+    --pin) pin_cpu=$2; cpu_option=(--cpu "$2"); shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run_fuse_bench.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -219,6 +226,11 @@ hello_pid=$!
 tokenfs_pid=$!
 wait_mounted "$hello_dir" "$hello_pid"
 wait_mounted "$tokens_dir" "$tokenfs_pid"
+if [[ -n $pin_cpu ]]; then
+  taskset -a -p -c "$pin_cpu" "$hello_pid" >/dev/null
+  taskset -a -p -c "$pin_cpu" "$tokenfs_pid" >/dev/null
+  echo "daemons and harness pinned to CPU $pin_cpu"
+fi
 sleep 100000 &
 target_pid=$!
 privs="$tokens_dir/$target_pid/privs"

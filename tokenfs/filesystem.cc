@@ -199,6 +199,9 @@ void TokenFilesystem::OnInit(void* userdata,
   connection->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
   // Symlink targets depend on the caller (self): never cache them.
   connection->want &= ~FUSE_CAP_CACHE_SYMLINKS;
+  // Token files are small and read whole: plain synchronous READs, not the
+  // background requests and completions of asynchronous direct I/O.
+  connection->want &= ~FUSE_CAP_ASYNC_DIO;
   char line[512];
   std::snprintf(line, sizeof line,
                 "FUSE protocol %u.%u; capable 0x%x, want 0x%x; max_write %u, "
@@ -866,7 +869,13 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
             Errno(EACCES, "write " + Describe(*node) + ": " + *denial));
       }
     }
-    if (file->readable && entry->kind != NodeKind::kTransaction) {
+    if (file->readable && (entry->kind == NodeKind::kTextFile ||
+                           entry->kind == NodeKind::kQueryFile)) {
+      // A pure function of the token snapshot: rendered once per version.
+      file->content = *render_cache_.Get(target->token, node->code, [&] {
+        return Render(*node, *target->token);
+      });
+    } else if (file->readable && entry->kind == NodeKind::kControl) {
       file->content = Render(*node, *target->token);
     }
   }

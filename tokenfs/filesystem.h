@@ -44,6 +44,7 @@
 #include "tokenfs/account_lookup.h"
 #include "tokenfs/proc_events.h"
 #include "tokenfs/proc_source.h"
+#include "tokenfs/render_cache.h"
 #include "tokenfs/tree.h"
 
 namespace tokenfs {
@@ -228,6 +229,7 @@ class TokenFilesystem {
   const SystemAccountLookup& accounts_;
   const CapabilityNames capability_names_;
   RenderOptions render_options_;
+  RenderCache render_cache_;
   const Options options_;
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};

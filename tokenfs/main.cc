@@ -244,11 +244,16 @@ int Run(int argc, char** argv) {
           " (pid " + std::to_string(::getpid()) + ", process events " +
           (events.running() ? "live" : "unavailable") + ")");
 
-  fuse_loop_config* loop = fuse_loop_cfg_create();
-  fuse_loop_cfg_set_max_threads(loop, threads);
-  fuse_loop_cfg_set_idle_threads(loop, threads / 2 + 1);
-  const int status = fuse_session_loop_mt(session, loop);
-  fuse_loop_cfg_destroy(loop);
+  int status = 0;
+  if (threads == 1) {
+    status = fuse_session_loop(session);
+  } else {
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(loop, threads);
+    fuse_loop_cfg_set_idle_threads(loop, threads / 2 + 1);
+    status = fuse_session_loop_mt(session, loop);
+    fuse_loop_cfg_destroy(loop);
+  }
 
   events.Stop();
   fuse_session_unmount(session);
