@@ -136,7 +136,7 @@ int Run(int argc, char** argv) {
   app.add_option("-o", mount_options,
                  "extra FUSE mount options (comma-separated; may repeat)")
       ->delimiter(',')
-      ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--quota", quota,
                  "token objects one user may hold (default 1024)")
