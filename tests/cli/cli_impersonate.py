@@ -235,6 +235,27 @@ def run_tests(checks, token, mount, root):
 
     tk("revoke", golden)
 
+    # An ordinary user runs a command under a restricted copy of its own
+    # token: the copy can do nothing the user cannot, so no SeImpersonate is
+    # needed; without root the Linux credentials stay and token says so.
+    script = (f"id=$('{token}' restrict --drop-privs SeShutdown "
+              f"--caps tokeninfo,AT) && '{token}' impersonate --id \"$id\" "
+              f"-- sh -c 'cat \"$TOKENFS_ROOT/self/privs\" "
+              f"\"$TOKENFS_ROOT/self/caps\"'")
+    user_run = run(Users.as_user("tkcli_a") + ["bash", "-c", script], root)
+    checks.status(user_run, 0, "a user runs a command under its narrowed token")
+    checks.check("SeShutdown" not in user_run.out and
+                 "SeChangeNotify  enabled" in user_run.out,
+                 "... whose token lacks the dropped privilege", user_run.out)
+    checks.check(sorted(line.split()[0] for line in user_run.out.splitlines()
+                        if line.startswith(("tokeninfo ", "AT ")))
+                 == ["AT", "tokeninfo"] and "create_mytoken" not in
+                 user_run.out, "... and holds only the asked capabilities",
+                 user_run.out)
+    checks.check("unchanged Linux credentials" in user_run.err,
+                 "... with a notice that the Linux credentials stay",
+                 user_run.err)
+
 
 if __name__ == "__main__":
     sys.exit(main())
