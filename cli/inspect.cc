@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/text.h"
 #include "core/access_mask.h"
+#include "core/ascii.h"
 #include "core/capability.h"
 #include "core/commands.h"
 #include "core/query_class.h"
@@ -300,7 +301,7 @@ CliResult<int> RunAccess(Context& context) {
   command += "desired=" + Hex32(desired.bits()) + " ";
   std::string mapping = "token";
   if (options.mapping) {
-    mapping = Lower(*options.mapping);
+    mapping = AsciiLower(*options.mapping);
     if (mapping == "generic") mapping = "plain";
     if (mapping != "token" && mapping != "file" && mapping != "plain") {
       return InvalidInput("access --mapping: unknown mapping '" +
@@ -311,7 +312,7 @@ CliResult<int> RunAccess(Context& context) {
   if (options.intent) {
     std::vector<std::string> intents;
     for (const std::string& part : Split(*options.intent, ',')) {
-      const std::string name = Lower(part);
+      const std::string name = AsciiLower(part);
       if (name != "backup" && name != "restore") {
         return InvalidInput("access --intent: unknown intent '" + part +
                             "' (backup, restore)");

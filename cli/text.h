@@ -17,9 +17,6 @@ namespace tokenfs::cli {
 // `max`; nullopt otherwise.
 std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max);
 
-// ASCII lower case.
-std::string Lower(std::string_view text);
-
 // Joins `parts` with `separator`.
 std::string Join(std::span<const std::string> parts,
                  std::string_view separator);
@@ -36,10 +33,6 @@ std::string_view TrimNewlines(std::string_view text);
 // with an empty value. Keys may repeat.
 std::vector<std::pair<std::string, std::string>> ParseKeyValueLines(
     std::string_view text);
-
-// A string as a C-style quoted literal: "..." with \" \\ \n \t \r and \xHH
-// for other control bytes.
-std::string Quote(std::string_view text);
 
 }  // namespace tokenfs::cli
 

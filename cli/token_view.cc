@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "cli/text.h"
+#include "core/ascii.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -83,7 +84,7 @@ std::string ClaimValueText(const Json& claim, SidStyle style) {
     } else if (value.is_boolean()) {
       values.push_back(value.get<bool>() ? "true" : "false");
     } else if (value.is_string() && type == "string") {
-      values.push_back(Quote(value.get<std::string>()));
+      values.push_back(QuoteForDisplay(value.get<std::string>()));
     } else {
       values.push_back(Text(value));
     }

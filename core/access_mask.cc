@@ -5,13 +5,14 @@
 #include <cstdio>
 #include <optional>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 
 const GenericMapping kTokenGenericMapping{
     access::kTokenQuery | access::kReadControl,
     access::kTokenAdjustPrivileges | access::kTokenAdjustGroups |
-        access::kTokenAdjustDefault | access::kReadControl |
-        access::kWriteDac,
+        access::kTokenAdjustDefault | access::kReadControl | access::kWriteDac,
     access::kTokenImpersonate,
     access::kTokenAllAccess,
 };
@@ -66,22 +67,6 @@ constexpr std::array<RightName, 18> kTokenRightNames{{
     {0x10000000, "GENERIC_ALL"},
     {0x20000000, "GENERIC_EXECUTE"},
 }};
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 std::optional<uint32_t> ParseNumber(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -143,7 +128,7 @@ std::string FormatTokenRights(AccessMask mask) {
 }
 
 Result<AccessMask> ParseTokenRights(std::string_view input) {
-  const std::string_view text = Trim(input);
+  const std::string_view text = TrimAsciiSpace(input);
   if (text.empty()) return InvalidArgument("empty access rights");
   if (auto number = ParseNumber(text)) return AccessMask(*number);
   // Columns count in `input`, not in the trimmed text, and point at the
@@ -157,12 +142,12 @@ Result<AccessMask> ParseTokenRights(std::string_view input) {
     size_t end = text.find_first_of("|,", start);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view segment = text.substr(start, end - start);
-    const std::string_view raw = Trim(segment);
+    const std::string_view raw = TrimAsciiSpace(segment);
     if (raw.empty()) {
       return InvalidArgument("empty right name in '" + std::string(text) + "'",
                              column_of(segment));
     }
-    std::string word = Upper(raw);
+    std::string word = AsciiUpper(raw);
     if (word.rfind("TOKEN_", 0) == 0) word = word.substr(6);
     bool found = false;
     if (auto number = ParseNumber(raw)) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 
+#include "core/ascii.h"
 #include "core/sha256.h"
 #include "core/well_known_sids.h"
 
@@ -64,18 +65,6 @@ constexpr std::array<CapabilityInfo, 25> kCatalog{{
 
 constexpr std::array<std::string_view, 5> kTopLevel{
     "AT", "tokeninfo", "manage_mytokens", "create_mytoken", "settings"};
-
-char AsciiUpper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiUpper(a[i]) != AsciiUpper(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsSegmentCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -199,7 +188,7 @@ Sid CapabilitySid(std::string_view name) {
   // the digest read as eight little-endian u32 words follows the 1024 RID.
   Sha256 hasher;
   for (char c : name) {
-    const uint8_t unit[2] = {static_cast<uint8_t>(AsciiUpper(c)), 0};
+    const uint8_t unit[2] = {static_cast<uint8_t>(AsciiToUpper(c)), 0};
     hasher.Update(std::span<const uint8_t>(unit, 2));
   }
   const Sha256::Digest digest = hasher.Finish();

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "core/ascii.h"
 #include "core/byte_io.h"
 
 namespace tokenfs {
@@ -15,17 +16,6 @@ std::string Hex(uint64_t value) {
   std::snprintf(buffer, sizeof buffer, "0x%llx",
                 static_cast<unsigned long long>(value));
   return buffer;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 bool IsKnownType(uint16_t type) {
@@ -221,40 +211,6 @@ Status CheckName(std::string_view name, std::u16string& units) {
                            " UTF-16 code units (at most 256)");
   }
   return Ok();
-}
-
-std::string QuoteText(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\x%02x", byte);
-          out += buffer;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
 }
 
 }  // namespace
@@ -655,7 +611,7 @@ std::string FormatClaimValue(const ClaimValue& value) {
     return *flag ? "true" : "false";
   }
   if (const auto* text = std::get_if<std::string>(&value)) {
-    return QuoteText(*text);
+    return QuoteForDisplay(*text);
   }
   if (const auto* sid = std::get_if<Sid>(&value)) return sid->ToString();
   std::string out;
@@ -675,7 +631,7 @@ std::string FormatClaim(const Claim& claim) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f || c == '"' || c == '\\') plain = false;
   }
-  std::string out = plain ? claim.name : QuoteText(claim.name);
+  std::string out = plain ? claim.name : QuoteForDisplay(claim.name);
   out += "  ";
   out += ClaimTypeName(claim.type);
   out += "  [";

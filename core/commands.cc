@@ -4,31 +4,13 @@
 #include <cctype>
 #include <set>
 
+#include "core/ascii.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
 namespace {
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-         c == '\f';
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // Parses a decimal or 0x-hex unsigned number that fits `max`.
 std::optional<uint64_t> ParseUnsigned(std::string_view text, uint64_t max) {
@@ -88,8 +70,9 @@ struct KeyValue {
 
 KeyValue SplitKeyValue(std::string_view item) {
   const size_t equals = item.find('=');
-  if (equals == std::string_view::npos) return {Lower(item), std::nullopt};
-  return {Lower(item.substr(0, equals)), std::string(item.substr(equals + 1))};
+  if (equals == std::string_view::npos) return {AsciiLower(item), std::nullopt};
+  return {AsciiLower(item.substr(0, equals)),
+          std::string(item.substr(equals + 1))};
 }
 
 std::vector<std::string_view> SplitList(std::string_view text) {
@@ -98,7 +81,7 @@ std::vector<std::string_view> SplitList(std::string_view text) {
   while (start <= text.size()) {
     size_t end = text.find(',', start);
     if (end == std::string_view::npos) end = text.size();
-    parts.push_back(Trim(text.substr(start, end - start)));
+    parts.push_back(TrimAsciiSpace(text.substr(start, end - start)));
     start = end + 1;
   }
   return parts;
@@ -148,7 +131,7 @@ Result<std::vector<std::string>> SplitCommandItems(std::string_view text) {
       in_item = true;
       continue;
     }
-    if (!quoted && IsSpace(c)) {
+    if (!quoted && IsAsciiSpace(c)) {
       if (in_item) items.push_back(std::move(current));
       current.clear();
       in_item = false;
@@ -166,7 +149,7 @@ Result<PrivilegesCommand> ParsePrivilegesCommand(std::string_view text) {
   auto items = Items(text, "privs");
   if (!items) return tl::unexpected(items.error());
   PrivilegesCommand command;
-  if (items->size() == 1 && Lower((*items)[0]) == "reset") {
+  if (items->size() == 1 && AsciiLower((*items)[0]) == "reset") {
     command.reset = true;
     return command;
   }
@@ -175,7 +158,7 @@ Result<PrivilegesCommand> ParsePrivilegesCommand(std::string_view text) {
     const std::string& item = (*items)[i];
     const size_t equals = item.find('=');
     if (equals == std::string::npos) {
-      if (Lower(item) == "reset") {
+      if (AsciiLower(item) == "reset") {
         return InvalidArgument(Item(i, item) +
                                "reset cannot be combined with changes");
       }
@@ -184,7 +167,8 @@ Result<PrivilegesCommand> ParsePrivilegesCommand(std::string_view text) {
     }
     auto bit = ParsePrivilegeName(std::string_view(item).substr(0, equals));
     if (!bit) return InvalidArgument(Item(i, item) + bit.error().message);
-    const std::string state = Lower(std::string_view(item).substr(equals + 1));
+    const std::string state =
+        AsciiLower(std::string_view(item).substr(equals + 1));
     PrivilegeChange change;
     change.bit = *bit;
     if (state == "enabled" || state == "enable") {
@@ -211,7 +195,7 @@ Result<GroupsCommand> ParseGroupsCommand(std::string_view text) {
   auto items = Items(text, "groups");
   if (!items) return tl::unexpected(items.error());
   GroupsCommand command;
-  if (items->size() == 1 && Lower((*items)[0]) == "reset") {
+  if (items->size() == 1 && AsciiLower((*items)[0]) == "reset") {
     command.reset = true;
     return command;
   }
@@ -220,7 +204,7 @@ Result<GroupsCommand> ParseGroupsCommand(std::string_view text) {
     const std::string& item = (*items)[i];
     const size_t equals = item.find('=');
     if (equals == std::string::npos) {
-      if (Lower(item) == "reset") {
+      if (AsciiLower(item) == "reset") {
         return InvalidArgument(Item(i, item) +
                                "reset cannot be combined with changes");
       }
@@ -232,7 +216,8 @@ Result<GroupsCommand> ParseGroupsCommand(std::string_view text) {
       return InvalidArgument(Item(i, item) + "'" + item.substr(0, equals) +
                              "' is not a group index");
     }
-    const std::string state = Lower(std::string_view(item).substr(equals + 1));
+    const std::string state =
+        AsciiLower(std::string_view(item).substr(equals + 1));
     GroupChange change;
     change.index = static_cast<uint32_t>(*index);
     if (state == "enabled" || state == "enable") {
@@ -295,9 +280,9 @@ Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text) {
                      "default-dacl: command exceeds " +
                          std::to_string(kMaxCommandSize) + " bytes");
   }
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = TrimAsciiSpace(text);
   if (trimmed.empty()) return InvalidArgument("default-dacl: empty command");
-  if (Lower(trimmed) == "none") return std::optional<Acl>();
+  if (AsciiLower(trimmed) == "none") return std::optional<Acl>();
   auto dacl = ParseSddlDacl(trimmed);
   if (!dacl) {
     return InvalidArgument("default-dacl: " + dacl.error().message,
@@ -340,7 +325,7 @@ Result<SecurityCommand> ParseSecurityCommand(std::string_view text) {
                      "security: command exceeds " +
                          std::to_string(kMaxCommandSize) + " bytes");
   }
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = TrimAsciiSpace(text);
   if (trimmed.empty()) return InvalidArgument("security: empty command");
   auto sd = ParseSddl(trimmed);
   if (!sd) {
@@ -460,7 +445,7 @@ Result<ImpersonateCommand> ParseImpersonateCommand(
   auto items = Items(text, "impersonate");
   if (!items) return tl::unexpected(items.error());
   ImpersonateCommand command;
-  if (items->size() == 1 && Lower((*items)[0]) == "revert") {
+  if (items->size() == 1 && AsciiLower((*items)[0]) == "revert") {
     command.revert = true;
     return command;
   }
@@ -548,7 +533,7 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
         return InvalidArgument(Item(i, item) + rights.error().message);
       command.desired = *rights;
     } else if (field.key == "mapping") {
-      const std::string name = Lower(*field.value);
+      const std::string name = AsciiLower(*field.value);
       if (name == "token") {
         command.mapping = kTokenGenericMapping;
       } else if (name == "file") {
@@ -562,7 +547,7 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
       command.mapping_name = name == "generic" ? "plain" : name;
     } else if (field.key == "intent") {
       for (std::string_view part : SplitList(*field.value)) {
-        const std::string name = Lower(part);
+        const std::string name = AsciiLower(part);
         if (name == "backup") {
           command.intent |= privilege_intent::kBackup;
         } else if (name == "restore") {

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 namespace {
 
@@ -16,7 +18,8 @@ constexpr std::array<PrivilegeInfo, 36> kCatalog{{
     {6, "SeMachineAccountPrivilege", "SeMachineAccount",
      "Add workstations to domain"},
     {7, "SeTcbPrivilege", "SeTcb", "Act as part of the operating system"},
-    {8, "SeSecurityPrivilege", "SeSecurity", "Manage auditing and security log"},
+    {8, "SeSecurityPrivilege", "SeSecurity",
+     "Manage auditing and security log"},
     {9, "SeTakeOwnershipPrivilege", "SeTakeOwnership",
      "Take ownership of files or other objects"},
     {10, "SeLoadDriverPrivilege", "SeLoadDriver",
@@ -28,8 +31,7 @@ constexpr std::array<PrivilegeInfo, 36> kCatalog{{
      "Profile single process"},
     {14, "SeIncreaseBasePriorityPrivilege", "SeIncreaseBasePriority",
      "Increase scheduling priority"},
-    {15, "SeCreatePagefilePrivilege", "SeCreatePagefile",
-     "Create a pagefile"},
+    {15, "SeCreatePagefilePrivilege", "SeCreatePagefile", "Create a pagefile"},
     {16, "SeCreatePermanentPrivilege", "SeCreatePermanent",
      "Create permanent shared objects"},
     {17, "SeBackupPrivilege", "SeBackup", "Back up files and directories"},
@@ -43,7 +45,8 @@ constexpr std::array<PrivilegeInfo, 36> kCatalog{{
      "Bypass traverse checking"},
     {24, "SeRemoteShutdownPrivilege", "SeRemoteShutdown",
      "Force shutdown from a remote system"},
-    {25, "SeUndockPrivilege", "SeUndock", "Remove computer from docking station"},
+    {25, "SeUndockPrivilege", "SeUndock",
+     "Remove computer from docking station"},
     {26, "SeSyncAgentPrivilege", "SeSyncAgent",
      "Synchronize directory service data"},
     {27, "SeEnableDelegationPrivilege", "SeEnableDelegation",
@@ -65,17 +68,6 @@ constexpr std::array<PrivilegeInfo, 36> kCatalog{{
     {63, "SeBindPrivilegedPortPrivilege", "SeBindPrivilegedPort",
      "Bind to privileged network ports"},
 }};
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -99,14 +91,16 @@ Result<int> ParsePrivilegeName(std::string_view text) {
   if (!text.empty() && text.size() <= 6) {
     int base = 10;
     size_t position = 0;
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    if (text.size() > 2 && text[0] == '0' &&
+        (text[1] == 'x' || text[1] == 'X')) {
       base = 16;
       position = 2;
     }
     int value = 0;
     bool digits = position < text.size();
     for (; position < text.size() && digits; ++position) {
-      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[position])));
+      const char c = static_cast<char>(
+          std::tolower(static_cast<unsigned char>(text[position])));
       int digit = -1;
       if (c >= '0' && c <= '9') digit = c - '0';
       if (base == 16 && c >= 'a' && c <= 'f') digit = c - 'a' + 10;

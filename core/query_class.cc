@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/ascii.h"
 #include "core/byte_io.h"
 #include "core/claims.h"
 #include "core/well_known_sids.h"
@@ -103,17 +104,6 @@ constexpr std::array<QueryClassInfo, kQueryClassCount> kTable{{
     {QueryClass::kProjectedSupplementaryGids, "projectedsupplementarygids",
      kProjectedGidsNames, "KACS_TOKEN_CLASS_PROJECTED_SUPPLEMENTARY_GIDS"},
 }};
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Capability SIDs are always in force, so Windows reports them enabled.
 constexpr uint32_t kCapabilityAttributes = group_attributes::kEnabled;

@@ -3,23 +3,11 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "core/ascii.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string TokenSource::NameString() const {
   size_t length = name.size();

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "core/ascii.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
 #include "core/well_known_sids.h"
@@ -125,17 +126,6 @@ std::string Child(const std::string& path, std::string_view key) {
 
 std::string Element(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string Hex(uint64_t value) {

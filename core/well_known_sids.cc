@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdlib>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 namespace well_known {
 
@@ -86,42 +88,61 @@ struct AliasEntry {
 // Machine-independent SDDL aliases (MS "SID Strings" table). Ordered so that
 // the first alias listed for a SID is the one Windows prints.
 constexpr std::array<AliasEntry, 49> kAliases{{
-    {"AA", "S-1-5-32-579"}, {"AC", "S-1-15-2-1"},   {"AN", "S-1-5-7"},
-    {"AO", "S-1-5-32-548"}, {"AS", "S-1-18-1"},     {"AU", "S-1-5-11"},
-    {"BA", "S-1-5-32-544"}, {"BG", "S-1-5-32-546"}, {"BO", "S-1-5-32-551"},
-    {"BU", "S-1-5-32-545"}, {"CD", "S-1-5-32-574"}, {"CG", "S-1-3-1"},
-    {"CO", "S-1-3-0"},      {"CY", "S-1-5-32-569"}, {"ED", "S-1-5-9"},
-    {"ER", "S-1-5-32-573"}, {"ES", "S-1-5-32-576"}, {"HA", "S-1-5-32-578"},
-    {"HI", "S-1-16-12288"}, {"IS", "S-1-5-32-568"}, {"IU", "S-1-5-4"},
-    {"LS", "S-1-5-19"},     {"LU", "S-1-5-32-559"}, {"LW", "S-1-16-4096"},
-    {"ME", "S-1-16-8192"},  {"MP", "S-1-16-8448"},  {"MS", "S-1-5-32-577"},
-    {"MU", "S-1-5-32-558"}, {"NO", "S-1-5-32-556"}, {"NS", "S-1-5-20"},
-    {"NU", "S-1-5-2"},      {"OW", "S-1-3-4"},      {"PO", "S-1-5-32-550"},
-    {"PS", "S-1-5-10"},     {"PU", "S-1-5-32-547"}, {"RA", "S-1-5-32-575"},
-    {"RC", "S-1-5-12"},     {"RD", "S-1-5-32-555"}, {"RE", "S-1-5-32-552"},
-    {"RM", "S-1-5-32-580"}, {"RU", "S-1-5-32-554"}, {"SI", "S-1-16-16384"},
-    {"SO", "S-1-5-32-549"}, {"SS", "S-1-18-2"},     {"SU", "S-1-5-6"},
-    {"SY", "S-1-5-18"},     {"UD", "S-1-5-84-0-0-0-0-0"},
-    {"WD", "S-1-1-0"},      {"WR", "S-1-5-33"},
+    {"AA", "S-1-5-32-579"},
+    {"AC", "S-1-15-2-1"},
+    {"AN", "S-1-5-7"},
+    {"AO", "S-1-5-32-548"},
+    {"AS", "S-1-18-1"},
+    {"AU", "S-1-5-11"},
+    {"BA", "S-1-5-32-544"},
+    {"BG", "S-1-5-32-546"},
+    {"BO", "S-1-5-32-551"},
+    {"BU", "S-1-5-32-545"},
+    {"CD", "S-1-5-32-574"},
+    {"CG", "S-1-3-1"},
+    {"CO", "S-1-3-0"},
+    {"CY", "S-1-5-32-569"},
+    {"ED", "S-1-5-9"},
+    {"ER", "S-1-5-32-573"},
+    {"ES", "S-1-5-32-576"},
+    {"HA", "S-1-5-32-578"},
+    {"HI", "S-1-16-12288"},
+    {"IS", "S-1-5-32-568"},
+    {"IU", "S-1-5-4"},
+    {"LS", "S-1-5-19"},
+    {"LU", "S-1-5-32-559"},
+    {"LW", "S-1-16-4096"},
+    {"ME", "S-1-16-8192"},
+    {"MP", "S-1-16-8448"},
+    {"MS", "S-1-5-32-577"},
+    {"MU", "S-1-5-32-558"},
+    {"NO", "S-1-5-32-556"},
+    {"NS", "S-1-5-20"},
+    {"NU", "S-1-5-2"},
+    {"OW", "S-1-3-4"},
+    {"PO", "S-1-5-32-550"},
+    {"PS", "S-1-5-10"},
+    {"PU", "S-1-5-32-547"},
+    {"RA", "S-1-5-32-575"},
+    {"RC", "S-1-5-12"},
+    {"RD", "S-1-5-32-555"},
+    {"RE", "S-1-5-32-552"},
+    {"RM", "S-1-5-32-580"},
+    {"RU", "S-1-5-32-554"},
+    {"SI", "S-1-16-16384"},
+    {"SO", "S-1-5-32-549"},
+    {"SS", "S-1-18-2"},
+    {"SU", "S-1-5-6"},
+    {"SY", "S-1-5-18"},
+    {"UD", "S-1-5-84-0-0-0-0-0"},
+    {"WD", "S-1-1-0"},
+    {"WR", "S-1-5-33"},
 }};
 
 // Aliases relative to a machine, domain or forest root SID.
 constexpr std::array<const char*, 17> kDomainRelativeAliases{
     "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
     "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK"};
-
-// ASCII-only: the names compared are ASCII, and std::toupper would both
-// depend on the locale and cost a call per character in the SDDL hot path.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  auto upper = [](char c) {
-    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-  };
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (upper(a[i]) != upper(b[i])) return false;
-  }
-  return true;
-}
 
 }  // namespace
 

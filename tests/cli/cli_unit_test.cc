@@ -256,11 +256,6 @@ TEST_CASE("only Local System may project to uid 0") {
   CHECK(plan.error().message.find("S-1-22-1-1000") != std::string::npos);
 }
 
-TEST_CASE("strings quote like C literals") {
-  CHECK(Quote("R&D") == "\"R&D\"");
-  CHECK(Quote("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\x01\"");
-}
-
 TEST_CASE("result texts split into key and value at the first two spaces") {
   const auto pairs = ParseKeyValueLines("id  7\npath  /t/objects/7\nflag\n");
   REQUIRE(pairs.size() == 3);

@@ -1,0 +1,40 @@
+// ASCII text helpers shared by the parsers and renderers.
+//
+// Names in this model (privileges, SDDL letters, levels, capability and
+// claim type names) are ASCII and compared without regard to case; doing it
+// here in one place keeps the comparisons locale-independent (std::tolower
+// depends on the C locale) and avoids a copy of the loop in every parser.
+//
+// Thread-safety: pure functions.
+#ifndef TOKENFS_CORE_ASCII_H_
+#define TOKENFS_CORE_ASCII_H_
+
+#include <string>
+#include <string_view>
+
+namespace tokenfs {
+
+constexpr char AsciiToLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+constexpr char AsciiToUpper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+constexpr bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+         c == '\f';
+}
+
+// True iff `a` and `b` are equal ignoring ASCII case.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+std::string AsciiLower(std::string_view text);
+std::string AsciiUpper(std::string_view text);
+// `text` without leading and trailing ASCII white space.
+std::string_view TrimAsciiSpace(std::string_view text);
+// `text` in double quotes with C escapes (\" \\ \n \r \t, \xNN for other
+// control bytes), for showing untrusted strings on one line.
+std::string QuoteForDisplay(std::string_view text);
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_CORE_ASCII_H_
