@@ -321,9 +321,11 @@ bool ProcessEventWatcher::Mentions(const Event& event,
   if (event.kind == Event::Kind::kOverflow) return true;
   for (int32_t pid : pids) {
     if (pid <= 0) continue;
-    // A fork concerns the child; everything else its task and process.
-    if (event.kind == Event::Kind::kFork ? (event.b == pid || event.c == pid)
-                                         : (event.a == pid || event.b == pid)) {
+    // A fork concerns the child and also the parent, whose token it copies:
+    // a change to the parent must wait until earlier forks took their copy.
+    // Everything else concerns its task and process.
+    if (event.a == pid || event.b == pid ||
+        (event.kind == Event::Kind::kFork && event.c == pid)) {
       return true;
     }
   }

