@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <set>
 
 #include "core/ascii.h"
@@ -87,30 +88,116 @@ std::vector<std::string_view> SplitList(std::string_view text) {
   return parts;
 }
 
-Status RejectDuplicateKey(std::set<std::string>& seen, const KeyValue& field,
-                          size_t index, std::string_view item) {
-  if (!seen.insert(field.key).second) {
-    return InvalidArgument(Item(index, item) + "'" + field.key +
-                           "' given twice");
+// A state word of a privs or groups item ("enable" etc. are accepted too).
+std::optional<PrivilegeState> ParseStateWord(std::string_view text) {
+  const std::string state = AsciiLower(text);
+  if (state == "enabled" || state == "enable") return PrivilegeState::kEnabled;
+  if (state == "disabled" || state == "disable") {
+    return PrivilegeState::kDisabled;
   }
-  return Ok();
+  if (state == "removed" || state == "remove") return PrivilegeState::kRemoved;
+  return std::nullopt;
 }
 
-Status RequireValue(const KeyValue& field, size_t index,
-                    std::string_view item) {
-  if (!field.value || field.value->empty()) {
-    return InvalidArgument(Item(index, item) + "'" + field.key +
-                           "' needs a value (" + field.key + "=...)");
+// Walks a "reset" or "NAME=STATE ..." command (privs, groups): hands each
+// item's NAME and STATE to `change` and returns whether the command is a lone
+// reset. Errors from `change` come back prefixed with the item they concern,
+// without a column: a column inside one item is not one in the command.
+Result<bool> ForEachStateChange(
+    std::string_view text, std::string_view what, std::string_view expected,
+    const std::function<Status(std::string_view name, std::string_view state)>&
+        change) {
+  auto items = Items(text, what);
+  if (!items) return tl::unexpected(items.error());
+  if (items->size() == 1 && AsciiLower((*items)[0]) == "reset") return true;
+  for (size_t i = 0; i < items->size(); ++i) {
+    const std::string_view item = (*items)[i];
+    const size_t equals = item.find('=');
+    if (equals == std::string_view::npos) {
+      if (AsciiLower(item) == "reset") {
+        return InvalidArgument(Item(i, item) +
+                               "reset cannot be combined with changes");
+      }
+      return InvalidArgument(Item(i, item) + std::string(expected));
+    }
+    if (auto status = change(item.substr(0, equals), item.substr(equals + 1));
+        !status) {
+      return InvalidArgument(Item(i, item) + status.error().message);
+    }
   }
-  return Ok();
+  return false;
 }
 
-Status RequireFlag(const KeyValue& field, size_t index, std::string_view item) {
-  if (field.value) {
-    return InvalidArgument(Item(index, item) + "'" + field.key +
-                           "' takes no value");
+// How one field of a key=value command takes its value.
+enum class FieldValue {
+  kRequired,  // key=VALUE with a non-empty VALUE
+  kNone,      // a bare word
+  kOptional,  // key, key= and key=VALUE; the first two pass an empty value
+};
+
+// One field of a key=value command. `apply` records the value in the command
+// being built; its error message omits the item prefix, which ApplyFields adds
+// (dropping any column, which would count from the value, not the command).
+struct FieldRule {
+  std::string_view key;
+  FieldValue value;
+  std::function<Status(const std::string& value)> apply;
+};
+
+// Applies each "key=value" item to the rule for its key (keys are
+// case-insensitive). An item no rule names goes to `other` when given, else
+// is an unknown field. A key given twice and a value where the rule wants
+// none (or none where it wants one) are errors naming the item. Returns the
+// keys given, so callers can insist on required ones.
+Result<std::set<std::string>> ApplyFields(
+    const std::vector<std::string>& items, const std::vector<FieldRule>& rules,
+    const std::function<Status(const std::string& item)>& other = nullptr) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string& item = items[i];
+    const KeyValue field = SplitKeyValue(item);
+    const auto rule = std::find_if(
+        rules.begin(), rules.end(),
+        [&](const FieldRule& candidate) { return candidate.key == field.key; });
+    if (rule == rules.end() && other) {
+      if (auto status = other(item); !status) {
+        return InvalidArgument(Item(i, item) + status.error().message);
+      }
+      continue;
+    }
+    if (rule == rules.end()) {
+      std::string known;
+      for (const FieldRule& each : rules) {
+        known += (known.empty() ? "" : ", ") + std::string(each.key);
+      }
+      return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
+                             "' (" + known + ")");
+    }
+    if (!seen.insert(field.key).second) {
+      return InvalidArgument(Item(i, item) + "'" + field.key + "' given twice");
+    }
+    if (rule->value == FieldValue::kRequired &&
+        (!field.value || field.value->empty())) {
+      return InvalidArgument(Item(i, item) + "'" + field.key +
+                             "' needs a value (" + field.key + "=...)");
+    }
+    if (rule->value == FieldValue::kNone && field.value) {
+      return InvalidArgument(Item(i, item) + "'" + field.key +
+                             "' takes no value");
+    }
+    if (auto status = rule->apply(field.value.value_or(std::string()));
+        !status) {
+      return InvalidArgument(Item(i, item) + status.error().message);
+    }
   }
-  return Ok();
+  return seen;
+}
+
+// Passes a nested parser's error on as the error of the field being applied.
+template <typename T>
+Status Forward(const Result<T>& result) {
+  if (result) return Ok();
+  return tl::unexpected(result.error());
 }
 
 }  // namespace
@@ -146,95 +233,56 @@ Result<std::vector<std::string>> SplitCommandItems(std::string_view text) {
 }
 
 Result<PrivilegesCommand> ParsePrivilegesCommand(std::string_view text) {
-  auto items = Items(text, "privs");
-  if (!items) return tl::unexpected(items.error());
   PrivilegesCommand command;
-  if (items->size() == 1 && AsciiLower((*items)[0]) == "reset") {
-    command.reset = true;
-    return command;
-  }
   std::set<int> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const size_t equals = item.find('=');
-    if (equals == std::string::npos) {
-      if (AsciiLower(item) == "reset") {
-        return InvalidArgument(Item(i, item) +
-                               "reset cannot be combined with changes");
-      }
-      return InvalidArgument(Item(i, item) +
-                             "expected NAME=enabled|disabled|removed");
-    }
-    auto bit = ParsePrivilegeName(std::string_view(item).substr(0, equals));
-    if (!bit) return InvalidArgument(Item(i, item) + bit.error().message);
-    const std::string state =
-        AsciiLower(std::string_view(item).substr(equals + 1));
-    PrivilegeChange change;
-    change.bit = *bit;
-    if (state == "enabled" || state == "enable") {
-      change.state = PrivilegeState::kEnabled;
-    } else if (state == "disabled" || state == "disable") {
-      change.state = PrivilegeState::kDisabled;
-    } else if (state == "removed" || state == "remove") {
-      change.state = PrivilegeState::kRemoved;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown state '" +
-                             item.substr(equals + 1) +
-                             "' (enabled, disabled or removed)");
-    }
-    if (!seen.insert(*bit).second) {
-      return InvalidArgument(Item(i, item) + PrivilegeShortName(*bit) +
-                             " is named twice");
-    }
-    command.changes.push_back(change);
-  }
+  auto reset = ForEachStateChange(
+      text, "privs", "expected NAME=enabled|disabled|removed",
+      [&](std::string_view name, std::string_view state_word) -> Status {
+        auto bit = ParsePrivilegeName(name);
+        if (!bit) return tl::unexpected(bit.error());
+        const std::optional<PrivilegeState> state = ParseStateWord(state_word);
+        if (!state) {
+          return InvalidArgument("unknown state '" + std::string(state_word) +
+                                 "' (enabled, disabled or removed)");
+        }
+        if (!seen.insert(*bit).second) {
+          return InvalidArgument(PrivilegeShortName(*bit) + " is named twice");
+        }
+        command.changes.push_back(PrivilegeChange{*bit, *state});
+        return Ok();
+      });
+  if (!reset) return tl::unexpected(reset.error());
+  command.reset = *reset;
   return command;
 }
 
 Result<GroupsCommand> ParseGroupsCommand(std::string_view text) {
-  auto items = Items(text, "groups");
-  if (!items) return tl::unexpected(items.error());
   GroupsCommand command;
-  if (items->size() == 1 && AsciiLower((*items)[0]) == "reset") {
-    command.reset = true;
-    return command;
-  }
   std::set<uint32_t> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const size_t equals = item.find('=');
-    if (equals == std::string::npos) {
-      if (AsciiLower(item) == "reset") {
-        return InvalidArgument(Item(i, item) +
-                               "reset cannot be combined with changes");
-      }
-      return InvalidArgument(Item(i, item) + "expected INDEX=enabled|disabled");
-    }
-    auto index =
-        ParseUnsigned(std::string_view(item).substr(0, equals), UINT32_MAX);
-    if (!index) {
-      return InvalidArgument(Item(i, item) + "'" + item.substr(0, equals) +
-                             "' is not a group index");
-    }
-    const std::string state =
-        AsciiLower(std::string_view(item).substr(equals + 1));
-    GroupChange change;
-    change.index = static_cast<uint32_t>(*index);
-    if (state == "enabled" || state == "enable") {
-      change.enable = true;
-    } else if (state == "disabled" || state == "disable") {
-      change.enable = false;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown state '" +
-                             item.substr(equals + 1) +
-                             "' (enabled or disabled)");
-    }
-    if (!seen.insert(change.index).second) {
-      return InvalidArgument(Item(i, item) + "group " +
-                             std::to_string(change.index) + " is named twice");
-    }
-    command.changes.push_back(change);
-  }
+  auto reset = ForEachStateChange(
+      text, "groups", "expected INDEX=enabled|disabled",
+      [&](std::string_view name, std::string_view state_word) -> Status {
+        auto index = ParseUnsigned(name, UINT32_MAX);
+        if (!index) {
+          return InvalidArgument("'" + std::string(name) +
+                                 "' is not a group index");
+        }
+        const std::optional<PrivilegeState> state = ParseStateWord(state_word);
+        if (!state || *state == PrivilegeState::kRemoved) {
+          return InvalidArgument("unknown state '" + std::string(state_word) +
+                                 "' (enabled or disabled)");
+        }
+        const auto group = static_cast<uint32_t>(*index);
+        if (!seen.insert(group).second) {
+          return InvalidArgument("group " + std::to_string(group) +
+                                 " is named twice");
+        }
+        command.changes.push_back(
+            GroupChange{group, *state == PrivilegeState::kEnabled});
+        return Ok();
+      });
+  if (!reset) return tl::unexpected(reset.error());
+  command.reset = *reset;
   return command;
 }
 
@@ -450,40 +498,31 @@ Result<ImpersonateCommand> ParseImpersonateCommand(
     return command;
   }
   bool have_target = false;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const KeyValue field = SplitKeyValue(item);
-    if (field.key == "level") {
-      if (auto status = RejectDuplicateKey(seen, field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto level = ParseImpersonationLevel(*field.value);
-      if (!level) return InvalidArgument(Item(i, item) + level.error().message);
-      command.level = *level;
-    } else if (field.key == "exec") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      command.adopt_at_exec = true;
-    } else if (field.key == "revert") {
-      return InvalidArgument(Item(i, item) +
-                             "revert cannot be combined with other items");
-    } else {
-      if (have_target) {
-        return InvalidArgument(Item(i, item) + "a second token reference");
-      }
-      auto reference = ParseTokenReference(item, mount_point);
-      if (!reference) {
-        return InvalidArgument(Item(i, item) + reference.error().message);
-      }
-      command.target = *reference;
-      have_target = true;
-    }
-  }
+  const std::vector<FieldRule> rules = {
+      {"level", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto level = ParseImpersonationLevel(value);
+         if (level) command.level = *level;
+         return Forward(level);
+       }},
+      {"exec", FieldValue::kNone,
+       [&](const std::string&) -> Status {
+         command.adopt_at_exec = true;
+         return Ok();
+       }},
+      {"revert", FieldValue::kOptional,
+       [](const std::string&) -> Status {
+         return InvalidArgument("revert cannot be combined with other items");
+       }},
+  };
+  auto fields = ApplyFields(*items, rules, [&](const std::string& item) {
+    if (have_target) return Status(InvalidArgument("a second token reference"));
+    auto reference = ParseTokenReference(item, mount_point);
+    if (reference) command.target = *reference;
+    have_target = reference.has_value();
+    return Forward(reference);
+  });
+  if (!fields) return tl::unexpected(fields.error());
   if (!have_target) {
     return InvalidArgument(
         "impersonate: no token reference (pid:N, id:N, "
@@ -506,70 +545,66 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
   auto items = Items(text, "access");
   if (!items) return tl::unexpected(items.error());
   AccessCommand command;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const KeyValue field = SplitKeyValue(item);
-    if (auto status = RejectDuplicateKey(seen, field, i, item); !status) {
-      return tl::unexpected(status.error());
-    }
-    if (field.key == "sd" || field.key == "desired" || field.key == "mapping" ||
-        field.key == "intent" || field.key == "self") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-    }
-    if (field.key == "sd") {
-      auto sd = ParseSddl(*field.value);
-      if (!sd) {
-        return InvalidArgument(Item(i, item) + sd.error().message,
-                               sd.error().column);
-      }
-      command.descriptor = *sd;
-      command.sddl = *field.value;
-    } else if (field.key == "desired") {
-      auto rights = ParseRightsExpression(*field.value);
-      if (!rights)
-        return InvalidArgument(Item(i, item) + rights.error().message);
-      command.desired = *rights;
-    } else if (field.key == "mapping") {
-      const std::string name = AsciiLower(*field.value);
-      if (name == "token") {
-        command.mapping = kTokenGenericMapping;
-      } else if (name == "file") {
-        command.mapping = kFileGenericMapping;
-      } else if (name == "plain" || name == "generic") {
-        command.mapping = kPlainGenericMapping;
-      } else {
-        return InvalidArgument(Item(i, item) + "unknown mapping '" +
-                               *field.value + "' (token, file or plain)");
-      }
-      command.mapping_name = name == "generic" ? "plain" : name;
-    } else if (field.key == "intent") {
-      for (std::string_view part : SplitList(*field.value)) {
-        const std::string name = AsciiLower(part);
-        if (name == "backup") {
-          command.intent |= privilege_intent::kBackup;
-        } else if (name == "restore") {
-          command.intent |= privilege_intent::kRestore;
-        } else {
-          return InvalidArgument(Item(i, item) + "unknown intent '" +
-                                 std::string(part) + "' (backup, restore)");
-        }
-      }
-    } else if (field.key == "self") {
-      auto sid = ParseSidOrAlias(*field.value);
-      if (!sid) return InvalidArgument(Item(i, item) + sid.error().message);
-      command.principal_self = *sid;
-    } else if (field.key == "json") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      command.json = true;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (sd, desired, mapping, intent, self, json)");
-    }
+  const std::vector<FieldRule> rules = {
+      {"sd", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto descriptor = ParseSddl(value);
+         if (!descriptor) return tl::unexpected(descriptor.error());
+         command.descriptor = *descriptor;
+         command.sddl = value;
+         return Ok();
+       }},
+      {"desired", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto rights = ParseRightsExpression(value);
+         if (rights) command.desired = *rights;
+         return Forward(rights);
+       }},
+      {"mapping", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         const std::string name = AsciiLower(value);
+         if (name == "token") {
+           command.mapping = kTokenGenericMapping;
+         } else if (name == "file") {
+           command.mapping = kFileGenericMapping;
+         } else if (name == "plain" || name == "generic") {
+           command.mapping = kPlainGenericMapping;
+         } else {
+           return InvalidArgument("unknown mapping '" + value +
+                                  "' (token, file or plain)");
+         }
+         command.mapping_name = name == "generic" ? "plain" : name;
+         return Ok();
+       }},
+      {"intent", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         for (std::string_view part : SplitList(value)) {
+           const std::string name = AsciiLower(part);
+           if (name == "backup") {
+             command.intent |= privilege_intent::kBackup;
+           } else if (name == "restore") {
+             command.intent |= privilege_intent::kRestore;
+           } else {
+             return InvalidArgument("unknown intent '" + std::string(part) +
+                                    "' (backup, restore)");
+           }
+         }
+         return Ok();
+       }},
+      {"self", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto sid = ParseSidOrAlias(value);
+         if (sid) command.principal_self = *sid;
+         return Forward(sid);
+       }},
+      {"json", FieldValue::kNone,
+       [&](const std::string&) -> Status {
+         command.json = true;
+         return Ok();
+       }},
+  };
+  if (auto fields = ApplyFields(*items, rules); !fields) {
+    return tl::unexpected(fields.error());
   }
   return command;
 }
@@ -583,60 +618,57 @@ Result<int32_t> ParseHolder(std::string_view value) {
   return reference->pid;
 }
 
+// The "persist" and "holder=pid:N" fields shared by duplicate and restrict.
+std::vector<FieldRule> ObjectFields(bool& persist,
+                                    std::optional<int32_t>& holder) {
+  return {
+      {"persist", FieldValue::kNone,
+       [&persist](const std::string&) -> Status {
+         persist = true;
+         return Ok();
+       }},
+      {"holder", FieldValue::kRequired,
+       [&holder](const std::string& value) -> Status {
+         auto pid = ParseHolder(value);
+         if (pid) holder = *pid;
+         return Forward(pid);
+       }},
+  };
+}
+
 Result<DuplicateCommand> ParseDuplicateCommand(std::string_view text) {
   DuplicateCommand command;
   command.request.type = TokenType::kPrimary;
   command.request.level = ImpersonationLevel::kAnonymous;
   auto items = SplitCommandItems(text);
   if (!items) return tl::unexpected(items.error());
-  std::set<std::string> seen;
   bool level_given = false;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const KeyValue field = SplitKeyValue(item);
-    if (auto status = RejectDuplicateKey(seen, field, i, item); !status) {
-      return tl::unexpected(status.error());
-    }
-    if (field.key == "type") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto type = ParseTokenType(*field.value);
-      if (!type) return InvalidArgument(Item(i, item) + type.error().message);
-      command.request.type = *type;
-    } else if (field.key == "level") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto level = ParseImpersonationLevel(*field.value);
-      if (!level) return InvalidArgument(Item(i, item) + level.error().message);
-      command.request.level = *level;
-      level_given = true;
-    } else if (field.key == "access") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto rights = ParseRightsExpression(*field.value);
-      if (!rights)
-        return InvalidArgument(Item(i, item) + rights.error().message);
-      command.access = *rights;
-    } else if (field.key == "persist") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      command.persist = true;
-    } else if (field.key == "holder") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto holder = ParseHolder(*field.value);
-      if (!holder)
-        return InvalidArgument(Item(i, item) + holder.error().message);
-      command.holder = *holder;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (type, level, access, persist, holder)");
-    }
+  std::vector<FieldRule> rules = {
+      {"type", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto type = ParseTokenType(value);
+         if (type) command.request.type = *type;
+         return Forward(type);
+       }},
+      {"level", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto level = ParseImpersonationLevel(value);
+         if (level) command.request.level = *level;
+         level_given = level.has_value();
+         return Forward(level);
+       }},
+      {"access", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto rights = ParseRightsExpression(value);
+         if (rights) command.access = *rights;
+         return Forward(rights);
+       }},
+  };
+  for (FieldRule& rule : ObjectFields(command.persist, command.holder)) {
+    rules.push_back(std::move(rule));
+  }
+  if (auto fields = ApplyFields(*items, rules); !fields) {
+    return tl::unexpected(fields.error());
   }
   if (command.request.type == TokenType::kImpersonation && !level_given) {
     command.request.level = ImpersonationLevel::kImpersonation;
@@ -654,101 +686,76 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
   RestrictCommand command;
   auto items = SplitCommandItems(text);
   if (!items) return tl::unexpected(items.error());
-  std::set<std::string> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const KeyValue field = SplitKeyValue(item);
-    if (auto status = RejectDuplicateKey(seen, field, i, item); !status) {
-      return tl::unexpected(status.error());
-    }
-    RestrictRequest& request = command.request;
-    if (field.key == "drop-privs") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      if (auto mask = ParseUnsigned(*field.value, UINT64_MAX);
-          mask && field.value->rfind("0x", 0) == 0) {
-        request.drop_privileges = *mask;
-        continue;
-      }
-      for (std::string_view part : SplitList(*field.value)) {
-        auto bit = ParsePrivilegeName(part);
-        if (!bit) return InvalidArgument(Item(i, item) + bit.error().message);
-        request.drop_privileges |= privilege::Bit(*bit);
-      }
-    } else if (field.key == "deny") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      for (std::string_view part : SplitList(*field.value)) {
-        auto index = ParseUnsigned(part, UINT32_MAX);
-        if (!index) {
-          return InvalidArgument(Item(i, item) + "'" + std::string(part) +
-                                 "' is not a group index");
-        }
-        request.deny_indices.push_back(static_cast<uint32_t>(*index));
-      }
-    } else if (field.key == "deny-user") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      request.deny_only_user = true;
-    } else if (field.key == "restrict") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      std::vector<Sid> sids;
-      for (std::string_view part : SplitList(*field.value)) {
-        auto sid = ParseSidOrAlias(part);
-        if (!sid) return InvalidArgument(Item(i, item) + sid.error().message);
-        sids.push_back(*sid);
-      }
-      request.restricting_sids = std::move(sids);
-    } else if (field.key == "write-restricted") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      request.write_restricted = true;
-    } else if (field.key == "disable-max-privilege") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      request.disable_max_privilege = true;
-    } else if (field.key == "caps") {
-      std::vector<std::string> capabilities;
-      if (field.value && !field.value->empty()) {
-        for (std::string_view part : SplitList(*field.value)) {
-          if (part.empty()) {
-            return InvalidArgument(Item(i, item) + "empty capability name");
-          }
-          capabilities.emplace_back(part);
-        }
-      }
-      request.capabilities = std::move(capabilities);
-    } else if (field.key == "tighten") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      request.tighten = true;
-    } else if (field.key == "persist") {
-      if (auto status = RequireFlag(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      command.persist = true;
-    } else if (field.key == "holder") {
-      if (auto status = RequireValue(field, i, item); !status) {
-        return tl::unexpected(status.error());
-      }
-      auto holder = ParseHolder(*field.value);
-      if (!holder)
-        return InvalidArgument(Item(i, item) + holder.error().message);
-      command.holder = *holder;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (drop-privs, deny, deny-user, restrict, "
-                             "write-restricted, disable-max-privilege, caps, "
-                             "tighten, persist, holder)");
-    }
+  RestrictRequest& request = command.request;
+  // A bare word that sets one flag of the request.
+  const auto flag = [](std::string_view key, bool& target) {
+    return FieldRule{key, FieldValue::kNone,
+                     [&target](const std::string&) -> Status {
+                       target = true;
+                       return Ok();
+                     }};
+  };
+  std::vector<FieldRule> rules = {
+      {"drop-privs", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         if (auto mask = ParseUnsigned(value, UINT64_MAX);
+             mask && value.rfind("0x", 0) == 0) {
+           request.drop_privileges = *mask;
+           return Ok();
+         }
+         for (std::string_view part : SplitList(value)) {
+           auto bit = ParsePrivilegeName(part);
+           if (!bit) return tl::unexpected(bit.error());
+           request.drop_privileges |= privilege::Bit(*bit);
+         }
+         return Ok();
+       }},
+      {"deny", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         for (std::string_view part : SplitList(value)) {
+           auto index = ParseUnsigned(part, UINT32_MAX);
+           if (!index) {
+             return InvalidArgument("'" + std::string(part) +
+                                    "' is not a group index");
+           }
+           request.deny_indices.push_back(static_cast<uint32_t>(*index));
+         }
+         return Ok();
+       }},
+      flag("deny-user", request.deny_only_user),
+      {"restrict", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         std::vector<Sid> sids;
+         for (std::string_view part : SplitList(value)) {
+           auto sid = ParseSidOrAlias(part);
+           if (!sid) return tl::unexpected(sid.error());
+           sids.push_back(*sid);
+         }
+         request.restricting_sids = std::move(sids);
+         return Ok();
+       }},
+      flag("write-restricted", request.write_restricted),
+      flag("disable-max-privilege", request.disable_max_privilege),
+      {"caps", FieldValue::kOptional,
+       [&](const std::string& value) -> Status {
+         // caps= (or a bare caps) grants no capabilities at all.
+         std::vector<std::string> capabilities;
+         if (!value.empty()) {
+           for (std::string_view part : SplitList(value)) {
+             if (part.empty()) return InvalidArgument("empty capability name");
+             capabilities.emplace_back(part);
+           }
+         }
+         request.capabilities = std::move(capabilities);
+         return Ok();
+       }},
+      flag("tighten", request.tighten),
+  };
+  for (FieldRule& rule : ObjectFields(command.persist, command.holder)) {
+    rules.push_back(std::move(rule));
+  }
+  if (auto fields = ApplyFields(*items, rules); !fields) {
+    return tl::unexpected(fields.error());
   }
   return command;
 }
@@ -772,37 +779,31 @@ Result<LinkCommand> ParseLinkCommand(std::string_view text,
   auto items = Items(text, "link");
   if (!items) return tl::unexpected(items.error());
   LinkCommand command;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < items->size(); ++i) {
-    const std::string& item = (*items)[i];
-    const KeyValue field = SplitKeyValue(item);
-    if (auto status = RejectDuplicateKey(seen, field, i, item); !status) {
-      return tl::unexpected(status.error());
-    }
-    if (auto status = RequireValue(field, i, item); !status) {
-      return tl::unexpected(status.error());
-    }
-    if (field.key == "elevated" || field.key == "filtered") {
-      auto reference = ParseTokenReference(*field.value, mount_point);
-      if (!reference) {
-        return InvalidArgument(Item(i, item) + reference.error().message);
-      }
-      (field.key == "elevated" ? command.elevated : command.filtered) =
-          *reference;
-    } else if (field.key == "session") {
-      auto session = ParseUnsigned(*field.value, UINT64_MAX);
-      if (!session) {
-        return InvalidArgument(Item(i, item) + "'" + *field.value +
-                               "' is not a session id");
-      }
-      command.session = *session;
-    } else {
-      return InvalidArgument(Item(i, item) + "unknown field '" + field.key +
-                             "' (elevated, filtered, session)");
-    }
-  }
+  const auto token = [&](std::string_view key, TokenReference& target) {
+    return FieldRule{key, FieldValue::kRequired,
+                     [&target, mount_point](const std::string& value) {
+                       auto reference = ParseTokenReference(value, mount_point);
+                       if (reference) target = *reference;
+                       return Forward(reference);
+                     }};
+  };
+  const std::vector<FieldRule> rules = {
+      token("elevated", command.elevated),
+      token("filtered", command.filtered),
+      {"session", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto session = ParseUnsigned(value, UINT64_MAX);
+         if (!session) {
+           return InvalidArgument("'" + value + "' is not a session id");
+         }
+         command.session = *session;
+         return Ok();
+       }},
+  };
+  auto fields = ApplyFields(*items, rules);
+  if (!fields) return tl::unexpected(fields.error());
   for (const char* required : {"elevated", "filtered", "session"}) {
-    if (!seen.count(required)) {
+    if (!fields->count(required)) {
       return InvalidArgument(std::string("link: missing ") + required + "=");
     }
   }

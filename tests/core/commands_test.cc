@@ -269,6 +269,7 @@ TEST_CASE("impersonate commands take a reference, a level, exec, or revert") {
       {"pid:5 level=high", "unknown impersonation level 'high'"},
       {"pid:5 exec=yes", "'exec' takes no value"},
       {"pid:5 level=id level=id", "'level' given twice"},
+      {"pid:5 exec exec", "item 3 'exec': 'exec' given twice"},
   };
   for (const Row& row : rows) {
     INFO(row.input);
@@ -405,6 +406,11 @@ TEST_CASE("link and install commands name their tokens") {
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().message,
              Catch::Contains("link: missing filtered="));
+  auto unknown = ParseLinkCommand("elevated=id:5 linked", "/tokens");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message ==
+        "item 2 'linked': unknown field 'linked' (elevated, filtered, "
+        "session)");
   auto install = ParseInstallCommand("/tokens/objects/9\n", "/tokens");
   REQUIRE(install);
   CHECK(install->object_id == 9u);
