@@ -25,14 +25,16 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from tokenfs_daemon import SKIP, mounted, skip  # noqa: E402,F401
+import tokenfs_daemon  # noqa: E402
 MASK = "<masked>"
 MASKED_JSON_KEYS = {"token_id", "modified_id", "created", "created_ns",
                     "target"}
@@ -53,18 +55,9 @@ def shared_directory():
     return path
 
 
-def skip(reason):
-    print(f"SKIP: {reason}")
-    sys.exit(SKIP)
-
-
 def require_root():
-    if os.geteuid() != 0:
-        skip("CLI tests mount tokenfs and create users: they need root")
-    if not os.path.exists("/dev/fuse"):
-        skip("/dev/fuse is missing")
-    if shutil.which("fusermount3") is None:
-        skip("fusermount3 is missing")
+    tokenfs_daemon.require_root(
+        "CLI tests mount tokenfs and create users: they need root")
 
 
 def binaries():
@@ -75,67 +68,11 @@ def binaries():
     return sys.argv[1], sys.argv[2], sys.argv[3:]
 
 
-def mounted(path):
-    with open("/proc/self/mountinfo") as mountinfo:
-        return any(line.split()[4] == path for line in mountinfo)
-
-
-class Mount:
+class Mount(tokenfs_daemon.Mount):
     """A tokenfs daemon on a fresh mount point, for a `with` block."""
 
     def __init__(self, binary, *daemon_args):
-        self.binary = binary
-        self.daemon_args = list(daemon_args)
-        self.work = None
-        self.path = None
-        self.process = None
-
-    def __enter__(self):
-        self.work = tempfile.mkdtemp(prefix="tkcli.")
-        os.chmod(self.work, 0o755)
-        self.path = os.path.join(self.work, "tokens")
-        os.mkdir(self.path)
-        self.log_path = os.path.join(self.work, "daemon.log")
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "-f", self.path, *self.daemon_args],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if mounted(self.path) and os.path.exists(
-                    os.path.join(self.path, "registry")):
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.02)
-        log = self.log()
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"tokenfs did not come up; its log:\n{log}")
-
-    def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.path and mounted(self.path):
-            subprocess.run(["fusermount3", "-u", "-z", self.path],
-                           check=False)
-        if self.work and not mounted(self.path):
-            shutil.rmtree(self.work, ignore_errors=True)
-        return False
-
-    def file(self, *parts):
-        return os.path.join(self.path, *[str(part) for part in parts])
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as log:
-                return log.read()
-        except OSError:
-            return ""
+        super().__init__(binary, *daemon_args, prefix="tkcli.")
 
 
 class Users:
