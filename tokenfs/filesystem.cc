@@ -622,25 +622,14 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
   attr.st_nlink = 1;
   attr.st_atime = attr.st_mtime = attr.st_ctime = start_time_;
   attr.st_blksize = 4096;
-  if (node.scope == Scope::kRoot) {
-    if (node.code == static_cast<uint8_t>(NodeCode::kRootDir)) {
-      attr.st_mode = S_IFDIR | 0555;
-      attr.st_nlink = 2;
-      return attr;
-    }
-    const TreeEntry* entry = EntryForNode(node);
-    if (!entry) return tl::unexpected(Errno(ENOENT, "no such node"));
-    attr.st_mode = ModeFor(entry->kind, entry->writable);
-    if (entry->kind == NodeKind::kDirectory) attr.st_nlink = 2;
-    return attr;
-  }
-  // Token scopes: the owner is the process's user (or the object's creator).
+  // Token scopes: the owner is the process's user (or the object's creator);
+  // the root scope's nodes belong to root.
   if (node.scope == Scope::kObject) {
     auto info = registry_.ObjectDetails(Luid{node.object});
     if (!info) return tl::unexpected(Errno(ENOENT, info.error().message));
     attr.st_uid = info->creator_uid;
     attr.st_gid = info->creator_gid;
-  } else {
+  } else if (node.scope != Scope::kRoot) {
     auto process = registry_.Process(node.pid);
     if (!process) return tl::unexpected(Errno(ENOENT, process.error().message));
     if (node.scope == Scope::kThread) {
@@ -650,7 +639,11 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
     attr.st_uid = process->credentials.effective_uid;
     attr.st_gid = process->credentials.effective_gid;
   }
-  if (node.code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+  // Each scope's own directory (the mount root, a token directory) has no
+  // entry in the scope's table.
+  const NodeCode scope_directory =
+      node.scope == Scope::kRoot ? NodeCode::kRootDir : NodeCode::kTokenDir;
+  if (node.code == static_cast<uint8_t>(scope_directory)) {
     attr.st_mode = S_IFDIR | 0555;
     attr.st_nlink = 2;
     return attr;
