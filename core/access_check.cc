@@ -193,6 +193,8 @@ class Checker {
         mapping_(request.mapping),
         token_names_(SameMapping(request.mapping, kTokenGenericMapping)),
         tracing_(request.want_trace),
+        // The trace ends with the reason, so a trace always explains.
+        explain_grant_(request.want_grant_reason || request.want_trace),
         result_(result),
         normal_filter_(token.groups),
         restricted_filter_(token.restricted_sids
@@ -238,6 +240,7 @@ class Checker {
   const GenericMapping& mapping_;
   const bool token_names_;
   const bool tracing_;
+  const bool explain_grant_;
   AccessCheckResult& result_;
   RidFilter normal_filter_;            // user and groups
   const RidFilter restricted_filter_;  // the restricting SIDs
@@ -402,13 +405,15 @@ bool Checker::EnforceIntegrity() {
     }
     return true;
   }
-  const std::string object_text =
-      (label ? "object label " : "unlabelled object, treated as ") +
-      LevelName(object_level_);
+  // Only the trace names the object's level.
+  const auto object_text = [&] {
+    return (label ? "object label " : "unlabelled object, treated as ") +
+           LevelName(object_level_);
+  };
   if (token_.integrity_rid >= object_level_) {
     if (tracing_) {
       Trace("integrity", "token " + LevelName(token_.integrity_rid) +
-                             " dominates the " + object_text +
+                             " dominates the " + object_text() +
                              ": no restriction");
     }
     return true;
@@ -430,7 +435,7 @@ bool Checker::EnforceIntegrity() {
   }
   if (tracing_) {
     std::string detail = "token " + LevelName(token_.integrity_rid) +
-                         " is below the " + object_text + " (policy " +
+                         " is below the " + object_text() + " (policy " +
                          Hex(label_policy_) + "): allowed " +
                          Rights(without_relabel);
     if (allowed != without_relabel) detail += ", plus WRITE_OWNER (SeRelabel)";
@@ -832,12 +837,15 @@ void Checker::Conclude() {
       return;
     }
     Finish(AccessStatus::kGranted, final,
-           "maximum allowed is " + Rights(final) + ", from " +
-               SuccessSources(final));
+           explain_grant_ ? "maximum allowed is " + Rights(final) + ", from " +
+                                SuccessSources(final)
+                          : std::string("granted"));
     return;
   }
   Finish(AccessStatus::kGranted, desired_,
-         "granted " + Rights(desired_) + " by " + SuccessSources(desired_),
+         explain_grant_
+             ? "granted " + Rights(desired_) + " by " + SuccessSources(desired_)
+             : std::string("granted"),
          normal_.completing_ace);
 }
 

@@ -75,6 +75,11 @@ struct AccessRequest {
   // Build AccessCheckResult::trace. Hot paths (the file tree) turn it off;
   // `reason` and `deciding_ace` are filled either way.
   bool want_trace = true;
+  // Explain a grant in `reason` ("granted QUERY by ACE 0 (...)"). Callers
+  // that only report denials (authorization at every open) turn it off and
+  // a grant's reason is then just "granted": composing the sentence costs
+  // as much as the check. Denials are always explained.
+  bool want_grant_reason = true;
 };
 
 enum class AccessStatus {

@@ -59,6 +59,7 @@ AuthorizationResult Authorize(const AuthorizationRequest& request) {
   // Only the reason is reported; the step-by-step trace costs ten times
   // the check itself on this hot path.
   access_request.want_trace = false;
+  access_request.want_grant_reason = false;
   const AccessCheckResult check =
       AccessCheck(checker, target.security, access_request);
   result.privileges_used = check.privileges_used;

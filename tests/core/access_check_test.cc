@@ -194,6 +194,7 @@ struct Options {
   uint32_t intent = privilege_intent::kNone;
   std::optional<Sid> principal_self;
   bool trace = true;
+  bool grant_reason = true;
 };
 
 AccessCheckResult Check(const TokenBuilder& token, const SdBuilder& sd,
@@ -204,6 +205,7 @@ AccessCheckResult Check(const TokenBuilder& token, const SdBuilder& sd,
   request.intent = options.intent;
   request.principal_self = options.principal_self;
   request.want_trace = options.trace;
+  request.want_grant_reason = options.grant_reason;
   const Token built = token.Build();
   AccessCheckResult result = AccessCheck(built, sd.Build(), request);
   // The check works on a copy and must leave the token alone.
@@ -956,6 +958,32 @@ TEST_CASE("rights from several ACEs add up and the last one decides") {
   EXPECT_GRANTED(result, kQuery | kAdjustDefault);
   CHECK(result.deciding_ace == 1);
   CHECK(Contains(result.reason, "ACE 1 (allow ADJUST_DEFAULT to Users)"));
+}
+
+TEST_CASE(
+    "without a grant reason a grant says only 'granted'; denials "
+    "are still explained") {
+  Options quiet;
+  quiet.trace = false;
+  quiet.grant_reason = false;
+  const SdBuilder sd = SdBuilder()
+                           .Allow(kQuery, well_known::Everyone())
+                           .Deny(kWriteDac, well_known::Everyone());
+  auto granted = Check(TokenBuilder(), sd, kQuery, quiet);
+  EXPECT_GRANTED(granted, kQuery);
+  CHECK(granted.reason == "granted");
+  CHECK(granted.deciding_ace == 0);
+  auto maximum = Check(TokenBuilder(), sd, kMaximumAllowed, quiet);
+  EXPECT_GRANTED(maximum, kQuery);
+  CHECK(maximum.reason == "granted");
+  auto denied = Check(TokenBuilder(), sd, kWriteDac, quiet);
+  EXPECT_DENIED(denied, AccessStatus::kAccessDenied);
+  CHECK(denied.reason == "ACE 1 (deny WRITE_DAC to Everyone) denied WRITE_DAC");
+  // A trace ends with the reason, so asking for one explains the grant.
+  Options traced = quiet;
+  traced.trace = true;
+  auto explained = Check(TokenBuilder(), sd, kQuery, traced);
+  CHECK(Contains(explained.reason, "granted QUERY by ACE 0"));
 }
 
 TEST_CASE("ACEs for SIDs the token lacks do not match") {
