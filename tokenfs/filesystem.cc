@@ -193,7 +193,13 @@ const fuse_lowlevel_ops& TokenFilesystem::Operations() {
 
 void TokenFilesystem::OnInit(void* userdata,
                              fuse_conn_info* connection) noexcept {
-  (void)userdata;
+  const auto* self = static_cast<const TokenFilesystem*>(userdata);
+  // Every direct-I/O READ pins as much of the reader's buffer as the request
+  // may fill (cat's 128 KiB: 32 pages), however short the token file is; a
+  // smaller limit makes each READ cheaper and costs larger files more READs.
+  if (self->options_.max_read != 0) {
+    connection->max_read = self->options_.max_read;
+  }
   // READDIRPLUS would instantiate a dentry for every pid of `ls /tokens`
   // and flood FORGETs later (notes/fuse.md pitfall 14).
   connection->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
@@ -205,10 +211,10 @@ void TokenFilesystem::OnInit(void* userdata,
   char line[512];
   std::snprintf(line, sizeof line,
                 "FUSE protocol %u.%u; capable 0x%x, want 0x%x; max_write %u, "
-                "max_readahead %u",
+                "max_read %u, max_readahead %u",
                 connection->proto_major, connection->proto_minor,
                 connection->capable, connection->want, connection->max_write,
-                connection->max_readahead);
+                connection->max_read, connection->max_readahead);
   LogInfo(line);
 }
 

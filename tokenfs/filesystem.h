@@ -61,6 +61,10 @@ class TokenFilesystem {
     std::string mount_point = "/tokens";
     double entry_timeout = 1.0;
     double attr_timeout = 1.0;
+    // Largest READ request, in bytes; must equal the max_read mount option
+    // given to fuse_session_new (libfuse refuses to start otherwise). 0 keeps
+    // the kernel's limit.
+    uint32_t max_read = 0;
   };
 
   TokenFilesystem(Registry& registry, ProcProcessSource& source,

@@ -13,12 +13,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/minting_policy.h"
@@ -33,6 +36,34 @@ namespace tokenfs {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+
+// Largest READ request unless -o max_read says otherwise: above every token
+// file but `query/all` of a large token, and small enough that the kernel
+// pins 4 pages of the reader's buffer per direct-I/O READ instead of 32
+// (docs/benchmarks.md §4.6).
+constexpr uint32_t kDefaultMaxRead = 16384;
+
+// The value of the last max_read=N among the mount options, kDefaultMaxRead
+// when there is none, or an error message.
+std::variant<uint32_t, std::string> MaxRead(
+    const std::vector<std::string>& mount_options) {
+  uint32_t max_read = kDefaultMaxRead;
+  constexpr std::string_view kKey = "max_read=";
+  for (const std::string& option : mount_options) {
+    if (option.rfind(kKey, 0) != 0) continue;
+    const std::string value = option.substr(kKey.size());
+    uint32_t parsed = 0;
+    const auto [end, error] =
+        std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (value.empty() || error != std::errc() ||
+        end != value.data() + value.size() || parsed < 4096) {
+      return "-o max_read=" + value +
+             ": expected a number of bytes, at least 4096";
+    }
+    max_read = parsed;
+  }
+  return max_read;
+}
 
 // Mints with the policy, the daemon's id allocator, clock and account names.
 class PolicyMinter : public TokenMinter {
@@ -134,7 +165,8 @@ int Run(int argc, char** argv) {
   app.add_option("--policy", policy_path,
                  "JSON minting policy (default: built in; see tokenfs(8))");
   app.add_option("-o", mount_options,
-                 "extra FUSE mount options (comma-separated; may repeat)")
+                 "extra FUSE mount options (comma-separated; may repeat); "
+                 "max_read=BYTES (>= 4096) caps one READ, default 16384")
       ->delimiter(',')
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -178,6 +210,11 @@ int Run(int argc, char** argv) {
     }
     policy = std::move(*parsed);
   }
+  const auto max_read = MaxRead(mount_options);
+  if (const auto* message = std::get_if<std::string>(&max_read)) {
+    std::cerr << "tokenfs: " << *message << "\n";
+    return 1;
+  }
   if (std::string reason = CheckMountPoint(mount_point); !reason.empty()) {
     std::cerr << "tokenfs: " << reason << "\n";
     return 1;
@@ -195,12 +232,17 @@ int Run(int argc, char** argv) {
   ProcessEventWatcher events(registry);
   TokenFilesystem::Options filesystem_options;
   filesystem_options.mount_point = mount_point;
+  filesystem_options.max_read = std::get<uint32_t>(max_read);
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 
   std::string options = "fsname=tokenfs,subtype=tokenfs";
   if (::geteuid() == 0) options += ",allow_other";
-  for (const std::string& option : mount_options) options += "," + option;
+  for (const std::string& option : mount_options) {
+    if (option.rfind("max_read=", 0) != 0) options += "," + option;
+  }
+  // libfuse insists that the mount option and init() agree.
+  options += ",max_read=" + std::to_string(filesystem_options.max_read);
   std::vector<std::string> fuse_argv_storage = {"tokenfs", "-o", options};
   if (debug) fuse_argv_storage.push_back("-d");
   std::vector<char*> fuse_argv;

@@ -98,4 +98,32 @@ tk_stop_daemon
 status=$?
 tk_expect_eq "... and stops cleanly" "0" "$status"
 
+# --- -o max_read ------------------------------------------------------------------
+# libfuse refuses to start when the mount option and init() disagree; the
+# daemon takes the option itself, so a user's value works and a bad one is
+# one line before anything is mounted.
+timeout 10 "$TOKENFS" -f -o max_read=100 "$TK_MNT" 2>"$TK_WORK/max_read.err" \
+  >/dev/null
+tk_expect_eq "-o max_read below a page exits 1" "1" "$?"
+tk_expect_eq "... with one line naming the option" \
+  "tokenfs: -o max_read=100: expected a number of bytes, at least 4096" \
+  "$(cat "$TK_WORK/max_read.err")"
+if tk_mounted "$TK_MNT"; then
+  tk_fail "... and mounts nothing"
+else
+  tk_pass "... and mounts nothing"
+fi
+tk_start_daemon "$TOKENFS" -o max_read=4096
+tk_expect_eq "tokenfs -o max_read=4096 mounts" "0" "$?"
+tk_expect_match "... and negotiates it" "max_read 4096," "$(cat "$TK_LOG")"
+query_all=$(cat "$TK_MNT/self/query/all")
+tk_expect_eq "... and query/all, many READs long, reads whole" "ok" \
+  "$(printf '%s' "$query_all" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+document = json.loads(text)
+print("ok" if len(text) > 3 * 4096 and "classes" in document else
+      "short: %d bytes" % len(text))')"
+tk_stop_daemon >/dev/null
+
 tk_finish

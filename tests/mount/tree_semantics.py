@@ -116,10 +116,15 @@ def check_query(mount, checks):
     checks.equal("every query/<class> is JSON naming its class and number",
                  [], bad)
     try:
-        everything = json.loads(read(os.path.join(query, "all")))
+        text = read(os.path.join(query, "all"))
+        everything = json.loads(text)
     except (OSError, ValueError) as error:
         checks.ok(False, "query/all parses as JSON", str(error))
         return
+    # The daemon's READs carry at most 16 KiB (its default max_read).
+    checks.ok(len(text.encode()) > 16384,
+              "query/all of root spans more than one READ request",
+              f"{len(text.encode())} bytes")
     checks.equal("query/all has every class",
                  set(QUERY_CLASSES), set(everything.get("classes", {})))
     checks.ok("tokenfs" in everything, "query/all has the tokenfs section")
