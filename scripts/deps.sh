@@ -2,6 +2,10 @@
 # Installs every package tokenfs needs to build, test, fuzz and benchmark on Debian 12.
 # Idempotent; needs root. Kept in one place so README, .ci/run and the demo agree.
 set -euo pipefail
+if ((EUID != 0)); then
+  echo "$0: run as root (it installs packages with apt-get)" >&2
+  exit 1
+fi
 packages=(
   build-essential cmake pkg-config g++ clang libclang-rt-14-dev
   libfuse3-dev fuse3
