@@ -2,10 +2,10 @@
 
 #include <array>
 #include <bit>
-#include <cstdio>
 #include <utility>
 
 #include "core/ace.h"
+#include "core/ascii.h"
 #include "core/privilege.h"
 #include "core/well_known_sids.h"
 
@@ -88,12 +88,6 @@ bool IsAccessAceType(AceType type) {
   return IsAllowAceType(type) || IsDenyAceType(type);
 }
 
-std::string Hex(uint32_t value) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "0x%x", value);
-  return buffer;
-}
-
 std::string SidName(const Sid& sid) {
   if (auto label = SidLabel(sid)) return *label;
   return sid.ToString();
@@ -101,7 +95,7 @@ std::string SidName(const Sid& sid) {
 
 std::string LevelName(uint32_t rid) {
   if (auto name = IntegrityLevelName(rid)) return std::string(*name);
-  return "integrity " + Hex(rid);
+  return "integrity " + FormatHex(rid);
 }
 
 // The owner-rights and principal-self SIDs are compared against every ACE;
@@ -208,7 +202,7 @@ class Checker {
  private:
   // Formatting.
   std::string Rights(AccessMask mask) const {
-    return token_names_ ? FormatTokenRights(mask) : Hex(mask.bits());
+    return token_names_ ? FormatTokenRights(mask) : FormatHex(mask.bits());
   }
   std::string DescribeAce(size_t index) const;
   void Trace(const char* step, std::string detail, int ace = kNoAce) {
@@ -436,7 +430,7 @@ bool Checker::EnforceIntegrity() {
   if (tracing_) {
     std::string detail = "token " + LevelName(token_.integrity_rid) +
                          " is below the " + object_text() + " (policy " +
-                         Hex(label_policy_) + "): allowed " +
+                         FormatHex(label_policy_) + "): allowed " +
                          Rights(without_relabel);
     if (allowed != without_relabel) detail += ", plus WRITE_OWNER (SeRelabel)";
     Trace("integrity", std::move(detail));
@@ -617,7 +611,7 @@ void Checker::EvaluateDacl(PassKind kind, PassState& state) {
       if (tracing_) {
         Trace(step,
               "ACE " + std::to_string(i) + " (type " +
-                  Hex(static_cast<uint32_t>(ace.type)) +
+                  FormatHex(static_cast<uint32_t>(ace.type)) +
                   ") is not an allow or deny ACE: skipped",
               index);
       }

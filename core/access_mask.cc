@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cctype>
-#include <cstdio>
 #include <optional>
 
 #include "core/ascii.h"
@@ -119,11 +118,7 @@ std::string FormatTokenRights(AccessMask mask) {
     append("GENERIC_READ");
     remaining &= ~0x80000000u;
   }
-  if (remaining) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "0x%x", remaining);
-    append(buffer);
-  }
+  if (remaining) append(FormatHex(remaining));
   return out;
 }
 

@@ -64,4 +64,22 @@ std::string QuoteForDisplay(std::string_view text) {
   return out;
 }
 
+std::string FormatHex(uint64_t value) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "0x%llx",
+                static_cast<unsigned long long>(value));
+  return buffer;
+}
+
+std::string FormatHexBytes(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (const uint8_t byte : bytes) {
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 0xf]);
+  }
+  return out;
+}
+
 }  // namespace tokenfs

@@ -9,6 +9,8 @@
 #ifndef TOKENFS_CORE_ASCII_H_
 #define TOKENFS_CORE_ASCII_H_
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,10 @@ std::string_view TrimAsciiSpace(std::string_view text);
 // `text` in double quotes with C escapes (\" \\ \n \r \t, \xNN for other
 // control bytes), for showing untrusted strings on one line.
 std::string QuoteForDisplay(std::string_view text);
+// `value` as "0x" and lower-case hex digits without leading zeros ("0x1f").
+std::string FormatHex(uint64_t value);
+// Two lower-case hex digits per byte, no prefix ("00ff").
+std::string FormatHexBytes(std::span<const uint8_t> bytes);
 
 }  // namespace tokenfs
 

@@ -1,7 +1,6 @@
 #include "core/claims.h"
 
 #include <cctype>
-#include <cstdio>
 
 #include "core/ascii.h"
 #include "core/byte_io.h"
@@ -10,13 +9,6 @@ namespace tokenfs {
 namespace {
 
 constexpr size_t kHeaderSize = 16;
-
-std::string Hex(uint64_t value) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx",
-                static_cast<unsigned long long>(value));
-  return buffer;
-}
 
 bool IsKnownType(uint16_t type) {
   switch (static_cast<ClaimType>(type)) {
@@ -155,8 +147,9 @@ Result<std::string> ReadUtf16String(std::span<const uint8_t> entry,
     if (unit == 0) break;
     ++count;
     if (unit >= 0xdc00 && unit <= 0xdfff) {
-      return InvalidArgument(what + ": unpaired UTF-16 surrogate " + Hex(unit) +
-                             " at offset " + std::to_string(position - 2));
+      return InvalidArgument(what + ": unpaired UTF-16 surrogate " +
+                             FormatHex(unit) + " at offset " +
+                             std::to_string(position - 2));
     }
     if (unit >= 0xd800 && unit <= 0xdbff) {
       const uint16_t low = position + 2 <= entry.size()
@@ -164,7 +157,7 @@ Result<std::string> ReadUtf16String(std::span<const uint8_t> entry,
                                : 0;
       if (low < 0xdc00 || low > 0xdfff) {
         return InvalidArgument(what + ": unpaired UTF-16 surrogate " +
-                               Hex(unit) + " at offset " +
+                               FormatHex(unit) + " at offset " +
                                std::to_string(position - 2));
       }
       position += 2;
@@ -294,11 +287,11 @@ Status ValidateClaim(const Claim& claim) {
   const std::string where = "claim '" + claim.name + "': ";
   if (!IsKnownType(static_cast<uint16_t>(claim.type))) {
     return InvalidArgument(where + "unknown claim type " +
-                           Hex(static_cast<uint16_t>(claim.type)));
+                           FormatHex(static_cast<uint16_t>(claim.type)));
   }
   if (claim.flags & ~claim_flags::kAll) {
     return InvalidArgument(where + "unknown flag bits " +
-                           Hex(claim.flags & ~claim_flags::kAll));
+                           FormatHex(claim.flags & ~claim_flags::kAll));
   }
   if (claim.values.size() > claim_limits::kMaxValues) {
     return InvalidArgument(where + std::to_string(claim.values.size()) +
@@ -409,16 +402,17 @@ Result<Claim> DecodeClaimWithin(std::span<const uint8_t> entry, size_t budget,
   const uint32_t flags = ReadU32At(entry, 8);
   const uint32_t count = ReadU32At(entry, 12);
   if (!IsKnownType(type)) {
-    return InvalidArgument("value type " + Hex(type) +
+    return InvalidArgument("value type " + FormatHex(type) +
                            " is not supported (int64 0x1, uint64 0x2, string "
                            "0x3, sid 0x5, boolean 0x6, octets 0x10)");
   }
   if (reserved != 0) {
-    return InvalidArgument("reserved is " + Hex(reserved) + " (must be 0)");
+    return InvalidArgument("reserved is " + FormatHex(reserved) +
+                           " (must be 0)");
   }
   if (flags & ~claim_flags::kAll) {
-    return InvalidArgument("flags " + Hex(flags) + " has unknown bits " +
-                           Hex(flags & ~claim_flags::kAll));
+    return InvalidArgument("flags " + FormatHex(flags) + " has unknown bits " +
+                           FormatHex(flags & ~claim_flags::kAll));
   }
   if (count > claim_limits::kMaxValues) {
     return InvalidArgument("value count " + std::to_string(count) +
@@ -614,15 +608,10 @@ std::string FormatClaimValue(const ClaimValue& value) {
     return QuoteForDisplay(*text);
   }
   if (const auto* sid = std::get_if<Sid>(&value)) return sid->ToString();
-  std::string out;
   if (const auto* octets = std::get_if<std::vector<uint8_t>>(&value)) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (uint8_t byte : *octets) {
-      out.push_back(kDigits[byte >> 4]);
-      out.push_back(kDigits[byte & 0xf]);
-    }
+    return FormatHexBytes(*octets);
   }
-  return out;
+  return std::string();
 }
 
 std::string FormatClaim(const Claim& claim) {

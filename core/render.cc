@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/claims.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
@@ -54,23 +55,6 @@ std::string Sanitize(std::string_view text) {
     if (byte < 0x20 || byte == 0x7f) c = '?';
   }
   return out;
-}
-
-std::string Hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t byte : bytes) {
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0xf]);
-  }
-  return out;
-}
-
-std::string HexU32(uint32_t value) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "0x%x", value);
-  return buffer;
 }
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
@@ -145,21 +129,12 @@ std::string SourceNameField(const TokenSource& source) {
   return out;
 }
 
-std::vector<std::string> ClaimFlagNames(uint32_t flags) {
-  static constexpr std::array<std::pair<uint32_t, std::string_view>, 6> kNames{{
-      {claim_flags::kNonInheritable, "non-inheritable"},
-      {claim_flags::kCaseSensitive, "case-sensitive"},
-      {claim_flags::kUseForDenyOnly, "deny-only"},
-      {claim_flags::kDisabledByDefault, "disabled-by-default"},
-      {claim_flags::kDisabled, "disabled"},
-      {claim_flags::kMandatory, "mandatory"},
-  }};
+// The claims.h flag names, plus unknown bits in hex so none go unseen.
+std::vector<std::string> ClaimFlagFields(uint32_t flags) {
   std::vector<std::string> names;
-  for (const auto& [bit, name] : kNames) {
-    if (flags & bit) names.emplace_back(name);
-  }
+  for (std::string_view name : ClaimFlagNames(flags)) names.emplace_back(name);
   if (const uint32_t unknown = flags & ~claim_flags::kAll) {
-    names.push_back(HexU32(unknown));
+    names.push_back(FormatHex(unknown));
   }
   return names;
 }
@@ -178,7 +153,7 @@ std::string ClaimNameField(const std::string& name) {
 }
 
 std::string ClaimLine(std::string_view scope, const Claim& claim) {
-  const std::vector<std::string> flags = ClaimFlagNames(claim.flags);
+  const std::vector<std::string> flags = ClaimFlagFields(claim.flags);
   std::string flags_field;
   for (size_t i = 0; i < flags.size(); ++i) {
     if (i) flags_field += ',';
@@ -436,7 +411,7 @@ json ClaimValueJson(const ClaimValue& value, const RenderOptions& options) {
         if constexpr (std::is_same_v<T, Sid>) {
           return SidJson(held, options);
         } else if constexpr (std::is_same_v<T, std::vector<uint8_t>>) {
-          return Hex(held);
+          return FormatHexBytes(held);
         } else {
           return held;
         }
@@ -453,7 +428,7 @@ json ClaimsJson(const std::vector<Claim>& claims,
       values.push_back(ClaimValueJson(value, options));
     }
     json flags = json::array();
-    for (const auto& name : ClaimFlagNames(claim.flags)) flags.push_back(name);
+    for (const auto& name : ClaimFlagFields(claim.flags)) flags.push_back(name);
     list.push_back(json{{"name", claim.name},
                         {"type", ClaimTypeName(claim.type)},
                         {"type_raw", static_cast<uint16_t>(claim.type)},
@@ -646,7 +621,7 @@ std::vector<std::string> MandatoryPolicyNames(uint32_t policy) {
     names.emplace_back("new-process-min");
   }
   if (const uint32_t unknown = policy & ~mandatory_policy::kValidMask) {
-    names.push_back(HexU32(unknown));
+    names.push_back(FormatHex(unknown));
   }
   return names;
 }
@@ -693,7 +668,7 @@ nlohmann::json QueryClassJson(const Token& token, QueryClass query_class,
   auto bytes = EncodeQueryPayload(token, query_class);
   if (bytes) {
     out["bytes_len"] = bytes->size();
-    out["bytes_hex"] = Hex(*bytes);
+    out["bytes_hex"] = FormatHexBytes(*bytes);
   } else {
     out["bytes_len"] = 0;
     out["bytes_hex"] = "";

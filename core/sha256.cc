@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 namespace {
 
@@ -157,14 +159,7 @@ Sha256::Digest Sha256::Hash(std::string_view data) {
 }
 
 std::string DigestToHex(const Sha256::Digest& digest) {
-  static constexpr char kHexDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * digest.size());
-  for (uint8_t byte : digest) {
-    hex.push_back(kHexDigits[byte >> 4]);
-    hex.push_back(kHexDigits[byte & 0xf]);
-  }
-  return hex;
+  return FormatHexBytes(digest);
 }
 
 }  // namespace tokenfs

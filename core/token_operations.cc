@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "core/ascii.h"
 #include "core/capability.h"
 #include "core/privilege.h"
 #include "core/well_known_sids.h"
@@ -385,14 +386,8 @@ Result<SecurityDescriptor> MergeSecurity(const SecurityDescriptor& current,
     return InvalidArgument("no security information parts named");
   }
   if (information & ~si::kValidMask) {
-    return InvalidArgument("unknown security information bits 0x" + [&] {
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (uint32_t value = information & ~si::kValidMask; value; value >>= 4) {
-        hex.insert(hex.begin(), kHex[value & 0xf]);
-      }
-      return hex;
-    }());
+    return InvalidArgument("unknown security information bits " +
+                           FormatHex(information & ~si::kValidMask));
   }
 
   if (information & si::kOwner) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <initializer_list>
 #include <set>
 #include <string>
@@ -126,13 +125,6 @@ std::string Child(const std::string& path, std::string_view key) {
 
 std::string Element(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
-}
-
-std::string Hex(uint64_t value) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx",
-                static_cast<unsigned long long>(value));
-  return buffer;
 }
 
 // "a number", "a string"... for error messages.
@@ -1117,12 +1109,12 @@ nlohmann::ordered_json TokenSpecToJson(const TokenSpec& spec,
   out["mandatory_policy"] =
       BitNames(spec.mandatory_policy, kMandatoryPolicyNames);
   out["default_dacl"] = FormatSddlDacl(spec.default_dacl);
-  out["session_id"] = Hex(spec.session_id.value);
+  out["session_id"] = FormatHex(spec.session_id.value);
   OrderedJson source = OrderedJson::object();
   source["name"] = spec.source.NameString();
-  source["id"] = Hex(spec.source.id.value);
+  source["id"] = FormatHex(spec.source.id.value);
   out["source"] = std::move(source);
-  out["origin"] = Hex(spec.origin.value);
+  out["origin"] = FormatHex(spec.origin.value);
   out["expiration"] = spec.expiration_ns;
   out["interactive_session_id"] = spec.interactive_session_id;
   out["audit_policy"] = BitNames(spec.audit_policy, kAuditPolicyNames);
