@@ -2,8 +2,10 @@
 
 #include <array>
 #include <cstdio>
+#include <span>
 #include <string>
 
+#include "core/ascii.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -17,9 +19,10 @@ struct RightName {
   uint32_t bits;
 };
 
-// Every name the parser accepts in a rights field. The first 17 are the
-// single-bit names, in ascending bit order, which is also the print order.
+// Every name the parser accepts in a rights field, in runs that the
+// printer's tables below are cut from.
 constexpr std::array<RightName, 28> kRightNames{{
+    // Single-bit names, in ascending bit order, which is also the print order.
     {"CC", 0x00000001},
     {"DC", 0x00000002},
     {"LC", 0x00000004},
@@ -37,8 +40,7 @@ constexpr std::array<RightName, 28> kRightNames{{
     {"GX", 0x20000000},
     {"GW", 0x40000000},
     {"GR", 0x80000000},
-    // Composites (file and registry key) and the mandatory label policy
-    // bits. KX equals KR (both KEY_READ, 0x20019).
+    // Composites (file and registry key), in the order the printer tries them.
     {"FA", 0x001f01ff},
     {"FR", 0x00120089},
     {"FW", 0x00120116},
@@ -46,34 +48,32 @@ constexpr std::array<RightName, 28> kRightNames{{
     {"KA", 0x000f003f},
     {"KR", 0x00020019},
     {"KW", 0x00020006},
+    // KX equals KR (both KEY_READ, 0x20019); the printer names that mask KR.
     {"KX", 0x00020019},
+    // The mandatory label policy bits.
     {"NW", 0x00000001},
     {"NR", 0x00000002},
     {"NX", 0x00000004},
 }};
-constexpr size_t kSingleBitNames = 17;
+constexpr std::span<const RightName> kSingleBitNames =
+    std::span(kRightNames).subspan<0, 17>();
+// Composite names in the order they are tried when printing, without KX.
+// Every composite except the FA/FR/FW/FX family is made only of named bits,
+// so in practice the single-bit rule prints those masks first; the entries
+// stay so the rule reads as the issue states it.
+constexpr std::span<const RightName> kCompositeNames =
+    std::span(kRightNames).subspan<17, 7>();
+constexpr std::span<const RightName> kMandatoryNames =
+    std::span(kRightNames).subspan<25, 3>();
+
+constexpr uint32_t UnionOfBits(std::span<const RightName> names) {
+  uint32_t bits = 0;
+  for (const RightName& entry : names) bits |= entry.bits;
+  return bits;
+}
 // The bits that have a single-bit name: 0-8, 16-19, 28-31.
-constexpr uint32_t kNamedBits = 0xf00f01ffu;
-// Composite names in the order they are tried when printing. KX is left out
-// because it has KR's mask and KR is the name chosen for it. Every composite
-// in this list except the FA/FR/FW/FX family is made only of named bits, so
-// in practice the single-bit rule prints those masks first; the entries stay
-// so the rule reads as the issue states it.
-constexpr std::array<RightName, 7> kCompositeNames{{
-    {"FA", 0x001f01ff},
-    {"FR", 0x00120089},
-    {"FW", 0x00120116},
-    {"FX", 0x001200a0},
-    {"KA", 0x000f003f},
-    {"KR", 0x00020019},
-    {"KW", 0x00020006},
-}};
-constexpr uint32_t kMandatoryPolicyBits = 0x7;
-constexpr std::array<RightName, 3> kMandatoryNames{{
-    {"NW", 0x1},
-    {"NR", 0x2},
-    {"NX", 0x4},
-}};
+constexpr uint32_t kNamedBits = UnionOfBits(kSingleBitNames);
+constexpr uint32_t kMandatoryPolicyBits = UnionOfBits(kMandatoryNames);
 
 struct AceFlagName {
   char name[3];
@@ -125,22 +125,10 @@ constexpr std::array<AceTypeName, 16> kAceTypeNames{{
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-char Upper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
-}
-
-bool EqualsUpper(std::string_view text, std::string_view upper) {
-  if (text.size() != upper.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (Upper(text[i]) != upper[i]) return false;
-  }
-  return true;
-}
-
 // True iff `text` starts with `upper`, compared case-insensitively.
 bool StartsWithUpper(std::string_view text, std::string_view upper) {
   return text.size() >= upper.size() &&
-         EqualsUpper(text.substr(0, upper.size()), upper);
+         EqualsIgnoreCase(text.substr(0, upper.size()), upper);
 }
 
 // Quotes `text` for an error message, escaping bytes that are not printable
@@ -170,18 +158,15 @@ tl::unexpected<Error> Fail(std::string message, size_t position) {
   return InvalidArgument(std::move(message), column);
 }
 
-void AppendHex(std::string& out, uint32_t value) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "0x%x", value);
-  out += buffer;
+// The 0-based position of a sub-parser's error within that parser's input.
+size_t ErrorOffset(const Error& error) {
+  return error.column > 0 ? static_cast<size_t>(error.column - 1) : 0;
 }
 
 // Re-anchors an error from a sub-parser whose input started at `base` (a
 // 0-based position in the SDDL text).
 tl::unexpected<Error> Reanchor(const Error& error, size_t base) {
-  const size_t offset =
-      error.column > 0 ? static_cast<size_t>(error.column - 1) : 0;
-  return Fail(error.message, base + offset);
+  return Fail(error.message, base + ErrorOffset(error));
 }
 
 // Binary size of `ace` as Acl::ToBinary writes it, for the 64 KiB limit.
@@ -259,15 +244,11 @@ Result<AccessMask> ParseRightsAt(std::string_view field, size_t base) {
     }
     const std::string_view name = field.substr(i, 2);
     bool found = false;
-    if (name.size() == 2) {
-      const char first_letter = Upper(name[0]);
-      const char second_letter = Upper(name[1]);
-      for (const RightName& entry : kRightNames) {
-        if (entry.name[0] == first_letter && entry.name[1] == second_letter) {
-          bits |= entry.bits;
-          found = true;
-          break;
-        }
+    for (const RightName& entry : kRightNames) {
+      if (EqualsIgnoreCase(name, entry.name)) {
+        bits |= entry.bits;
+        found = true;
+        break;
       }
     }
     if (!found) {
@@ -286,13 +267,13 @@ void AppendRights(std::string& out, uint32_t bits, bool mandatory_label) {
         if (bits & entry.bits) out += entry.name;
       }
     } else {
-      AppendHex(out, bits);
+      out += FormatHex(bits);
     }
     return;
   }
   if ((bits & ~kNamedBits) == 0) {
-    for (size_t i = 0; i < kSingleBitNames; ++i) {
-      if (bits & kRightNames[i].bits) out += kRightNames[i].name;
+    for (const RightName& entry : kSingleBitNames) {
+      if (bits & entry.bits) out += entry.name;
     }
     return;
   }
@@ -302,7 +283,7 @@ void AppendRights(std::string& out, uint32_t bits, bool mandatory_label) {
       return;
     }
   }
-  AppendHex(out, bits);
+  out += FormatHex(bits);
 }
 
 // ---------------------------------------------------------------------------
@@ -356,11 +337,7 @@ void AppendAce(std::string& out, const Ace& ace) {
         modeled ? ace.application_data : ace.raw_body;
     if (!opaque.empty()) {
       out += ";0x";
-      for (uint8_t byte : opaque) {
-        char buffer[4];
-        std::snprintf(buffer, sizeof buffer, "%02x", byte);
-        out += buffer;
-      }
+      out += FormatHexBytes(opaque);
     }
   }
 }
@@ -487,7 +464,7 @@ Result<SecurityDescriptor> Parser::ParseDescriptor() {
           (letter == 'o' || letter == 'g' || letter == 'd' || letter == 's');
       if (lower_section) {
         return Fail("section letters are upper-case: write '" +
-                        std::string(1, Upper(letter)) + ":'",
+                        std::string(1, AsciiToUpper(letter)) + ":'",
                     start);
       }
       return Fail("expected a section 'O:', 'G:', 'D:' or 'S:' but found " +
@@ -560,7 +537,7 @@ Result<AclSection> Parser::ParseAclBody(char letter) {
     } else if (StartsWithUpper(rest, "AI")) {
       section.flags |= kFlagAutoInherited;
       position_ += 2;
-    } else if (Upper(rest[0]) == 'P') {
+    } else if (AsciiToUpper(rest[0]) == 'P') {
       section.flags |= kFlagProtected;
       position_ += 1;
     } else {
@@ -630,7 +607,7 @@ Result<Ace> Parser::ParseAce() {
                     starts[0] + trimmed);
       }
       for (const AceTypeName& entry : kAceTypeNames) {
-        if (EqualsUpper(type, entry.name)) {
+        if (EqualsIgnoreCase(type, entry.name)) {
           type_name = &entry;
           break;
         }
@@ -681,7 +658,7 @@ Result<Ace> Parser::ParseAce() {
     bool found = false;
     if (name.size() == 2) {
       for (const AceFlagName& entry : kAceFlagNames) {
-        if (EqualsUpper(name, entry.name)) {
+        if (EqualsIgnoreCase(name, entry.name)) {
           ace.flags |= entry.bit;
           found = true;
           break;
@@ -706,13 +683,10 @@ Result<Ace> Parser::ParseAce() {
     }
     auto guid = ParseGuid(fields[i]);
     if (!guid) {
-      return Fail(
-          "malformed GUID " + Quote(fields[i]) +
-              ": a GUID is written "
-              "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
-          starts[i] + (guid.error().column > 0
-                           ? static_cast<size_t>(guid.error().column - 1)
-                           : 0));
+      return Fail("malformed GUID " + Quote(fields[i]) +
+                      ": a GUID is written "
+                      "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                  starts[i] + ErrorOffset(guid.error()));
     }
     (i == 3 ? ace.object_type : ace.inherited_object_type) = *guid;
   }

@@ -144,6 +144,24 @@ constexpr std::array<const char*, 17> kDomainRelativeAliases{
     "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
     "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK"};
 
+// The `sid` strings of kTable parsed once, so lookups (every SID SDDL parses
+// or prints, every SID a renderer labels) compare values instead of parsing
+// or printing strings. Built on first use; C++ makes that initialisation
+// thread-safe.
+template <const auto& kTable>
+const std::array<Sid, kTable.size()>& ParsedSids() {
+  static const std::array<Sid, kTable.size()> sids = [] {
+    std::array<Sid, kTable.size()> out;
+    for (size_t i = 0; i < kTable.size(); ++i) {
+      auto sid = Sid::Parse(kTable[i].sid);
+      if (!sid) std::abort();  // the table is malformed
+      out[i] = *sid;
+    }
+    return out;
+  }();
+  return sids;
+}
+
 }  // namespace
 
 bool IsIntegritySid(const Sid& sid) {
@@ -264,42 +282,24 @@ std::optional<std::string> SidLabel(const Sid& sid,
     }
     return std::nullopt;
   }
-  const std::string text = sid.ToString();
-  for (const auto& entry : kLabels) {
-    if (text == entry.sid) return std::string(entry.label);
+  const auto& sids = ParsedSids<kLabels>();
+  for (size_t i = 0; i < sids.size(); ++i) {
+    if (sids[i] == sid) return std::string(kLabels[i].label);
   }
   return std::nullopt;
 }
 
-namespace {
-
-// kAliases with the SIDs parsed once, so SDDL parsing and printing (which
-// look up every SID) compare values instead of parsing or printing strings.
-// Built on first use; C++ makes that initialisation thread-safe.
-const std::array<Sid, kAliases.size()>& AliasSids() {
-  static const std::array<Sid, kAliases.size()> sids = [] {
-    std::array<Sid, kAliases.size()> out;
-    for (size_t i = 0; i < kAliases.size(); ++i) {
-      auto sid = Sid::Parse(kAliases[i].sid);
-      if (!sid) std::abort();  // the table above is malformed
-      out[i] = *sid;
-    }
-    return out;
-  }();
-  return sids;
-}
-
-}  // namespace
-
 std::optional<Sid> SidFromSddlAlias(std::string_view alias) {
   for (size_t i = 0; i < kAliases.size(); ++i) {
-    if (EqualsIgnoreCase(alias, kAliases[i].alias)) return AliasSids()[i];
+    if (EqualsIgnoreCase(alias, kAliases[i].alias)) {
+      return ParsedSids<kAliases>()[i];
+    }
   }
   return std::nullopt;
 }
 
 std::optional<std::string_view> SddlAliasForSid(const Sid& sid) {
-  const auto& sids = AliasSids();
+  const auto& sids = ParsedSids<kAliases>();
   for (size_t i = 0; i < sids.size(); ++i) {
     if (sids[i] == sid) return std::string_view(kAliases[i].alias);
   }
