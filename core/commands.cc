@@ -1,7 +1,6 @@
 #include "core/commands.h"
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 #include <set>
 
@@ -24,8 +23,7 @@ std::optional<uint64_t> ParseUnsigned(std::string_view text, uint64_t max) {
   }
   uint64_t value = 0;
   for (; position < text.size(); ++position) {
-    const char c = static_cast<char>(
-        std::tolower(static_cast<unsigned char>(text[position])));
+    const char c = AsciiToLower(text[position]);
     int digit;
     if (c >= '0' && c <= '9') {
       digit = c - '0';
@@ -48,12 +46,19 @@ std::string Item(size_t index, std::string_view text) {
   return "item " + std::to_string(index + 1) + " '" + std::string(text) + "': ";
 }
 
-Result<std::vector<std::string>> Items(std::string_view text,
-                                       std::string_view what) {
+Status CheckCommandSize(std::string_view text, std::string_view what) {
   if (text.size() > kMaxCommandSize) {
     return MakeError(ErrorCode::kResourceExhausted,
                      std::string(what) + ": command exceeds " +
                          std::to_string(kMaxCommandSize) + " bytes");
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> Items(std::string_view text,
+                                       std::string_view what) {
+  if (auto size = CheckCommandSize(text, what); !size) {
+    return tl::unexpected(size.error());
   }
   auto items = SplitCommandItems(text);
   if (!items) return items;
@@ -61,6 +66,19 @@ Result<std::vector<std::string>> Items(std::string_view text,
     return InvalidArgument(std::string(what) + ": empty command");
   }
   return items;
+}
+
+// A command that is one value (SDDL) rather than items, trimmed.
+Result<std::string_view> WholeCommand(std::string_view text,
+                                      std::string_view what) {
+  if (auto size = CheckCommandSize(text, what); !size) {
+    return tl::unexpected(size.error());
+  }
+  const std::string_view trimmed = TrimAsciiSpace(text);
+  if (trimmed.empty()) {
+    return InvalidArgument(std::string(what) + ": empty command");
+  }
+  return trimmed;
 }
 
 // Splits "key=value" (value may be empty); a bare word has no value.
@@ -143,6 +161,15 @@ struct FieldRule {
   FieldValue value;
   std::function<Status(const std::string& value)> apply;
 };
+
+// A bare word that sets `target`.
+FieldRule FlagField(std::string_view key, bool& target) {
+  return FieldRule{key, FieldValue::kNone,
+                   [&target](const std::string&) -> Status {
+                     target = true;
+                     return Ok();
+                   }};
+}
 
 // Applies each "key=value" item to the rule for its key (keys are
 // case-insensitive). An item no rule names goes to `other` when given, else
@@ -323,15 +350,10 @@ Result<uint32_t> ResolveSidSelector(const SidSelector& selector,
 }
 
 Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text) {
-  if (text.size() > kMaxCommandSize) {
-    return MakeError(ErrorCode::kResourceExhausted,
-                     "default-dacl: command exceeds " +
-                         std::to_string(kMaxCommandSize) + " bytes");
-  }
-  const std::string_view trimmed = TrimAsciiSpace(text);
-  if (trimmed.empty()) return InvalidArgument("default-dacl: empty command");
-  if (AsciiLower(trimmed) == "none") return std::optional<Acl>();
-  auto dacl = ParseSddlDacl(trimmed);
+  auto trimmed = WholeCommand(text, "default-dacl");
+  if (!trimmed) return tl::unexpected(trimmed.error());
+  if (AsciiLower(*trimmed) == "none") return std::optional<Acl>();
+  auto dacl = ParseSddlDacl(*trimmed);
   if (!dacl) {
     return InvalidArgument("default-dacl: " + dacl.error().message,
                            dacl.error().column);
@@ -368,14 +390,9 @@ Result<uint32_t> ParseSessionCommand(std::string_view text) {
 }
 
 Result<SecurityCommand> ParseSecurityCommand(std::string_view text) {
-  if (text.size() > kMaxCommandSize) {
-    return MakeError(ErrorCode::kResourceExhausted,
-                     "security: command exceeds " +
-                         std::to_string(kMaxCommandSize) + " bytes");
-  }
-  const std::string_view trimmed = TrimAsciiSpace(text);
-  if (trimmed.empty()) return InvalidArgument("security: empty command");
-  auto sd = ParseSddl(trimmed);
+  auto trimmed = WholeCommand(text, "security");
+  if (!trimmed) return tl::unexpected(trimmed.error());
+  auto sd = ParseSddl(*trimmed);
   if (!sd) {
     return InvalidArgument("security: " + sd.error().message,
                            sd.error().column);
@@ -505,11 +522,7 @@ Result<ImpersonateCommand> ParseImpersonateCommand(
          if (level) command.level = *level;
          return Forward(level);
        }},
-      {"exec", FieldValue::kNone,
-       [&](const std::string&) -> Status {
-         command.adopt_at_exec = true;
-         return Ok();
-       }},
+      FlagField("exec", command.adopt_at_exec),
       {"revert", FieldValue::kOptional,
        [](const std::string&) -> Status {
          return InvalidArgument("revert cannot be combined with other items");
@@ -597,11 +610,7 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
          if (sid) command.principal_self = *sid;
          return Forward(sid);
        }},
-      {"json", FieldValue::kNone,
-       [&](const std::string&) -> Status {
-         command.json = true;
-         return Ok();
-       }},
+      FlagField("json", command.json),
   };
   if (auto fields = ApplyFields(*items, rules); !fields) {
     return tl::unexpected(fields.error());
@@ -622,11 +631,7 @@ Result<int32_t> ParseHolder(std::string_view value) {
 std::vector<FieldRule> ObjectFields(bool& persist,
                                     std::optional<int32_t>& holder) {
   return {
-      {"persist", FieldValue::kNone,
-       [&persist](const std::string&) -> Status {
-         persist = true;
-         return Ok();
-       }},
+      FlagField("persist", persist),
       {"holder", FieldValue::kRequired,
        [&holder](const std::string& value) -> Status {
          auto pid = ParseHolder(value);
@@ -687,14 +692,6 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
   auto items = SplitCommandItems(text);
   if (!items) return tl::unexpected(items.error());
   RestrictRequest& request = command.request;
-  // A bare word that sets one flag of the request.
-  const auto flag = [](std::string_view key, bool& target) {
-    return FieldRule{key, FieldValue::kNone,
-                     [&target](const std::string&) -> Status {
-                       target = true;
-                       return Ok();
-                     }};
-  };
   std::vector<FieldRule> rules = {
       {"drop-privs", FieldValue::kRequired,
        [&](const std::string& value) -> Status {
@@ -722,7 +719,7 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
          }
          return Ok();
        }},
-      flag("deny-user", request.deny_only_user),
+      FlagField("deny-user", request.deny_only_user),
       {"restrict", FieldValue::kRequired,
        [&](const std::string& value) -> Status {
          std::vector<Sid> sids;
@@ -734,8 +731,8 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
          request.restricting_sids = std::move(sids);
          return Ok();
        }},
-      flag("write-restricted", request.write_restricted),
-      flag("disable-max-privilege", request.disable_max_privilege),
+      FlagField("write-restricted", request.write_restricted),
+      FlagField("disable-max-privilege", request.disable_max_privilege),
       {"caps", FieldValue::kOptional,
        [&](const std::string& value) -> Status {
          // caps= (or a bare caps) grants no capabilities at all.
@@ -749,7 +746,7 @@ Result<RestrictCommand> ParseRestrictCommand(std::string_view text) {
          request.capabilities = std::move(capabilities);
          return Ok();
        }},
-      flag("tighten", request.tighten),
+      FlagField("tighten", request.tighten),
   };
   for (FieldRule& rule : ObjectFields(command.persist, command.holder)) {
     rules.push_back(std::move(rule));

@@ -1,13 +1,11 @@
 #include "core/token.h"
 
-#include <cctype>
 #include <cstdlib>
 
 #include "core/ascii.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
-namespace {}  // namespace
 
 std::string TokenSource::NameString() const {
   size_t length = name.size();

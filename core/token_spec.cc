@@ -1,9 +1,9 @@
 #include "core/token_spec.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
+#include "core/ascii.h"
 #include "core/byte_io.h"
 #include "core/privilege.h"
 
@@ -63,13 +63,6 @@ tl::unexpected<Error> SpecError(const std::string& message) {
   return InvalidArgument("token spec: " + message);
 }
 
-std::string Hex(uint64_t value) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "0x%llx",
-                static_cast<unsigned long long>(value));
-  return buffer;
-}
-
 std::string Indexed(const char* list, size_t index) {
   return std::string(list) + "[" + std::to_string(index) + "]";
 }
@@ -81,14 +74,15 @@ Status CheckSidList(const std::vector<SidAndAttributes>& list,
     const uint32_t attributes = list[i].attributes;
     const std::string where = Indexed(name, i);
     if (attributes & group_attributes::kLogonId) {
-      return SpecError(where + ": attributes " + Hex(attributes) +
+      return SpecError(where + ": attributes " + FormatHex(attributes) +
                        " include logon-id bits (the logon SID is added by "
                        "tokenfs)");
     }
     if (attributes & ~token_spec::kCallerAttributeMask) {
-      return SpecError(where + ": attributes " + Hex(attributes) +
-                       " have unknown bits " +
-                       Hex(attributes & ~token_spec::kCallerAttributeMask));
+      return SpecError(
+          where + ": attributes " + FormatHex(attributes) +
+          " have unknown bits " +
+          FormatHex(attributes & ~token_spec::kCallerAttributeMask));
     }
     if ((attributes & group_attributes::kUseForDenyOnly) &&
         (attributes &
@@ -124,12 +118,12 @@ Status CheckDefaultDacl(const Acl& acl) {
         break;
       default:
         return SpecError(where + " has type " +
-                         Hex(static_cast<uint8_t>(ace.type)) +
+                         FormatHex(static_cast<uint8_t>(ace.type)) +
                          " (a default DACL holds only allow and deny ACEs)");
     }
     if (ace.flags & ~kSddlAceFlags) {
       return SpecError(where + " has unknown flag bits " +
-                       Hex(ace.flags & ~kSddlAceFlags));
+                       FormatHex(ace.flags & ~kSddlAceFlags));
     }
     if (!ace.application_data.empty()) {
       return SpecError(where + " carries " +
@@ -150,11 +144,12 @@ Status CheckSourceName(const TokenSource& source) {
     }
     if (padding) {
       return SpecError("source_name byte " + std::to_string(i) + " is " +
-                       Hex(byte) + " after the NUL padding");
+                       FormatHex(byte) + " after the NUL padding");
     }
     if (byte < 0x20 || byte > 0x7e) {
       return SpecError("source_name byte " + std::to_string(i) + " is " +
-                       Hex(byte) + " (printable ASCII, then NUL padding)");
+                       FormatHex(byte) +
+                       " (printable ASCII, then NUL padding)");
     }
   }
   return Ok();
@@ -182,21 +177,21 @@ Status ValidateTokenSpec(const TokenSpec& spec) {
   if (spec.mandatory_policy & ~mandatory_policy::kValidMask) {
     return SpecError(
         "mandatory_policy has unknown bits " +
-        Hex(spec.mandatory_policy & ~mandatory_policy::kValidMask));
+        FormatHex(spec.mandatory_policy & ~mandatory_policy::kValidMask));
   }
   if (spec.audit_policy & ~audit_policy::kValidMask) {
     return SpecError("audit_policy has unknown bits " +
-                     Hex(spec.audit_policy & ~audit_policy::kValidMask));
+                     FormatHex(spec.audit_policy & ~audit_policy::kValidMask));
   }
   if (spec.privileges_present & ~privilege::kCatalogMask) {
-    return SpecError("privs_present has bits outside the privilege catalog (" +
-                     Hex(spec.privileges_present & ~privilege::kCatalogMask) +
-                     ")");
+    return SpecError(
+        "privs_present has bits outside the privilege catalog (" +
+        FormatHex(spec.privileges_present & ~privilege::kCatalogMask) + ")");
   }
   if (spec.privileges_enabled & ~spec.privileges_present) {
-    return SpecError("privs_enabled has bits outside privs_present (" +
-                     Hex(spec.privileges_enabled & ~spec.privileges_present) +
-                     ")");
+    return SpecError(
+        "privs_enabled has bits outside privs_present (" +
+        FormatHex(spec.privileges_enabled & ~spec.privileges_present) + ")");
   }
   if (spec.projected_uid == 0 && spec.user != well_known::LocalSystem()) {
     return SpecError("projected_uid 0 is reserved for S-1-5-18 (the user is " +
@@ -566,7 +561,7 @@ Result<TokenSpec> SpecDecoder::Decode() {
       const uint32_t attributes = (*entries)[i].attributes;
       if (attributes != token_spec::kCapabilityAttributes) {
         return SpecError(Indexed("capabilities", i) + ": attributes " +
-                         Hex(attributes) +
+                         FormatHex(attributes) +
                          " (capability entries carry exactly SE_GROUP_ENABLED "
                          "0x4)");
       }
@@ -646,10 +641,10 @@ Result<TokenSpec> SpecDecoder::Decode() {
 
   status = CheckOverlaps();
   if (!status) return tl::unexpected(status.error());
-  status = ValidateTokenSpec(spec);
-  if (!status) return tl::unexpected(status.error());
   // Whatever decodes must encode: the canonical form may be larger than the
-  // input (claims sharing data, sections packed without padding).
+  // input (claims sharing data, sections packed without padding). Encoding
+  // runs ValidateTokenSpec first, whose errors (never kResourceExhausted)
+  // pass through unchanged, so the spec is validated once.
   auto canonical = EncodeTokenSpec(spec);
   if (!canonical) {
     if (canonical.error().code != ErrorCode::kResourceExhausted) {
