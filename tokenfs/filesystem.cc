@@ -33,6 +33,12 @@ struct TokenFilesystem::Caller {
   TokenObjectPtr effective_object;
   std::shared_ptr<const Token> primary;
   std::shared_ptr<const Token> effective;
+
+  // The token an authorization decision was checked with (core Authorize
+  // falls back to the primary for Anonymous/Identification impersonation).
+  const Token& CheckingToken(const AuthorizationResult& result) const {
+    return result.checked_with_primary ? *primary : *effective;
+  }
 };
 
 // What a token-scope node is about.
@@ -57,7 +63,9 @@ struct TokenFilesystem::OpenFile {
   Opener opener;
   TokenObjectPtr object;  // keeps an object alive while the file is open
   std::mutex mutex;
-  std::string content;  // guarded by mutex
+  // Fixed at open (shared with the render cache) and replaced by each write;
+  // null reads as empty. Guarded by mutex.
+  std::shared_ptr<const std::string> content;
   // For files open for writing, reads continue from this cursor, which each
   // write resets, so `exec 3<>file; echo cmd >&3; cat <&3` shows the whole
   // result although the file position moved past the written bytes.
@@ -102,11 +110,10 @@ mode_t ModeFor(NodeKind kind, bool writable) {
       return S_IFLNK | 0777;
     case NodeKind::kTextFile:
     case NodeKind::kQueryFile:
+    case NodeKind::kControl:
       return S_IFREG | (writable ? 0644 : 0444);
     case NodeKind::kTransaction:
       return S_IFREG | 0666;
-    case NodeKind::kControl:
-      return S_IFREG | (writable ? 0644 : 0444);
   }
   return S_IFREG | 0444;
 }
@@ -124,6 +131,19 @@ std::string Line(std::string_view key, std::string_view value) {
   line += value;
   line += '\n';
   return line;
+}
+
+std::string Hex(AccessMask mask) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%x", mask.bits());
+  return text;
+}
+
+// A target that is gone is ESRCH; any other failure (minting) keeps its
+// own errno.
+FsError TargetError(const Error& error) {
+  if (error.code == ErrorCode::kNotFound) return FsError{ESRCH, error.message};
+  return FsError{ErrnoFor(error.code), error.message};
 }
 
 }  // namespace
@@ -224,7 +244,7 @@ void TokenFilesystem::OnRefuse(fuse_req_t request) noexcept {
 
 template <typename Handler>
 void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
-                            Handler&& handler) noexcept {
+                            Handler&& handler, fuse_file_info* info) noexcept {
   auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
   int error = 0;
   std::string reason;
@@ -232,7 +252,7 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
     self->requests_.fetch_add(1, std::memory_order_relaxed);
     Outcome outcome = handler(self);
     if (outcome) {
-      SendReply(request, *outcome, nullptr);
+      SendReply(request, *outcome, info);
       return;
     }
     error = outcome.error().errno_value;
@@ -272,19 +292,24 @@ void TokenFilesystem::SendReply(fuse_req_t request, Reply& reply,
     fuse_reply_attr(request, &attr->attr, self->options_.attr_timeout);
   } else if (auto* data = std::get_if<DataReply>(&reply)) {
     fuse_reply_buf(request, data->data.data(), data->data.size());
+  } else if (auto* content = std::get_if<ContentReply>(&reply)) {
+    fuse_reply_buf(request, content->text->data() + content->offset,
+                   content->size);
   } else if (auto* link = std::get_if<LinkReply>(&reply)) {
     fuse_reply_readlink(request, link->target.c_str());
   } else if (auto* open = std::get_if<OpenReply>(&reply)) {
-    fuse_file_info fallback{};
-    fuse_file_info* target = info ? info : &fallback;
-    target->fh = open->handle;
-    target->direct_io = open->direct_io;
-    target->keep_cache = 0;
-    target->noflush = open->noflush;
-    if (fuse_reply_open(request, target) != 0) {
-      // The caller was interrupted; release the handle we made.
-      delete reinterpret_cast<OpenFile*>(open->handle);
-    }
+    info->fh = reinterpret_cast<uint64_t>(open->file.get());
+    info->direct_io = 1;
+    info->keep_cache = 0;
+    // Nothing happens at close, so a read-only file can skip the FLUSH
+    // round trip.
+    info->noflush = !open->file->writable;
+    // Once replied, the handle is the kernel's (RELEASE frees it); if the
+    // caller was interrupted, the unique_ptr frees it here.
+    if (fuse_reply_open(request, info) == 0) open->file.release();
+  } else if (auto* opened = std::get_if<OpendirReply>(&reply)) {
+    info->fh = reinterpret_cast<uint64_t>(opened->directory.get());
+    if (fuse_reply_open(request, info) == 0) opened->directory.release();
   } else if (auto* write = std::get_if<WriteReply>(&reply)) {
     fuse_reply_write(request, write->count);
   } else {
@@ -322,33 +347,12 @@ void TokenFilesystem::OnReadlink(fuse_req_t request,
 
 void TokenFilesystem::OnOpen(fuse_req_t request, fuse_ino_t inode,
                              fuse_file_info* info) noexcept {
-  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
-  Outcome outcome = tl::unexpected(FsError{EIO, "internal error"});
-  try {
-    self->requests_.fetch_add(1, std::memory_order_relaxed);
-    outcome = self->DoOpen(request, inode, info->flags);
-  } catch (const std::bad_alloc&) {
-    outcome = tl::unexpected(FsError{ENOMEM, "out of memory"});
-  } catch (const std::exception& exception) {
-    outcome = tl::unexpected(
-        FsError{EIO, std::string("internal error: ") + exception.what()});
-  } catch (...) {
-    outcome = tl::unexpected(FsError{EIO, "internal error"});
-  }
-  if (outcome) {
-    SendReply(request, *outcome, info);
-    return;
-  }
-  const FsError& error = outcome.error();
-  const fuse_ctx* context = fuse_req_ctx(request);
-  const std::string who = "pid " + std::to_string(context->pid) + " (uid " +
-                          std::to_string(context->uid) + ")";
-  if (error.errno_value == EACCES || error.errno_value == EPERM) {
-    LogInfo("denied: open by " + who + ": " + error.reason);
-  } else if (DebugLogging()) {
-    LogDebug("open by " + who + ": " + error.reason);
-  }
-  fuse_reply_err(request, error.errno_value);
+  Serve(
+      request, "open",
+      [&](TokenFilesystem* self) {
+        return self->DoOpen(request, inode, info->flags);
+      },
+      info);
 }
 
 void TokenFilesystem::OnRead(fuse_req_t request, fuse_ino_t, size_t size,
@@ -390,24 +394,10 @@ void TokenFilesystem::OnRelease(fuse_req_t request, fuse_ino_t,
 
 void TokenFilesystem::OnOpendir(fuse_req_t request, fuse_ino_t inode,
                                 fuse_file_info* info) noexcept {
-  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
-  Outcome outcome = tl::unexpected(FsError{EIO, "internal error"});
-  try {
-    self->requests_.fetch_add(1, std::memory_order_relaxed);
-    outcome = self->DoOpendir(request, inode);
-  } catch (const std::bad_alloc&) {
-    outcome = tl::unexpected(FsError{ENOMEM, "out of memory"});
-  } catch (...) {
-    outcome = tl::unexpected(FsError{EIO, "internal error"});
-  }
-  if (!outcome) {
-    fuse_reply_err(request, outcome.error().errno_value);
-    return;
-  }
-  info->fh = std::get<OpenReply>(*outcome).handle;
-  if (fuse_reply_open(request, info) != 0) {
-    delete reinterpret_cast<DirHandle*>(info->fh);
-  }
+  Serve(
+      request, "opendir",
+      [&](TokenFilesystem* self) { return self->DoOpendir(request, inode); },
+      info);
 }
 
 void TokenFilesystem::OnReaddir(fuse_req_t request, fuse_ino_t, size_t size,
@@ -440,13 +430,6 @@ void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
 // ---------------------------------------------------------------------------
 // Resolution
 
-// A target that is gone is ESRCH; any other failure (minting) keeps its
-// own errno.
-FsError TargetError(const Error& error) {
-  if (error.code == ErrorCode::kNotFound) return FsError{ESRCH, error.message};
-  return FsError{ErrnoFor(error.code), error.message};
-}
-
 FsError TokenFilesystem::Refuse(const Error& error,
                                 std::string_view context) const {
   return FsError{ErrnoFor(error.code),
@@ -477,11 +460,10 @@ std::string TokenFilesystem::Describe(const NodeId& node) const {
       path += "/objects/" + std::to_string(node.object);
       break;
   }
-  if (node.scope == Scope::kRoot && node.code == 0) return path;
-  if (node.is_token_scope() && node.code == 0) return path;
+  // Code 0 is the scope's own directory (the root, a token directory).
+  if (node.code == 0) return path;
   if (const TreeEntry* entry = EntryForNode(node)) {
-    if (node.code > static_cast<uint8_t>(NodeCode::kQueryDir) &&
-        node.code <= static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+    if (node.is_token_scope() && IsQueryFileCode(node.code)) {
       path += "/query";
     }
     path += "/";
@@ -571,6 +553,32 @@ bool TokenFilesystem::CallerHasPtrace(const Caller& caller) const {
   return capabilities && (*capabilities >> kCapSysPtrace) & 1;
 }
 
+std::optional<std::string> TokenFilesystem::InspectionDenialFor(
+    const Caller& caller, const LinuxCredentials& process,
+    std::string_view description) const {
+  return InspectionDenial(
+      caller.uid, [this, &caller] { return CallerHasPtrace(caller); }, process,
+      description);
+}
+
+AuthorizationRequest TokenFilesystem::MakeAuthorizationRequest(
+    const Caller& caller, const Target& target, AccessMask desired,
+    std::string_view capability) const {
+  AuthorizationRequest request;
+  request.caller_effective = caller.effective.get();
+  request.caller_primary = caller.primary.get();
+  request.caller_fsuid = caller.uid;
+  request.caller_has_ptrace_capability = [this, &caller] {
+    return CallerHasPtrace(caller);
+  };
+  request.target = target.token.get();
+  request.target_process = target.process_credentials;
+  request.target_description = target.description;
+  request.desired = desired;
+  request.capability = capability;
+  return request;
+}
+
 tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
     const Caller& caller, const Target& target, AccessMask desired,
     std::string_view capability, std::string_view operation) {
@@ -594,19 +602,8 @@ tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
                                             Describe(target.node) + ": " +
                                             result.reason));
   }
-  AuthorizationRequest request;
-  request.caller_effective = caller.effective.get();
-  request.caller_primary = caller.primary.get();
-  request.caller_fsuid = caller.uid;
-  request.caller_has_ptrace_capability = [this, &caller] {
-    return CallerHasPtrace(caller);
-  };
-  request.target = target.token.get();
-  request.target_process = target.process_credentials;
-  request.target_description = target.description;
-  request.desired = desired;
-  request.capability = capability;
-  AuthorizationResult result = tokenfs::Authorize(request);
+  AuthorizationResult result = tokenfs::Authorize(
+      MakeAuthorizationRequest(caller, target, desired, capability));
   if (result.privileges_used) {
     (result.checked_with_primary ? caller.primary_object
                                  : caller.effective_object)
@@ -834,7 +831,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
 
   if (node->scope == Scope::kRoot) {
     if (node->code == static_cast<uint8_t>(NodeCode::kRegistryFile)) {
-      file->content = RenderRegistry();
+      file->content = std::make_shared<const std::string>(RenderRegistry());
     }
     // create and link decide at write time (privileges, references).
   } else {
@@ -861,30 +858,25 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
         target->process_credentials) {
       // security and impersonate: the right depends on what is written and
       // is checked then; opening needs the Linux inspection right.
-      if (auto denial = InspectionDenial(
-              caller->uid, [this, &caller] { return CallerHasPtrace(*caller); },
-              *target->process_credentials, target->description)) {
+      if (auto denial = InspectionDenialFor(
+              *caller, *target->process_credentials, target->description)) {
         return tl::unexpected(
             Errno(EACCES, "write " + Describe(*node) + ": " + *denial));
       }
     }
     if (file->readable && (entry->kind == NodeKind::kTextFile ||
                            entry->kind == NodeKind::kQueryFile)) {
-      // A pure function of the token snapshot: rendered once per version.
-      file->content = *render_cache_.Get(target->token, node->code, [&] {
+      // A pure function of the token snapshot: rendered once per version,
+      // and every open of that version shares the text.
+      file->content = render_cache_.Get(target->token, node->code, [&] {
         return Render(*node, *target->token);
       });
     } else if (file->readable && entry->kind == NodeKind::kControl) {
-      file->content = Render(*node, *target->token);
+      file->content =
+          std::make_shared<const std::string>(Render(*node, *target->token));
     }
   }
-  OpenReply reply;
-  reply.direct_io = true;
-  // Nothing happens at close, so a read-only file can skip the FLUSH round
-  // trip.
-  reply.noflush = !file->writable;
-  reply.handle = reinterpret_cast<uint64_t>(file.release());
-  return reply;
+  return OpenReply{std::move(file)};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
@@ -896,10 +888,10 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
   std::lock_guard<std::mutex> lock(file->mutex);
   size_t start = static_cast<size_t>(std::max<off_t>(offset, 0));
   if (file->writable) start = file->read_cursor;
-  if (start >= file->content.size()) return DataReply{};
-  std::string data = file->content.substr(start, size);
-  if (file->writable) file->read_cursor = start + data.size();
-  return DataReply{std::move(data)};
+  if (!file->content || start >= file->content->size()) return DataReply{};
+  const size_t count = std::min(size, file->content->size() - start);
+  if (file->writable) file->read_cursor = start + count;
+  return ContentReply{file->content, start, count};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
@@ -937,12 +929,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
   file->read_cursor = 0;
   auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
   if (!result) {
-    file->content =
+    file->content = std::make_shared<const std::string>(
         "error: " + std::string(std::strerror(result.error().errno_value)) +
-        ": " + result.error().reason + "\n";
+        ": " + result.error().reason + "\n");
     return tl::unexpected(result.error());
   }
-  file->content = std::move(*result);
+  file->content = std::make_shared<const std::string>(std::move(*result));
   return WriteReply{size};
 }
 
@@ -977,14 +969,10 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
       NodeId child{Scope::kObject, 0, 0, 0, id.value};
       auto target = ResolveTarget(child);
       if (!target) continue;
-      AuthorizationRequest probe;
-      probe.caller_effective = caller->effective.get();
-      probe.caller_primary = caller->primary.get();
-      probe.caller_fsuid = caller->uid;
-      probe.target = target->token.get();
-      probe.target_description = target->description;
-      probe.desired = access::kTokenQuery;
-      // Listing shows the objects the caller could read.
+      // Listing shows the objects the caller could read (a probe: nothing
+      // logged, no privilege marked used).
+      const AuthorizationRequest probe =
+          MakeAuthorizationRequest(*caller, *target, access::kTokenQuery, {});
       if (tokenfs::Authorize(probe).allowed) {
         add(std::to_string(id.value), child, S_IFDIR);
       }
@@ -994,9 +982,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
     auto target = ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
     for (const TreeEntry& entry : TokenDirectoryEntries()) {
-      if (entry.thread_only && node->scope != Scope::kThread) continue;
-      if (entry.object_only && node->scope != Scope::kObject) continue;
-      if (entry.process_only && node->scope != Scope::kProcess) continue;
+      if (!entry.AppliesTo(node->scope)) continue;
       // `linked` exists only while there is a partner, so `ls -l`, `cp -r`
       // and `tar` never meet a dangling link.
       if (entry.code == static_cast<uint8_t>(NodeCode::kLinkedLink) &&
@@ -1024,7 +1010,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
     return tl::unexpected(
         Errno(ENOTDIR, Describe(*node) + " is not a directory"));
   }
-  return OpenReply{reinterpret_cast<uint64_t>(handle.release()), false, false};
+  return OpendirReply{std::move(handle)};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoReaddir(fuse_req_t request,
@@ -1110,11 +1096,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
 
 std::string TokenFilesystem::Render(const NodeId& node, const Token& token) {
   const uint8_t code = node.code;
-  if (code >= static_cast<uint8_t>(NodeCode::kTextFileBase) &&
-      code < static_cast<uint8_t>(NodeCode::kQueryDir)) {
-    const auto file = static_cast<TokenFile>(
-        code - static_cast<uint8_t>(NodeCode::kTextFileBase));
-    return RenderTokenFile(token, file, render_options_);
+  if (const std::optional<TokenFile> file = TextFileOf(code)) {
+    return RenderTokenFile(token, *file, render_options_);
   }
   if (code == static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
     return AllClassesJson(token, render_options_).dump(2) + "\n";
@@ -1184,11 +1167,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyWrite(
                                 "exited (its pid now names another process)"));
   }
   const uint8_t code = node.code;
-  if (code >= static_cast<uint8_t>(NodeCode::kTextFileBase) &&
-      code < static_cast<uint8_t>(NodeCode::kQueryDir)) {
-    const auto text_file = static_cast<TokenFile>(
-        code - static_cast<uint8_t>(NodeCode::kTextFileBase));
-    return ApplyTokenFileWrite(file, caller, *target, text_file, data);
+  if (const std::optional<TokenFile> text_file = TextFileOf(code)) {
+    return ApplyTokenFileWrite(file, caller, *target, *text_file, data);
   }
   switch (static_cast<NodeCode>(code)) {
     case NodeCode::kImpersonateFile:
@@ -1235,8 +1215,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
     }
     auto allowed = Authorize(caller, target, needed, {}, "write");
     if (!allowed) return tl::unexpected(allowed.error());
-    const Token& checker =
-        allowed->checked_with_primary ? *caller.primary : *caller.effective;
+    const Token& checker = caller.CheckingToken(*allowed);
     auto updated =
         target.object->Update([&](const Token& token) -> Result<Token> {
           return SetSecurity(token, command->descriptor, command->information,
@@ -1249,8 +1228,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
   auto allowed =
       Authorize(caller, target, file.entry->write_right, {}, "write");
   if (!allowed) return tl::unexpected(allowed.error());
-  const Token& checker =
-      allowed->checked_with_primary ? *caller.primary : *caller.effective;
+  const Token& checker = caller.CheckingToken(*allowed);
   Result<std::shared_ptr<const Token>> updated =
       MakeError(ErrorCode::kInternal, "no change");
   switch (text_file) {
@@ -1324,8 +1302,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
   return std::string("ok\n");
 }
 
-tl::expected<TokenObjectPtr, FsError> TokenFilesystem::ResolveReference(
-    const Caller& caller, const TokenReference& reference, Target* target) {
+tl::expected<TokenFilesystem::Target, FsError>
+TokenFilesystem::ResolveReference(const TokenReference& reference) {
   NodeId node;
   switch (reference.kind) {
     case TokenReference::Kind::kProcess:
@@ -1338,12 +1316,8 @@ tl::expected<TokenObjectPtr, FsError> TokenFilesystem::ResolveReference(
       node = NodeId{Scope::kObject, 0, 0, 0, reference.object_id};
       break;
   }
-  (void)caller;
   events_.Sync({node.pid, node.tid});
-  auto resolved = ResolveTarget(node);
-  if (!resolved) return tl::unexpected(resolved.error());
-  *target = *resolved;
-  return resolved->object;
+  return ResolveTarget(node);
 }
 
 tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
@@ -1352,9 +1326,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   auto command = ParseImpersonateCommand(data, options_.mount_point);
   if (!command) return tl::unexpected(Refuse(command.error(), where));
   // Changing a thread's token needs the Linux right over its process.
-  if (auto denial = InspectionDenial(
-          caller.uid, [this, &caller] { return CallerHasPtrace(caller); },
-          *thread.process_credentials, thread.description)) {
+  if (auto denial = InspectionDenialFor(caller, *thread.process_credentials,
+                                        thread.description)) {
     return tl::unexpected(
         Errno(EACCES, "impersonate " + where + ": " + *denial));
   }
@@ -1363,9 +1336,9 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
     if (!reverted) return tl::unexpected(Refuse(reverted.error(), where));
     return std::string("reverted\n");
   }
-  Target client;
-  auto client_object = ResolveReference(caller, command->target, &client);
-  if (!client_object) return tl::unexpected(client_object.error());
+  auto resolved = ResolveReference(command->target);
+  if (!resolved) return tl::unexpected(resolved.error());
+  const Target& client = *resolved;
   auto allowed = Authorize(caller, client, access::kTokenImpersonate,
                            tree_capability::kImpersonate, "impersonate");
   if (!allowed) return tl::unexpected(allowed.error());
@@ -1431,36 +1404,25 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyAccess(
   if (result.privileges_used) {
     target.object->MarkPrivilegesUsed(result.privileges_used);
   }
-  char mask_text[16];
-  std::snprintf(mask_text, sizeof mask_text, "0x%x", result.granted.bits());
-  std::string used_names;
+  std::vector<std::string_view> used;
   for (const PrivilegeInfo& info : PrivilegeCatalog()) {
     if (result.privileges_used & privilege::Bit(info.bit)) {
-      if (!used_names.empty()) used_names += ",";
-      used_names += info.short_name;
+      used.push_back(info.short_name);
     }
   }
   if (command->json) {
-    char desired_text[16];
-    std::snprintf(desired_text, sizeof desired_text, "0x%x",
-                  result.desired_mapped.bits());
     nlohmann::json document = {
         {"status", AccessStatusName(result.status)},
-        {"granted", mask_text},
+        {"granted", Hex(result.granted)},
         {"granted_names", RightsNames(result.granted, command->mapping_name)},
-        {"desired", desired_text},
+        {"desired", Hex(result.desired_mapped)},
         {"mapping", command->mapping_name},
         {"reason", result.reason},
         {"deciding_ace", result.deciding_ace},
-        {"privileges_used", nlohmann::json::array()},
+        {"privileges_used", used},
         {"sd", FormatSddl(sd)},
         {"trace", nlohmann::json::array()},
     };
-    for (const PrivilegeInfo& info : PrivilegeCatalog()) {
-      if (result.privileges_used & privilege::Bit(info.bit)) {
-        document["privileges_used"].push_back(info.short_name);
-      }
-    }
     for (const AccessTraceStep& step : result.trace) {
       document["trace"].push_back({{"step", step.step},
                                    {"detail", step.detail},
@@ -1470,25 +1432,21 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyAccess(
   }
   std::string text;
   text += Line("status", AccessStatusName(result.status));
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%x", result.granted.bits());
-  text += Line("granted", hex);
+  text += Line("granted", Hex(result.granted));
+  // Unlike RightsNames: "0" (token) or "" (SDDL) when nothing was granted.
   text += Line("granted_names", command->mapping_name == "token"
                                     ? FormatTokenRights(result.granted)
                                     : FormatSddlRights(result.granted));
-  std::snprintf(hex, sizeof hex, "0x%x", result.desired_mapped.bits());
-  text += Line("desired", hex);
+  text += Line("desired", Hex(result.desired_mapped));
   text += Line("mapping", command->mapping_name);
   text += Line("reason", result.reason);
   text += Line("deciding_ace", std::to_string(result.deciding_ace));
-  std::string used;
-  for (const PrivilegeInfo& info : PrivilegeCatalog()) {
-    if (result.privileges_used & privilege::Bit(info.bit)) {
-      if (!used.empty()) used += ",";
-      used += info.short_name;
-    }
+  std::string used_names;
+  for (std::string_view name : used) {
+    if (!used_names.empty()) used_names += ",";
+    used_names += name;
   }
-  text += Line("privileges_used", used.empty() ? "-" : used);
+  text += Line("privileges_used", used_names.empty() ? "-" : used_names);
   text += Line("sd", FormatSddl(sd));
   for (const AccessTraceStep& step : result.trace) {
     text += Line("trace", step.step + ": " + step.detail);
@@ -1516,8 +1474,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     if (!command->access.empty()) {
       // Like the desired access of a new handle: refuse the duplicate unless
       // the caller would hold these rights on it.
-      const Token& checker =
-          allowed->checked_with_primary ? *caller.primary : *caller.effective;
+      const Token& checker = caller.CheckingToken(*allowed);
       AccessRequest check;
       check.desired = command->access;
       check.want_trace = false;
@@ -1592,9 +1549,8 @@ tl::expected<ProcessKey, FsError> TokenFilesystem::HolderProcess(
   events_.Sync({pid});
   auto process = registry_.Process(pid);
   if (!process) return tl::unexpected(TargetError(process.error()));
-  if (auto denial = InspectionDenial(
-          caller.uid, [this, &caller] { return CallerHasPtrace(caller); },
-          process->credentials, "process " + std::to_string(pid))) {
+  if (auto denial = InspectionDenialFor(caller, process->credentials,
+                                        "process " + std::to_string(pid))) {
     return tl::unexpected(Errno(EACCES, "holder: " + *denial));
   }
   return process->key;
@@ -1705,18 +1661,16 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
   const std::string where = options_.mount_point + "/link";
   auto command = ParseLinkCommand(data, options_.mount_point);
   if (!command) return tl::unexpected(Refuse(command.error(), where));
-  Target elevated;
-  Target filtered;
-  auto elevated_object = ResolveReference(caller, command->elevated, &elevated);
-  if (!elevated_object) return tl::unexpected(elevated_object.error());
-  auto filtered_object = ResolveReference(caller, command->filtered, &filtered);
-  if (!filtered_object) return tl::unexpected(filtered_object.error());
-  for (const Target* half : {&elevated, &filtered}) {
+  auto elevated = ResolveReference(command->elevated);
+  if (!elevated) return tl::unexpected(elevated.error());
+  auto filtered = ResolveReference(command->filtered);
+  if (!filtered) return tl::unexpected(filtered.error());
+  for (const Target* half : {&*elevated, &*filtered}) {
     auto allowed =
         Authorize(caller, *half, access::kTokenDuplicate, {}, "link");
     if (!allowed) return tl::unexpected(allowed.error());
   }
-  auto pair = LinkTokens(*elevated.token, *filtered.token,
+  auto pair = LinkTokens(*elevated->token, *filtered->token,
                          Luid{command->session}, *caller.effective);
   if (!pair) return tl::unexpected(Refuse(pair.error(), where));
   auto set_role = [](const TokenObjectPtr& object, ElevationType role) {
@@ -1726,12 +1680,12 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
       return copy;
     });
   };
-  if (!set_role(*elevated_object, ElevationType::kFull) ||
-      !set_role(*filtered_object, ElevationType::kLimited)) {
+  if (!set_role(elevated->object, ElevationType::kFull) ||
+      !set_role(filtered->object, ElevationType::kLimited)) {
     return tl::unexpected(Errno(EIO, where + ": could not record the roles"));
   }
-  (*filtered_object)->LinkOwning(*elevated_object);
-  (*elevated_object)->LinkWeak(*filtered_object);
+  filtered->object->LinkOwning(elevated->object);
+  elevated->object->LinkWeak(filtered->object);
   return std::string("linked\n");
 }
 
@@ -1746,9 +1700,9 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
         EPERM, where + ": installing a primary token needs "
                        "SeAssignPrimaryToken enabled on the caller's token"));
   }
-  Target token;
-  auto object = ResolveReference(caller, *reference, &token);
-  if (!object) return tl::unexpected(object.error());
+  auto resolved = ResolveReference(*reference);
+  if (!resolved) return tl::unexpected(resolved.error());
+  const Target& token = *resolved;
   auto allowed =
       Authorize(caller, token, access::kTokenAssignPrimary, {}, "install");
   if (!allowed) return tl::unexpected(allowed.error());
@@ -1767,7 +1721,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
                    " has another user or logon session; installing it also "
                    "needs SeTcb"));
   }
-  if (const int32_t user = registry_.PrimaryUser(*object, process.node.pid)) {
+  if (const int32_t user =
+          registry_.PrimaryUser(token.object, process.node.pid)) {
     return tl::unexpected(Errno(
         EBUSY, where + ": " + token.description +
                    " is already the primary token of process " +
@@ -1777,7 +1732,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
   uint64_t used = privilege::Bit(privilege::kAssignPrimaryToken);
   if (other_identity) used |= privilege::Bit(privilege::kTcb);
   caller.effective_object->MarkPrivilegesUsed(used);
-  auto installed = registry_.InstallPrimary(process.node.pid, *object);
+  auto installed = registry_.InstallPrimary(process.node.pid, token.object);
   if (!installed) return tl::unexpected(Refuse(installed.error(), where));
   return Line("installed", token.description);
 }
@@ -1887,8 +1842,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
   const std::string up = node.scope == Scope::kThread   ? "../../objects/"
                          : node.scope == Scope::kObject ? "../"
                                                         : "../objects/";
-  const Token& checker =
-      allowed->checked_with_primary ? *caller.primary : *caller.effective;
+  const Token& checker = caller.CheckingToken(*allowed);
   auto view = LinkedToken(*partner->Get(), checker, ids_);
   if (!view) return tl::unexpected(Refuse(view.error(), Describe(target.node)));
   if (!view->is_copy) {

@@ -78,9 +78,6 @@ class TokenFilesystem {
   // userdata.
   static const fuse_lowlevel_ops& Operations();
 
-  // Requests served and refused so far (for the registry file and logs).
-  uint64_t requests() const { return requests_.load(); }
-
  private:
   struct Caller;
   struct Target;
@@ -102,20 +99,31 @@ class TokenFilesystem {
   struct DataReply {
     std::string data;
   };
+  // Bytes [offset, offset + size) of an open file's content, sent from the
+  // shared text itself.
+  struct ContentReply {
+    std::shared_ptr<const std::string> text;
+    size_t offset = 0;
+    size_t size = 0;
+  };
   struct LinkReply {
     std::string target;
   };
+  // The new handle; it becomes the kernel's (fh) once the reply is sent, and
+  // is freed here if the reply fails.
   struct OpenReply {
-    uint64_t handle = 0;
-    bool direct_io = true;
-    bool noflush = false;
+    std::unique_ptr<OpenFile> file;
+  };
+  struct OpendirReply {
+    std::unique_ptr<DirHandle> directory;
   };
   struct WriteReply {
     size_t count = 0;
   };
   struct NoneReply {};
-  using Reply = std::variant<EntryReply, AttrReply, DataReply, LinkReply,
-                             OpenReply, WriteReply, NoneReply>;
+  using Reply =
+      std::variant<EntryReply, AttrReply, DataReply, ContentReply, LinkReply,
+                   OpenReply, OpendirReply, WriteReply, NoneReply>;
   using Outcome = tl::expected<Reply, FsError>;
 
   // Trampolines (libfuse callbacks).
@@ -140,10 +148,11 @@ class TokenFilesystem {
   static void OnRmdir(fuse_req_t, fuse_ino_t, const char*) noexcept;
   static void OnRefuse(fuse_req_t) noexcept;
 
-  // Runs `handler`, catches everything, replies once.
+  // Runs `handler`, catches everything, replies once. `info` is the open
+  // file of OPEN and OPENDIR, which their replies fill in.
   template <typename Handler>
   static void Serve(fuse_req_t request, const char* operation,
-                    Handler&& handler) noexcept;
+                    Handler&& handler, fuse_file_info* info = nullptr) noexcept;
   static void SendReply(fuse_req_t request, Reply& reply, fuse_file_info* info);
 
   Outcome DoLookup(fuse_req_t request, fuse_ino_t parent, const char* name);
@@ -174,7 +183,15 @@ class TokenFilesystem {
   tl::expected<AuthorizationResult, FsError> Authorize(
       const Caller& caller, const Target& target, AccessMask desired,
       std::string_view capability, std::string_view operation);
+  // The core request for that decision (the caller's peer grants aside).
+  AuthorizationRequest MakeAuthorizationRequest(
+      const Caller& caller, const Target& target, AccessMask desired,
+      std::string_view capability) const;
   bool CallerHasPtrace(const Caller& caller) const;
+  // Step 1 of authorization alone (core InspectionDenial) for `caller`.
+  std::optional<std::string> InspectionDenialFor(
+      const Caller& caller, const LinuxCredentials& process,
+      std::string_view description) const;
 
   // Content and writes.
   std::string Render(const NodeId& node, const Token& token);
@@ -219,8 +236,9 @@ class TokenFilesystem {
   tl::expected<std::string, FsError> ResolveLinked(const Caller& caller,
                                                    const Target& target,
                                                    const NodeId& node);
-  tl::expected<TokenObjectPtr, FsError> ResolveReference(
-      const Caller& caller, const TokenReference& reference, Target* target);
+  // The token a write names (pid:, pid:/tid, id:, or a path).
+  tl::expected<Target, FsError> ResolveReference(
+      const TokenReference& reference);
 
   std::string Describe(const NodeId& node) const;
   FsError Refuse(const Error& error, std::string_view context) const;

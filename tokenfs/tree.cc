@@ -177,11 +177,7 @@ std::span<const TreeEntry> RootEntries() {
 const TreeEntry* FindEntry(std::span<const TreeEntry> entries,
                            std::string_view name, Scope scope) {
   for (const TreeEntry& entry : entries) {
-    if (entry.name != name) continue;
-    if (entry.thread_only && scope != Scope::kThread) return nullptr;
-    if (entry.object_only && scope != Scope::kObject) return nullptr;
-    if (entry.process_only && scope != Scope::kProcess) return nullptr;
-    return &entry;
+    if (entry.name == name) return entry.AppliesTo(scope) ? &entry : nullptr;
   }
   return nullptr;
 }
@@ -202,18 +198,15 @@ const TreeEntry* EntryForNode(const NodeId& node) {
   }
   if (node.scope == Scope::kRoot) {
     table = RootEntries();
-  } else if (node.code > Code(NodeCode::kQueryDir) &&
-             node.code <= Code(NodeCode::kQueryAllFile)) {
+  } else if (IsQueryFileCode(node.code)) {
     table = QueryDirectoryEntries();
   } else {
     table = TokenDirectoryEntries();
   }
   for (const TreeEntry& entry : table) {
-    if (entry.code != node.code) continue;
-    if (entry.thread_only && node.scope != Scope::kThread) return nullptr;
-    if (entry.object_only && node.scope != Scope::kObject) return nullptr;
-    if (entry.process_only && node.scope != Scope::kProcess) return nullptr;
-    return &entry;
+    if (entry.code == node.code) {
+      return entry.AppliesTo(node.scope) ? &entry : nullptr;
+    }
   }
   return nullptr;
 }

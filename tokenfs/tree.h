@@ -98,6 +98,13 @@ struct TreeEntry {
   bool thread_only;   // impersonate
   bool object_only;   // persist
   bool process_only;  // install
+
+  // True iff the entry exists in a token directory of `scope`.
+  bool AppliesTo(Scope scope) const {
+    return (!thread_only || scope == Scope::kThread) &&
+           (!object_only || scope == Scope::kObject) &&
+           (!process_only || scope == Scope::kProcess);
+  }
 };
 
 // The entries of a token directory (process, thread or object scope).
@@ -118,6 +125,21 @@ const TreeEntry* EntryForNode(const NodeId& node);
 constexpr uint8_t TextFileCode(TokenFile file) {
   return static_cast<uint8_t>(static_cast<uint8_t>(NodeCode::kTextFileBase) +
                               static_cast<uint8_t>(file));
+}
+// The text file a token-scope node code names; nullopt for other codes.
+constexpr std::optional<TokenFile> TextFileOf(uint8_t code) {
+  if (code < static_cast<uint8_t>(NodeCode::kTextFileBase) ||
+      code >= static_cast<uint8_t>(NodeCode::kQueryDir)) {
+    return std::nullopt;
+  }
+  return static_cast<TokenFile>(code -
+                                static_cast<uint8_t>(NodeCode::kTextFileBase));
+}
+// True iff a token-scope node code names a file in the query directory (a
+// class or all).
+constexpr bool IsQueryFileCode(uint8_t code) {
+  return code > static_cast<uint8_t>(NodeCode::kQueryDir) &&
+         code <= static_cast<uint8_t>(NodeCode::kQueryAllFile);
 }
 
 }  // namespace tokenfs
