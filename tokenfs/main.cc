@@ -103,14 +103,15 @@ std::string MountedAt(const std::string& path) {
 // one-line reason.
 std::string CheckMountPoint(std::string& path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const auto stale = [&path] {
+    return "mount point " + path +
+           " is a stale FUSE mount (its daemon is gone); unmount it first: "
+           "fusermount3 -u " +
+           path;
+  };
   struct stat attr {};
   if (::stat(path.c_str(), &attr) != 0) {
-    if (errno == ENOTCONN || errno == ECONNABORTED) {
-      return "mount point " + path +
-             " is a stale FUSE mount (its daemon is gone); unmount it first: "
-             "fusermount3 -u " +
-             path;
-    }
+    if (errno == ENOTCONN || errno == ECONNABORTED) return stale();
     if (errno == ENOENT) {
       if (::mkdir(path.c_str(), 0755) == 0) return "";
       return "cannot create mount point " + path + ": " + std::strerror(errno);
@@ -128,10 +129,7 @@ std::string CheckMountPoint(std::string& path) {
     struct statfs filesystem {};
     if (::statfs(path.c_str(), &filesystem) != 0 &&
         (errno == ENOTCONN || errno == ECONNABORTED)) {
-      return "mount point " + path +
-             " is a stale FUSE mount (its daemon is gone); unmount it first: "
-             "fusermount3 -u " +
-             path;
+      return stale();
     }
   }
   if (!mounted.empty()) {

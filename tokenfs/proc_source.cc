@@ -10,6 +10,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 namespace {
 
@@ -199,11 +201,7 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   }
   if (auto session = ReadSmallFile(base + "/sessionid")) {
     uint64_t value = 0;
-    std::string_view text = *session;
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-      text.remove_suffix(1);
-    }
-    if (ParseU64(text, value) && value <= UINT32_MAX) {
+    if (ParseU64(TrimAsciiSpace(*session), value) && value <= UINT32_MAX) {
       info.credentials.audit_session_id = static_cast<uint32_t>(value);
     }
   }
