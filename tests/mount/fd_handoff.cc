@@ -35,35 +35,38 @@ namespace {
   std::exit(2);
 }
 
-// One byte of data carries the SCM_RIGHTS message.
-void SendDescriptor(int sock, int fd) {
+// A message of one data byte with room for one SCM_RIGHTS descriptor. It
+// points into itself, so it is neither copied nor moved.
+struct DescriptorMessage {
   char byte = 'f';
   iovec vector{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr message{};
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
+
+  DescriptorMessage() {
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+  }
+  DescriptorMessage(const DescriptorMessage&) = delete;
+  DescriptorMessage& operator=(const DescriptorMessage&) = delete;
+};
+
+void SendDescriptor(int sock, int fd) {
+  DescriptorMessage sent;
+  cmsghdr* header = CMSG_FIRSTHDR(&sent.message);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  if (sendmsg(sock, &message, 0) != 1) Die("sendmsg");
+  if (sendmsg(sock, &sent.message, 0) != 1) Die("sendmsg");
 }
 
 int ReceiveDescriptor(int sock) {
-  char byte = 0;
-  iovec vector{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  if (recvmsg(sock, &message, 0) != 1) Die("recvmsg");
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  DescriptorMessage received;
+  if (recvmsg(sock, &received.message, 0) != 1) Die("recvmsg");
+  cmsghdr* header = CMSG_FIRSTHDR(&received.message);
   if (!header || header->cmsg_type != SCM_RIGHTS) {
     errno = EPROTO;
     Die("no descriptor received");

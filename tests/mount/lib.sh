@@ -154,17 +154,22 @@ tk_start_daemon() {
   return 1
 }
 
+# tk_wait_exit PID: waits up to 5 s for process PID to end; true iff it did.
+tk_wait_exit() {
+  local attempt
+  for attempt in $(seq 100); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  ! kill -0 "$1" 2>/dev/null
+}
+
 # Stops the daemon with SIGTERM and waits for it; prints its exit status.
 tk_stop_daemon() {
   [[ -n $TK_DAEMON_PID ]] || return 0
   local status=0
   kill -TERM "$TK_DAEMON_PID" 2>/dev/null
-  local attempt
-  for attempt in $(seq 100); do
-    kill -0 "$TK_DAEMON_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  if kill -0 "$TK_DAEMON_PID" 2>/dev/null; then
+  if ! tk_wait_exit "$TK_DAEMON_PID"; then
     echo "tokenfs ignored SIGTERM for 5 s; killing it"
     kill -KILL "$TK_DAEMON_PID" 2>/dev/null
   fi

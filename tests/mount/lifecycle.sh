@@ -39,16 +39,12 @@ tk_start_daemon "$TOKENFS" || exit 1
 pid=$TK_DAEMON_PID
 fusermount3 -u "$TK_MNT"
 tk_expect_eq "fusermount3 -u succeeds" "0" "$?"
-for attempt in $(seq 100); do
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-if kill -0 "$pid" 2>/dev/null; then
-  tk_fail "the daemon exits after fusermount3 -u"
-else
+if tk_wait_exit "$pid"; then
   wait "$pid"
   tk_expect_eq "the daemon exits 0 after fusermount3 -u" "0" "$?"
   TK_DAEMON_PID=""
+else
+  tk_fail "the daemon exits after fusermount3 -u"
 fi
 
 # --- Busy mount point ------------------------------------------------------------
