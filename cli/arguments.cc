@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 #include "cli/mount.h"
@@ -40,6 +41,13 @@ struct SubcommandInfo {
 };
 
 void AddNothing(CLI::App&, Options&) {}
+
+// --persist, for the subcommands that make a token object (duplicate,
+// restrict, create).
+void AddPersist(CLI::App& app, Options& options) {
+  app.add_flag("--persist", options.persist,
+               "keep the new token until `token revoke`");
+}
 
 void AddShow(CLI::App& app, Options& options) {
   app.add_flag("--short", options.short_form,
@@ -142,8 +150,7 @@ void AddDuplicate(CLI::App& app, Options& options) {
   app.add_option("--access", options.access,
                  "rights of the new handle (names or a number)")
       ->type_name("RIGHTS");
-  app.add_flag("--persist", options.persist,
-               "keep the new token until `token revoke`");
+  AddPersist(app, options);
 }
 
 void AddRestrict(CLI::App& app, Options& options) {
@@ -169,24 +176,20 @@ void AddRestrict(CLI::App& app, Options& options) {
   app.add_flag("--tighten", options.tighten,
                "narrow capabilities the source does not hold instead of "
                "failing");
-  app.add_flag("--persist", options.persist,
-               "keep the new token until `token revoke`");
+  AddPersist(app, options);
+}
+
+// The SPEC of create and install.
+void AddSpecArgument(CLI::App& app, Options& options) {
+  app.add_option("SPEC", options.positionals,
+                 "binary token spec, or its JSON form; - for standard input")
+      ->required()
+      ->expected(1);
 }
 
 void AddCreate(CLI::App& app, Options& options) {
-  app.add_option("SPEC", options.positionals,
-                 "binary token spec, or its JSON form; - for standard input")
-      ->required()
-      ->expected(1);
-  app.add_flag("--persist", options.persist,
-               "keep the new token until `token revoke`");
-}
-
-void AddInstall(CLI::App& app, Options& options) {
-  app.add_option("SPEC", options.positionals,
-                 "binary token spec, or its JSON form; - for standard input")
-      ->required()
-      ->expected(1);
+  AddSpecArgument(app, options);
+  AddPersist(app, options);
 }
 
 void AddLink(CLI::App& app, Options& options) {
@@ -264,7 +267,7 @@ constexpr SubcommandInfo kSubcommands[] = {
      AddCreate},
     {"install", nullptr,
      "create a token from a spec and make it the invoking process's primary",
-     kTakesTarget, AddInstall},
+     kTakesTarget, AddSpecArgument},
     {"link", nullptr, "join two tokens as an elevation pair", 0, AddLink},
     {"linked", nullptr, "the elevation partner of the token (exit 2: none)",
      kTakesTarget, AddNothing},
@@ -352,18 +355,22 @@ CLI::App* AddSubcommand(CLI::App& parent, const SubcommandInfo& info,
   return app;
 }
 
-void AddChildren(CLI::App& app, std::span<const SubcommandInfo> children,
-                 Options& options, GlobalOptions& globals) {
-  for (const SubcommandInfo& child : children) {
-    AddSubcommand(app, child, options, globals);
-  }
-  app.require_subcommand(1);
-}
-
 std::span<const SubcommandInfo> ChildrenOf(std::string_view name) {
   if (name == "adjust") return kAdjustSubcommands;
   if (name == "spec") return kSpecSubcommands;
   return {};
+}
+
+// A top-level subcommand and, for adjust and spec, its required children.
+void AddSubcommandTree(CLI::App& app, const SubcommandInfo& info,
+                       Options& options, GlobalOptions& globals) {
+  CLI::App* sub = AddSubcommand(app, info, options, globals);
+  const auto children = ChildrenOf(info.name);
+  if (children.empty()) return;
+  for (const SubcommandInfo& child : children) {
+    AddSubcommand(*sub, child, options, globals);
+  }
+  sub->require_subcommand(1);
 }
 
 bool TakesValue(std::string_view argument) {
@@ -425,14 +432,10 @@ ParseOutcome ParseArguments(int argc, char** argv) {
       outcome.exit_status = 1;
       return outcome;
     }
-    CLI::App* sub = AddSubcommand(app, *chosen, options, globals);
-    const auto children = ChildrenOf(chosen->name);
-    if (!children.empty()) AddChildren(*sub, children, options, globals);
+    AddSubcommandTree(app, *chosen, options, globals);
   } else if (help) {
     for (const SubcommandInfo& info : kSubcommands) {
-      CLI::App* sub = AddSubcommand(app, info, options, globals);
-      const auto children = ChildrenOf(info.name);
-      if (!children.empty()) AddChildren(*sub, children, options, globals);
+      AddSubcommandTree(app, info, options, globals);
     }
   }
 
@@ -467,7 +470,6 @@ ParseOutcome ParseArguments(int argc, char** argv) {
       options.command += " " + child->get_name();
     }
   }
-  options.check_given = !options.check.empty();
   options.self_count = Count(globals.self);
   options.real_count = Count(globals.real);
   options.pid_count = Count(globals.pid);

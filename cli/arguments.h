@@ -31,7 +31,7 @@ struct Options {
   // empty for bare `token`.
   std::string command;
 
-  // Target flags, as given (validated by ResolveTargetFlags).
+  // Target flags, as given (validated by TargetFromFlags).
   bool self = false;
   bool real = false;
   std::optional<std::string> pid;
@@ -72,8 +72,7 @@ struct Options {
   std::optional<std::string> intent;
   std::optional<std::string> principal_self;
   // caps --check.
-  std::vector<std::string> check;
-  bool check_given = false;
+  std::vector<std::string> check;  // empty unless --check was given
   // diff.
   bool quiet = false;
   bool ids = false;

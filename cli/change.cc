@@ -5,12 +5,14 @@
 // so a typo is reported precisely (exit 4) and nothing is half-applied.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/text.h"
+#include "core/ascii.h"
 #include "core/capability.h"
 #include "core/commands.h"
 #include "core/privilege.h"
@@ -21,20 +23,6 @@
 
 namespace tokenfs::cli {
 namespace {
-
-CliResult<int> EmitOk(const Context& context, const View& view) {
-  if (auto status = Emit(context, view); !status) {
-    return tl::unexpected(status.error());
-  }
-  return exit_status::kSuccess;
-}
-
-View StartView(const Context& context, const ResolvedTarget& target) {
-  View view;
-  view.style = context.style;
-  view.json["target"] = target.Json();
-  return view;
-}
 
 // The result of a transaction that made a token object: "id  N", "path  P".
 struct NewObject {
@@ -78,13 +66,20 @@ void AddNewObject(const Context& context, const NewObject& object, View& view) {
                                           : object.path;
 }
 
-CliStatus MakePersistent(const Context& context, uint64_t id) {
-  const std::string label = "token object " + std::to_string(id);
+// Writes `command` to the persist file of token object `id`, the one file
+// that decides how long an object lives (persist, revoke, hand over).
+CliStatus WritePersist(const Context& context, uint64_t id,
+                       std::string_view command, const Operation& operation) {
+  const std::string id_text = std::to_string(id);
   auto done = context.mount.Transact(
-      context.mount.root() + "/objects/" + std::to_string(id) + "/persist",
-      "yes", label, Operation{"keeping it", "QUERY"});
+      context.mount.root() + "/objects/" + id_text + "/persist", command,
+      "token object " + id_text, operation);
   if (!done) return tl::unexpected(done.error());
   return {};
+}
+
+CliStatus MakePersistent(const Context& context, uint64_t id) {
+  return WritePersist(context, id, "yes", Operation{"keeping it", "QUERY"});
 }
 
 // `holder=pid:<the process that ran token>`.
@@ -94,12 +89,8 @@ std::string HolderItem() {
 
 // Hands a new object to the process that ran token, so it outlives token.
 CliStatus HandToInvoker(const Context& context, uint64_t id) {
-  const std::string label = "token object " + std::to_string(id);
-  auto done = context.mount.Transact(
-      context.mount.root() + "/objects/" + std::to_string(id) + "/persist",
-      HolderItem(), label, Operation{"handing it to the invoking process", ""});
-  if (!done) return tl::unexpected(done.error());
-  return {};
+  return WritePersist(context, id, HolderItem(),
+                      Operation{"handing it to the invoking process", ""});
 }
 
 // Adjust privs/groups: items or reset.
@@ -290,9 +281,7 @@ CliResult<int> RunDuplicate(Context& context) {
     if (!rights) {
       return InvalidInput("duplicate --access: " + rights.error().message);
     }
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "0x%x", rights->bits());
-    items.push_back(std::string("access=") + hex);
+    items.push_back("access=" + FormatHex(rights->bits()));
   }
   if (options.persist) {
     items.push_back("persist");
@@ -512,11 +501,11 @@ CliResult<int> RunPersist(Context& context) {
 CliResult<int> RunRevoke(Context& context) {
   auto id = ObjectIdArgument(context.options, "revoke");
   if (!id) return tl::unexpected(id.error());
-  const std::string label = "token object " + std::to_string(*id);
-  auto done = context.mount.Transact(
-      context.mount.root() + "/objects/" + std::to_string(*id) + "/persist",
-      "revoke", label, Operation{"revoking it", "QUERY"});
-  if (!done) return tl::unexpected(done.error());
+  if (auto status = WritePersist(context, *id, "revoke",
+                                 Operation{"revoking it", "QUERY"});
+      !status) {
+    return tl::unexpected(status.error());
+  }
   if (!context.options.json) return exit_status::kSuccess;
   View view;
   view.json["id"] = *id;
@@ -531,33 +520,29 @@ CliResult<int> RunSpec(Context& context) {
   }
   const std::string path =
       options.positionals.empty() ? "-" : options.positionals[0];
-  if (options.command == "spec encode") {
-    if (::isatty(STDOUT_FILENO)) {
-      return UsageError(
-          "spec encode: refusing to write a binary token spec to a terminal "
-          "(redirect standard output to a file or pipe)");
-    }
-    auto text = ReadInput(path, "spec");
-    if (!text) return tl::unexpected(text.error());
-    auto binary = TokenSpecJsonToBinary(*text);
-    if (!binary) return InvalidInput("invalid spec: " + binary.error().message);
-    const std::string_view bytes(reinterpret_cast<const char*>(binary->data()),
-                                 binary->size());
-    if (!WriteAll(STDOUT_FILENO, bytes)) {
-      return Fail(exit_status::kFailure,
-                  std::string("writing the spec: ") + std::strerror(errno));
-    }
-    return exit_status::kSuccess;
+  const bool encode = options.command == "spec encode";
+  if (encode && ::isatty(STDOUT_FILENO)) {
+    return UsageError(
+        "spec encode: refusing to write a binary token spec to a terminal "
+        "(redirect standard output to a file or pipe)");
   }
-  auto bytes = ReadInput(path, "spec");
-  if (!bytes) return tl::unexpected(bytes.error());
-  const CapabilityNames names;
-  auto json = TokenSpecBinaryToJson(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()),
-                               bytes->size()),
-      &names);
-  if (!json) return InvalidInput("invalid spec: " + json.error().message);
-  if (!WriteAll(STDOUT_FILENO, *json)) {
+  auto input = ReadInput(path, "spec");
+  if (!input) return tl::unexpected(input.error());
+  std::string output;
+  if (encode) {
+    auto binary = TokenSpecJsonToBinary(*input);
+    if (!binary) return InvalidInput("invalid spec: " + binary.error().message);
+    output.assign(binary->begin(), binary->end());
+  } else {
+    const CapabilityNames names;
+    auto json = TokenSpecBinaryToJson(
+        std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(input->data()), input->size()),
+        &names);
+    if (!json) return InvalidInput("invalid spec: " + json.error().message);
+    output = std::move(*json);
+  }
+  if (!WriteAll(STDOUT_FILENO, output)) {
     return Fail(exit_status::kFailure,
                 std::string("writing the spec: ") + std::strerror(errno));
   }

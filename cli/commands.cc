@@ -152,6 +152,20 @@ CliStatus Emit(const Context& context, const View& view) {
   return {};
 }
 
+CliResult<int> EmitOk(const Context& context, const View& view) {
+  if (auto status = Emit(context, view); !status) {
+    return tl::unexpected(status.error());
+  }
+  return exit_status::kSuccess;
+}
+
+View StartView(const Context& context, const ResolvedTarget& target) {
+  View view;
+  view.style = context.style;
+  view.json["target"] = target.Json();
+  return view;
+}
+
 void Notice(std::string_view text) {
   WriteAll(STDERR_FILENO, "token: notice: " + std::string(text) + "\n");
 }

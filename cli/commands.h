@@ -43,6 +43,10 @@ CliStatus RejectTargetFlags(const Options& options,
 
 // Prints `view` (human lines, or its JSON restyled when --json).
 CliStatus Emit(const Context& context, const View& view);
+// Emit, then exit status 0 when the output was written.
+CliResult<int> EmitOk(const Context& context, const View& view);
+// A view in the context's SID style with the target recorded in its JSON.
+View StartView(const Context& context, const ResolvedTarget& target);
 // Writes a notice line "token: notice: <text>" to standard error.
 void Notice(std::string_view text);
 

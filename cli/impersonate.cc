@@ -291,9 +291,7 @@ CliResult<int> RunImpersonate(Context& context) {
       thread->dir + "/impersonate", command, target->label,
       Operation{"impersonating it", "IMPERSONATE"});
   if (!result) return tl::unexpected(result.error());
-  View view;
-  view.style = context.style;
-  view.json["target"] = target->Json();
+  View view = StartView(context, *target);
   view.json["thread"] = thread->Json();
   view.json["capped"] = Json();
   view.lines.Section("impersonation");
@@ -311,10 +309,7 @@ CliResult<int> RunImpersonate(Context& context) {
       view.json["capped"] = value;
     }
   }
-  if (auto status = Emit(context, view); !status) {
-    return tl::unexpected(status.error());
-  }
-  return exit_status::kSuccess;
+  return EmitOk(context, view);
 }
 
 CliResult<int> RunRevert(Context& context) {
@@ -328,10 +323,7 @@ CliResult<int> RunRevert(Context& context) {
   View view;
   view.json["thread"] = thread->Json();
   view.json["result"] = "reverted";
-  if (auto status = Emit(context, view); !status) {
-    return tl::unexpected(status.error());
-  }
-  return exit_status::kSuccess;
+  return EmitOk(context, view);
 }
 
 }  // namespace tokenfs::cli

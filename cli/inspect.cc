@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <unordered_map>
 #include <vector>
 
@@ -55,27 +54,6 @@ const Accessor kAccessors[] = {
     {"stats", {}, AddStatisticsPart},
     {"default-dacl", {"defaultdacl"}, AddDefaultDaclValue},
 };
-
-CliResult<int> EmitOk(const Context& context, const View& view) {
-  if (auto status = Emit(context, view); !status) {
-    return tl::unexpected(status.error());
-  }
-  return exit_status::kSuccess;
-}
-
-// Starts a view with the target recorded in its JSON.
-View StartView(const Context& context, const ResolvedTarget& target) {
-  View view;
-  view.style = context.style;
-  view.json["target"] = target.Json();
-  return view;
-}
-
-std::string Hex32(uint32_t value) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%x", value);
-  return text;
-}
 
 }  // namespace
 
@@ -156,7 +134,7 @@ CliResult<int> RunQuery(Context& context) {
 
 CliResult<int> RunCaps(Context& context) {
   const Options& options = context.options;
-  if (!options.check_given) return RunAccessor(context);
+  if (options.check.empty()) return RunAccessor(context);
   std::vector<std::string> wanted;
   for (const std::string& name : options.check) {
     auto canonical = ParseCapabilityName(name);
@@ -298,7 +276,7 @@ CliResult<int> RunAccess(Context& context) {
     }
     desired = *rights;
   }
-  command += "desired=" + Hex32(desired.bits()) + " ";
+  command += "desired=" + FormatHex(desired.bits()) + " ";
   std::string mapping = "token";
   if (options.mapping) {
     mapping = AsciiLower(*options.mapping);
@@ -365,7 +343,7 @@ CliResult<int> RunAccess(Context& context) {
                                     granted_names == "-"
                                 ? ""
                                 : " (" + granted_names + ")"));
-  view.lines.Row("desired", Hex32(desired.bits()) +
+  view.lines.Row("desired", FormatHex(desired.bits()) +
                                 (desired_names.empty() || desired_names == "0"
                                      ? ""
                                      : " (" + desired_names + ")"));
