@@ -16,8 +16,6 @@
 #include <tl/expected.hpp>
 #include <utility>
 
-#include "core/result.h"
-
 namespace tokenfs::cli {
 
 namespace exit_status {
@@ -50,12 +48,6 @@ inline tl::unexpected<CliError> UsageError(std::string message) {
 inline tl::unexpected<CliError> InvalidInput(std::string message) {
   return Fail(exit_status::kInvalidInput, std::move(message));
 }
-
-// A core parse error (kInvalidArgument and friends) as a CLI error: invalid
-// input (4) for kInvalidArgument and kResourceExhausted, not permitted (3)
-// for kAccessDenied and kPrivilegeNotHeld, not found (2) for kNotFound,
-// failure (5) otherwise. `context` prefixes the message when not empty.
-CliError FromCoreError(const Error& error, const std::string& context);
 
 }  // namespace tokenfs::cli
 
