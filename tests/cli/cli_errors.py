@@ -15,15 +15,6 @@ import clilib
 from clilib import Checks, Mount, Users, run
 
 
-def one_line(checks, result, name, *fragments):
-    lines = result.err.splitlines()
-    checks.check(len(lines) == 1 and lines[0].startswith("token: "),
-                 f"{name}: one 'token: ' line", repr(result.err))
-    for fragment in fragments:
-        checks.check(fragment in result.err, f"{name}: names {fragment!r}",
-                     repr(result.err))
-
-
 def main():
     token, tokenfs, _ = clilib.binaries()
     clilib.require_root()
@@ -52,12 +43,13 @@ def main():
                 result = run([token, *args], root)
                 name = f"token {' '.join(args)}"
                 checks.status(result, 2, name)
-                one_line(checks, result, name, fragment)
+                checks.one_error_line(result, name, fragment)
             with open("/etc/hostname") as not_socket:
                 result = run([token, "--peer", str(not_socket.fileno()),
                               "user"], root, pass_fds=[not_socket.fileno()])
                 checks.status(result, 2, "--peer on a file")
-                one_line(checks, result, "--peer on a file", "not a socket")
+                checks.one_error_line(result, "--peer on a file",
+                                      "not a socket")
             # A peer that has exited: SO_PEERCRED names a dead process.
             path = os.path.join(mount.work, "gone.sock")
             server = subprocess.Popen(
@@ -77,56 +69,56 @@ def main():
                          root, pass_fds=[client.fileno()])
             client.close()
             checks.status(result, 2, "--peer whose peer process has exited")
-            one_line(checks, result, "--peer whose peer has exited",
-                     f"peer of fd")
+            checks.one_error_line(result, "--peer whose peer has exited",
+                                  f"peer of fd")
 
             # 3: another user's token; the message names the target and the
             # right (QUERY for reading).
             result = run(as_a + [token, "--pid", str(pid_b), "privs"], root)
             checks.status(result, 3, "tkcli_a reads tkcli_b's token")
-            one_line(checks, result, "tkcli_a reads tkcli_b's token",
-                     f"access denied: pid {pid_b}: reading its token needs "
-                     "QUERY")
+            checks.one_error_line(result, "tkcli_a reads tkcli_b's token",
+                                  f"access denied: pid {pid_b}: reading its "
+                                  "token needs QUERY")
             result = run(as_a + [token, "--pid", str(pid_b), "adjust",
                                  "privs", "SeShutdown=enabled"], root)
             checks.status(result, 3, "tkcli_a adjusts tkcli_b's token")
-            one_line(checks, result, "tkcli_a adjusts tkcli_b's token",
-                     f"pid {pid_b}", "ADJUST_PRIVILEGES")
+            checks.one_error_line(result, "tkcli_a adjusts tkcli_b's token",
+                                  f"pid {pid_b}", "ADJUST_PRIVILEGES")
             # Own token, but a right the default security does not give.
             result = run(as_a + ["sh", "-c",
                                  f"{token} adjust session 5; exit $?"], root)
             checks.status(result, 3, "tkcli_a changes its session")
-            one_line(checks, result, "tkcli_a changes its session",
-                     "ADJUST_SESSIONID")
+            checks.one_error_line(result, "tkcli_a changes its session",
+                                  "ADJUST_SESSIONID")
 
             # 3: forbidden by the model, with tokenfs's reason.
             result = run(as_a + ["sh", "-c",
                                  f"{token} adjust privs SeDebug=enabled; "
                                  "exit $?"], root)
             checks.status(result, 3, "enabling an absent privilege")
-            one_line(checks, result, "enabling an absent privilege",
-                     "not permitted", "SeDebug")
+            checks.one_error_line(result, "enabling an absent privilege",
+                                  "not permitted", "SeDebug")
             result = run(as_a + ["sh", "-c",
                                  f"{token} adjust groups 0=disabled; "
                                  "exit $?"], root)
             checks.status(result, 3, "disabling a mandatory group")
-            one_line(checks, result, "disabling a mandatory group",
-                     "mandatory")
+            checks.one_error_line(result, "disabling a mandatory group",
+                                  "mandatory")
             result = run(as_a + [token, "create", "-"], root,
                          input='{"user": "S-1-5-18"}')
             checks.status(result, 3, "create without SeCreateToken")
-            one_line(checks, result, "create without SeCreateToken",
-                     "SeCreateToken")
+            checks.one_error_line(result, "create without SeCreateToken",
+                                  "SeCreateToken")
             result = run(as_a + ["sh", "-c", f"{token} adjust integrity "
                                  "high; exit $?"], root)
             checks.status(result, 3, "raising integrity without SeTcb")
-            one_line(checks, result, "raising integrity", "SeTcb")
+            checks.one_error_line(result, "raising integrity", "SeTcb")
 
             # 4: input only the tree can judge.
             result = run(as_a + ["sh", "-c", f"{token} adjust groups "
                                  "99=enabled; exit $?"], root)
             checks.status(result, 4, "a group index past the end")
-            one_line(checks, result, "a group index past the end", "99")
+            checks.one_error_line(result, "a group index past the end", "99")
 
             # Predicates answer with 3.
             result = run([token, "caps", "--check", "tokeninfo:introspect",
@@ -141,8 +133,8 @@ def main():
                 result = run([token, "--id", object_id, "caps", "--check",
                               "tokeninfo:history", "settings", "AT"], root)
                 checks.status(result, 3, "caps --check of a missing cap")
-                one_line(checks, result, "caps --check of a missing cap",
-                         "capability not held: settings, AT")
+                checks.one_error_line(result, "caps --check of a missing cap",
+                                      "capability not held: settings, AT")
                 result = run([token, "--id", object_id, "caps", "--check",
                               "settings", "--json"], root)
                 checks.status(result, 3, "caps --check --json")
@@ -154,7 +146,8 @@ def main():
                 wider = run([token, "--id", object_id, "restrict", "--caps",
                              "settings"], root)
                 checks.status(wider, 3, "restrict --caps wider than source")
-                one_line(checks, wider, "restrict --caps wider", "settings")
+                checks.one_error_line(wider, "restrict --caps wider",
+                                      "settings")
                 run([token, "revoke", object_id], root)
         finally:
             sleeper.kill()
@@ -166,7 +159,8 @@ def main():
         mount.process.wait()
         result = run([token, "privs"], mount.path)
         checks.status(result, 5, "token with a dead daemon")
-        one_line(checks, result, "token with a dead daemon", "not answering")
+        checks.one_error_line(result, "token with a dead daemon",
+                              "not answering")
     return checks.finish()
 
 

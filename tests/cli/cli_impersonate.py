@@ -6,7 +6,6 @@ no_new_privs for restricted tokens); exit statuses follow env(1)."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -14,17 +13,6 @@ import clilib
 from clilib import Checks, Mount, Users, run
 
 GOLDEN = os.path.join(clilib.HERE, "specs", "golden.json")
-
-SERVER = r"""
-import os, socket, sys
-listener = socket.socket(socket.AF_UNIX)
-listener.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o777)
-listener.listen()
-print(os.getpid(), flush=True)
-connection, _ = listener.accept()
-connection.recv(1)
-"""
 
 CLIENT = r"""
 import socket, subprocess, sys
@@ -99,18 +87,12 @@ def run_tests(checks, token, mount, root):
 
     # Capped: tkcli_a impersonates its peer tkcli_b (the peer rule grants
     # IMPERSONATE across users; the identity gate caps the level).
-    shared = clilib.shared_directory()
-    path = os.path.join(shared, "peer.sock")
-    environment = dict(os.environ, TOKENFS_ROOT=root)
-    server = subprocess.Popen(
-        Users.as_user("tkcli_b") + [clilib.USER_PYTHON, "-c", SERVER, path],
-        stdout=subprocess.PIPE, text=True, env=environment)
-    try:
-        server.stdout.readline()
+    with clilib.PeerServer("tkcli_b", root) as server:
         client = subprocess.run(
             Users.as_user("tkcli_a") + [clilib.USER_PYTHON, "-c", CLIENT,
-                                        path, token],
-            capture_output=True, text=True, env=environment, timeout=20)
+                                        server.path, token],
+            capture_output=True, text=True,
+            env=dict(os.environ, TOKENFS_ROOT=root), timeout=20)
         outcomes = client.stdout.splitlines()
         checks.check(len(outcomes) == 2 and outcomes[0].startswith("0 ") and
                      "Identification" in outcomes[0] and
@@ -120,10 +102,6 @@ def run_tests(checks, token, mount, root):
         checks.check(len(outcomes) == 2 and outcomes[1].startswith("3 "),
                      "and cannot run a command (exit 3)",
                      client.stdout + client.stderr)
-    finally:
-        server.kill()
-        server.wait()
-        shutil.rmtree(shared, ignore_errors=True)
 
     # Acceptance: a restricted copy of a user's token, run as root.
     uid_a, gid_a = Users.uid("tkcli_a"), Users.gid("tkcli_a")

@@ -5,24 +5,14 @@ readable across users, unlike --pid)."""
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import clilib
 from clilib import Checks, Mount, Users, run
 
-SERVER = r"""
-import os, socket, subprocess, sys
-listener = socket.socket(socket.AF_UNIX)
-listener.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o777)
-listener.listen()
-print(os.getpid(), flush=True)
-connection, _ = listener.accept()
-connection.recv(1)
+SERVER = clilib.PEER_SERVER + r"""
+import subprocess
 # Change our own token now: token's parent is this process.
 subprocess.run([sys.argv[2], "adjust", "privs", "SeShutdown=enabled"],
                check=True)
@@ -92,15 +82,7 @@ def main():
             threaded.wait()
 
         # --peer: tkcli_b serves, tkcli_a connects.
-        shared = clilib.shared_directory()
-        path = os.path.join(shared, "peer.sock")
-        server = subprocess.Popen(
-            Users.as_user("tkcli_b") + [clilib.USER_PYTHON, "-c", SERVER, path,
-                                        token],
-            stdout=subprocess.PIPE, text=True,
-            env=dict(os.environ, TOKENFS_ROOT=root))
-        try:
-            server_pid = int(server.stdout.readline())
+        with clilib.PeerServer("tkcli_b", root, SERVER, [token]) as server:
             uid_b = Users.uid("tkcli_b")
             client_code = (
                 "import socket, subprocess, sys\n"
@@ -121,14 +103,15 @@ def main():
                 "s.send(b'x')\n")
             client = subprocess.Popen(
                 Users.as_user("tkcli_a") + [clilib.USER_PYTHON, "-c",
-                                            client_code, path, token,
-                                            str(server_pid)],
+                                            client_code, server.path,
+                                            token, str(server.pid)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                 env=dict(os.environ, TOKENFS_ROOT=root))
             peer_user = client.stdout.readline().strip()
             by_pid = client.stdout.readline().strip()
             before = client.stdout.readline().strip()
-            checks.equal(server.stdout.readline().strip(), "adjusted",
+            checks.equal(server.process.stdout.readline().strip(),
+                         "adjusted",
                          "the server adjusted its token after accept()")
             client.stdin.write("\n")
             client.stdin.flush()
@@ -144,10 +127,6 @@ def main():
                          re.search(r"SeShutdown +enabled", after),
                          "--peer is resolved when token runs: the peer's "
                          "current token", f"{before}\n{after}")
-        finally:
-            server.kill()
-            server.wait()
-            shutil.rmtree(shared, ignore_errors=True)
     return checks.finish()
 
 

@@ -129,6 +129,56 @@ class Users:
                 "--init-groups"]
 
 
+# Python source of a Unix socket server for --peer tests: listens on
+# sys.argv[1] (open to every user: the client runs as another one), prints
+# its pid, accepts one connection and waits for one byte. A test appends
+# what the server does next.
+PEER_SERVER = r"""
+import os, socket, sys
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+listener.listen()
+print(os.getpid(), flush=True)
+connection, _ = listener.accept()
+connection.recv(1)
+"""
+
+
+class PeerServer:
+    """`script` (PEER_SERVER or an extension of it) run as `user` with
+    TOKENFS_ROOT=root, for a `with` block: `path` is its socket in a fresh
+    shared directory, `pid` its process id, `process.stdout` what it prints
+    after the pid. Extra `args` follow the socket path in sys.argv."""
+
+    def __init__(self, user, root, script=PEER_SERVER, args=()):
+        self.user = user
+        self.root = root
+        self.script = script
+        self.args = list(args)
+
+    def __enter__(self):
+        self.shared = shared_directory()
+        self.path = os.path.join(self.shared, "peer.sock")
+        self.process = subprocess.Popen(
+            Users.as_user(self.user) + [USER_PYTHON, "-c", self.script,
+                                        self.path, *self.args],
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, TOKENFS_ROOT=self.root))
+        try:
+            self.pid = int(self.process.stdout.readline())
+        except ValueError:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.shared, ignore_errors=True)
+        return False
+
+
 def wait_exec(pid, name, timeout=5.0):
     """Waits until process `pid` runs program `name` (its credentials are
     then final: setpriv changes them before it executes the program)."""
@@ -250,6 +300,17 @@ class Checks:
         return self.check(result.status == expected,
                           f"{name}: exit {expected}",
                           f"got {result!r}")
+
+    def one_error_line(self, result, name, *fragments):
+        """Standard error is one "token: ..." line naming every fragment
+        (man/token.1: every error is one such line)."""
+        lines = result.err.splitlines()
+        self.check(len(lines) == 1 and lines[0].startswith("token: "),
+                   f"{name}: one 'token: ' line on stderr", repr(result.err))
+        for fragment in fragments:
+            self.check(fragment in result.err,
+                       f"{name}: the message names {fragment!r}",
+                       repr(result.err))
 
     def finish(self):
         print(f"{self.count - self.failures}/{self.count} checks passed")
