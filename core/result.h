@@ -15,7 +15,6 @@
 #define TOKENFS_CORE_RESULT_H_
 
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include <tl/expected.hpp>
@@ -33,9 +32,6 @@ enum class ErrorCode {
   kResourceExhausted,   // a quota or size limit
   kInternal,            // a broken invariant or an unexpected OS failure
 };
-
-// Returns the stable lower-case name of `code`, e.g. "invalid-argument".
-std::string_view ErrorCodeName(ErrorCode code);
 
 struct [[nodiscard]] Error {
   ErrorCode code = ErrorCode::kInternal;
