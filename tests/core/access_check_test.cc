@@ -5,7 +5,6 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/ace.h"
@@ -14,6 +13,7 @@
 #include "core/security_descriptor.h"
 #include "core/token.h"
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 // Expected masks come from the rules, worked by hand:
 //   token mapping (Peios 4-tokens/8-access-rights.md, core/access_mask.h):
@@ -29,11 +29,10 @@ namespace tokenfs {
 namespace {
 
 using group_attributes::kEnabled;
-using group_attributes::kEnabledByDefault;
 using group_attributes::kMandatory;
 using group_attributes::kUseForDenyOnly;
+using test::kEnabledGroup;  // mandatory | enabled by default | enabled
 
-constexpr uint32_t kEnabledGroup = kMandatory | kEnabledByDefault | kEnabled;
 constexpr uint32_t kTokenAll = 0xf01ff;
 constexpr uint32_t kQuery = 0x8;
 constexpr uint32_t kDuplicate = 0x2;
@@ -148,12 +147,7 @@ class SdBuilder {
   }
   SdBuilder& Add(AceType type, uint32_t mask, const Sid& sid,
                  uint8_t flags = 0) {
-    Ace ace;
-    ace.type = type;
-    ace.flags = flags;
-    ace.mask = AccessMask(mask);
-    ace.sid = sid;
-    sd_.dacl->aces.push_back(std::move(ace));
+    sd_.dacl->aces.push_back(test::MakeAce(type, mask, sid, flags));
     return *this;
   }
   SdBuilder& Allow(uint32_t mask, const Sid& sid, uint8_t flags = 0) {
@@ -175,12 +169,8 @@ class SdBuilder {
   }
   SdBuilder& LabelSid(const Sid& sid, uint32_t policy, uint8_t flags = 0) {
     if (!sd_.sacl) sd_.SetSacl(Acl{});
-    Ace ace;
-    ace.type = AceType::kSystemMandatoryLabel;
-    ace.flags = flags;
-    ace.mask = AccessMask(policy);
-    ace.sid = sid;
-    sd_.sacl->aces.push_back(std::move(ace));
+    sd_.sacl->aces.push_back(
+        test::MakeAce(AceType::kSystemMandatoryLabel, policy, sid, flags));
     return *this;
   }
   SecurityDescriptor Build() const { return sd_; }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 namespace tokenfs {
 namespace {
@@ -24,36 +25,20 @@ namespace {
 //           big-endian), SubAuthority[] u32 LE.
 //   2.3.4.2 GUID packet: Data1 u32 LE, Data2 u16 LE, Data3 u16 LE, Data4.
 
-using Bytes = std::vector<uint8_t>;
+// SIDs, the SYSTEM-only ACL and Concat come from tests/support.
+using test::Bytes;
+using test::Concat;
+using test::kAllowSystemAclBytes;
+using test::kEveryoneSidBytes;
+using test::kSystemSidBytes;
 
-// S-1-5-18 (LocalSystem) and S-1-1-0 (Everyone), 12 bytes each.
-const Bytes kSystemSid = {0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
-                          0x00, 0x05, 0x12, 0x00, 0x00, 0x00};
-const Bytes kEveryoneSid = {0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
-                            0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
 // bf967aba-0de6-11d0-a285-00aa003049e2 in wire order.
 const Bytes kUserClassGuid = {0xba, 0x7a, 0x96, 0xbf, 0xe6, 0x0d, 0xd0, 0x11,
                               0xa2, 0x85, 0x00, 0xaa, 0x00, 0x30, 0x49, 0xe2};
 
-Bytes Concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
-
-// One ACCESS_ALLOWED_ACE granting GENERIC_ALL to SYSTEM: 4 + 4 + 12 = 20
-// bytes, in an ACL of 8 + 20 = 28 (0x1c) bytes.
-const Bytes kAllowSystemAcl = {
-    0x02, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x00,  // ACL header
-    0x00, 0x00, 0x14, 0x00,                          // allowed, no flags, 20
-    0x00, 0x00, 0x00, 0x10,                          // GENERIC_ALL
-    0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x12, 0x00, 0x00, 0x00,
-};
-
 TEST_CASE("an ACL decodes from MS-DTYP bytes and encodes back identically") {
   size_t consumed = 0;
-  auto acl = Acl::FromBinary(kAllowSystemAcl, &consumed);
+  auto acl = Acl::FromBinary(kAllowSystemAclBytes, &consumed);
   REQUIRE(acl.has_value());
   CHECK(consumed == 28);
   CHECK(acl->revision == Acl::kRevision);
@@ -67,7 +52,7 @@ TEST_CASE("an ACL decodes from MS-DTYP bytes and encodes back identically") {
 
   auto bytes = acl->ToBinary();
   REQUIRE(bytes.has_value());
-  CHECK(*bytes == kAllowSystemAcl);
+  CHECK(*bytes == kAllowSystemAclBytes);
 }
 
 TEST_CASE("an ACL built in memory encodes to the MS-DTYP layout") {
@@ -86,9 +71,9 @@ TEST_CASE("an ACL built in memory encodes to the MS-DTYP layout") {
   const Bytes expected = Concat({
       {0x02, 0x00, 0x30, 0x00, 0x02, 0x00, 0x00, 0x00},  // 8 + 2 * 20 = 48
       {0x01, 0x03, 0x14, 0x00, 0x00, 0x00, 0x04, 0x00},  // denied, OI|CI
-      kEveryoneSid,
+      kEveryoneSidBytes,
       {0x02, 0xc0, 0x14, 0x00, 0x00, 0x00, 0x01, 0x00},  // audit, SA|FA
-      kSystemSid,
+      kSystemSidBytes,
   });
   auto bytes = acl.ToBinary();
   REQUIRE(bytes.has_value());
@@ -117,7 +102,7 @@ TEST_CASE("object ACEs carry their GUIDs and need ACL revision 4") {
       {0x03, 0x00, 0x00, 0x00},  // both GUIDs present
       kUserClassGuid,
       kUserClassGuid,
-      kEveryoneSid,
+      kEveryoneSidBytes,
   });
   auto acl = Acl::FromBinary(both);
   REQUIRE(acl.has_value());
@@ -143,7 +128,7 @@ TEST_CASE("object ACEs carry their GUIDs and need ACL revision 4") {
       {0x20, 0x00, 0x00, 0x00},  // WP
       {0x02, 0x00, 0x00, 0x00},  // inherited object type only
       kUserClassGuid,
-      kEveryoneSid,
+      kEveryoneSidBytes,
   });
   auto second = Acl::FromBinary(inherited_only);
   REQUIRE(second.has_value());
@@ -183,11 +168,11 @@ TEST_CASE("ACE bytes tokenfs does not model round-trip untouched") {
       // ACCESS_ALLOWED_CALLBACK_ACE (0x09): mask, SID, then the condition
       // bytes ("artx" opens a conditional expression, MS-DTYP 2.4.4.17.4).
       {0x09, 0x00, 0x18, 0x00, 0x89, 0x00, 0x12, 0x00},
-      kEveryoneSid,
+      kEveryoneSidBytes,
       {0x61, 0x72, 0x74, 0x78},
       // An allowed ACE whose AceSize keeps 4 bytes of padding after the SID.
       {0x00, 0x00, 0x18, 0x00, 0x00, 0x00, 0x00, 0x80},
-      kSystemSid,
+      kSystemSidBytes,
       {0x00, 0x00, 0x00, 0x00},
   });
   auto acl = Acl::FromBinary(acl_bytes);
@@ -208,7 +193,7 @@ TEST_CASE("ACE bytes tokenfs does not model round-trip untouched") {
 TEST_CASE("slack after the last ACE is accepted and not re-emitted") {
   // Windows leaves AclSize larger than the ACEs (Samba's oversize-acls);
   // here 8 bytes of slack: AclSize 36 (0x24).
-  Bytes padded = kAllowSystemAcl;
+  Bytes padded = kAllowSystemAclBytes;
   padded[2] = 0x24;
   padded.insert(padded.end(), 8, 0x00);
   size_t consumed = 0;
@@ -217,14 +202,14 @@ TEST_CASE("slack after the last ACE is accepted and not re-emitted") {
   CHECK(consumed == 36);
   auto bytes = acl->ToBinary();
   REQUIRE(bytes.has_value());
-  CHECK(*bytes == kAllowSystemAcl);
+  CHECK(*bytes == kAllowSystemAclBytes);
   auto again = Acl::FromBinary(*bytes);
   REQUIRE(again.has_value());
   CHECK(*again == *acl);
 }
 
 TEST_CASE("bytes after AclSize belong to the caller") {
-  Bytes trailing = kAllowSystemAcl;
+  Bytes trailing = kAllowSystemAclBytes;
   trailing.push_back(0xff);
   size_t consumed = 0;
   auto acl = Acl::FromBinary(trailing, &consumed);
@@ -234,7 +219,7 @@ TEST_CASE("bytes after AclSize belong to the caller") {
 
 TEST_CASE("an ACL's revision survives a binary round trip") {
   // Revision 4 without object ACEs is valid MS-DTYP and must come back as 4.
-  Bytes revision4 = kAllowSystemAcl;
+  Bytes revision4 = kAllowSystemAclBytes;
   revision4[0] = 0x04;
   auto acl = Acl::FromBinary(revision4);
   REQUIRE(acl.has_value());
@@ -313,7 +298,7 @@ TEST_CASE("malformed ACLs fail with the exact reason") {
       {Concat({{0x04, 0x00, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00},
                {0x05, 0x00, 0x18, 0x00, 0x00, 0x01, 0x00, 0x00},
                {0x04, 0x00, 0x00, 0x00},
-               kEveryoneSid}),
+               kEveryoneSidBytes}),
        "ACE 0: unknown object ACE flags"},
       {Concat({{0x04, 0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x00},
                {0x05, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x00, 0x00},
@@ -327,7 +312,7 @@ TEST_CASE("malformed ACLs fail with the exact reason") {
       // The second ACE is the broken one.
       {Concat({{0x02, 0x00, 0x20, 0x00, 0x02, 0x00, 0x00, 0x00},
                {0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x10},
-               kSystemSid,
+               kSystemSidBytes,
                {0x00, 0x00, 0x03, 0x00}}),
        "ACE 1 size 3 runs past the ACL"},
   };

@@ -4,6 +4,7 @@
 
 #include "core/capability.h"
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 namespace tokenfs {
 namespace {
@@ -11,9 +12,7 @@ namespace {
 Token UserToken(uint32_t uid, uint64_t id) {
   Token token;
   token.user = well_known::UnixUser(uid);
-  token.groups = {{well_known::Everyone(),
-                   group_attributes::kMandatory | group_attributes::kEnabled |
-                       group_attributes::kEnabledByDefault}};
+  token.groups = {{well_known::Everyone(), test::kEnabledGroup}};
   token.token_id = Luid{id};
   token.capabilities = FullCapabilitySet();
   // The Peios default SD of a token made by SYSTEM: the user may query and

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/catch_support.h"
+
 // Expected bytes below are laid out by hand from the Peios claim format
 // (3-security-descriptors/9-claim-attribute-format.md: NameOffset u32 @0,
 // ValueType u16 @4, Reserved u16 @6, Flags u32 @8, ValueCount u32 @12,
@@ -82,11 +84,8 @@ std::vector<uint8_t> Wrap(const std::vector<std::vector<uint8_t>>& entries) {
   return out;
 }
 
-Sid S(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid);
-  return *sid;
-}
+// A short name for the many SID literals below.
+constexpr auto& S = test::ParseSidOrDie;
 
 // The canonical entry for {name "a", uint64, no flags, [5]}: header, one value
 // offset (16..20), padding to 24, the 8-byte value (24..32), name at 32.

@@ -7,6 +7,7 @@
 #include "core/capability.h"
 #include "core/privilege.h"
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 // Expected tokens follow the rules written in docs/policy.md (which come from
 // design §3, peios-model notes §4.2-4.3 and §1.15-1.17); masks are summed by
@@ -19,31 +20,6 @@ using nlohmann::json;
 namespace cap = linux_capability;
 
 constexpr uint64_t kNow = 1714979289000000010ull;
-
-class FixedClock : public Clock {
- public:
-  uint64_t NowNanoseconds() const override { return kNow; }
-};
-
-class FakeAccounts : public AccountLookup {
- public:
-  std::optional<std::string> UserName(uint32_t uid) const override {
-    if (uid == 1000) return "alice";
-    return std::nullopt;
-  }
-  std::optional<std::string> GroupName(uint32_t gid) const override {
-    switch (gid) {
-      case 27:
-        return "sudo";
-      case 100:
-        return "users";
-      case 1000:
-        return "alice";
-      default:
-        return std::nullopt;
-    }
-  }
-};
 
 uint64_t Privs(std::initializer_list<int> bits) {
   uint64_t mask = 0;
@@ -90,8 +66,9 @@ LinuxCredentials Alice() {
 
 struct Minter {
   LuidAllocator ids{0x10000};
-  FixedClock clock;
-  FakeAccounts accounts;
+  test::FixedClock clock{kNow};
+  test::FakeAccounts accounts{{{1000, "alice"}},
+                              {{27, "sudo"}, {100, "users"}, {1000, "alice"}}};
 
   Result<MintedIdentity> Mint(
       const LinuxCredentials& credentials,

@@ -6,6 +6,8 @@
 
 #include "core/claims.h"
 #include "core/well_known_sids.h"
+#include "tests/support/catch_support.h"
+#include "tests/support/test_support.h"
 
 // Expected payloads are written byte by byte from the ABI table
 // (psd-004 v0.20 13-appendix-a/6-abi-reference.md §3) and the MS-DTYP binary
@@ -15,20 +17,10 @@
 namespace tokenfs {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-Sid ParseSidOrDie(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid);
-  return *sid;
-}
-
-Bytes Concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
+using test::Bytes;
+using test::Concat;
+using test::kEveryoneSidBytes;  // S-1-1-0
+using test::ParseSidOrDie;
 
 // S-1-22-1-1000
 const Bytes kUserSidBytes{0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x16,
@@ -36,9 +28,6 @@ const Bytes kUserSidBytes{0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x16,
 // S-1-22-2-100
 const Bytes kGroupSidBytes{0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x16,
                            0x02, 0x00, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00};
-// S-1-1-0
-const Bytes kEveryoneBytes{0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
-                           0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
 // S-1-5-5-0-42
 const Bytes kLogonSidBytes{0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
                            0x05, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -188,7 +177,7 @@ TEST_CASE("the groups class is a counted list of length, SID and attributes") {
       kGroupSidBytes,
       {0x0f, 0x00, 0x00, 0x00},
       {0x0c, 0x00, 0x00, 0x00},  // 12-byte SID
-      kEveryoneBytes,
+      kEveryoneSidBytes,
       {0x07, 0x00, 0x00, 0x00},
       {0x14, 0x00, 0x00, 0x00},  // 20-byte SID
       kLogonSidBytes,
@@ -246,7 +235,7 @@ TEST_CASE(
       {well_known::Everyone(), group_attributes::kRestrictingSid}};
   const Bytes expected = Concat({{0x01, 0x00, 0x00, 0x00},
                                  {0x0c, 0x00, 0x00, 0x00},
-                                 kEveryoneBytes,
+                                 kEveryoneSidBytes,
                                  {0x07, 0x00, 0x00, 0x00}});
   CHECK(QueryPayload(token, QueryClass::kRestrictedSids) == expected);
 }
@@ -297,7 +286,7 @@ TEST_CASE("the confinement SID class is empty when the token is not confined") {
   Token token = MakeToken();
   CHECK(QueryPayload(token, QueryClass::kAppContainerSid).empty());
   token.confinement_sid = well_known::Everyone();
-  CHECK(QueryPayload(token, QueryClass::kAppContainerSid) == kEveryoneBytes);
+  CHECK(QueryPayload(token, QueryClass::kAppContainerSid) == kEveryoneSidBytes);
 }
 
 TEST_CASE("the capabilities class lists capability SIDs as enabled entries") {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "core/well_known_sids.h"
+#include "tests/support/catch_support.h"
+#include "tests/support/test_support.h"
 
 // Expected text and JSON below are written from the format definition in
 // docs/formats.md (two-space fields, SID then label, fixed key order), the
@@ -16,23 +18,13 @@ namespace {
 
 using nlohmann::json;
 
-class FakeAccounts : public AccountLookup {
- public:
-  std::optional<std::string> UserName(uint32_t uid) const override {
-    if (uid == 1000) return "alice";
-    if (uid == 666) return "ev\nil";
-    return std::nullopt;
-  }
-  std::optional<std::string> GroupName(uint32_t gid) const override {
-    if (gid == 1000) return "alice";
-    return std::nullopt;
-  }
-};
+using test::ParseSidOrDie;
 
-Sid ParseSidOrDie(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid);
-  return *sid;
+// User alice (1000), a user whose name holds a newline (666), group alice
+// (1000).
+test::FakeAccounts Accounts() {
+  return test::FakeAccounts({{1000, "alice"}, {666, "ev\nil"}},
+                            {{1000, "alice"}});
 }
 
 Acl SystemOnlyDacl() {
@@ -173,7 +165,7 @@ const std::map<TokenFile, std::string>& AliceFiles() {
 }
 
 TEST_CASE("each token file renders its documented lines") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   const Token token = MakeAlice();
   for (const auto& [file, expected] : AliceFiles()) {
     INFO(TokenFileName(file));
@@ -182,7 +174,7 @@ TEST_CASE("each token file renders its documented lines") {
 }
 
 TEST_CASE("the all file joins every file as sections in the documented order") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   const char* const kOrder[] = {
       "user",    "owner",      "group",        "groups",  "privs",
       "caps",    "claims",     "integrity",    "logon",   "source",
@@ -200,7 +192,7 @@ TEST_CASE("the all file joins every file as sections in the documented order") {
 }
 
 TEST_CASE("text files show SIDs raw then the label whatever the SID style") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   RenderOptions options = WithAccounts(&accounts);
   options.sid_style = SidStyle::kRaw;
   CHECK(RenderTokenFile(MakeAlice(), TokenFile::kUser, options) ==
@@ -222,7 +214,7 @@ TEST_CASE("Unix accounts without a lookup are labelled by number") {
 }
 
 TEST_CASE("control characters in account names cannot break a line") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   Token token = MakeBare();
   token.user = well_known::UnixUser(666);
   CHECK(RenderTokenFile(token, TokenFile::kUser, WithAccounts(&accounts)) ==
@@ -422,7 +414,7 @@ TEST_CASE("the privileges class JSON lists present privileges and raw masks") {
 }
 
 TEST_CASE("the groups class JSON gives index, SID, label and attributes") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   const json doc =
       QueryClassJson(MakeAlice(), QueryClass::kGroups, WithAccounts(&accounts));
   REQUIRE(doc["decoded"]["groups"].size() == 4);
@@ -440,7 +432,7 @@ TEST_CASE("the groups class JSON gives index, SID, label and attributes") {
 }
 
 TEST_CASE("single-SID classes decode to a SID object in the requested style") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   RenderOptions options = WithAccounts(&accounts);
   options.sid_style = SidStyle::kRaw;
   const Token token = MakeAlice();
@@ -552,7 +544,7 @@ TEST_CASE("claim classes decode typed values") {
 }
 
 TEST_CASE("the all-classes document holds every class and the tokenfs extras") {
-  const FakeAccounts accounts;
+  const test::FakeAccounts accounts = Accounts();
   const RenderOptions options = WithAccounts(&accounts);
   const Token token = MakeAlice();
   const json doc = AllClassesJson(token, options);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 namespace tokenfs {
 namespace {
@@ -16,19 +17,14 @@ namespace {
 // bits from 2.4.6: SE_DACL_PRESENT 0x0004, SE_SACL_PRESENT 0x0010,
 // SE_DACL_PROTECTED 0x1000, SE_SELF_RELATIVE 0x8000.
 
-using Bytes = std::vector<uint8_t>;
-
-const Bytes kSystemSid = {0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
-                          0x00, 0x05, 0x12, 0x00, 0x00, 0x00};
-const Bytes kAdminsSid = {0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-                          0x20, 0x00, 0x00, 0x00, 0x20, 0x02, 0x00, 0x00};
-
-Bytes Concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
-  return out;
-}
+// SIDs, the SYSTEM-only ACL, the MS-DTYP example and Concat come from
+// tests/support.
+using test::Bytes;
+using test::Concat;
+using test::kAdminsSidBytes;
+using test::kAllowSystemAclBytes;
+using test::kMsDtypExampleSdBytes;
+using test::kSystemSidBytes;
 
 // Header with the given control and offsets (owner, group, SACL, DACL).
 Bytes Header(uint16_t control, uint32_t owner, uint32_t group, uint32_t sacl,
@@ -42,13 +38,6 @@ Bytes Header(uint16_t control, uint32_t owner, uint32_t group, uint32_t sacl,
   }
   return out;
 }
-
-// One ACCESS_ALLOWED_ACE, GENERIC_ALL to SYSTEM, in a 28-byte ACL.
-const Bytes kAllowSystemAcl = Concat({
-    {0x02, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x00},
-    {0x00, 0x00, 0x14, 0x00, 0x00, 0x00, 0x00, 0x10},
-    kSystemSid,
-});
 
 TEST_CASE("a descriptor with no parts is its 20-byte header") {
   const Bytes expected = Header(0x8000, 0, 0, 0, 0);
@@ -70,9 +59,9 @@ TEST_CASE("a descriptor encodes SACL, DACL, owner, group in that order") {
   // DACL at 20 (28 bytes), owner at 48 (12 bytes), group at 60 (16 bytes).
   const Bytes expected = Concat({
       Header(0x9004, 48, 60, 0, 20),
-      kAllowSystemAcl,
-      kSystemSid,
-      kAdminsSid,
+      kAllowSystemAclBytes,
+      kSystemSidBytes,
+      kAdminsSidBytes,
   });
   SecurityDescriptor sd;
   sd.owner = well_known::LocalSystem();
@@ -97,9 +86,9 @@ TEST_CASE("a descriptor decodes its parts in any order") {
   // Owner first, then group, then the DACL: offsets 20, 32, -, 48.
   const Bytes owner_first = Concat({
       Header(0x8004, 20, 32, 0, 48),
-      kSystemSid,
-      kAdminsSid,
-      kAllowSystemAcl,
+      kSystemSidBytes,
+      kAdminsSidBytes,
+      kAllowSystemAclBytes,
   });
   auto sd = SecurityDescriptor::FromBinary(owner_first);
   REQUIRE(sd.has_value());
@@ -121,7 +110,7 @@ TEST_CASE("a descriptor decodes its parts in any order") {
 
 TEST_CASE("two parts may share bytes, as MS-DTYP does not forbid it") {
   // Owner and group both point at the same SID.
-  const Bytes shared = Concat({Header(0x8000, 20, 20, 0, 0), kSystemSid});
+  const Bytes shared = Concat({Header(0x8000, 20, 20, 0, 0), kSystemSidBytes});
   auto sd = SecurityDescriptor::FromBinary(shared);
   REQUIRE(sd.has_value());
   CHECK(sd->owner == well_known::LocalSystem());
@@ -189,23 +178,7 @@ TEST_CASE("the mandatory label is the first effective ML ACE of the SACL") {
 TEST_CASE("the MS-DTYP example descriptor decodes field by field") {
   // [MS-DTYP] 2.5.1.4: control 0xb014 (self-relative, both ACLs present and
   // protected), owner 0x90, group 0xa0, SACL 0x14, DACL 0x30.
-  const Bytes bytes = {
-      0x01, 0x00, 0x14, 0xb0, 0x90, 0x00, 0x00, 0x00, 0xa0, 0x00, 0x00, 0x00,
-      0x14, 0x00, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x02, 0x00, 0x1c, 0x00,
-      0x01, 0x00, 0x00, 0x00, 0x02, 0x80, 0x14, 0x00, 0x00, 0x00, 0x00, 0x80,
-      0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-      0x02, 0x00, 0x60, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x18, 0x00,
-      0x00, 0x00, 0x00, 0xa0, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-      0x20, 0x00, 0x00, 0x00, 0x21, 0x02, 0x00, 0x00, 0x00, 0x03, 0x18, 0x00,
-      0x00, 0x00, 0x00, 0x10, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-      0x20, 0x00, 0x00, 0x00, 0x20, 0x02, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00,
-      0x00, 0x00, 0x00, 0x10, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-      0x12, 0x00, 0x00, 0x00, 0x00, 0x03, 0x14, 0x00, 0x00, 0x00, 0x00, 0x10,
-      0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
-      0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x20, 0x00, 0x00, 0x00,
-      0x20, 0x02, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
-      0x20, 0x00, 0x00, 0x00, 0x20, 0x02, 0x00, 0x00,
-  };
+  const Bytes& bytes = kMsDtypExampleSdBytes;
   auto sd = SecurityDescriptor::FromBinary(bytes);
   REQUIRE(sd.has_value());
   CHECK(sd->control == 0xb014);
@@ -231,7 +204,7 @@ TEST_CASE("the MS-DTYP example descriptor decodes field by field") {
 }
 
 TEST_CASE("bytes after the descriptor's parts are ignored") {
-  Bytes trailing = Concat({Header(0x8000, 20, 0, 0, 0), kSystemSid});
+  Bytes trailing = Concat({Header(0x8000, 20, 0, 0, 0), kSystemSidBytes});
   trailing.push_back(0x55);
   auto sd = SecurityDescriptor::FromBinary(trailing);
   REQUIRE(sd.has_value());
@@ -255,17 +228,17 @@ TEST_CASE("malformed descriptors fail with the exact reason") {
       {Header(0x0004, 0, 0, 0, 0), "security descriptor is not self-relative"},
       {Header(0x8000, 100, 0, 0, 0),
        "owner offset 100 lies outside the descriptor"},
-      {Concat({Header(0x8000, 4, 0, 0, 0), kSystemSid}),
+      {Concat({Header(0x8000, 4, 0, 0, 0), kSystemSidBytes}),
        "owner offset 4 lies outside the descriptor"},
-      {Concat({Header(0x8000, 20, 32, 0, 0), kSystemSid}),
+      {Concat({Header(0x8000, 20, 32, 0, 0), kSystemSidBytes}),
        "group offset 32 lies outside the descriptor"},
-      {Concat({Header(0x8000, 0, 0, 0, 20), kAllowSystemAcl}),
+      {Concat({Header(0x8000, 0, 0, 0, 20), kAllowSystemAclBytes}),
        "DACL offset set without SE_DACL_PRESENT"},
-      {Concat({Header(0x8000, 0, 0, 20, 0), kAllowSystemAcl}),
+      {Concat({Header(0x8000, 0, 0, 20, 0), kAllowSystemAclBytes}),
        "SACL offset set without SE_SACL_PRESENT"},
-      {Concat({Header(0x8004, 0, 0, 0, 200), kAllowSystemAcl}),
+      {Concat({Header(0x8004, 0, 0, 0, 200), kAllowSystemAclBytes}),
        "DACL offset 200 lies outside the descriptor"},
-      {Concat({Header(0x8010, 0, 0, 0xffffffff, 0), kAllowSystemAcl}),
+      {Concat({Header(0x8010, 0, 0, 0xffffffff, 0), kAllowSystemAclBytes}),
        "SACL offset 4294967295 lies outside the descriptor"},
       {Concat({Header(0x8000, 20, 0, 0, 0), {0x01, 0x01, 0x00, 0x00}}),
        "owner: binary SID truncated: 4 bytes, need at least 8"},
@@ -277,7 +250,8 @@ TEST_CASE("malformed descriptors fail with the exact reason") {
        "DACL: ACL revision 3 (expected 2 or 4)"},
       // The DACL's AclSize (28) runs past the 24 bytes left.
       {Concat({Header(0x8004, 0, 0, 0, 20),
-               Bytes(kAllowSystemAcl.begin(), kAllowSystemAcl.end() - 4)}),
+               Bytes(kAllowSystemAclBytes.begin(),
+                     kAllowSystemAclBytes.end() - 4)}),
        "DACL: ACL size 28 does not fit the 24 bytes given"},
       {Concat({Header(0x8010, 0, 0, 20, 0), {0x02, 0x00, 0x08}}),
        "SACL: ACL truncated: 3 bytes, need at least 8"},

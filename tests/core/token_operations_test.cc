@@ -7,6 +7,7 @@
 #include "core/capability.h"
 #include "core/privilege.h"
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 // Expected values come from the rules in Peios KACS v0.20 (4-tokens/
 // 4-creation.md, 5-adjustment.md, 6-elevation.md, 9-impersonation/
@@ -18,6 +19,7 @@ namespace {
 
 namespace ga = group_attributes;
 using privilege::Bit;
+using test::kEnabledGroup;  // mandatory | enabled by default | enabled
 
 constexpr uint64_t kFirstId = 0x9000;
 
@@ -35,10 +37,8 @@ Token UserToken() {
   Token token;
   token.user = well_known::UnixUser(1000);
   token.groups = {
-      {well_known::UnixGroup(1000),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled | ga::kOwner},
-      {well_known::Everyone(),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled},
+      {well_known::UnixGroup(1000), kEnabledGroup | ga::kOwner},
+      {well_known::Everyone(), kEnabledGroup},
       {well_known::Administrators(),
        ga::kEnabledByDefault | ga::kEnabled | ga::kOwner},
       {well_known::Users(), 0},
@@ -46,8 +46,7 @@ Token UserToken() {
       {well_known::BackupOperators(), ga::kUseForDenyOnly},
       {well_known::IntegrityLevel(kIntegrityMedium),
        ga::kIntegrity | ga::kIntegrityEnabled},
-      {well_known::LogonSid(42),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled | ga::kLogonId},
+      {well_known::LogonSid(42), kEnabledGroup | ga::kLogonId},
   };
   token.type = TokenType::kPrimary;
   token.integrity_rid = kIntegrityMedium;
@@ -76,9 +75,7 @@ Token UserToken() {
 Token Caller(uint64_t enabled, uint32_t integrity = kIntegritySystem) {
   Token token;
   token.user = well_known::LocalSystem();
-  token.groups = {
-      {well_known::Administrators(),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled | ga::kOwner}};
+  token.groups = {{well_known::Administrators(), kEnabledGroup | ga::kOwner}};
   token.integrity_rid = integrity;
   token.privileges.present = privilege::kCatalogMask;
   token.privileges.enabled = enabled;

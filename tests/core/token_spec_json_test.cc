@@ -6,6 +6,7 @@
 
 #include "core/capability.h"
 #include "core/well_known_sids.h"
+#include "tests/support/catch_support.h"
 
 // Expected values come from the documented JSON form (core/token_spec_json.h,
 // man/token-spec.5), the SDDL aliases of MS-DTYP 2.5.1.1 (SY = S-1-5-18,
@@ -15,11 +16,8 @@
 namespace tokenfs {
 namespace {
 
-Sid S(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid);
-  return *sid;
-}
+// A short name for the many SID literals below.
+constexpr auto& S = test::ParseSidOrDie;
 
 TokenSpec Parse(const std::string& text) {
   auto spec = ParseTokenSpecJson(text);

@@ -7,6 +7,8 @@
 
 #include "core/capability.h"
 #include "core/well_known_sids.h"
+#include "tests/support/catch_support.h"
+#include "tests/support/test_support.h"
 
 // Binary specs in these tests are laid out by hand with the Layout helper:
 // header fields go at the offsets of the Peios ABI reference §5 table
@@ -17,11 +19,9 @@
 namespace tokenfs {
 namespace {
 
-Sid S(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid);
-  return *sid;
-}
+// A short name for the many SID literals below.
+constexpr auto& S = test::ParseSidOrDie;
+using test::Concat;
 
 class Layout {
  public:
@@ -77,13 +77,6 @@ std::vector<uint8_t> Entry(const char* sid, uint32_t attributes) {
       .Raw(4, bytes)
       .U32(4 + bytes.size(), attributes);
   return entry.get();
-}
-
-std::vector<uint8_t> Concat(std::initializer_list<std::vector<uint8_t>> parts) {
-  std::vector<uint8_t> out;
-  for (const auto& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
-  return out;
 }
 
 // ACL (A;;GA;;;SY): header rev 2, size 28, count 1; ACE type 0, flags 0,
@@ -693,14 +686,12 @@ TEST_CASE("token specs survive an encode and decode round trip") {
   }
 }
 
-class FixedClock : public Clock {
- public:
-  uint64_t NowNanoseconds() const override { return 1700000000123456789ull; }
-};
+// The time every token below is built at.
+constexpr uint64_t kBuildNs = 1700000000123456789ull;
 
 TEST_CASE("building a token appends the logon SID of the session last") {
   LuidAllocator ids(0x5000);
-  FixedClock clock;
+  const test::FixedClock clock(kBuildNs);
   const Sid creator = S("S-1-22-1-0");
   TokenSpec spec = FullSpec();
   spec.session_id = Luid{0x100000002};
@@ -718,7 +709,7 @@ TEST_CASE("building a token appends the logon SID of the session last") {
 
 TEST_CASE("building a token fills what the kernel generates") {
   LuidAllocator ids(0x5000);
-  FixedClock clock;
+  const test::FixedClock clock(kBuildNs);
   const Sid creator = S("S-1-22-1-0");
   auto token = BuildTokenFromSpec(
       FullSpec(),
@@ -769,7 +760,7 @@ TEST_CASE("building a token fills what the kernel generates") {
 
 TEST_CASE("building a token forces mandatory groups enabled unless deny-only") {
   LuidAllocator ids;
-  FixedClock clock;
+  const test::FixedClock clock(kBuildNs);
   TokenSpec spec;
   spec.user = S("S-1-22-1-1000");
   spec.groups = {{S("S-1-1-0"), 0x1},
@@ -795,7 +786,7 @@ TEST_CASE("building a token forces mandatory groups enabled unless deny-only") {
 
 TEST_CASE("building a token names capabilities it knows") {
   LuidAllocator ids;
-  FixedClock clock;
+  const test::FixedClock clock(kBuildNs);
   TokenSpec spec;
   spec.user = S("S-1-22-1-1000");
   spec.capabilities = {CapabilitySid("tokeninfo"), S("S-1-15-3-1")};
@@ -816,7 +807,7 @@ TEST_CASE("building a token names capabilities it knows") {
 
 TEST_CASE("building from an invalid spec fails without taking an id") {
   LuidAllocator ids(0x7000);
-  FixedClock clock;
+  const test::FixedClock clock(kBuildNs);
   TokenSpec spec = FullSpec();
   spec.privileges_enabled |= privilege::Bit(privilege::kTcb);
   auto token =

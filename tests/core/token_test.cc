@@ -5,22 +5,21 @@
 #include <vector>
 
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 namespace tokenfs {
 namespace {
 
 namespace ga = group_attributes;
+using test::kEnabledGroup;  // mandatory | enabled by default | enabled
 
 Token ValidToken() {
   Token token;
   token.user = well_known::UnixUser(1000);
   token.groups = {
-      {well_known::UnixGroup(1000),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled | ga::kOwner},
-      {well_known::Everyone(),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled},
-      {well_known::LogonSid(42),
-       ga::kMandatory | ga::kEnabledByDefault | ga::kEnabled | ga::kLogonId},
+      {well_known::UnixGroup(1000), kEnabledGroup | ga::kOwner},
+      {well_known::Everyone(), kEnabledGroup},
+      {well_known::LogonSid(42), kEnabledGroup | ga::kLogonId},
   };
   token.owner_index = 1;
   token.primary_group_index = 1;

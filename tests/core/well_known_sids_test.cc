@@ -1,41 +1,17 @@
 #include "core/well_known_sids.h"
 
 #include <catch2/catch.hpp>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/support/catch_support.h"
+#include "tests/support/test_support.h"
+
 namespace tokenfs {
 namespace {
 
-// A fixed account table standing in for /etc/passwd and /etc/group.
-class FakeAccounts : public AccountLookup {
- public:
-  std::optional<std::string> UserName(uint32_t uid) const override {
-    ++user_calls;
-    auto it = users.find(uid);
-    if (it == users.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::string> GroupName(uint32_t gid) const override {
-    ++group_calls;
-    auto it = groups.find(gid);
-    if (it == groups.end()) return std::nullopt;
-    return it->second;
-  }
-
-  std::map<uint32_t, std::string> users{{0, "root"}, {1000, "alice"}};
-  std::map<uint32_t, std::string> groups{{100, "users"}};
-  mutable int user_calls = 0;
-  mutable int group_calls = 0;
-};
-
-Sid MustParse(const char* text) {
-  auto sid = Sid::Parse(text);
-  REQUIRE(sid.has_value());
-  return *sid;
-}
+using test::ParseSidOrDie;
 
 TEST_CASE("well-known SID constructors give the documented SIDs") {
   // Values from the Peios KACS spec 2-sids/2-well-known.md and [MS-DTYP]
@@ -135,7 +111,7 @@ const std::vector<std::pair<const char*, const char*>> kAliases = {
 TEST_CASE("every machine-independent SDDL alias maps both ways") {
   for (const auto& [alias, text] : kAliases) {
     INFO("alias: " << alias);
-    const Sid sid = MustParse(text);
+    const Sid sid = ParseSidOrDie(text);
     auto from_alias = SidFromSddlAlias(alias);
     REQUIRE(from_alias.has_value());
     CHECK(*from_alias == sid);
@@ -161,7 +137,7 @@ TEST_CASE("SIDs without an alias have none") {
   for (const char* text : {"S-1-2-0", "S-1-5-32-560", "S-1-15-2-2", "S-1-16-0",
                            "S-1-16-20480", "S-1-5-21-1-2-3-500"}) {
     INFO("sid: " << text);
-    CHECK_FALSE(SddlAliasForSid(MustParse(text)).has_value());
+    CHECK_FALSE(SddlAliasForSid(ParseSidOrDie(text)).has_value());
   }
 }
 
@@ -226,10 +202,10 @@ TEST_CASE("well-known SIDs carry their display labels") {
   };
   for (const auto& [text, label] : cases) {
     INFO("sid: " << text);
-    CHECK(SidLabel(MustParse(text)) == std::optional<std::string>(label));
+    CHECK(SidLabel(ParseSidOrDie(text)) == std::optional<std::string>(label));
   }
-  CHECK_FALSE(SidLabel(MustParse("S-1-5-21-1-2-3-1001")).has_value());
-  CHECK_FALSE(SidLabel(MustParse("S-1-5-32")).has_value());
+  CHECK_FALSE(SidLabel(ParseSidOrDie("S-1-5-21-1-2-3-1001")).has_value());
+  CHECK_FALSE(SidLabel(ParseSidOrDie("S-1-5-32")).has_value());
 }
 
 TEST_CASE("integrity SIDs are labelled with their level") {
@@ -291,18 +267,18 @@ TEST_CASE("integrity level parsing refuses what is not a level") {
 }
 
 TEST_CASE("logon SIDs are recognised and labelled with their session") {
-  const Sid logon = MustParse("S-1-5-5-0-999");
+  const Sid logon = ParseSidOrDie("S-1-5-5-0-999");
   CHECK(IsLogonSid(logon));
   CHECK(SidLabel(logon) == "Logon Session 0-999");
   CHECK(IsLogonSid(well_known::LogonSid(42)));
-  CHECK_FALSE(IsLogonSid(MustParse("S-1-5-5-1")));
-  CHECK_FALSE(IsLogonSid(MustParse("S-1-5-5-1-2-3")));
-  CHECK_FALSE(IsLogonSid(MustParse("S-1-5-6-1-2")));
-  CHECK_FALSE(IsLogonSid(MustParse("S-1-1-5-1-2")));
+  CHECK_FALSE(IsLogonSid(ParseSidOrDie("S-1-5-5-1")));
+  CHECK_FALSE(IsLogonSid(ParseSidOrDie("S-1-5-5-1-2-3")));
+  CHECK_FALSE(IsLogonSid(ParseSidOrDie("S-1-5-6-1-2")));
+  CHECK_FALSE(IsLogonSid(ParseSidOrDie("S-1-1-5-1-2")));
 }
 
 TEST_CASE("Unix account SIDs are named through the injected lookup") {
-  FakeAccounts accounts;
+  test::FakeAccounts accounts({{0, "root"}, {1000, "alice"}}, {{100, "users"}});
   CHECK(SidLabel(well_known::UnixUser(1000), &accounts) == "Unix User\\alice");
   CHECK(SidLabel(well_known::UnixUser(0), &accounts) == "Unix User\\root");
   CHECK(SidLabel(well_known::UnixGroup(100), &accounts) == "Unix Group\\users");
@@ -315,25 +291,25 @@ TEST_CASE("Unix account SIDs are named through the injected lookup") {
   CHECK(SidLabel(well_known::UnixUser(1000)) == "Unix User\\1000");
   CHECK(SidLabel(well_known::UnixGroup(100)) == "Unix Group\\100");
   // S-1-22 SIDs that are neither users nor groups have no label.
-  CHECK_FALSE(SidLabel(MustParse("S-1-22-3-1"), &accounts).has_value());
-  CHECK_FALSE(SidLabel(MustParse("S-1-22-1"), &accounts).has_value());
-  CHECK_FALSE(SidLabel(MustParse("S-1-22-1-1-2"), &accounts).has_value());
+  CHECK_FALSE(SidLabel(ParseSidOrDie("S-1-22-3-1"), &accounts).has_value());
+  CHECK_FALSE(SidLabel(ParseSidOrDie("S-1-22-1"), &accounts).has_value());
+  CHECK_FALSE(SidLabel(ParseSidOrDie("S-1-22-1-1-2"), &accounts).has_value());
 }
 
 TEST_CASE("capability and integrity SIDs are told apart by shape") {
   // Capability SIDs: S-1-15-3-<one or more> (Peios spec "Capability SIDs";
   // S-1-15-3-1 is internetClient).
-  CHECK(IsCapabilitySid(MustParse("S-1-15-3-1")));
-  CHECK(IsCapabilitySid(MustParse("S-1-15-3-1-2-3-4-5-6-7-8")));
-  CHECK_FALSE(IsCapabilitySid(MustParse("S-1-15-3")));
-  CHECK_FALSE(IsCapabilitySid(MustParse("S-1-15-2-1")));
-  CHECK_FALSE(IsCapabilitySid(MustParse("S-1-5-3-1")));
+  CHECK(IsCapabilitySid(ParseSidOrDie("S-1-15-3-1")));
+  CHECK(IsCapabilitySid(ParseSidOrDie("S-1-15-3-1-2-3-4-5-6-7-8")));
+  CHECK_FALSE(IsCapabilitySid(ParseSidOrDie("S-1-15-3")));
+  CHECK_FALSE(IsCapabilitySid(ParseSidOrDie("S-1-15-2-1")));
+  CHECK_FALSE(IsCapabilitySid(ParseSidOrDie("S-1-5-3-1")));
   // Integrity SIDs: exactly one sub-authority under authority 16.
-  CHECK(IsIntegritySid(MustParse("S-1-16-8192")));
-  CHECK(IsIntegritySid(MustParse("S-1-16-0")));
-  CHECK_FALSE(IsIntegritySid(MustParse("S-1-16")));
-  CHECK_FALSE(IsIntegritySid(MustParse("S-1-16-8192-1")));
-  CHECK_FALSE(IsIntegritySid(MustParse("S-1-5-8192")));
+  CHECK(IsIntegritySid(ParseSidOrDie("S-1-16-8192")));
+  CHECK(IsIntegritySid(ParseSidOrDie("S-1-16-0")));
+  CHECK_FALSE(IsIntegritySid(ParseSidOrDie("S-1-16")));
+  CHECK_FALSE(IsIntegritySid(ParseSidOrDie("S-1-16-8192-1")));
+  CHECK_FALSE(IsIntegritySid(ParseSidOrDie("S-1-5-8192")));
 }
 
 }  // namespace
