@@ -42,16 +42,15 @@
 #include "core/token.h"
 #include "core/token_spec.h"
 #include "core/well_known_sids.h"
+#include "tests/support/test_support.h"
 
 namespace tokenfs {
 namespace {
 
-using group_attributes::kEnabled;
-using group_attributes::kEnabledByDefault;
 using group_attributes::kMandatory;
 using group_attributes::kUseForDenyOnly;
-
-constexpr uint32_t kEnabledGroup = kMandatory | kEnabledByDefault | kEnabled;
+using test::kEnabledGroup;  // mandatory | enabled by default | enabled
+using test::MakeAce;
 
 // A domain-style SID S-1-5-21-1004336348-1177238915-682003330-<rid>, so the
 // SIDs compared by the check have the realistic five sub-authorities.
@@ -100,15 +99,6 @@ Token MakeCheckedToken() {
   token.modified_id = token.token_id;
   token.security = DefaultTokenSecurity(token.user, token.user);
   return token;
-}
-
-Ace MakeAce(AceType type, uint32_t mask, const Sid& sid, uint8_t flags = 0) {
-  Ace ace;
-  ace.type = type;
-  ace.flags = flags;
-  ace.mask = AccessMask(mask);
-  ace.sid = sid;
-  return ace;
 }
 
 // A file's SD with a 20-ACE DACL. The walk has to go all the way: deny ACEs
@@ -326,13 +316,6 @@ void BM_TokenSpecEncode(benchmark::State& state) {
 }
 BENCHMARK(BM_TokenSpecEncode);
 
-class FixedClock : public Clock {
- public:
-  uint64_t NowNanoseconds() const override {
-    return 1'700'000'000'000'000'000ull;
-  }
-};
-
 // Answers the names the daemon would find in /etc/passwd and /etc/group
 // without touching them (core_bench times core, not NSS).
 class FixedAccounts : public AccountLookup {
@@ -361,7 +344,7 @@ LinuxCredentials RootCredentials() {
 // it (labelled SIDs, account and capability names).
 struct SystemFixture {
   LuidAllocator ids;
-  FixedClock clock;
+  test::FixedClock clock{1'700'000'000'000'000'000ull};
   FixedAccounts accounts;
   CapabilityNames capability_names;
   RenderOptions options;
@@ -382,7 +365,10 @@ struct SystemFixture {
   }
 };
 
-void BM_RenderPrivs(benchmark::State& state) {
+// Times `render` (the SYSTEM token and its render options -> text) and labels
+// the benchmark with the size of the text.
+template <typename Render>
+void RunRender(benchmark::State& state, Render render) {
   SystemFixture fixture;
   if (!fixture.token) {
     state.SkipWithError(fixture.error.c_str());
@@ -390,50 +376,36 @@ void BM_RenderPrivs(benchmark::State& state) {
   }
   size_t size = 0;
   for (auto _ : state) {
-    std::string text =
-        RenderTokenFile(*fixture.token, TokenFile::kPrivs, fixture.options);
+    std::string text = render(*fixture.token, fixture.options);
     size = text.size();
     benchmark::DoNotOptimize(text);
   }
   state.SetLabel(std::to_string(size) + " bytes");
 }
+
+void BM_RenderPrivs(benchmark::State& state) {
+  RunRender(state, [](const Token& token, const RenderOptions& options) {
+    return RenderTokenFile(token, TokenFile::kPrivs, options);
+  });
+}
 BENCHMARK(BM_RenderPrivs);
 
 // `cat /tokens/<pid>/all`: every text file in one document.
 void BM_RenderAll(benchmark::State& state) {
-  SystemFixture fixture;
-  if (!fixture.token) {
-    state.SkipWithError(fixture.error.c_str());
-    return;
-  }
-  size_t size = 0;
-  for (auto _ : state) {
-    std::string text =
-        RenderTokenFile(*fixture.token, TokenFile::kAll, fixture.options);
-    size = text.size();
-    benchmark::DoNotOptimize(text);
-  }
-  state.SetLabel(std::to_string(size) + " bytes");
+  RunRender(state, [](const Token& token, const RenderOptions& options) {
+    return RenderTokenFile(token, TokenFile::kAll, options);
+  });
 }
 BENCHMARK(BM_RenderAll);
 
 // `cat /tokens/<pid>/query/<class>`: the JSON the daemon serves, dumped as
 // the daemon dumps it (indent 2).
 void BM_QueryClassJson(benchmark::State& state) {
-  SystemFixture fixture;
-  if (!fixture.token) {
-    state.SkipWithError(fixture.error.c_str());
-    return;
-  }
   const auto query_class = static_cast<QueryClass>(state.range(0));
-  size_t size = 0;
-  for (auto _ : state) {
-    std::string text =
-        QueryClassJson(*fixture.token, query_class, fixture.options).dump(2);
-    size = text.size();
-    benchmark::DoNotOptimize(text);
-  }
-  state.SetLabel(std::to_string(size) + " bytes");
+  RunRender(state,
+            [query_class](const Token& token, const RenderOptions& options) {
+              return QueryClassJson(token, query_class, options).dump(2);
+            });
 }
 BENCHMARK(BM_QueryClassJson)
     ->ArgName("class")
@@ -443,18 +415,9 @@ BENCHMARK(BM_QueryClassJson)
 
 // `cat /tokens/<pid>/query/all`: every class in one document.
 void BM_AllClassesJson(benchmark::State& state) {
-  SystemFixture fixture;
-  if (!fixture.token) {
-    state.SkipWithError(fixture.error.c_str());
-    return;
-  }
-  size_t size = 0;
-  for (auto _ : state) {
-    std::string text = AllClassesJson(*fixture.token, fixture.options).dump(2);
-    size = text.size();
-    benchmark::DoNotOptimize(text);
-  }
-  state.SetLabel(std::to_string(size) + " bytes");
+  RunRender(state, [](const Token& token, const RenderOptions& options) {
+    return AllClassesJson(token, options).dump(2);
+  });
 }
 BENCHMARK(BM_AllClassesJson);
 
