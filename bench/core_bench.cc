@@ -432,10 +432,12 @@ void BM_AuthorizeOpen(benchmark::State& state) {
   AuthorizationRequest request;
   request.caller_effective = &*fixture.token;
   request.caller_primary = &*fixture.token;
-  request.caller_fsuid = 0;
-  request.caller_has_ptrace_capability = [] { return true; };
+  Inspection inspection;
+  inspection.same_process = true;  // reading its own token
+  inspection.target = RootCredentials();
+  inspection.description = "process 1";
+  request.inspection = std::move(inspection);
   request.target = &*fixture.token;
-  request.target_process = RootCredentials();
   request.target_description = "process 1";
   request.desired = access::kTokenQuery;
   if (AuthorizationResult probe = Authorize(request); !probe.allowed) {

@@ -16,19 +16,127 @@ std::string_view QueryCapabilityFor(const Token& caller_effective,
   return {};
 }
 
-std::optional<std::string> InspectionDenial(
-    uint32_t caller_fsuid, const std::function<bool()>& has_ptrace_capability,
-    const LinuxCredentials& process, std::string_view description) {
-  const bool same_uid = caller_fsuid == process.real_uid &&
-                        caller_fsuid == process.effective_uid &&
-                        caller_fsuid == process.saved_uid;
-  if (same_uid || (has_ptrace_capability && has_ptrace_capability())) {
+const Token& CheckingToken(const Token& effective, const Token& primary) {
+  const bool identify_only =
+      effective.type == TokenType::kImpersonation &&
+      effective.impersonation_level < ImpersonationLevel::kImpersonation;
+  return identify_only ? primary : effective;
+}
+
+namespace {
+
+// The ids part of the rule: "" when `target`'s ids are all the caller's.
+std::string IdsMismatch(const LinuxCredentials& target, uint32_t uid,
+                        uint32_t gid) {
+  if (uid != target.real_uid || uid != target.effective_uid ||
+      uid != target.saved_uid) {
+    return "its uids (real " + std::to_string(target.real_uid) +
+           ", effective " + std::to_string(target.effective_uid) +
+           ", saved " + std::to_string(target.saved_uid) + ") are not all " +
+           std::to_string(uid);
+  }
+  if (gid != target.real_gid || gid != target.effective_gid ||
+      gid != target.saved_gid) {
+    return "its gids (real " + std::to_string(target.real_gid) +
+           ", effective " + std::to_string(target.effective_gid) +
+           ", saved " + std::to_string(target.saved_gid) +
+           ") are not all the caller's " + std::to_string(gid) +
+           " (a setgid program)";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::string> InspectionDenial(const Inspection& inspection) {
+  if (inspection.same_process) return std::nullopt;
+  const uint32_t uid = inspection.caller_fsuid;
+  const uint32_t gid = inspection.caller_fsgid;
+  std::optional<LinuxCredentials> caller;
+  bool caller_read = false;
+  auto caller_now = [&]() -> const std::optional<LinuxCredentials>& {
+    if (!caller_read && inspection.caller_credentials) {
+      caller = inspection.caller_credentials();
+    }
+    caller_read = true;
+    return caller;
+  };
+
+  std::string why = IdsMismatch(inspection.target, uid, gid);
+  uint32_t shown_uid = inspection.target.effective_uid;
+  if (why.empty()) {
+    const std::optional<TargetState> state =
+        inspection.target_state ? inspection.target_state()
+                                : std::optional<TargetState>();
+    if (!state) {
+      why = "it cannot be read (it may have exited)";
+    } else {
+      const LinuxCredentials& now = state->credentials;
+      shown_uid = now.effective_uid;
+      why = IdsMismatch(now, uid, gid);
+      if (why.empty()) {
+        if (now.initial_user_namespace) {
+          const std::optional<LinuxCredentials>& mine = caller_now();
+          const bool subset =
+              mine && mine->initial_user_namespace &&
+              (now.cap_permitted & ~mine->cap_effective) == 0;
+          if (!subset) {
+            why = "its capabilities exceed the caller's effective ones";
+          }
+        } else {
+          const std::optional<LinuxCredentials>& mine = caller_now();
+          const bool owner = mine && mine->initial_user_namespace &&
+                             state->namespace_owner &&
+                             *state->namespace_owner == mine->effective_uid;
+          if (!owner) {
+            why = "it is in a user namespace the caller does not own";
+          }
+        }
+      }
+      if (why.empty()) {
+        if (state->dumpable.value_or(false)) return std::nullopt;
+        why = state->dumpable ? "it is not dumpable (a setuid, setgid or "
+                                "file-capability program, or "
+                                "PR_SET_DUMPABLE 0)"
+                              : "whether it is dumpable cannot be told";
+      }
+    }
+  }
+  const std::optional<LinuxCredentials>& mine = caller_now();
+  if (mine && HoldsCapability(*mine, linux_capability::kSysPtrace)) {
     return std::nullopt;
   }
-  return "uid " + std::to_string(caller_fsuid) + " may not inspect " +
-         std::string(description) + " (uid " +
-         std::to_string(process.effective_uid) +
-         "): that needs the same uid or CAP_SYS_PTRACE";
+  std::string reason = "uid " + std::to_string(uid) + " may not inspect " +
+                       inspection.description + " (uid " +
+                       std::to_string(shown_uid) + "): " + why +
+                       ", and the caller lacks CAP_SYS_PTRACE";
+  if (mine && !mine->initial_user_namespace &&
+      (mine->cap_effective >> linux_capability::kSysPtrace) & 1) {
+    reason += " in the initial user namespace";
+  }
+  return reason;
+}
+
+AuthorizationResult AuthorizePeer(const Token& checking, AccessMask desired,
+                                  std::string_view capability,
+                                  std::string_view target_description) {
+  AuthorizationResult result;
+  if (desired.empty() || !kPeerGrantRights.Contains(desired)) {
+    result.reason = std::string(target_description) +
+                    ": a socket peer grants only QUERY and IMPERSONATE";
+    return result;
+  }
+  if (!capability.empty() &&
+      !HasCapability(checking.capabilities, capability)) {
+    result.reason = "the caller's token lacks the capability '" +
+                    std::string(capability) + "' needed for " +
+                    std::string(target_description);
+    return result;
+  }
+  result.allowed = true;
+  result.granted = desired;
+  result.reason = "granted as the caller's socket peer";
+  return result;
 }
 
 AuthorizationResult Authorize(const AuthorizationRequest& request) {
@@ -38,21 +146,16 @@ AuthorizationResult Authorize(const AuthorizationRequest& request) {
   const Token& target = *request.target;
 
   // 1. Linux inspection right.
-  if (request.target_process) {
-    if (auto denial = InspectionDenial(
-            request.caller_fsuid, request.caller_has_ptrace_capability,
-            *request.target_process, request.target_description)) {
+  if (request.inspection) {
+    if (auto denial = InspectionDenial(*request.inspection)) {
       result.reason = std::move(*denial);
       return result;
     }
   }
 
   // 2. Access check against the token's own security descriptor.
-  const bool use_primary =
-      effective.type == TokenType::kImpersonation &&
-      effective.impersonation_level < ImpersonationLevel::kImpersonation;
-  const Token& checker = use_primary ? primary : effective;
-  result.checked_with_primary = use_primary;
+  const Token& checker = CheckingToken(effective, primary);
+  result.checked_with_primary = &checker != &effective;
   AccessRequest access_request;
   access_request.desired = request.desired;
   access_request.mapping = kTokenGenericMapping;

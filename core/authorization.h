@@ -1,25 +1,32 @@
 // Authorization: may this caller perform this operation on this token?
 //
-// Every operation through the tree is decided here, in this order (design
-// §4), and the first refusal wins:
-//   1. Linux inspection right, for tokens attached to a process: the
-//      caller's fsuid equals the target's real, effective and saved uid, or
-//      the caller holds CAP_SYS_PTRACE (the analogue of process query
-//      access). Token objects (/tokens/objects) skip this step.
-//   2. AccessCheck of the caller's effective token against the target
-//      token's own security descriptor for the token right the operation
-//      needs (token generic mapping). A caller impersonating at Anonymous or
-//      Identification level is checked with its primary token instead, the
-//      way Windows opens tokens "as self": such a token may not be used for
-//      access checks, and without this the caller could not even revert.
+// Every operation through the tree is decided here, in this order, and the
+// first refusal wins:
+//   1. Linux inspection right, for tokens attached to a process. It mirrors
+//      the kernel's ptrace_may_access(PTRACE_MODE_READ_FSCREDS): a caller
+//      may always inspect its own process; otherwise its fsuid must equal
+//      the target's real, effective and saved uid, its fsgid the target's
+//      real, effective and saved gid, the target's permitted capabilities
+//      must be a subset of the caller's effective ones in the same user
+//      namespace (or the target's namespace must be a child of the initial
+//      one created by the caller's euid), and the target must be dumpable (a
+//      setuid, setgid or file-capability program, or one that called
+//      PR_SET_DUMPABLE 0, is not). Failing that, the caller needs
+//      CAP_SYS_PTRACE in its effective set, held in the initial user
+//      namespace (HoldsCapability). Token objects (/tokens/objects) skip
+//      this step.
+//   2. AccessCheck of the request's checking token (CheckingToken) against
+//      the target token's own security descriptor for the token right the
+//      operation needs (token generic mapping).
 //   3. The capability gate (mytoken model): the checking token must hold the
 //      capability the operation names (e.g. tokeninfo:introspect to read its
 //      own token, manage_mytokens:list to read another token of the same
 //      user, create_mytoken to derive tokens, AT to impersonate).
 // The model's own rules (privileges held, groups mandatory, ...) come after
-// authorization, in core/token_operations.h.
+// authorization, in core/write_rules.h and core/token_operations.h, and use
+// the same checking token.
 //
-// Thread-safety: pure function; the capability probe is called at most once.
+// Thread-safety: pure functions; each probe is called at most once.
 #ifndef TOKENFS_CORE_AUTHORIZATION_H_
 #define TOKENFS_CORE_AUTHORIZATION_H_
 
@@ -46,20 +53,57 @@ inline constexpr std::string_view kCreate = "create_mytoken";
 inline constexpr std::string_view kImpersonate = "AT";
 }  // namespace tree_capability
 
+// The request's one checking token: the caller's effective token, except
+// that a thread impersonating at Anonymous or Identification level is
+// checked with its primary token. Such a token may only identify; it never
+// grants anything (no right, no privilege, no capability), and the caller
+// can still inspect and revert as itself, the way Windows opens tokens "as
+// self".
+const Token& CheckingToken(const Token& effective, const Token& primary);
+
+// What Linux says about an inspection's target right now.
+struct TargetState {
+  // Current ids, capability sets and whether its user namespace is the
+  // initial one.
+  LinuxCredentials credentials;
+  // Whether it is dumpable; nullopt when that cannot be told (counts as
+  // not dumpable).
+  std::optional<bool> dumpable;
+  // For a target in a user namespace whose parent is the initial one: the
+  // uid that created (owns) that namespace. nullopt otherwise.
+  std::optional<uint32_t> namespace_owner;
+};
+
+// Step 1's facts: who asks, about which process. Probes are asked lazily,
+// only when the cheaper facts do not decide, and at most once.
+struct Inspection {
+  uint32_t caller_fsuid = 0;
+  uint32_t caller_fsgid = 0;
+  // The caller is a thread of the target process itself.
+  bool same_process = false;
+  // The caller's current credentials (capability sets and user namespace);
+  // nullopt when they cannot be read, which counts as no capability.
+  std::function<std::optional<LinuxCredentials>()> caller_credentials;
+  // The target's ids as recorded (a cheap first test).
+  LinuxCredentials target;
+  // The target as it is now; nullopt when it is gone.
+  std::function<std::optional<TargetState>()> target_state;
+  std::string description;  // "process 4242"
+};
+
+// Step 1 alone: nullopt when the caller may inspect the process, else the
+// reason (one sentence naming the rule that failed).
+std::optional<std::string> InspectionDenial(const Inspection& inspection);
+
 struct AuthorizationRequest {
   // The caller's tokens (effective = impersonation token or primary).
   const Token* caller_effective = nullptr;
   const Token* caller_primary = nullptr;
-  // The caller's fsuid as the kernel reported it for this request.
-  uint32_t caller_fsuid = 0;
-  // Answers whether the caller holds CAP_SYS_PTRACE in its effective set;
-  // asked only when the uids differ (the daemon reads /proc then).
-  std::function<bool()> caller_has_ptrace_capability;
 
-  // The target token, and the credentials of the process it is attached to
-  // (nullopt for token objects).
+  // Step 1, for a token attached to a process (nullopt for token objects).
+  std::optional<Inspection> inspection;
+
   const Token* target = nullptr;
-  std::optional<LinuxCredentials> target_process;
   std::string target_description;  // "process 4242", "token object 65541"
 
   AccessMask desired;
@@ -82,12 +126,16 @@ struct AuthorizationResult {
 
 AuthorizationResult Authorize(const AuthorizationRequest& request);
 
-// Step 1 alone, for operations on a process that involve no token right
-// (making one of its threads impersonate): nullopt when the caller may
-// inspect the process, else the reason.
-std::optional<std::string> InspectionDenial(
-    uint32_t caller_fsuid, const std::function<bool()>& has_ptrace_capability,
-    const LinuxCredentials& process, std::string_view description);
+// A socket peer's grant (/tokens/peer/FD): the caller may QUERY and
+// IMPERSONATE the token of the process at the other end of its connection,
+// whoever that is, like the token Windows and Peios hand a server for its
+// client. Nothing else: other rights go through Authorize. The grant still
+// passes the capability gate on the checking token.
+inline constexpr AccessMask kPeerGrantRights =
+    access::kTokenQuery | access::kTokenImpersonate;
+AuthorizationResult AuthorizePeer(const Token& checking, AccessMask desired,
+                                  std::string_view capability,
+                                  std::string_view target_description);
 
 // The capability reading `target` requires of a caller whose tokens are
 // `caller_effective`/`caller_primary`: tokeninfo:introspect for its own

@@ -800,6 +800,16 @@ nlohmann::json MintingPolicy::ToJson() const {
   };
 }
 
+HeldCapabilities CapabilitiesThatCount(const LinuxCredentials& credentials) {
+  if (!credentials.initial_user_namespace) return {};
+  return {credentials.cap_permitted,
+          credentials.cap_effective & credentials.cap_permitted};
+}
+
+bool HoldsCapability(const LinuxCredentials& credentials, int capability) {
+  return (CapabilitiesThatCount(credentials).effective >> capability) & 1;
+}
+
 Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
                                            const MintContext& context) const {
   const MintingSettings& s = settings_;
@@ -855,8 +865,9 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
                                             : s.no_session_logon_type;
 
   // Privileges.
-  const uint64_t permitted = credentials.cap_permitted;
-  const uint64_t effective = credentials.cap_effective & permitted;
+  const HeldCapabilities held = CapabilitiesThatCount(credentials);
+  const uint64_t permitted = held.permitted;
+  const uint64_t effective = held.effective;
   uint64_t present =
       s.baseline_present | kChangeNotify | PrivilegesForCapabilities(permitted);
   uint64_t enabled =

@@ -94,7 +94,12 @@ constexpr uint64_t Bit(int capability) { return uint64_t{1} << capability; }
 inline constexpr uint32_t kAuditSessionUnset = 4294967295u;
 
 // The credentials of one process, as /proc/<pid>/status and sessionid show
-// them. Capability sets are the CapPrm/CapEff/... masks.
+// them. Capability sets are the CapPrm/CapEff/... masks; they count only when
+// `initial_user_namespace` is true: a capability held in any other user
+// namespace (after `unshare -U`, in a rootless container) grants nothing
+// outside it, so it never becomes a privilege or satisfies a capability
+// check here (see HeldCapabilities). Ids are kernel ids, as seen from the
+// initial user namespace.
 struct LinuxCredentials {
   uint32_t real_uid = 0;
   uint32_t effective_uid = 0;
@@ -113,7 +118,22 @@ struct LinuxCredentials {
   bool no_new_privs = false;
   bool has_terminal = false;  // a controlling terminal (tty_nr != 0)
   uint32_t audit_session_id = kAuditSessionUnset;
+  // The process's user namespace is the one tokenfs runs in (the initial
+  // one on any ordinary host). False when it differs or cannot be read.
+  bool initial_user_namespace = true;
 };
+
+// The capabilities of `credentials` that count: its permitted and effective
+// sets when it is in the initial user namespace, none otherwise.
+struct HeldCapabilities {
+  uint64_t permitted = 0;
+  uint64_t effective = 0;
+};
+HeldCapabilities CapabilitiesThatCount(const LinuxCredentials& credentials);
+
+// True iff `credentials` holds `capability` in its effective set in the
+// initial user namespace (the kernel's capable() for the whole system).
+bool HoldsCapability(const LinuxCredentials& credentials, int capability);
 
 // One row of the privilege <-> capability mapping: the privilege is present
 // when any of its capabilities is permitted, enabled when any is effective.

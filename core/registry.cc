@@ -1,6 +1,7 @@
 #include "core/registry.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 namespace tokenfs {
@@ -13,11 +14,32 @@ Token Labelled(Token token) {
   LabelTokenSecurity(token);
   return token;
 }
+
+// The deleter of every snapshot a TokenObject publishes; it carries the
+// snapshot's serial, which SnapshotSerial reads back.
+struct PublishedSnapshot {
+  uint64_t serial = 0;
+  void operator()(const Token* token) const { delete token; }
+};
+
+std::atomic<uint64_t> next_snapshot_serial{1};
+
+std::shared_ptr<const Token> Publish(Token token) {
+  return std::shared_ptr<const Token>(
+      new Token(std::move(token)),
+      PublishedSnapshot{
+          next_snapshot_serial.fetch_add(1, std::memory_order_relaxed)});
+}
 }  // namespace
+
+uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token) {
+  const auto* snapshot = std::get_deleter<PublishedSnapshot>(token);
+  return snapshot ? snapshot->serial : 0;
+}
 
 TokenObject::TokenObject(Token token)
     : id_(token.token_id),
-      token_(std::make_shared<const Token>(Labelled(std::move(token)))) {}
+      token_(Publish(Labelled(std::move(token)))) {}
 
 std::shared_ptr<const Token> TokenObject::Get() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -32,7 +54,7 @@ Result<std::shared_ptr<const Token>> TokenObject::Update(
   // An operation may never change which token this object is.
   replacement->token_id = id_;
   LabelTokenSecurity(*replacement);
-  token_ = std::make_shared<const Token>(std::move(*replacement));
+  token_ = Publish(std::move(*replacement));
   return token_;
 }
 
@@ -43,7 +65,7 @@ void TokenObject::MarkPrivilegesUsed(uint64_t privileges) {
   if (!fresh) return;
   Token copy = *token_;
   copy.privileges.used |= fresh;
-  token_ = std::make_shared<const Token>(std::move(copy));
+  token_ = Publish(std::move(copy));
 }
 
 void TokenObject::LinkOwning(std::shared_ptr<TokenObject> partner) {
@@ -74,7 +96,8 @@ bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
          a.saved_gid == b.saved_gid && a.fs_gid == b.fs_gid &&
          a.supplementary_gids == b.supplementary_gids &&
          a.cap_permitted == b.cap_permitted &&
-         a.cap_effective == b.cap_effective && a.no_new_privs == b.no_new_privs;
+         a.cap_effective == b.cap_effective && a.no_new_privs == b.no_new_privs &&
+         a.initial_user_namespace == b.initial_user_namespace;
 }
 
 Registry::Registry(const ProcessSource& source, TokenMinter& minter,
@@ -130,13 +153,13 @@ TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
 }
 
 bool Registry::StillAlive(const ProcessKey& key) const {
-  auto start = source_.TaskStartTime(key.pid);
-  return start && *start == key.start_time;
+  auto incarnation = source_.Incarnation(key.pid);
+  return incarnation && *incarnation == key.incarnation();
 }
 
 Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
   ProcessEntry entry;
-  entry.key = ProcessKey{task.tgid, task.start_time};
+  entry.key = task.process_key();
   entry.ppid = task.ppid;
   entry.credentials = task.credentials;
 
@@ -208,7 +231,7 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
                          std::to_string(task->tgid) + ", not a process");
   }
   if (cached) {
-    if (cached->key == ProcessKey{task->tgid, task->start_time}) {
+    if (cached->key == task->process_key()) {
       return ApplyCredentials(cached->key, *task);
     }
     std::lock_guard<std::mutex> lock(mutex_);
@@ -319,16 +342,17 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
   }
   if (tid == pid) {
     // The leader thread shares the process's incarnation.
-    if (cached && cached->start_time == process->key.start_time) {
+    if (cached && cached->incarnation == process->key.incarnation()) {
       view.impersonation = cached->impersonation;
     }
     return view;
   }
   if (cached) {
     const bool valid = live ? true : [&] {
-      auto start = source_.TaskStartTime(tid);
+      auto incarnation = source_.Incarnation(tid);
       // Start time 0 means unknown (a fork-event entry): re-read.
-      return start && cached->start_time != 0 && *start == cached->start_time;
+      return incarnation && cached->incarnation.start_time != 0 &&
+             *incarnation == cached->incarnation;
     }();
     if (valid) {
       view.impersonation = cached->impersonation;
@@ -337,7 +361,7 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = threads_.find(tid);
     if (it != threads_.end() && it->second.tgid == pid &&
-        it->second.start_time == cached->start_time) {
+        it->second.incarnation == cached->incarnation) {
       threads_.erase(it);
     }
   }
@@ -350,7 +374,8 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = threads_.try_emplace(tid);
   if (inserted || it->second.tgid != pid) {
-    it->second = ThreadEntry{pid, task->thread_start_time, nullptr, nullptr};
+    it->second =
+        ThreadEntry{pid, task->thread_incarnation(), nullptr, nullptr};
   }
   view.impersonation = it->second.impersonation;
   return view;
@@ -394,15 +419,15 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   if (child_tid != child_tgid) {
     // A new thread: remember which process it belongs to.
     std::lock_guard<std::mutex> lock(mutex_);
-    threads_[child_tid] = ThreadEntry{child_tgid, 0, nullptr, nullptr};
+    threads_[child_tid] = ThreadEntry{child_tgid, {}, nullptr, nullptr};
     return;
   }
   auto parent = Process(parent_tgid);
   if (!parent) return;  // the parent is gone; the child is seen lazily
-  auto start = source_.TaskStartTime(child_tgid);
+  auto start = source_.Incarnation(child_tgid);
   if (!start) return;  // the child is gone already
   ProcessEntry entry;
-  entry.key = ProcessKey{child_tgid, *start};
+  entry.key = ProcessKey{child_tgid, start->start_time, start->instance};
   entry.ppid = parent_tgid;
   entry.credentials = parent->credentials;
   entry.primary = CopyForFork(*parent->primary);
@@ -464,7 +489,7 @@ void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
     key = it->second.key;
   }
   auto task = source_.ReadTask(tgid);
-  if (!task || !(ProcessKey{task->tgid, task->start_time} == key)) return;
+  if (!task || !(task->process_key() == key)) return;
   // Failure means the process went meanwhile; nothing to record.
   (void)ApplyCredentials(key, *task);
 }
@@ -505,7 +530,7 @@ void Registry::Sweep() {
     for (const auto& [pid, entry] : processes_) processes.push_back(entry.key);
     for (const auto& [tid, entry] : threads_) {
       threads.emplace_back(
-          tid, ThreadEntry{entry.tgid, entry.start_time, nullptr, nullptr});
+          tid, ThreadEntry{entry.tgid, entry.incarnation, nullptr, nullptr});
     }
   }
   std::vector<ProcessKey> dead_processes;
@@ -514,9 +539,10 @@ void Registry::Sweep() {
   }
   std::vector<std::pair<int32_t, ThreadEntry>> dead_threads;
   for (const auto& [tid, entry] : threads) {
-    auto start = source_.TaskStartTime(tid);
+    auto incarnation = source_.Incarnation(tid);
     // Entries of unknown start time are only a cache; drop them too.
-    if (!start || entry.start_time == 0 || *start != entry.start_time) {
+    if (!incarnation || entry.incarnation.start_time == 0 ||
+        *incarnation != entry.incarnation) {
       dead_threads.emplace_back(tid, entry);
     }
   }
@@ -531,7 +557,7 @@ void Registry::Sweep() {
     for (const auto& [tid, entry] : dead_threads) {
       auto it = threads_.find(tid);
       if (it != threads_.end() && it->second.tgid == entry.tgid &&
-          it->second.start_time == entry.start_time) {
+          it->second.incarnation == entry.incarnation) {
         threads_.erase(it);
       }
     }
@@ -545,9 +571,9 @@ Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
                              TokenObjectPtr adopt_at_exec) {
   auto thread = Thread(pid, tid);
   if (!thread) return tl::unexpected(thread.error());
-  uint64_t start = thread->process.start_time;
+  TaskIncarnation start = thread->process.incarnation();
   if (tid != pid) {
-    auto task_start = source_.TaskStartTime(tid);
+    auto task_start = source_.Incarnation(tid);
     if (!task_start) {
       return MakeError(ErrorCode::kNotFound,
                        "thread " + std::to_string(tid) + " is gone");

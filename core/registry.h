@@ -54,11 +54,25 @@
 
 namespace tokenfs {
 
-// A process incarnation: its pid and its start time (clock ticks since boot,
-// /proc/<pid>/stat field 22).
+// Which incarnation of a task id: its start time (clock ticks since boot,
+// /proc/<pid>/stat field 22) and, where the kernel has pidfs (Linux 6.9+),
+// the inode number of a pidfd on it, which is unique for the system's
+// lifetime. Two tasks that took the same id within one clock tick differ
+// only in `instance`; without pidfs `instance` is 0 and the start time alone
+// tells them apart (so a pid reused within one tick is not detected there).
+struct TaskIncarnation {
+  uint64_t start_time = 0;
+  uint64_t instance = 0;
+  friend bool operator==(const TaskIncarnation&,
+                         const TaskIncarnation&) = default;
+};
+
+// A process incarnation: its pid and the incarnation of its leader.
 struct ProcessKey {
   int32_t pid = 0;
   uint64_t start_time = 0;
+  uint64_t instance = 0;
+  TaskIncarnation incarnation() const { return {start_time, instance}; }
   friend bool operator==(const ProcessKey&, const ProcessKey&) = default;
 };
 
@@ -69,7 +83,14 @@ struct TaskInfo {
   int32_t ppid = 0;                // parent of the process
   uint64_t start_time = 0;         // of the process (its thread group leader)
   uint64_t thread_start_time = 0;  // of this task
+  uint64_t instance = 0;           // of the process (see TaskIncarnation)
+  uint64_t thread_instance = 0;    // of this task
   LinuxCredentials credentials;
+
+  ProcessKey process_key() const { return {tgid, start_time, instance}; }
+  TaskIncarnation thread_incarnation() const {
+    return {thread_start_time, thread_instance};
+  }
 };
 
 // OS access for the registry. The daemon reads /proc (status, stat and task
@@ -80,8 +101,9 @@ class ProcessSource {
   virtual ~ProcessSource() = default;
   // The task `tid`; kNotFound when it does not exist (any more).
   virtual Result<TaskInfo> ReadTask(int32_t tid) const = 0;
-  // Start time of task `tid` (cheaper than ReadTask); kNotFound when gone.
-  virtual Result<uint64_t> TaskStartTime(int32_t tid) const = 0;
+  // The incarnation of task `tid` (cheaper than ReadTask); kNotFound when
+  // gone.
+  virtual Result<TaskIncarnation> Incarnation(int32_t tid) const = 0;
   // Every process id (thread group leaders) that exists now.
   virtual std::vector<int32_t> ListProcesses() const = 0;
   // The thread ids of process `pid`; empty when it is gone.
@@ -136,6 +158,13 @@ class TokenObject {
 };
 
 using TokenObjectPtr = std::shared_ptr<TokenObject>;
+
+// Names one token snapshot that a TokenObject published (at construction,
+// Update or MarkPrivilegesUsed) for the life of the process: serials count
+// up from 1 and are never reused, even when a freed snapshot's memory is, so
+// a cache can key by the serial without holding on to the token. 0 for a
+// token that no TokenObject published.
+uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token);
 
 class Registry {
  public:
@@ -281,7 +310,7 @@ class Registry {
   };
   struct ThreadEntry {
     int32_t tgid = 0;
-    uint64_t start_time = 0;
+    TaskIncarnation incarnation;  // start time 0: unknown (a fork event)
     TokenObjectPtr impersonation;  // nullptr: only caches tid -> tgid
     // The adoption this impersonation registered, so Revert can cancel it.
     TokenObjectPtr adopt_at_exec;

@@ -18,6 +18,7 @@
 #include "core/token_operations.h"
 #include "core/token_spec.h"
 #include "core/well_known_sids.h"
+#include "core/write_rules.h"
 #include "tokenfs/errno_map.h"
 #include "tokenfs/log.h"
 
@@ -34,10 +35,15 @@ struct TokenFilesystem::Caller {
   std::shared_ptr<const Token> primary;
   std::shared_ptr<const Token> effective;
 
-  // The token an authorization decision was checked with (core Authorize
-  // falls back to the primary for Anonymous/Identification impersonation).
-  const Token& CheckingToken(const AuthorizationResult& result) const {
-    return result.checked_with_primary ? *primary : *effective;
+  // The request's one checking token (core CheckingToken): the effective
+  // token, or the primary while impersonating at Anonymous or
+  // Identification level. Every right, privilege and capability of the
+  // request is checked on it.
+  const Token& checking() const {
+    return tokenfs::CheckingToken(*effective, *primary);
+  }
+  const TokenObjectPtr& checking_object() const {
+    return &checking() == effective.get() ? effective_object : primary_object;
   }
 };
 
@@ -83,7 +89,10 @@ struct TokenFilesystem::DirHandle {
 
 namespace {
 
-constexpr int kCapSysPtrace = 19;
+// getsockopt SO_PEERPIDFD (Linux 6.5), which Debian 12's headers predate.
+constexpr int kSoPeerPidfd = 77;
+// Peers one caller process keeps grants for; the oldest goes first.
+constexpr size_t kMaxPeersPerCaller = 256;
 
 FsError Errno(int value, std::string reason) {
   return FsError{value, std::move(reason)};
@@ -270,15 +279,21 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
   const fuse_ctx* context = fuse_req_ctx(request);
   const std::string who = "pid " + std::to_string(context->pid) + " (uid " +
                           std::to_string(context->uid) + ")";
+  // Lines any user can provoke are limited per caller uid, so one user's
+  // flood never hides another's denials; the log escapes what they quote.
   if (error == EACCES || error == EPERM) {
-    LogInfo(std::string("denied: ") + operation + " by " + who + ": " + reason);
+    LogForCaller(
+        LogLevel::kInfo, context->uid,
+        std::string("denied: ") + operation + " by " + who + ": " + reason);
   } else if (error == EIO || error == ENOMEM || error == EINVAL ||
              error == EFBIG || error == EDQUOT || error == EBUSY) {
-    LogWarning(std::string(operation) + " by " + who + ": " +
-               std::strerror(error) + ": " + reason);
+    LogForCaller(LogLevel::kWarning, context->uid,
+                 std::string(operation) + " by " + who + ": " +
+                     std::strerror(error) + ": " + reason);
   } else if (DebugLogging() && !reason.empty()) {
-    LogDebug(std::string(operation) + " by " + who + ": " +
-             std::strerror(error) + ": " + reason);
+    LogForCaller(LogLevel::kDebug, context->uid,
+                 std::string(operation) + " by " + who + ": " +
+                     std::strerror(error) + ": " + reason);
   }
   fuse_reply_err(request, error ? error : EIO);
 }
@@ -331,10 +346,10 @@ void TokenFilesystem::OnGetattr(fuse_req_t request, fuse_ino_t inode,
 }
 
 void TokenFilesystem::OnSetattr(fuse_req_t request, fuse_ino_t inode,
-                                struct stat*, int to_set,
+                                struct stat* attr, int to_set,
                                 fuse_file_info* info) noexcept {
   Serve(request, "setattr", [&](TokenFilesystem* self) {
-    return self->DoSetattr(inode, to_set, info);
+    return self->DoSetattr(request, inode, *attr, to_set, info);
   });
 }
 
@@ -548,17 +563,33 @@ tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
   return target;
 }
 
-bool TokenFilesystem::CallerHasPtrace(const Caller& caller) const {
-  auto capabilities = source_.EffectiveCapabilities(caller.tid);
-  return capabilities && (*capabilities >> kCapSysPtrace) & 1;
+Inspection TokenFilesystem::MakeInspection(const Caller& caller,
+                                           const ProcessKey& process,
+                                           const LinuxCredentials& credentials,
+                                           std::string_view description) const {
+  Inspection inspection;
+  inspection.caller_fsuid = caller.uid;
+  inspection.caller_fsgid = caller.gid;
+  inspection.same_process = caller.process == process;
+  const int32_t caller_tid = caller.tid;
+  inspection.caller_credentials =
+      [this, caller_tid]() -> std::optional<LinuxCredentials> {
+    auto current = source_.CurrentCredentials(caller_tid);
+    if (!current) return std::nullopt;
+    return *current;
+  };
+  inspection.target = credentials;
+  const int32_t pid = process.pid;
+  inspection.target_state = [this, pid] { return source_.CurrentState(pid); };
+  inspection.description = std::string(description);
+  return inspection;
 }
 
 std::optional<std::string> TokenFilesystem::InspectionDenialFor(
-    const Caller& caller, const LinuxCredentials& process,
-    std::string_view description) const {
+    const Caller& caller, const ProcessKey& process,
+    const LinuxCredentials& credentials, std::string_view description) const {
   return InspectionDenial(
-      caller.uid, [this, &caller] { return CallerHasPtrace(caller); }, process,
-      description);
+      MakeInspection(caller, process, credentials, description));
 }
 
 AuthorizationRequest TokenFilesystem::MakeAuthorizationRequest(
@@ -567,12 +598,12 @@ AuthorizationRequest TokenFilesystem::MakeAuthorizationRequest(
   AuthorizationRequest request;
   request.caller_effective = caller.effective.get();
   request.caller_primary = caller.primary.get();
-  request.caller_fsuid = caller.uid;
-  request.caller_has_ptrace_capability = [this, &caller] {
-    return CallerHasPtrace(caller);
-  };
+  if (target.process_credentials) {
+    request.inspection =
+        MakeInspection(caller, target.process, *target.process_credentials,
+                       target.description);
+  }
   request.target = target.token.get();
-  request.target_process = target.process_credentials;
   request.target_description = target.description;
   request.desired = desired;
   request.capability = capability;
@@ -582,21 +613,13 @@ AuthorizationRequest TokenFilesystem::MakeAuthorizationRequest(
 tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
     const Caller& caller, const Target& target, AccessMask desired,
     std::string_view capability, std::string_view operation) {
-  // A peer token grants QUERY and IMPERSONATE to the process holding the
-  // connection (Peios: kacs_open_peer_token), whoever the peer is.
-  const AccessMask peer_rights =
-      access::kTokenQuery | access::kTokenImpersonate;
+  // The peer of a connection the caller holds: its primary token, as it was
+  // when the grant was made (core AuthorizePeer).
   if (target.process_credentials && !desired.empty() &&
-      peer_rights.Contains(desired) && HasPeerGrant(caller, target.process)) {
-    AuthorizationResult result;
-    result.allowed =
-        HasCapability(caller.effective->capabilities, capability) ||
-        capability.empty();
-    result.granted = desired;
-    result.reason = result.allowed
-                        ? "granted as the caller's socket peer"
-                        : "the caller's token lacks the capability '" +
-                              std::string(capability) + "'";
+      kPeerGrantRights.Contains(desired) &&
+      HasPeerGrant(caller, target.process, target.object)) {
+    AuthorizationResult result = AuthorizePeer(caller.checking(), desired,
+                                               capability, target.description);
     if (result.allowed) return result;
     return tl::unexpected(Errno(EACCES, std::string(operation) + " " +
                                             Describe(target.node) + ": " +
@@ -605,9 +628,7 @@ tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
   AuthorizationResult result = tokenfs::Authorize(
       MakeAuthorizationRequest(caller, target, desired, capability));
   if (result.privileges_used) {
-    (result.checked_with_primary ? caller.primary_object
-                                 : caller.effective_object)
-        ->MarkPrivilegesUsed(result.privileges_used);
+    caller.checking_object()->MarkPrivilegesUsed(result.privileges_used);
   }
   if (!result.allowed) {
     return tl::unexpected(Errno(
@@ -616,6 +637,28 @@ tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
                     std::to_string(caller.uid) + "): " + result.reason));
   }
   return result;
+}
+
+tl::expected<void, FsError> TokenFilesystem::AuthorizeWriteOpen(
+    const Caller& caller, const Target& target, const TreeEntry& entry,
+    const NodeId& node) {
+  if (!entry.write_right.empty()) {
+    auto allowed = Authorize(caller, target, entry.write_right, {}, "write");
+    if (!allowed) return tl::unexpected(allowed.error());
+    return {};
+  }
+  // security, impersonate, install, persist: the right depends on what is
+  // written and is checked then; opening a process's file needs the Linux
+  // inspection right.
+  if (target.process_credentials) {
+    if (auto denial = InspectionDenialFor(caller, target.process,
+                                          *target.process_credentials,
+                                          target.description)) {
+      return tl::unexpected(
+          Errno(EACCES, "write " + Describe(node) + ": " + *denial));
+    }
+  }
+  return {};
 }
 
 tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
@@ -750,20 +793,38 @@ TokenFilesystem::Outcome TokenFilesystem::DoGetattr(fuse_req_t request,
   return AttrReply{*attr};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_ino_t inode,
+TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_req_t request,
+                                                    fuse_ino_t inode,
+                                                    const struct stat& wanted,
                                                     int to_set,
-                                                    fuse_file_info*) {
+                                                    fuse_file_info* info) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
   // The shell's `>` may arrive as a truncation to size 0 (without
-  // atomic_o_trunc): accept it on writable files as a no-op.
+  // atomic_o_trunc): accept it on writable files as a no-op. Nothing else.
   const bool only_size =
       (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_MTIME |
                   FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) == 0;
   if (!entry || !entry->writable || !only_size) {
     return tl::unexpected(
         Errno(EPERM, "attributes of " + Describe(*node) + " are fixed"));
+  }
+  if ((to_set & FUSE_SET_ATTR_SIZE) && wanted.st_size != 0) {
+    return tl::unexpected(Errno(
+        EINVAL, Describe(*node) + " can only be truncated to size 0, not " +
+                    std::to_string(wanted.st_size)));
+  }
+  if (!info && node->is_token_scope()) {
+    // truncate(2) by path opens nothing: authorize it as an open for
+    // writing would be.
+    SyncFor(request, *node);
+    auto caller = ResolveCaller(request);
+    if (!caller) return tl::unexpected(caller.error());
+    auto target = ResolveTarget(*node);
+    if (!target) return tl::unexpected(target.error());
+    auto allowed = AuthorizeWriteOpen(*caller, *target, *entry, *node);
+    if (!allowed) return tl::unexpected(allowed.error());
   }
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
@@ -839,30 +900,36 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
     if (!target) return tl::unexpected(target.error());
     file->object = node->scope == Scope::kObject ? target->object : nullptr;
     file->process = target->process;
-    const bool query = entry->read_right == access::kTokenQuery;
-    if (file->readable && !entry->read_right.empty()) {
+    // Every open is authorized, whatever the file and mode. The impersonate
+    // file shows and changes the thread's state, not a token: a process may
+    // always see and revert its own threads (as RevertToSelf always works,
+    // whatever the thread impersonates); another process's threads need
+    // QUERY on that process's primary token.
+    Target about = *target;
+    const bool thread_state =
+        node->code == static_cast<uint8_t>(NodeCode::kImpersonateFile);
+    if (thread_state) {
+      about.object = target->primary;
+      about.token = target->primary->Get();
+    }
+    const bool own_thread_state =
+        thread_state && caller->process == target->process;
+    // A file whose content is only the result of a write (duplicate,
+    // restrict) is read with the right its write needs.
+    const AccessMask read_right =
+        entry->read_right.empty() ? entry->write_right : entry->read_right;
+    if (file->readable && !own_thread_state) {
       const std::string_view capability =
-          query ? QueryCapabilityFor(*caller->effective, *caller->primary,
-                                     *target->token)
-                : std::string_view();
-      auto allowed =
-          Authorize(*caller, *target, entry->read_right, capability, "read");
+          read_right == access::kTokenQuery && !thread_state
+              ? QueryCapabilityFor(*caller->effective, *caller->primary,
+                                   *about.token)
+              : std::string_view();
+      auto allowed = Authorize(*caller, about, read_right, capability, "read");
       if (!allowed) return tl::unexpected(allowed.error());
     }
-    if (file->writable && !entry->write_right.empty()) {
-      auto allowed =
-          Authorize(*caller, *target, entry->write_right, {}, "write");
+    if (file->writable) {
+      auto allowed = AuthorizeWriteOpen(*caller, about, *entry, *node);
       if (!allowed) return tl::unexpected(allowed.error());
-    }
-    if (file->writable && entry->write_right.empty() &&
-        target->process_credentials) {
-      // security and impersonate: the right depends on what is written and
-      // is checked then; opening needs the Linux inspection right.
-      if (auto denial = InspectionDenialFor(
-              *caller, *target->process_credentials, target->description)) {
-        return tl::unexpected(
-            Errno(EACCES, "write " + Describe(*node) + ": " + *denial));
-      }
     }
     if (file->readable && (entry->kind == NodeKind::kTextFile ||
                            entry->kind == NodeKind::kQueryFile)) {
@@ -1198,106 +1265,14 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
     OpenFile& file, const Caller& caller, const Target& target,
     TokenFile text_file, std::string_view data) {
   const std::string where = Describe(file.node);
-  if (text_file == TokenFile::kSecurity) {
-    auto command = ParseSecurityCommand(data);
-    if (!command) return tl::unexpected(Refuse(command.error(), where));
-    AccessMask needed;
-    if (command->information &
-        (security_information::kOwner | security_information::kGroup |
-         security_information::kLabel)) {
-      needed |= access::kWriteOwner;
-    }
-    if (command->information & security_information::kDacl) {
-      needed |= access::kWriteDac;
-    }
-    if (command->information & security_information::kSacl) {
-      needed |= access::kAccessSystemSecurity;
-    }
-    auto allowed = Authorize(caller, target, needed, {}, "write");
-    if (!allowed) return tl::unexpected(allowed.error());
-    const Token& checker = caller.CheckingToken(*allowed);
-    auto updated =
-        target.object->Update([&](const Token& token) -> Result<Token> {
-          return SetSecurity(token, command->descriptor, command->information,
-                             checker);
-        });
-    if (!updated) return tl::unexpected(Refuse(updated.error(), where));
-    return std::string("ok\n");
-  }
-
-  auto allowed =
-      Authorize(caller, target, file.entry->write_right, {}, "write");
+  auto write = ParseTokenFileWrite(text_file, data);
+  if (!write) return tl::unexpected(Refuse(write.error(), where));
+  auto allowed = Authorize(caller, target, write->right, {}, "write");
   if (!allowed) return tl::unexpected(allowed.error());
-  const Token& checker = caller.CheckingToken(*allowed);
-  Result<std::shared_ptr<const Token>> updated =
-      MakeError(ErrorCode::kInternal, "no change");
-  switch (text_file) {
-    case TokenFile::kPrivs: {
-      auto command = ParsePrivilegesCommand(data);
-      if (!command) return tl::unexpected(Refuse(command.error(), where));
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        if (command->reset) return ResetPrivileges(token, ids_).token;
-        auto result = AdjustPrivileges(token, command->changes, ids_);
-        if (!result) return tl::unexpected(result.error());
-        return std::move(result->token);
-      });
-      break;
-    }
-    case TokenFile::kGroups: {
-      auto command = ParseGroupsCommand(data);
-      if (!command) return tl::unexpected(Refuse(command.error(), where));
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        if (command->reset) return ResetGroups(token, ids_).token;
-        auto result = AdjustGroups(token, command->changes, ids_);
-        if (!result) return tl::unexpected(result.error());
-        return std::move(result->token);
-      });
-      break;
-    }
-    case TokenFile::kOwner:
-    case TokenFile::kGroup: {
-      auto selector = ParseSidSelector(data);
-      if (!selector) return tl::unexpected(Refuse(selector.error(), where));
-      const bool owner = text_file == TokenFile::kOwner;
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        auto index = ResolveSidSelector(*selector, token);
-        if (!index) return tl::unexpected(index.error());
-        DefaultChange change;
-        (owner ? change.owner_index : change.primary_group_index) = *index;
-        return AdjustDefault(token, change, ids_);
-      });
-      break;
-    }
-    case TokenFile::kDefaultDacl: {
-      auto dacl = ParseDefaultDaclCommand(data);
-      if (!dacl) return tl::unexpected(Refuse(dacl.error(), where));
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        DefaultChange change;
-        change.dacl = *dacl;
-        return AdjustDefault(token, change, ids_);
-      });
-      break;
-    }
-    case TokenFile::kIntegrity: {
-      auto rid = ParseIntegrityCommand(data);
-      if (!rid) return tl::unexpected(Refuse(rid.error(), where));
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        return SetIntegrity(token, *rid, checker, ids_);
-      });
-      break;
-    }
-    case TokenFile::kSession: {
-      auto session = ParseSessionCommand(data);
-      if (!session) return tl::unexpected(Refuse(session.error(), where));
-      // SeTcb is checked on the caller's real (primary) token.
-      updated = target.object->Update([&](const Token& token) -> Result<Token> {
-        return AdjustSession(token, *session, *caller.primary, ids_);
-      });
-      break;
-    }
-    default:
-      return tl::unexpected(Errno(EACCES, where + " is read-only"));
-  }
+  const Token& checking = caller.checking();
+  auto updated = target.object->Update([&](const Token& token) {
+    return tokenfs::ApplyTokenFileWrite(token, *write, checking, ids_);
+  });
   if (!updated) return tl::unexpected(Refuse(updated.error(), where));
   return std::string("ok\n");
 }
@@ -1326,7 +1301,8 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   auto command = ParseImpersonateCommand(data, options_.mount_point);
   if (!command) return tl::unexpected(Refuse(command.error(), where));
   // Changing a thread's token needs the Linux right over its process.
-  if (auto denial = InspectionDenialFor(caller, *thread.process_credentials,
+  if (auto denial = InspectionDenialFor(caller, thread.process,
+                                        *thread.process_credentials,
                                         thread.description)) {
     return tl::unexpected(
         Errno(EACCES, "impersonate " + where + ": " + *denial));
@@ -1339,7 +1315,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   auto resolved = ResolveReference(command->target);
   if (!resolved) return tl::unexpected(resolved.error());
   const Target& client = *resolved;
-  auto allowed = Authorize(caller, client, access::kTokenImpersonate,
+  auto allowed = Authorize(caller, client, kImpersonateRight,
                            tree_capability::kImpersonate, "impersonate");
   if (!allowed) return tl::unexpected(allowed.error());
   // The gates are evaluated against the primary token of the process whose
@@ -1347,25 +1323,21 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   const std::shared_ptr<const Token> server = thread.primary->Get();
   auto decision = CheckImpersonation(*server, *client.token, command->level);
   if (!decision) return tl::unexpected(Refuse(decision.error(), where));
-  // Running a program under a token that can do nothing the process's own
-  // primary cannot (a restricted version of itself) needs no gate: the
-  // Windows CreateProcessAsUser exception.
-  const bool own_narrower = IsNoLooserThan(*client.token, *server);
-  if (command->adopt_at_exec &&
-      decision->level < ImpersonationLevel::kImpersonation && !own_narrower) {
-    return tl::unexpected(
-        Errno(EPERM, "cannot run a command under " + client.description +
-                         ": it may only be impersonated at " +
-                         std::string(ImpersonationLevelName(decision->level)) +
-                         " level (" + decision->reason + ")"));
+  if (command->adopt_at_exec) {
+    if (auto adopt = DecideAdoptAtExec(*decision, *client.token, *server);
+        !adopt) {
+      return tl::unexpected(Refuse(
+          adopt.error(), "cannot run a command under " + client.description));
+    }
   }
+  const Sid& creator = caller.checking().user;
   TokenObjectPtr impersonation;
   if (client.token->type == TokenType::kImpersonation &&
       client.token->impersonation_level == decision->level) {
     impersonation = client.object;
   } else {
-    auto copy = MakeImpersonationToken(*client.token, decision->level,
-                                       caller.effective->user, ids_);
+    auto copy =
+        MakeImpersonationToken(*client.token, decision->level, creator, ids_);
     if (!copy) return tl::unexpected(Refuse(copy.error(), where));
     impersonation = std::make_shared<TokenObject>(std::move(*copy));
   }
@@ -1373,8 +1345,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
   if (command->adopt_at_exec) {
     DuplicateRequest primary_request;
     primary_request.type = TokenType::kPrimary;
-    auto primary =
-        Duplicate(*client.token, primary_request, caller.effective->user, ids_);
+    auto primary = Duplicate(*client.token, primary_request, creator, ids_);
     if (!primary) return tl::unexpected(Refuse(primary.error(), where));
     adopt = std::make_shared<TokenObject>(std::move(*primary));
   }
@@ -1458,10 +1429,10 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     const Caller& caller, const Target& target, NodeCode code,
     std::string_view data) {
   const std::string where = Describe(target.node);
-  auto allowed = Authorize(caller, target, access::kTokenDuplicate,
+  auto allowed = Authorize(caller, target, kDeriveRight,
                            tree_capability::kCreate, "derive a token from");
   if (!allowed) return tl::unexpected(allowed.error());
-  const Sid& creator = caller.effective->user;
+  const Sid& creator = caller.checking().user;
   Token derived;
   bool persist = false;
   std::optional<int32_t> holder;
@@ -1471,23 +1442,10 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     if (!command) return tl::unexpected(Refuse(command.error(), where));
     auto result = Duplicate(*target.token, command->request, creator, ids_);
     if (!result) return tl::unexpected(Refuse(result.error(), where));
-    if (!command->access.empty()) {
-      // Like the desired access of a new handle: refuse the duplicate unless
-      // the caller would hold these rights on it.
-      const Token& checker = caller.CheckingToken(*allowed);
-      AccessRequest check;
-      check.desired = command->access;
-      check.want_trace = false;
-      Token labelled = *result;
-      LabelTokenSecurity(labelled);
-      const AccessCheckResult granted =
-          AccessCheck(checker, labelled.security, check);
-      if (!granted.granted_ok()) {
-        return tl::unexpected(Errno(
-            EACCES, where + ": the duplicate would not grant the caller " +
-                        FormatTokenRights(command->access) + ": " +
-                        granted.reason));
-      }
+    if (auto granted =
+            DecideDuplicateAccess(caller.checking(), *result, command->access);
+        !granted) {
+      return tl::unexpected(Refuse(granted.error(), where));
     }
     derived = std::move(*result);
     persist = command->persist;
@@ -1500,13 +1458,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
     derived = std::move(result->token);
     persist = command->persist;
     holder = command->holder;
-    if (creator == derived.user) {
-      // A restricted version of one's own token can do nothing its creator
-      // cannot, so (a documented divergence from the Peios default SD) its
-      // user may also use it: query, impersonate, run a program under it,
-      // restrict it further. Never WRITE_DAC.
-      GrantUserUse(derived);
-    }
+    GrantOwnRestrictedUse(derived, creator);
     for (const std::string& name : result->narrowed_capabilities) {
       notes += Line("narrowed", name);
     }
@@ -1528,29 +1480,14 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
          Line("path", options_.mount_point + "/objects/" + id) + notes;
 }
 
-void TokenFilesystem::GrantUserUse(Token& token) {
-  const AccessMask use = access::kTokenQuery | access::kTokenDuplicate |
-                         access::kTokenImpersonate |
-                         access::kTokenAssignPrimary;
-  if (!token.security.dacl) return;
-  for (Ace& ace : token.security.dacl->aces) {
-    if (ace.type == AceType::kAccessAllowed && ace.sid == token.user) {
-      ace.mask |= use;
-      return;
-    }
-  }
-  token.security.dacl->aces.insert(
-      token.security.dacl->aces.begin(),
-      Ace{.type = AceType::kAccessAllowed, .mask = use, .sid = token.user});
-}
-
 tl::expected<ProcessKey, FsError> TokenFilesystem::HolderProcess(
     const Caller& caller, int32_t pid) {
   events_.Sync({pid});
   auto process = registry_.Process(pid);
   if (!process) return tl::unexpected(TargetError(process.error()));
-  if (auto denial = InspectionDenialFor(caller, process->credentials,
-                                        "process " + std::to_string(pid))) {
+  if (auto denial =
+          InspectionDenialFor(caller, process->key, process->credentials,
+                              "process " + std::to_string(pid))) {
     return tl::unexpected(Errno(EACCES, "holder: " + *denial));
   }
   return process->key;
@@ -1559,21 +1496,13 @@ tl::expected<ProcessKey, FsError> TokenFilesystem::HolderProcess(
 tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
     const Caller& caller, std::string_view data) {
   const std::string where = options_.mount_point + "/create";
-  const Token& checker = *caller.effective;
-  if (!checker.privileges.IsEnabled(privilege::kCreateToken)) {
-    return tl::unexpected(Errno(
-        EPERM, where +
-                   ": creating a token needs SeCreateToken enabled on the "
-                   "caller's token (pid " +
-                   std::to_string(caller.process.pid) + ")"));
-  }
-  if (!HasCapability(checker.capabilities, tree_capability::kCreate)) {
+  auto used = DecideCreate(caller.checking());
+  if (!used) {
     return tl::unexpected(
-        Errno(EACCES, where + ": the caller's token lacks the capability '" +
-                          std::string(tree_capability::kCreate) + "'"));
+        Refuse(used.error(),
+               where + " (pid " + std::to_string(caller.process.pid) + ")"));
   }
-  caller.effective_object->MarkPrivilegesUsed(
-      privilege::Bit(privilege::kCreateToken));
+  caller.checking_object()->MarkPrivilegesUsed(*used);
   auto spec = DecodeTokenSpec(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(data.data()), data.size()));
   if (!spec) {
@@ -1591,7 +1520,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
                     " names no logon session tokenfs knows (use the session "
                     "of an existing token, e.g. its stats authentication_id)"));
   }
-  SpecBuildContext context{ids_, clock_, caller.effective->user,
+  SpecBuildContext context{ids_, clock_, caller.checking().user,
                            &capability_names_, *logon_type};
   auto token = BuildTokenFromSpec(*spec, context);
   if (!token) return tl::unexpected(Refuse(token.error(), where));
@@ -1611,20 +1540,10 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyPersist(
   }
   auto info = registry_.ObjectDetails(Luid{target.node.object});
   if (!info) return tl::unexpected(Refuse(info.error(), where));
-  // Managing an object: its creator's user, or SYSTEM.
-  const bool system = caller.effective->user == well_known::LocalSystem();
-  if (!system && caller.uid != info->creator_uid) {
-    return tl::unexpected(
-        Errno(EACCES, where + ": only the creator (uid " +
-                          std::to_string(info->creator_uid) +
-                          ") or SYSTEM may manage it; caller uid " +
-                          std::to_string(caller.uid)));
-  }
-  if (!system && !HasCapability(caller.effective->capabilities,
-                                tree_capability::kRevoke)) {
-    return tl::unexpected(
-        Errno(EACCES, where + ": the caller's token lacks the capability '" +
-                          std::string(tree_capability::kRevoke) + "'"));
+  if (auto managed =
+          DecideManageObject(caller.checking(), caller.uid, info->creator_uid);
+      !managed) {
+    return tl::unexpected(Refuse(managed.error(), where));
   }
   auto items = SplitCommandItems(data);
   if (!items || items->size() != 1) {
@@ -1666,12 +1585,11 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
   auto filtered = ResolveReference(command->filtered);
   if (!filtered) return tl::unexpected(filtered.error());
   for (const Target* half : {&*elevated, &*filtered}) {
-    auto allowed =
-        Authorize(caller, *half, access::kTokenDuplicate, {}, "link");
+    auto allowed = Authorize(caller, *half, kLinkRight, {}, "link");
     if (!allowed) return tl::unexpected(allowed.error());
   }
   auto pair = LinkTokens(*elevated->token, *filtered->token,
-                         Luid{command->session}, *caller.effective);
+                         Luid{command->session}, caller.checking());
   if (!pair) return tl::unexpected(Refuse(pair.error(), where));
   auto set_role = [](const TokenObjectPtr& object, ElevationType role) {
     return object->Update([role](const Token& token) -> Result<Token> {
@@ -1694,11 +1612,9 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
   const std::string where = Describe(process.node);
   auto reference = ParseInstallCommand(data, options_.mount_point);
   if (!reference) return tl::unexpected(Refuse(reference.error(), where));
-  const Token& checker = *caller.effective;
-  if (!checker.privileges.IsEnabled(privilege::kAssignPrimaryToken)) {
-    return tl::unexpected(Errno(
-        EPERM, where + ": installing a primary token needs "
-                       "SeAssignPrimaryToken enabled on the caller's token"));
+  const Token& checking = caller.checking();
+  if (auto may = MayInstallPrimary(checking); !may) {
+    return tl::unexpected(Refuse(may.error(), where));
   }
   auto resolved = ResolveReference(*reference);
   if (!resolved) return tl::unexpected(resolved.error());
@@ -1706,20 +1622,10 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
   auto allowed =
       Authorize(caller, token, access::kTokenAssignPrimary, {}, "install");
   if (!allowed) return tl::unexpected(allowed.error());
-  if (token.token->type != TokenType::kPrimary) {
+  auto used = DecideInstall(checking, *token.token, *process.primary->Get());
+  if (!used) {
     return tl::unexpected(
-        Errno(EINVAL, where + ": " + token.description +
-                          " is an impersonation token; install needs a primary "
-                          "token (duplicate it with type=primary)"));
-  }
-  const std::shared_ptr<const Token> current = process.primary->Get();
-  const bool other_identity = !(token.token->user == current->user) ||
-                              !(token.token->auth_id == current->auth_id);
-  if (other_identity && !checker.privileges.IsEnabled(privilege::kTcb)) {
-    return tl::unexpected(Errno(
-        EPERM, where + ": " + token.description +
-                   " has another user or logon session; installing it also "
-                   "needs SeTcb"));
+        Refuse(used.error(), where + ": " + token.description));
   }
   if (const int32_t user =
           registry_.PrimaryUser(token.object, process.node.pid)) {
@@ -1729,9 +1635,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
                    std::to_string(user) +
                    " (a token is primary for one process; duplicate it)"));
   }
-  uint64_t used = privilege::Bit(privilege::kAssignPrimaryToken);
-  if (other_identity) used |= privilege::Bit(privilege::kTcb);
-  caller.effective_object->MarkPrivilegesUsed(used);
+  caller.checking_object()->MarkPrivilegesUsed(*used);
   auto installed = registry_.InstallPrimary(process.node.pid, token.object);
   if (!installed) return tl::unexpected(Refuse(installed.error(), where));
   return Line("installed", token.description);
@@ -1742,7 +1646,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
   const std::string where =
       options_.mount_point + "/peer/" + std::to_string(fd);
   // Borrow the caller's descriptor to ask the kernel who is at the other
-  // end, at this moment (Linux has no connect-time token to capture).
+  // end (Linux has no connect-time token to capture).
   const int pidfd =
       static_cast<int>(::syscall(SYS_pidfd_open, caller.process.pid, 0));
   if (pidfd < 0) {
@@ -1769,29 +1673,82 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
       unix_socket &&
       ::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 &&
       peer.pid > 0;
+  // The peer as it connected, pinned (SO_PEERPIDFD, Linux 6.5+): its pid
+  // can never name another process through this descriptor.
+  int peer_pidfd = -1;
+  socklen_t pidfd_length = sizeof peer_pidfd;
+  const bool pinned =
+      have_peer && ::getsockopt(socket, SOL_SOCKET, kSoPeerPidfd, &peer_pidfd,
+                                &pidfd_length) == 0;
+  const int pin_error = errno;
   ::close(socket);
   if (!have_peer) {
     return tl::unexpected(
         Errno(ENOENT, where + ": fd " + std::to_string(fd) +
                           " of the caller is not a connected Unix socket"));
   }
-  events_.Sync({peer.pid});
-  auto process = registry_.Process(peer.pid);
-  if (!process) {
-    return tl::unexpected(Errno(
-        ENOENT,
-        where + ": the peer (pid " + std::to_string(peer.pid) + ") is gone"));
+  const std::string gone = where + ": the peer (pid " +
+                           std::to_string(peer.pid) +
+                           ") has exited; its pid may name another process";
+  if (!pinned && pin_error != ENOPROTOOPT) {
+    return tl::unexpected(Errno(ENOENT, gone));
+  }
+  // Without SO_PEERPIDFD the peer is pinned by its pid and incarnation as
+  // they are now, and the credential checks below must hold.
+  std::optional<ProcProcessSource::PidfdProcess> pin;
+  if (pinned) {
+    auto resolved = source_.ResolvePidfd(peer_pidfd);
+    ::close(peer_pidfd);
+    if (!resolved) return tl::unexpected(Errno(ENOENT, gone));
+    pin = *resolved;
+  }
+  const int32_t peer_pid = pin ? pin->pid : peer.pid;
+  events_.Sync({peer_pid});
+  auto process = registry_.Process(peer_pid);
+  if (!process || (pin && pin->instance != process->key.instance)) {
+    return tl::unexpected(Errno(ENOENT, gone));
+  }
+  // The grant covers the peer as it connected: a peer whose identity
+  // changed since (an exec of a setuid, setgid or file-capability program)
+  // is refused, unless the caller could inspect it anyway.
+  const LinuxCredentials& now = process->credentials;
+  std::string changed;
+  if (now.effective_uid != peer.uid || now.effective_gid != peer.gid) {
+    changed = "its credentials changed since it connected (uid " +
+              std::to_string(peer.uid) + " gid " + std::to_string(peer.gid) +
+              ", now uid " + std::to_string(now.effective_uid) + " gid " +
+              std::to_string(now.effective_gid) + ")";
+  } else if (now.effective_uid != 0 && [&] {
+               auto state = source_.CurrentState(peer_pid);
+               return !state || state->dumpable != true;
+             }()) {
+    changed =
+        "it is not dumpable (it gained privileges at exec, or asked not to "
+        "be inspected)";
+  }
+  if (!changed.empty() &&
+      InspectionDenialFor(caller, process->key, now,
+                          "process " + std::to_string(peer_pid))) {
+    return tl::unexpected(Errno(EACCES, where + ": the peer (pid " +
+                                            std::to_string(peer_pid) +
+                                            ") is not granted: " + changed));
   }
   std::vector<ProcessKey> callers;
   {
     std::lock_guard<std::mutex> lock(peer_mutex_);
     PeerGrant& grant = peer_grants_[caller.process.pid];
-    if (!(grant.caller == caller.process))
+    if (!(grant.caller == caller.process)) {
       grant = PeerGrant{caller.process, {}};
-    if (std::find(grant.peers.begin(), grant.peers.end(), process->key) ==
-        grant.peers.end()) {
-      grant.peers.push_back(process->key);
     }
+    auto same = std::find_if(grant.peers.begin(), grant.peers.end(),
+                             [&](const PinnedPeer& pinned_peer) {
+                               return pinned_peer.process == process->key;
+                             });
+    if (same != grant.peers.end()) grant.peers.erase(same);
+    if (grant.peers.size() >= kMaxPeersPerCaller) {
+      grant.peers.erase(grant.peers.begin());
+    }
+    grant.peers.push_back(PinnedPeer{process->key, process->primary});
     if (peer_grants_.size() > 64) {
       for (const auto& [pid, entry] : peer_grants_)
         callers.push_back(entry.caller);
@@ -1799,32 +1756,37 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
   }
   // Forget grants of callers that are gone (checked without the lock: it
   // reads /proc).
-  std::vector<ProcessKey> gone;
+  std::vector<ProcessKey> dead;
   for (const ProcessKey& key : callers) {
-    auto start = source_.TaskStartTime(key.pid);
-    if (!start || *start != key.start_time) gone.push_back(key);
+    auto incarnation = source_.Incarnation(key.pid);
+    if (!incarnation || !(*incarnation == key.incarnation())) {
+      dead.push_back(key);
+    }
   }
-  if (!gone.empty()) {
+  if (!dead.empty()) {
     std::lock_guard<std::mutex> lock(peer_mutex_);
-    for (const ProcessKey& key : gone) {
+    for (const ProcessKey& key : dead) {
       auto it = peer_grants_.find(key.pid);
       if (it != peer_grants_.end() && it->second.caller == key) {
         peer_grants_.erase(it);
       }
     }
   }
-  return "../" + std::to_string(peer.pid);
+  return "../" + std::to_string(peer_pid);
 }
 
-bool TokenFilesystem::HasPeerGrant(const Caller& caller,
-                                   const ProcessKey& peer) {
+bool TokenFilesystem::HasPeerGrant(const Caller& caller, const ProcessKey& peer,
+                                   const TokenObjectPtr& token) {
   std::lock_guard<std::mutex> lock(peer_mutex_);
   auto it = peer_grants_.find(caller.process.pid);
   if (it == peer_grants_.end() || !(it->second.caller == caller.process)) {
     return false;
   }
-  return std::find(it->second.peers.begin(), it->second.peers.end(), peer) !=
-         it->second.peers.end();
+  return std::any_of(it->second.peers.begin(), it->second.peers.end(),
+                     [&](const PinnedPeer& pinned) {
+                       return pinned.process == peer &&
+                              pinned.primary.lock() == token;
+                     });
 }
 
 tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
@@ -1842,12 +1804,12 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
   const std::string up = node.scope == Scope::kThread   ? "../../objects/"
                          : node.scope == Scope::kObject ? "../"
                                                         : "../objects/";
-  const Token& checker = caller.CheckingToken(*allowed);
+  const Token& checker = caller.checking();
   auto view = LinkedToken(*partner->Get(), checker, ids_);
   if (!view) return tl::unexpected(Refuse(view.error(), Describe(target.node)));
   if (!view->is_copy) {
     // With SeTcb: the partner itself.
-    caller.effective_object->MarkPrivilegesUsed(
+    caller.checking_object()->MarkPrivilegesUsed(
         privilege::Bit(privilege::kTcb));
     if (!registry_.FindObject(partner->id())) {
       registry_.AddExistingObject(partner, caller.process, caller.uid);
@@ -1856,7 +1818,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
   }
   // Without SeTcb: an Identification-level copy, one per caller process.
   const LinkedCopyKey key{caller.process.pid, caller.process.start_time,
-                          partner->id().value};
+                          caller.process.instance, partner->id().value};
   {
     std::lock_guard<std::mutex> lock(linked_mutex_);
     auto it = linked_copies_.find(key);

@@ -157,7 +157,9 @@ class TokenFilesystem {
 
   Outcome DoLookup(fuse_req_t request, fuse_ino_t parent, const char* name);
   Outcome DoGetattr(fuse_req_t request, fuse_ino_t inode);
-  Outcome DoSetattr(fuse_ino_t inode, int to_set, fuse_file_info* info);
+  Outcome DoSetattr(fuse_req_t request, fuse_ino_t inode,
+                    const struct stat& wanted, int to_set,
+                    fuse_file_info* info);
   Outcome DoReadlink(fuse_req_t request, fuse_ino_t inode);
   Outcome DoOpen(fuse_req_t request, fuse_ino_t inode, int flags);
   Outcome DoRead(uint64_t handle, size_t size, off_t offset);
@@ -183,15 +185,25 @@ class TokenFilesystem {
   tl::expected<AuthorizationResult, FsError> Authorize(
       const Caller& caller, const Target& target, AccessMask desired,
       std::string_view capability, std::string_view operation);
+  // What opening `entry` of `target` for writing needs (the write right, or
+  // the Linux inspection right when the right depends on the command).
+  tl::expected<void, FsError> AuthorizeWriteOpen(const Caller& caller,
+                                                 const Target& target,
+                                                 const TreeEntry& entry,
+                                                 const NodeId& node);
   // The core request for that decision (the caller's peer grants aside).
   AuthorizationRequest MakeAuthorizationRequest(
       const Caller& caller, const Target& target, AccessMask desired,
       std::string_view capability) const;
-  bool CallerHasPtrace(const Caller& caller) const;
+  // Step 1's facts for `caller` looking at `process` (recorded
+  // `credentials`); the probes read /proc lazily.
+  Inspection MakeInspection(const Caller& caller, const ProcessKey& process,
+                            const LinuxCredentials& credentials,
+                            std::string_view description) const;
   // Step 1 of authorization alone (core InspectionDenial) for `caller`.
   std::optional<std::string> InspectionDenialFor(
-      const Caller& caller, const LinuxCredentials& process,
-      std::string_view description) const;
+      const Caller& caller, const ProcessKey& process,
+      const LinuxCredentials& credentials, std::string_view description) const;
 
   // Content and writes.
   std::string Render(const NodeId& node, const Token& token);
@@ -220,7 +232,6 @@ class TokenFilesystem {
                                                   std::string_view data);
   tl::expected<std::string, FsError> ApplyLink(const Caller& caller,
                                                std::string_view data);
-  static void GrantUserUse(Token& token);
   // The process `pid` a derived object is handed to (the caller must be
   // able to inspect it).
   tl::expected<ProcessKey, FsError> HolderProcess(const Caller& caller,
@@ -231,7 +242,10 @@ class TokenFilesystem {
   // /tokens/peer/<fd>: the peer of the caller's socket `fd`.
   tl::expected<std::string, FsError> ResolvePeer(const Caller& caller,
                                                  uint64_t fd);
-  bool HasPeerGrant(const Caller& caller, const ProcessKey& peer);
+  // True iff `caller` holds a grant on process `peer` and `token` is the
+  // primary token the peer held when the grant was made.
+  bool HasPeerGrant(const Caller& caller, const ProcessKey& peer,
+                    const TokenObjectPtr& token);
   // /tokens/<...>/linked: the partner, or an Identification-level copy.
   tl::expected<std::string, FsError> ResolveLinked(const Caller& caller,
                                                    const Target& target,
@@ -257,10 +271,15 @@ class TokenFilesystem {
   std::atomic<uint64_t> requests_{0};
 
   // Peer grants: a caller that resolved /tokens/peer/<fd> may QUERY and
-  // IMPERSONATE that peer's token for as long as the caller lives.
+  // IMPERSONATE that peer's primary token while both processes live and the
+  // peer keeps that token (an exec that re-mints it ends the grant).
+  struct PinnedPeer {
+    ProcessKey process;
+    std::weak_ptr<TokenObject> primary;
+  };
   struct PeerGrant {
     ProcessKey caller;
-    std::vector<ProcessKey> peers;
+    std::vector<PinnedPeer> peers;  // at most kMaxPeersPerCaller
   };
   std::mutex peer_mutex_;
   std::unordered_map<int32_t, PeerGrant>
@@ -271,10 +290,11 @@ class TokenFilesystem {
   struct LinkedCopyKey {
     int32_t pid;
     uint64_t start_time;
+    uint64_t instance;
     uint64_t partner;
     friend bool operator<(const LinkedCopyKey& a, const LinkedCopyKey& b) {
-      return std::tie(a.pid, a.start_time, a.partner) <
-             std::tie(b.pid, b.start_time, b.partner);
+      return std::tie(a.pid, a.start_time, a.instance, a.partner) <
+             std::tie(b.pid, b.start_time, b.instance, b.partner);
     }
   };
   std::mutex linked_mutex_;

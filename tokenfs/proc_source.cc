@@ -2,6 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,15 +19,75 @@
 namespace tokenfs {
 namespace {
 
-// Reads a small /proc file whole. kNotFound when it does not exist.
-Result<std::string> ReadSmallFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    return MakeError(error == ENOENT || error == ESRCH ? ErrorCode::kNotFound
-                                                       : ErrorCode::kInternal,
-                     path + ": " + std::strerror(error));
+// pidfs's magic number (statfs f_type) and pidfd_open's PIDFD_THREAD flag
+// (O_EXCL), which Debian 12's headers predate.
+constexpr long kPidfsMagic = 0x50494446;
+constexpr unsigned kPidfdThread = O_EXCL;
+
+// An open file descriptor, closed on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
   }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+Error GoneOr(int error, const std::string& path) {
+  return Error{error == ENOENT || error == ESRCH ? ErrorCode::kNotFound
+                                                 : ErrorCode::kInternal,
+               path + ": " + std::strerror(error)};
+}
+
+// The /proc/<tid> directory of a task. Reads through it fail once the task
+// is gone, even if its id was reused.
+Result<Fd> OpenTaskDirectory(const std::string& proc_root, int32_t tid) {
+  const std::string path = proc_root + "/" + std::to_string(tid);
+  Fd directory(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!directory.valid()) return tl::unexpected(GoneOr(errno, path));
+  return directory;
+}
+
+// The pidfs inode of task `tid`, 0 when pidfds do not identify tasks here.
+// Valid for the task in a directory held open across this call only if a
+// read through that directory succeeds afterwards.
+uint64_t PidfdInstance(int32_t tid, bool pidfs) {
+  if (!pidfs) return 0;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, tid, kPidfdThread));
+  if (pidfd < 0 && errno == EINVAL) {
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, tid, 0));
+  }
+  if (pidfd < 0) return 0;
+  Fd owned(pidfd);
+  struct stat status {};
+  if (::fstat(pidfd, &status) != 0) return 0;
+  return static_cast<uint64_t>(status.st_ino);
+}
+
+// The ns/user link text of the task whose /proc directory is `directory`.
+std::string UserNamespaceAt(int directory) {
+  char target[64];
+  const ssize_t length =
+      ::readlinkat(directory, "ns/user", target, sizeof target - 1);
+  if (length <= 0) return {};
+  return std::string(target, static_cast<size_t>(length));
+}
+
+// Reads the small file `name` of the /proc directory `directory` whole
+// (`path` names it in errors). kNotFound when it, or its task, is gone.
+Result<std::string> ReadSmallFileAt(int directory, const std::string& name,
+                                    const std::string& path) {
+  const int fd = ::openat(directory, name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tl::unexpected(GoneOr(errno, path));
   std::string text;
   char buffer[4096];
   for (;;) {
@@ -174,17 +238,38 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
   return stat;
 }
 
+ProcProcessSource::ProcProcessSource(std::string proc_root)
+    : proc_root_(std::move(proc_root)) {
+  if (auto self = OpenTaskDirectory(proc_root_, ::getpid())) {
+    own_user_namespace_ = UserNamespaceAt(self->get());
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  if (pidfd >= 0) {
+    Fd owned(pidfd);
+    struct statfs filesystem {};
+    pidfs_ =
+        ::fstatfs(pidfd, &filesystem) == 0 && filesystem.f_type == kPidfsMagic;
+  }
+}
+
 Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   const std::string base = proc_root_ + "/" + std::to_string(tid);
-  auto status = ReadSmallFile(base + "/status");
+  auto directory = OpenTaskDirectory(proc_root_, tid);
+  if (!directory) return tl::unexpected(directory.error());
+  const int dir = directory->get();
+  // Taken while the directory is held; the reads below succeed only if the
+  // task it names is still the one the directory names.
+  const uint64_t instance = PidfdInstance(tid, pidfs_);
+  auto status = ReadSmallFileAt(dir, "status", base + "/status");
   if (!status) return tl::unexpected(status.error());
   TaskInfo info;
   info.tid = tid;
+  info.thread_instance = instance;
   if (auto parsed = ParseProcStatus(*status, info); !parsed) {
     return MakeError(ErrorCode::kNotFound,
                      base + "/status: " + parsed.error().message);
   }
-  auto thread_stat_text = ReadSmallFile(base + "/stat");
+  auto thread_stat_text = ReadSmallFileAt(dir, "stat", base + "/stat");
   if (!thread_stat_text) return tl::unexpected(thread_stat_text.error());
   auto thread_stat = ParseProcStat(*thread_stat_text);
   if (!thread_stat) {
@@ -193,13 +278,18 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   }
   info.thread_start_time = thread_stat->start_time;
   info.start_time = thread_stat->start_time;
+  info.instance = instance;
   info.credentials.has_terminal = thread_stat->tty != 0;
+  info.credentials.initial_user_namespace =
+      !own_user_namespace_.empty() &&
+      UserNamespaceAt(dir) == own_user_namespace_;
   if (info.tgid != tid) {
-    auto leader = TaskStartTime(info.tgid);
+    auto leader = Incarnation(info.tgid);
     if (!leader) return tl::unexpected(leader.error());
-    info.start_time = *leader;
+    info.start_time = leader->start_time;
+    info.instance = leader->instance;
   }
-  if (auto session = ReadSmallFile(base + "/sessionid")) {
+  if (auto session = ReadSmallFileAt(dir, "sessionid", base + "/sessionid")) {
     uint64_t value = 0;
     if (ParseU64(TrimAsciiSpace(*session), value) && value <= UINT32_MAX) {
       info.credentials.audit_session_id = static_cast<uint32_t>(value);
@@ -208,22 +298,152 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   return info;
 }
 
-Result<uint64_t> ProcProcessSource::TaskStartTime(int32_t tid) const {
-  auto text = ReadSmallFile(proc_root_ + "/" + std::to_string(tid) + "/stat");
+Result<TaskIncarnation> ProcProcessSource::Incarnation(int32_t tid) const {
+  const std::string path = proc_root_ + "/" + std::to_string(tid) + "/stat";
+  auto directory = OpenTaskDirectory(proc_root_, tid);
+  if (!directory) return tl::unexpected(directory.error());
+  const uint64_t instance = PidfdInstance(tid, pidfs_);
+  auto text = ReadSmallFileAt(directory->get(), "stat", path);
   if (!text) return tl::unexpected(text.error());
   auto stat = ParseProcStat(*text);
   if (!stat) return MakeError(ErrorCode::kNotFound, stat.error().message);
-  return stat->start_time;
+  return TaskIncarnation{stat->start_time, instance};
 }
 
-Result<uint64_t> ProcProcessSource::EffectiveCapabilities(int32_t tid) const {
-  auto text = ReadSmallFile(proc_root_ + "/" + std::to_string(tid) + "/status");
+Result<LinuxCredentials> ProcProcessSource::CurrentCredentials(
+    int32_t tid) const {
+  const std::string path = proc_root_ + "/" + std::to_string(tid) + "/status";
+  auto directory = OpenTaskDirectory(proc_root_, tid);
+  if (!directory) return tl::unexpected(directory.error());
+  auto text = ReadSmallFileAt(directory->get(), "status", path);
   if (!text) return tl::unexpected(text.error());
   TaskInfo info;
   if (auto parsed = ParseProcStatus(*text, info); !parsed) {
     return tl::unexpected(parsed.error());
   }
-  return info.credentials.cap_effective;
+  info.credentials.initial_user_namespace =
+      !own_user_namespace_.empty() &&
+      UserNamespaceAt(directory->get()) == own_user_namespace_;
+  return info.credentials;
+}
+
+Result<ProcProcessSource::PidfdProcess> ProcProcessSource::ResolvePidfd(
+    int pidfd) const {
+  const std::string path = proc_root_ + "/self/fdinfo/" + std::to_string(pidfd);
+  auto text = ReadSmallFileAt(AT_FDCWD, path, path);
+  if (!text) return tl::unexpected(text.error());
+  // "Pid:\t<n>", -1 once the process has been reaped.
+  const size_t key = text->find("\nPid:");
+  if (key == std::string::npos) {
+    return MakeError(ErrorCode::kInternal, path + " has no Pid line");
+  }
+  const size_t start = key + 6;
+  const size_t end = text->find('\n', start);
+  const std::string_view value = TrimAsciiSpace(std::string_view(*text).substr(
+      start, end == std::string::npos ? std::string::npos : end - start));
+  uint64_t pid = 0;
+  if (value == "-1" || value == "0") {
+    return MakeError(ErrorCode::kNotFound, "the process has exited");
+  }
+  if (!ParseU64(value, pid) || pid > INT32_MAX) {
+    return MakeError(ErrorCode::kInternal,
+                     path + ": malformed Pid '" + std::string(value) + "'");
+  }
+  PidfdProcess process;
+  process.pid = static_cast<int32_t>(pid);
+  if (pidfs_) {
+    struct stat status {};
+    if (::fstat(pidfd, &status) == 0) {
+      process.instance = static_cast<uint64_t>(status.st_ino);
+    }
+  }
+  return process;
+}
+
+std::optional<TargetState> ProcProcessSource::CurrentState(int32_t pid) const {
+  auto directory = OpenTaskDirectory(proc_root_, pid);
+  if (!directory) return std::nullopt;
+  const int dir = directory->get();
+  auto text = ReadSmallFileAt(dir, "status", "status");
+  if (!text) return std::nullopt;
+  TaskInfo info;
+  if (!ParseProcStatus(*text, info)) return std::nullopt;
+  TargetState state;
+  state.credentials = info.credentials;
+  const std::string user_namespace = UserNamespaceAt(dir);
+  state.credentials.initial_user_namespace =
+      !own_user_namespace_.empty() && user_namespace == own_user_namespace_;
+  if (!state.credentials.initial_user_namespace) {
+    state.namespace_owner = ChildNamespaceOwner(dir);
+  }
+  // The kernel gives the files of a process that is not dumpable to root
+  // (its /proc/<pid> directory itself is exempt, so look at a file in it).
+  struct stat owner {};
+  if (::fstatat(dir, "stat", &owner, 0) != 0) return std::nullopt;
+  const LinuxCredentials& credentials = state.credentials;
+  const bool owned_as_process = owner.st_uid == credentials.effective_uid &&
+                                owner.st_gid == credentials.effective_gid;
+  if (!owned_as_process) {
+    state.dumpable = false;
+  } else if (credentials.effective_uid != 0 ||
+             credentials.effective_gid != 0) {
+    state.dumpable = true;
+  } else {
+    // root:root shows alike either way: ask the kernel's own rule instead.
+    state.dumpable = RootOwnedDumpable(dir);
+  }
+  return state;
+}
+
+std::optional<uint32_t> ProcProcessSource::ChildNamespaceOwner(
+    int directory) const {
+  // ioctl_ns(2): NS_GET_PARENT and NS_GET_OWNER_UID.
+  constexpr unsigned long kNsGetParent = 0xb702;
+  constexpr unsigned long kNsGetOwnerUid = 0xb704;
+  Fd ns(::openat(directory, "ns/user", O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return std::nullopt;
+  Fd parent(::ioctl(ns.get(), kNsGetParent));
+  if (!parent.valid()) return std::nullopt;
+  struct stat parent_status {};
+  if (::fstat(parent.get(), &parent_status) != 0 ||
+      "user:[" + std::to_string(parent_status.st_ino) + "]" !=
+          own_user_namespace_) {
+    return std::nullopt;
+  }
+  uid_t owner = 0;
+  if (::ioctl(ns.get(), kNsGetOwnerUid, &owner) != 0) return std::nullopt;
+  return static_cast<uint32_t>(owner);
+}
+
+std::optional<bool> ProcProcessSource::RootOwnedDumpable(int directory) const {
+  // This thread (fsuid 0, fsgid 0, like the callers this case concerns)
+  // reads the target's ns/user link, which the kernel allows only under
+  // ptrace_may_access(PTRACE_MODE_READ_FSCREDS), without CAP_SYS_PTRACE in
+  // its effective set: then only a dumpable target is readable. Capability
+  // sets are per thread, and the set is restored before returning.
+  if (::geteuid() != 0) return std::nullopt;
+  struct Header {
+    uint32_t version;
+    int pid;
+  } header{0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+  struct Data {
+    uint32_t effective;
+    uint32_t permitted;
+    uint32_t inheritable;
+  } saved[2] = {};
+  if (::syscall(SYS_capget, &header, saved) != 0) return std::nullopt;
+  constexpr uint32_t kPtraceBit = uint32_t{1} << 19;  // CAP_SYS_PTRACE
+  Data reduced[2] = {saved[0], saved[1]};
+  reduced[0].effective &= ~kPtraceBit;
+  if (::syscall(SYS_capset, &header, reduced) != 0) return std::nullopt;
+  char target[64];
+  const ssize_t length =
+      ::readlinkat(directory, "ns/user", target, sizeof target - 1);
+  const int error = errno;
+  if (::syscall(SYS_capset, &header, saved) != 0) return std::nullopt;
+  if (length > 0) return true;
+  if (error == EACCES || error == EPERM) return false;
+  return std::nullopt;
 }
 
 std::vector<int32_t> ProcProcessSource::ListProcesses() const {

@@ -2,19 +2,29 @@
 //
 // Reads only files that never block on a process stuck in a FUSE request:
 // /proc/<tid>/status (credentials, Tgid, PPid), /proc/<tid>/stat (start time,
-// controlling terminal), /proc/<tid>/sessionid and the /proc and
-// /proc/<pid>/task listings. Never cmdline, environ, maps or mem (they take
-// the target's mmap lock; notes/fuse.md pitfall 15), and never anything under
-// the daemon's own mount.
+// controlling terminal), /proc/<tid>/sessionid, the ns/user link, the owner
+// of /proc/<tid> itself (dumpability) and the /proc and /proc/<pid>/task
+// listings. Never cmdline, environ, maps or mem (they take the target's mmap
+// lock and can block behind a process stuck in a FUSE request), and never
+// anything under the daemon's own mount.
 //
-// Thread-safety: stateless; safe from any thread.
+// A task is read through one open /proc/<tid> directory: if the task exits
+// meanwhile, reads through it fail (ESRCH) instead of reaching a new task
+// that took the id. Its incarnation pairs the start time with the inode
+// number of a pidfd opened on it while the directory was held (pidfs, Linux
+// 6.9+; without pidfs the inode is 0 and the start time alone identifies
+// the incarnation).
+//
+// Thread-safety: immutable after construction; safe from any thread.
 #ifndef TOKENFS_TOKENFS_PROC_SOURCE_H_
 #define TOKENFS_TOKENFS_PROC_SOURCE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/authorization.h"
 #include "core/luid.h"
 #include "core/registry.h"
 
@@ -22,19 +32,41 @@ namespace tokenfs {
 
 class ProcProcessSource : public ProcessSource {
  public:
-  explicit ProcProcessSource(std::string proc_root = "/proc")
-      : proc_root_(std::move(proc_root)) {}
+  explicit ProcProcessSource(std::string proc_root = "/proc");
 
   Result<TaskInfo> ReadTask(int32_t tid) const override;
-  Result<uint64_t> TaskStartTime(int32_t tid) const override;
+  Result<TaskIncarnation> Incarnation(int32_t tid) const override;
   std::vector<int32_t> ListProcesses() const override;
   std::vector<int32_t> ListThreads(int32_t pid) const override;
 
-  // The effective capability set of task `tid` right now (CapEff).
-  Result<uint64_t> EffectiveCapabilities(int32_t tid) const;
+  // The credentials of task `tid` right now: ids, capability sets and
+  // whether its user namespace is the daemon's.
+  Result<LinuxCredentials> CurrentCredentials(int32_t tid) const;
+  // Process `pid` as the inspection rule needs it now (core TargetState):
+  // credentials, user namespace and its owner, and dumpability, read from
+  // the owner the kernel gives the files under /proc/<pid> (root:root when
+  // it is not dumpable, its euid:egid when it is). For a root:root process,
+  // whose files look the same either way, a daemon thread asks the kernel's
+  // ptrace rule itself (RootOwnedDumpable). nullopt when it is gone.
+  std::optional<TargetState> CurrentState(int32_t pid) const;
+  // True when pidfd inode numbers identify tasks (pidfs).
+  bool has_pidfs() const { return pidfs_; }
+  // The process a pidfd of the daemon's refers to: its pid in the daemon's
+  // pid namespace and its pidfs inode (0 without pidfs). kNotFound once it
+  // has been reaped (its pid may then name another process).
+  struct PidfdProcess {
+    int32_t pid = 0;
+    uint64_t instance = 0;
+  };
+  Result<PidfdProcess> ResolvePidfd(int pidfd) const;
 
  private:
+  std::optional<bool> RootOwnedDumpable(int directory) const;
+  std::optional<uint32_t> ChildNamespaceOwner(int directory) const;
+
   std::string proc_root_;
+  std::string own_user_namespace_;  // ns/user link text of the daemon
+  bool pidfs_ = false;
 };
 
 // Parses the text of /proc/<tid>/status into `info` (Tgid, PPid, Uid, Gid,

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "core/write_rules.h"
+
 namespace tokenfs {
 namespace {
 
@@ -14,28 +16,6 @@ constexpr uint64_t kTidMask = (uint64_t{1} << 26) - 1;
 
 uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
 
-AccessMask WriteRightFor(TokenFile file) {
-  switch (file) {
-    case TokenFile::kPrivs:
-      return access::kTokenAdjustPrivileges;
-    case TokenFile::kGroups:
-      return access::kTokenAdjustGroups;
-    case TokenFile::kOwner:
-    case TokenFile::kGroup:
-    case TokenFile::kDefaultDacl:
-    case TokenFile::kIntegrity:
-      return access::kTokenAdjustDefault;
-    case TokenFile::kSession:
-      return access::kTokenAdjustSessionId;
-    default:
-      return AccessMask();
-  }
-}
-
-bool Writable(TokenFile file) {
-  return file == TokenFile::kSecurity || !WriteRightFor(file).empty();
-}
-
 std::vector<TreeEntry> BuildTokenEntries() {
   std::vector<TreeEntry> entries;
   for (const TokenFileInfo& info : TokenFileTable()) {
@@ -44,7 +24,7 @@ std::vector<TreeEntry> BuildTokenEntries() {
                                 : access::kTokenQuery;
     entries.push_back(TreeEntry{
         info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
-        WriteRightFor(info.file), Writable(info.file), false, false, false});
+        TokenFileWriteRight(info.file), TokenFileWritable(info.file), false, false, false});
   }
   entries.push_back(TreeEntry{"query", Code(NodeCode::kQueryDir),
                               NodeKind::kDirectory, access::kTokenQuery,
@@ -62,14 +42,14 @@ std::vector<TreeEntry> BuildTokenEntries() {
                               NodeKind::kTransaction, access::kTokenQuery,
                               access::kTokenQuery, true, false, false, false});
   entries.push_back(TreeEntry{"impersonate", Code(NodeCode::kImpersonateFile),
-                              NodeKind::kControl, AccessMask(), AccessMask(),
-                              true, true, false, false});
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), true, true, false, false});
   entries.push_back(TreeEntry{"persist", Code(NodeCode::kPersistFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, false, true, false});
   entries.push_back(TreeEntry{"install", Code(NodeCode::kInstallFile),
-                              NodeKind::kControl, AccessMask(), AccessMask(),
-                              true, false, false, true});
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), true, false, false, true});
   return entries;
 }
 

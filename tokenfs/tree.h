@@ -87,12 +87,13 @@ struct TreeEntry {
   std::string_view name;
   uint8_t code;
   NodeKind kind;
-  // Right needed to open for reading; empty = no token right (only the
-  // Linux inspection right).
+  // Right needed to open for reading; empty for files whose content is the
+  // result of a write (duplicate, restrict), which are read with
+  // `write_right`. Every open of a token directory's file is authorized.
   AccessMask read_right;
   // Right needed to write (checked at open for writing and again at each
   // write); empty when the file is not writable or the right depends on
-  // what is written (security, impersonate).
+  // what is written (security, impersonate, persist, install).
   AccessMask write_right;
   bool writable;
   bool thread_only;   // impersonate

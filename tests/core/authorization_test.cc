@@ -21,10 +21,12 @@ Token UserToken(uint32_t uid, uint64_t id) {
   return token;
 }
 
-LinuxCredentials Process(uint32_t uid) {
+LinuxCredentials Process(uint32_t uid, uint32_t gid = 100) {
   LinuxCredentials credentials;
   credentials.real_uid = credentials.effective_uid = uid;
   credentials.saved_uid = credentials.fs_uid = uid;
+  credentials.real_gid = credentials.effective_gid = gid;
+  credentials.saved_gid = credentials.fs_gid = gid;
   return credentials;
 }
 
@@ -32,7 +34,47 @@ struct Fixture {
   Token caller = UserToken(1000, 1);
   Token target = UserToken(1000, 2);
   bool ptrace = false;
+  // CAP_SYS_PTRACE held in the caller's own user namespace only.
+  bool ptrace_in_child_namespace = false;
   int ptrace_asked = 0;
+  std::optional<bool> dumpable = true;
+  int dumpable_asked = 0;
+  uint32_t fsgid = 100;
+  bool same_process = false;
+  // The target as /proc shows it now, when it differs from the record.
+  std::optional<LinuxCredentials> target_now;
+  std::optional<uint32_t> namespace_owner;
+  uint64_t caller_effective = 0;  // the caller's own capabilities
+
+  Inspection MakeInspection(const LinuxCredentials& process, uint32_t fsuid) {
+    Inspection inspection;
+    inspection.caller_fsuid = fsuid;
+    inspection.caller_fsgid = fsgid;
+    inspection.same_process = same_process;
+    inspection.caller_credentials =
+        [this]() -> std::optional<LinuxCredentials> {
+      ++ptrace_asked;
+      LinuxCredentials credentials = Process(1000, fsgid);
+      credentials.cap_permitted = credentials.cap_effective = caller_effective;
+      if (ptrace || ptrace_in_child_namespace) {
+        credentials.cap_permitted = credentials.cap_effective |=
+            linux_capability::Bit(linux_capability::kSysPtrace);
+      }
+      credentials.initial_user_namespace = !ptrace_in_child_namespace;
+      return credentials;
+    };
+    inspection.target = process;
+    inspection.target_state = [this, process]() -> std::optional<TargetState> {
+      ++dumpable_asked;
+      TargetState state;
+      state.credentials = target_now.value_or(process);
+      state.dumpable = dumpable;
+      state.namespace_owner = namespace_owner;
+      return state;
+    };
+    inspection.description = "process 42";
+    return inspection;
+  }
 
   AuthorizationResult Run(
       AccessMask desired, std::string_view capability = {},
@@ -41,13 +83,8 @@ struct Fixture {
     AuthorizationRequest request;
     request.caller_effective = &caller;
     request.caller_primary = &caller;
-    request.caller_fsuid = fsuid;
-    request.caller_has_ptrace_capability = [this] {
-      ++ptrace_asked;
-      return ptrace;
-    };
+    if (process) request.inspection = MakeInspection(*process, fsuid);
     request.target = &target;
-    request.target_process = process;
     request.target_description = "process 42";
     request.desired = desired;
     request.capability = capability;
@@ -60,7 +97,9 @@ TEST_CASE("a user may query a token of its own uid that its SD grants") {
   const AuthorizationResult result = f.Run(access::kTokenQuery);
   CHECK(result.allowed);
   CHECK(result.granted == access::kTokenQuery);
-  CHECK(f.ptrace_asked == 0);  // same uid: no need to look at capabilities
+  // Same ids: the caller's capabilities are read once, for the subset rule
+  // (its user namespace and effective set), and never a second time.
+  CHECK(f.ptrace_asked == 1);
 }
 
 TEST_CASE("another uid needs CAP_SYS_PTRACE to reach a process's token") {
@@ -84,6 +123,161 @@ TEST_CASE("a process whose uids differ in any way is another identity") {
   LinuxCredentials setuid = Process(1000);
   setuid.saved_uid = 0;
   CHECK_FALSE(f.Run(access::kTokenQuery, {}, setuid).allowed);
+}
+
+TEST_CASE("a process whose gids differ in any way is off limits (setgid)") {
+  Fixture f;
+  // unix_chkpwd run by the user: its effective and saved gid are shadow's.
+  LinuxCredentials setgid = Process(1000);
+  setgid.effective_gid = setgid.saved_gid = 42;
+  const AuthorizationResult denied = f.Run(access::kTokenQuery, {}, setgid);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("setgid"));
+  setgid = Process(1000);
+  setgid.real_gid = 42;
+  CHECK_FALSE(f.Run(access::kTokenQuery, {}, setgid).allowed);
+  // The caller's fsgid is what is compared.
+  f.fsgid = 42;
+  CHECK_FALSE(f.Run(access::kTokenQuery, {}, Process(1000)).allowed);
+  CHECK(f.Run(access::kTokenQuery, {}, Process(1000, 42)).allowed);
+  // CAP_SYS_PTRACE overrides, as it does for ptrace.
+  f.fsgid = 100;
+  f.ptrace = true;
+  CHECK(f.Run(access::kTokenQuery, {}, setgid).allowed);
+}
+
+TEST_CASE("a process that is not dumpable is off limits to its own user") {
+  Fixture f;
+  f.dumpable = false;
+  const AuthorizationResult denied = f.Run(access::kTokenQuery);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("not dumpable"));
+  CHECK(f.dumpable_asked == 1);
+  // When dumpability cannot be told, the answer is no.
+  f.dumpable = std::nullopt;
+  CHECK_THAT(f.Run(access::kTokenQuery).reason,
+             Catch::Contains("cannot be told"));
+  // A caller may always inspect its own process.
+  f.same_process = true;
+  CHECK(f.Run(access::kTokenQuery).allowed);
+  f.same_process = false;
+  f.ptrace = true;
+  CHECK(f.Run(access::kTokenQuery).allowed);
+}
+
+TEST_CASE(
+    "a process whose capabilities exceed the caller's is off limits "
+    "(ping with file capabilities)") {
+  Fixture f;
+  LinuxCredentials ping = Process(1000);
+  ping.cap_permitted = ping.cap_effective =
+      linux_capability::Bit(linux_capability::kNetRaw);
+  f.target_now = ping;
+  const AuthorizationResult denied = f.Run(access::kTokenQuery, {}, ping);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("capabilities exceed"));
+  // A caller holding those capabilities (effective) may.
+  f.caller_effective = linux_capability::Bit(linux_capability::kNetRaw);
+  CHECK(f.Run(access::kTokenQuery, {}, ping).allowed);
+}
+
+TEST_CASE("the process as it is now decides, not the record") {
+  Fixture f;
+  // Recorded as the caller's, but it ran a setuid program since.
+  LinuxCredentials now = Process(1000);
+  now.effective_uid = now.saved_uid = 0;
+  f.target_now = now;
+  const AuthorizationResult denied = f.Run(access::kTokenQuery);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("uids"));
+}
+
+TEST_CASE(
+    "a process in a child user namespace is the owner's to inspect, no one "
+    "else's") {
+  Fixture f;
+  LinuxCredentials inside = Process(1000);
+  inside.initial_user_namespace = false;
+  f.target_now = inside;
+  f.namespace_owner = 1000;
+  CHECK(f.Run(access::kTokenQuery, {}, inside).allowed);
+  f.namespace_owner = 1001;
+  CHECK_FALSE(f.Run(access::kTokenQuery, {}, inside).allowed);
+  f.namespace_owner = std::nullopt;  // not a child of the initial namespace
+  const AuthorizationResult denied = f.Run(access::kTokenQuery, {}, inside);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("user namespace"));
+}
+
+TEST_CASE(
+    "a caller in a child user namespace may not inspect its own user's "
+    "processes outside it") {
+  Fixture f;
+  f.ptrace_in_child_namespace = true;  // unshare -U -r: every capability there
+  const AuthorizationResult denied = f.Run(access::kTokenQuery);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("in the initial user namespace"));
+}
+
+TEST_CASE("dumpability is asked only when the ids match") {
+  Fixture f;
+  f.dumpable = false;
+  CHECK_FALSE(f.Run(access::kTokenQuery, {}, Process(1001), 1000).allowed);
+  CHECK(f.dumpable_asked == 0);
+}
+
+TEST_CASE(
+    "CAP_SYS_PTRACE held in another user namespace does not reach another "
+    "user's process") {
+  Fixture f;
+  f.ptrace_in_child_namespace = true;
+  const AuthorizationResult denied =
+      f.Run(access::kTokenQuery, {}, Process(0), 1000);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason, Catch::Contains("in the initial user namespace"));
+  // Unreadable caller credentials count as no capability.
+  Inspection inspection = f.MakeInspection(Process(0), 1000);
+  inspection.caller_credentials = [] {
+    return std::optional<LinuxCredentials>();
+  };
+  CHECK(InspectionDenial(inspection).has_value());
+}
+
+TEST_CASE("Anonymous and Identification callers are checked with the primary") {
+  Token primary = UserToken(1000, 1);
+  Token impersonation = UserToken(0, 2);
+  impersonation.type = TokenType::kImpersonation;
+  for (ImpersonationLevel level :
+       {ImpersonationLevel::kAnonymous, ImpersonationLevel::kIdentification}) {
+    impersonation.impersonation_level = level;
+    CHECK(&CheckingToken(impersonation, primary) == &primary);
+  }
+  for (ImpersonationLevel level :
+       {ImpersonationLevel::kImpersonation, ImpersonationLevel::kDelegation}) {
+    impersonation.impersonation_level = level;
+    CHECK(&CheckingToken(impersonation, primary) == &impersonation);
+  }
+  CHECK(&CheckingToken(primary, primary) == &primary);
+}
+
+TEST_CASE("a socket peer grants QUERY and IMPERSONATE only") {
+  Token checking = UserToken(1000, 1);
+  CHECK(AuthorizePeer(checking, access::kTokenQuery, {}, "process 9").allowed);
+  CHECK(AuthorizePeer(checking, kPeerGrantRights, tree_capability::kImpersonate,
+                      "process 9")
+            .allowed);
+  CHECK_FALSE(AuthorizePeer(checking, access::kTokenDuplicate, {}, "process 9")
+                  .allowed);
+  CHECK_FALSE(
+      AuthorizePeer(checking, access::kTokenAdjustPrivileges, {}, "process 9")
+          .allowed);
+  CHECK_FALSE(AuthorizePeer(checking, AccessMask(), {}, "process 9").allowed);
+  checking.capabilities = {*MakeCapability("tokeninfo")};
+  const AuthorizationResult gated =
+      AuthorizePeer(checking, access::kTokenImpersonate,
+                    tree_capability::kImpersonate, "process 9");
+  CHECK_FALSE(gated.allowed);
+  CHECK_THAT(gated.reason, Catch::Contains("lacks the capability 'AT'"));
 }
 
 TEST_CASE("token objects skip the Linux step") {
@@ -116,9 +310,8 @@ TEST_CASE("an Identification-level caller is checked with its primary token") {
   AuthorizationRequest request;
   request.caller_effective = &identification;
   request.caller_primary = &f.caller;  // uid 1000, the target's user
-  request.caller_fsuid = 1000;
+  request.inspection = f.MakeInspection(Process(1000), 1000);
   request.target = &f.target;
-  request.target_process = Process(1000);
   request.target_description = "process 42";
   request.desired = access::kTokenQuery;
   const AuthorizationResult result = Authorize(request);

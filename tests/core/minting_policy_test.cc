@@ -618,6 +618,57 @@ TEST_CASE(
       lowered->token.privileges.IsEnabled(privilege::kBindPrivilegedPort));
 }
 
+TEST_CASE(
+    "capabilities held in another user namespace give no privilege (unshare "
+    "-U -r)") {
+  Minter minter;
+  // What /proc shows for `unshare -U -r` run by alice: her kernel uid, and
+  // every capability, held in her own user namespace.
+  LinuxCredentials credentials = Alice();
+  credentials.cap_permitted = credentials.cap_effective = kFullCaps;
+  credentials.initial_user_namespace = false;
+  auto minted = minter.Mint(credentials);
+  REQUIRE(minted);
+  CHECK(minted->token.user == well_known::UnixUser(1000));
+  CHECK(minted->token.privileges.present == kUserBaseline);
+  CHECK(minted->token.privileges.enabled == kChangeNotify);
+  CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kTcb));
+  CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kDebug));
+  // The same capabilities in the initial namespace are privileges.
+  credentials.initial_user_namespace = true;
+  auto initial = minter.Mint(credentials);
+  REQUIRE(initial);
+  CHECK(initial->token.privileges.IsEnabled(privilege::kDebug));
+}
+
+TEST_CASE(
+    "root in another user namespace is minted as its kernel uid without "
+    "privileges") {
+  Minter minter;
+  LinuxCredentials credentials = Root(kFullCaps);
+  credentials.initial_user_namespace = false;
+  auto minted = minter.Mint(credentials);
+  REQUIRE(minted);
+  CHECK(minted->token.user == well_known::LocalSystem());
+  CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kTcb));
+  CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kCreateToken));
+  CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kDebug));
+}
+
+TEST_CASE("a capability counts only when held in the initial user namespace") {
+  LinuxCredentials credentials = Alice();
+  credentials.cap_permitted = credentials.cap_effective =
+      Caps({cap::kSysPtrace});
+  CHECK(HoldsCapability(credentials, cap::kSysPtrace));
+  CHECK_FALSE(HoldsCapability(credentials, cap::kSysAdmin));
+  credentials.initial_user_namespace = false;
+  CHECK_FALSE(HoldsCapability(credentials, cap::kSysPtrace));
+  // Effective without permitted does not count either.
+  credentials = Alice();
+  credentials.cap_effective = Caps({cap::kSysPtrace});
+  CHECK_FALSE(HoldsCapability(credentials, cap::kSysPtrace));
+}
+
 TEST_CASE("an effective capability outside the permitted set enables nothing") {
   Minter minter;
   LinuxCredentials credentials = Alice();

@@ -16,6 +16,7 @@ class FakeProcessSource : public ProcessSource {
     int32_t ppid;
     uint64_t start;
     LinuxCredentials credentials;
+    uint64_t instance = 0;  // the pidfd inode a real source reports
   };
 
   void AddProcess(int32_t pid, int32_t ppid, uint64_t start, uint32_t uid) {
@@ -49,14 +50,16 @@ class FakeProcessSource : public ProcessSource {
     info.ppid = leader.ppid;
     info.start_time = leader.start;
     info.thread_start_time = it->second.start;
+    info.instance = leader.instance;
+    info.thread_instance = it->second.instance;
     info.credentials = leader.credentials;
     return info;
   }
-  Result<uint64_t> TaskStartTime(int32_t tid) const override {
+  Result<TaskIncarnation> Incarnation(int32_t tid) const override {
     ++reads;
     auto it = tasks.find(tid);
     if (it == tasks.end()) return MakeError(ErrorCode::kNotFound, "gone");
-    return it->second.start;
+    return TaskIncarnation{it->second.start, it->second.instance};
   }
   std::vector<int32_t> ListProcesses() const override {
     std::vector<int32_t> pids;
@@ -224,6 +227,45 @@ TEST_CASE("a reused pid never shows the earlier process's token") {
   CHECK(after->key.start_time == 99);
   CHECK(after->primary != before->primary);
   CHECK(f.ChangeNotifyEnabled(100));
+}
+
+TEST_CASE(
+    "a pid reused within one clock tick never shows the earlier process's "
+    "token") {
+  Fixture f;
+  f.source.tasks.at(100).instance = 7001;
+  f.DisableChangeNotify(100);
+  auto before = f.registry.Process(100);
+  REQUIRE(before);
+  // Same pid, same start time: only the pidfd inode tells them apart.
+  f.source.Remove(100);
+  f.source.AddProcess(100, 1, 20, 1000);
+  f.source.tasks.at(100).instance = 7002;
+  auto after = f.registry.Process(100);
+  REQUIRE(after);
+  CHECK(after->key.instance == 7002);
+  CHECK(after->primary != before->primary);
+  CHECK(f.ChangeNotifyEnabled(100));
+}
+
+TEST_CASE(
+    "a thread id reused within one clock tick does not keep the earlier "
+    "thread's impersonation") {
+  Fixture f;
+  f.source.AddThread(101, 100, 30);
+  f.source.tasks.at(101).instance = 8001;
+  auto other = f.registry.Process(1);
+  REQUIRE(other);
+  REQUIRE(f.registry.Impersonate(100, 101, other->primary, nullptr));
+  auto thread = f.registry.Thread(100, 101);
+  REQUIRE(thread);
+  REQUIRE(thread->impersonation == other->primary);
+  f.source.Remove(101);
+  f.source.AddThread(101, 100, 30);
+  f.source.tasks.at(101).instance = 8002;
+  thread = f.registry.Thread(100, 101);
+  REQUIRE(thread);
+  CHECK(thread->impersonation == nullptr);
 }
 
 TEST_CASE(
