@@ -1,14 +1,85 @@
 #include "tokenfs/log.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <string>
 
 namespace tokenfs {
+
+std::string EscapeLogText(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (byte >= 0x20 && byte <= 0x7e) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+CallerLogBudget::CallerLogBudget(Limits limits) : limits_(limits) {
+  limits_.lines_per_second = std::max<uint32_t>(limits_.lines_per_second, 1);
+}
+
+bool CallerLogBudget::Charge(Count& count) {
+  if (count.written >= limits_.lines_per_second) {
+    ++count.suppressed;
+    return false;
+  }
+  ++count.written;
+  return true;
+}
+
+CallerLogBudget::Decision CallerLogBudget::Take(uint32_t key, int64_t now) {
+  Decision decision;
+  if (!started_ || now != second_) {
+    for (const auto& [suppressed_key, count] : table_) {
+      if (count.suppressed) {
+        decision.reports.push_back({suppressed_key, count.suppressed});
+      }
+    }
+    // Reported in key order, so the report does not depend on hashing.
+    std::sort(decision.reports.begin(), decision.reports.end(),
+              [](const Suppressed& a, const Suppressed& b) {
+                return *a.key < *b.key;
+              });
+    if (shared_.suppressed) {
+      decision.reports.push_back({std::nullopt, shared_.suppressed});
+    }
+    table_.clear();
+    shared_ = Count{};
+    started_ = true;
+    second_ = now;
+  }
+  auto found = table_.find(key);
+  if (found == table_.end()) {
+    if (table_.size() >= limits_.max_keys) {
+      decision.write = Charge(shared_);
+      return decision;
+    }
+    found = table_.emplace(key, Count{}).first;
+  }
+  decision.write = Charge(found->second);
+  return decision;
+}
+
 namespace {
 
 std::atomic<bool> use_syslog{false};
@@ -42,36 +113,66 @@ int SyslogPriority(LogLevel level) {
   return LOG_INFO;
 }
 
-// Any user can provoke denials and malformed-write warnings; at most this
-// many such lines a second reach the log, and the rest are counted.
-constexpr int kLinesPerSecond = 200;
-std::mutex budget_mutex;
-int64_t budget_second = 0;  // guarded by budget_mutex
-int budget_used = 0;        // guarded by budget_mutex
-uint64_t suppressed = 0;    // guarded by budget_mutex
-
-// True iff the line may be written; sets `*dropped` to the lines suppressed
-// since the last one written (to report them).
-bool TakeBudget(uint64_t* dropped) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  std::lock_guard<std::mutex> lock(budget_mutex);
-  if (now != budget_second) {
-    budget_second = now;
-    budget_used = 0;
+// The single point where a line leaves the daemon: the message is escaped
+// here and nowhere else.
+void Emit(LogLevel level, std::string_view message) {
+  const std::string escaped = EscapeLogText(message);
+  if (use_syslog) {
+    syslog(SyslogPriority(level), "%.*s", static_cast<int>(escaped.size()),
+           escaped.data());
+    return;
   }
-  if (budget_used >= kLinesPerSecond) {
-    ++suppressed;
-    return false;
-  }
-  ++budget_used;
-  *dropped = suppressed;
-  suppressed = 0;
-  return true;
+  std::string line = "tokenfs: ";
+  line += LevelName(level);
+  line += ": ";
+  line += escaped;
+  line += '\n';
+  // One write per line so concurrent lines do not interleave.
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
 }
 
-void Emit(LogLevel level, std::string_view message);
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Both budgets are guarded by budget_mutex.
+std::mutex budget_mutex;
+CallerLogBudget caller_budget;
+// Log's info and warning lines, all under one key.
+CallerLogBudget unattributed_budget(CallerLogBudget::Limits{
+    kUnattributedLinesPerSecond, 1});
+
+// Charges one line and, outside the lock, reports what was suppressed.
+bool Admit(CallerLogBudget& budget, uint32_t key, bool per_caller) {
+  CallerLogBudget::Decision decision;
+  {
+    std::lock_guard<std::mutex> lock(budget_mutex);
+    decision = budget.Take(key, NowSeconds());
+  }
+  for (const CallerLogBudget::Suppressed& report : decision.reports) {
+    std::string line;
+    if (!per_caller) {
+      line = std::to_string(report.lines) +
+             " log lines suppressed (more than " +
+             std::to_string(kUnattributedLinesPerSecond) + " a second)";
+    } else if (report.key) {
+      line = "uid " + std::to_string(*report.key) + ": " +
+             std::to_string(report.lines) +
+             " log lines suppressed (more than " +
+             std::to_string(kCallerLinesPerSecond) + " a second)";
+    } else {
+      line = "uids beyond the first " + std::to_string(kMaxCallersPerSecond) +
+             " of a second: " + std::to_string(report.lines) +
+             " log lines suppressed (more than " +
+             std::to_string(kCallerLinesPerSecond) + " a second between them)";
+    }
+    Emit(LogLevel::kWarning, line);
+  }
+  return decision.write;
+}
 
 }  // namespace
 
@@ -83,35 +184,48 @@ void InitLog(bool foreground, bool debug) {
 
 bool DebugLogging() { return debug_enabled; }
 
+Status ProbeSystemLog(const char* path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (std::strlen(path) >= sizeof address.sun_path) {
+    return MakeError(ErrorCode::kInvalidArgument, "path too long");
+  }
+  std::strcpy(address.sun_path, path);
+  int first_errno = 0;
+  for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return MakeError(ErrorCode::kInternal,
+                       std::string("socket: ") + std::strerror(errno));
+    }
+    const int connected = ::connect(
+        fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    const int connect_errno = errno;
+    ::close(fd);
+    if (connected == 0) return Ok();
+    if (type == SOCK_DGRAM) first_errno = connect_errno;
+    // Only a socket of the other type is worth a second try.
+    if (connect_errno != EPROTOTYPE) break;
+  }
+  return MakeError(ErrorCode::kNotFound,
+                   std::string("connect: ") + std::strerror(first_errno));
+}
+
 void Log(LogLevel level, std::string_view message) {
   if (level == LogLevel::kInfo || level == LogLevel::kWarning) {
-    uint64_t dropped = 0;
-    if (!TakeBudget(&dropped)) return;
-    if (dropped) {
-      Emit(LogLevel::kWarning,
-           std::to_string(dropped) + " log lines suppressed (more than " +
-               std::to_string(kLinesPerSecond) + " a second)");
-    }
+    if (!Admit(unattributed_budget, 0, false)) return;
   }
   Emit(level, message);
 }
 
-namespace {
-void Emit(LogLevel level, std::string_view message) {
-  if (use_syslog) {
-    syslog(SyslogPriority(level), "%.*s", static_cast<int>(message.size()),
-           message.data());
+void LogForCaller(LogLevel level, uint32_t caller_uid,
+                  std::string_view message) {
+  if (level == LogLevel::kDebug) {
+    if (DebugLogging()) Emit(level, message);
     return;
   }
-  std::string line = "tokenfs: ";
-  line += LevelName(level);
-  line += ": ";
-  line += message;
-  line += '\n';
-  // One write per line so concurrent lines do not interleave.
-  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
+  if (!Admit(caller_budget, caller_uid, true)) return;
+  Emit(level, message);
 }
-}  // namespace
 
 }  // namespace tokenfs

@@ -213,6 +213,17 @@ int Run(int argc, char** argv) {
     std::cerr << "tokenfs: " << *message << "\n";
     return 1;
   }
+  // Detached, the daemon's only log is syslog(3), which drops every line
+  // without a word when nothing listens at /dev/log: refuse to start then,
+  // before the mount point is created or anything is mounted.
+  if (!foreground) {
+    if (Status probed = ProbeSystemLog("/dev/log"); !probed) {
+      std::cerr << "tokenfs: error: no system log at /dev/log ("
+                << probed.error().message
+                << "); run with -f to log to stderr\n";
+      return 1;
+    }
+  }
   if (std::string reason = CheckMountPoint(mount_point); !reason.empty()) {
     std::cerr << "tokenfs: " << reason << "\n";
     return 1;
