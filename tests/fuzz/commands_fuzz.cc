@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/commands.h"
+#include "core/write_rules.h"
 
 namespace {
 
@@ -32,6 +33,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(ParseRestrictCommand(text));
   Check(ParseLinkCommand(text, "/tokens"));
   Check(ParseInstallCommand(text, "/tokens"));
+  // The write rules' parse of each token file: a parsed write always names
+  // the token right it needs.
+  for (TokenFile file :
+       {TokenFile::kPrivs, TokenFile::kGroups, TokenFile::kOwner,
+        TokenFile::kGroup, TokenFile::kDefaultDacl, TokenFile::kIntegrity,
+        TokenFile::kSession, TokenFile::kSecurity}) {
+    auto write = ParseTokenFileWrite(file, text);
+    Check(write);
+    if (write && write->right.empty()) std::abort();
+  }
   if (auto reference = ParseTokenReference(text, "/tokens")) {
     // A parsed reference prints to text that parses to the same reference.
     auto again = ParseTokenReference(FormatTokenReference(*reference), "");
