@@ -31,17 +31,16 @@ std::string IdsMismatch(const LinuxCredentials& target, uint32_t uid,
   if (uid != target.real_uid || uid != target.effective_uid ||
       uid != target.saved_uid) {
     return "its uids (real " + std::to_string(target.real_uid) +
-           ", effective " + std::to_string(target.effective_uid) +
-           ", saved " + std::to_string(target.saved_uid) + ") are not all " +
+           ", effective " + std::to_string(target.effective_uid) + ", saved " +
+           std::to_string(target.saved_uid) + ") are not all " +
            std::to_string(uid);
   }
   if (gid != target.real_gid || gid != target.effective_gid ||
       gid != target.saved_gid) {
     return "its gids (real " + std::to_string(target.real_gid) +
-           ", effective " + std::to_string(target.effective_gid) +
-           ", saved " + std::to_string(target.saved_gid) +
-           ") are not all the caller's " + std::to_string(gid) +
-           " (a setgid program)";
+           ", effective " + std::to_string(target.effective_gid) + ", saved " +
+           std::to_string(target.saved_gid) + ") are not all the caller's " +
+           std::to_string(gid) + " (a setgid program)";
   }
   return {};
 }
@@ -62,12 +61,20 @@ std::optional<std::string> InspectionDenial(const Inspection& inspection) {
     return caller;
   };
 
+  // The rule is (same ids, capabilities within the caller's, dumpable) or
+  // CAP_SYS_PTRACE. The caller's credentials are needed for both halves
+  // (its user namespace and effective set), so the cheaper half goes first
+  // and the target is read only when that does not decide.
   std::string why = IdsMismatch(inspection.target, uid, gid);
   uint32_t shown_uid = inspection.target.effective_uid;
+  const std::optional<LinuxCredentials>& asking = caller_now();
+  if (asking && HoldsCapability(*asking, linux_capability::kSysPtrace)) {
+    return std::nullopt;
+  }
   if (why.empty()) {
-    const std::optional<TargetState> state =
-        inspection.target_state ? inspection.target_state()
-                                : std::optional<TargetState>();
+    const std::optional<TargetState> state = inspection.target_state
+                                                 ? inspection.target_state()
+                                                 : std::optional<TargetState>();
     if (!state) {
       why = "it cannot be read (it may have exited)";
     } else {
@@ -77,9 +84,8 @@ std::optional<std::string> InspectionDenial(const Inspection& inspection) {
       if (why.empty()) {
         if (now.initial_user_namespace) {
           const std::optional<LinuxCredentials>& mine = caller_now();
-          const bool subset =
-              mine && mine->initial_user_namespace &&
-              (now.cap_permitted & ~mine->cap_effective) == 0;
+          const bool subset = mine && mine->initial_user_namespace &&
+                              (now.cap_permitted & ~mine->cap_effective) == 0;
           if (!subset) {
             why = "its capabilities exceed the caller's effective ones";
           }
@@ -103,9 +109,6 @@ std::optional<std::string> InspectionDenial(const Inspection& inspection) {
     }
   }
   const std::optional<LinuxCredentials>& mine = caller_now();
-  if (mine && HoldsCapability(*mine, linux_capability::kSysPtrace)) {
-    return std::nullopt;
-  }
   std::string reason = "uid " + std::to_string(uid) + " may not inspect " +
                        inspection.description + " (uid " +
                        std::to_string(shown_uid) + "): " + why +

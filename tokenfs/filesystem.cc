@@ -572,10 +572,15 @@ Inspection TokenFilesystem::MakeInspection(const Caller& caller,
   inspection.caller_fsgid = caller.gid;
   inspection.same_process = caller.process == process;
   const int32_t caller_tid = caller.tid;
+  const uint32_t fsuid = caller.uid;
   inspection.caller_credentials =
-      [this, caller_tid]() -> std::optional<LinuxCredentials> {
-    auto current = source_.CurrentCredentials(caller_tid);
+      [this, caller_tid, fsuid,
+       key = caller.process]() -> std::optional<LinuxCredentials> {
+    auto current = source_.CurrentCapabilities(caller_tid, key);
     if (!current) return std::nullopt;
+    // The namespace-owner rule compares with the euid; the request's fsuid
+    // stands in for it.
+    current->effective_uid = fsuid;
     return *current;
   };
   inspection.target = credentials;

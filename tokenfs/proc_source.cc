@@ -310,21 +310,62 @@ Result<TaskIncarnation> ProcProcessSource::Incarnation(int32_t tid) const {
   return TaskIncarnation{stat->start_time, instance};
 }
 
-Result<LinuxCredentials> ProcProcessSource::CurrentCredentials(
-    int32_t tid) const {
-  const std::string path = proc_root_ + "/" + std::to_string(tid) + "/status";
-  auto directory = OpenTaskDirectory(proc_root_, tid);
-  if (!directory) return tl::unexpected(directory.error());
-  auto text = ReadSmallFileAt(directory->get(), "status", path);
-  if (!text) return tl::unexpected(text.error());
-  TaskInfo info;
-  if (auto parsed = ParseProcStatus(*text, info); !parsed) {
-    return tl::unexpected(parsed.error());
+Result<LinuxCredentials> ProcProcessSource::CurrentCapabilities(
+    int32_t tid, const ProcessKey& process) const {
+  // capget(2) reads another thread's sets without /proc; the user
+  // namespace link says where they are held.
+  struct Header {
+    uint32_t version;
+    int pid;
+  } header{0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, tid};
+  struct Data {
+    uint32_t effective;
+    uint32_t permitted;
+    uint32_t inheritable;
+  } data[2] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) {
+    return tl::unexpected(
+        GoneOr(errno, "capget of task " + std::to_string(tid)));
   }
-  info.credentials.initial_user_namespace =
-      !own_user_namespace_.empty() &&
-      UserNamespaceAt(directory->get()) == own_user_namespace_;
-  return info.credentials;
+  LinuxCredentials credentials;
+  credentials.cap_effective =
+      data[0].effective | (uint64_t{data[1].effective} << 32);
+  credentials.cap_permitted =
+      data[0].permitted | (uint64_t{data[1].permitted} << 32);
+  // Entering another user namespace changes a thread's sets (to the full
+  // set, held there), so the namespace seen with the same sets in the same
+  // process incarnation is still the one it is in; only a thread that
+  // already held every capability could enter one unnoticed, and it only
+  // gives up what it held.
+  const NamespaceKey key{tid,
+                         process.pid,
+                         process.start_time,
+                         process.instance,
+                         credentials.cap_effective,
+                         credentials.cap_permitted};
+  {
+    std::lock_guard<std::mutex> lock(namespace_mutex_);
+    auto it = namespace_cache_.find(key);
+    if (it != namespace_cache_.end()) {
+      credentials.initial_user_namespace = it->second;
+      return credentials;
+    }
+  }
+  char target[64];
+  const std::string link = proc_root_ + "/" + std::to_string(tid) + "/ns/user";
+  const ssize_t length = ::readlink(link.c_str(), target, sizeof target - 1);
+  credentials.initial_user_namespace =
+      length > 0 && !own_user_namespace_.empty() &&
+      std::string_view(target, static_cast<size_t>(length)) ==
+          own_user_namespace_;
+  if (length > 0) {
+    std::lock_guard<std::mutex> lock(namespace_mutex_);
+    if (namespace_cache_.size() >= kNamespaceCacheSize) {
+      namespace_cache_.clear();
+    }
+    namespace_cache_[key] = credentials.initial_user_namespace;
+  }
+  return credentials;
 }
 
 Result<ProcProcessSource::PidfdProcess> ProcProcessSource::ResolvePidfd(
@@ -385,8 +426,7 @@ std::optional<TargetState> ProcProcessSource::CurrentState(int32_t pid) const {
                                 owner.st_gid == credentials.effective_gid;
   if (!owned_as_process) {
     state.dumpable = false;
-  } else if (credentials.effective_uid != 0 ||
-             credentials.effective_gid != 0) {
+  } else if (credentials.effective_uid != 0 || credentials.effective_gid != 0) {
     state.dumpable = true;
   } else {
     // root:root shows alike either way: ask the kernel's own rule instead.

@@ -15,13 +15,17 @@
 // 6.9+; without pidfs the inode is 0 and the start time alone identifies
 // the incarnation).
 //
-// Thread-safety: immutable after construction; safe from any thread.
+// Thread-safety: safe from any thread; the one cache (user namespaces of
+// callers) has its own mutex.
 #ifndef TOKENFS_TOKENFS_PROC_SOURCE_H_
 #define TOKENFS_TOKENFS_PROC_SOURCE_H_
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/authorization.h"
@@ -39,9 +43,12 @@ class ProcProcessSource : public ProcessSource {
   std::vector<int32_t> ListProcesses() const override;
   std::vector<int32_t> ListThreads(int32_t pid) const override;
 
-  // The credentials of task `tid` right now: ids, capability sets and
-  // whether its user namespace is the daemon's.
-  Result<LinuxCredentials> CurrentCredentials(int32_t tid) const;
+  // The capability sets of task `tid` (a thread of `process`) right now
+  // and whether its user namespace is the daemon's (only those fields are
+  // filled). The namespace answer is remembered for the same thread,
+  // process incarnation and sets.
+  Result<LinuxCredentials> CurrentCapabilities(int32_t tid,
+                                               const ProcessKey& process) const;
   // Process `pid` as the inspection rule needs it now (core TargetState):
   // credentials, user namespace and its owner, and dumpability, read from
   // the owner the kernel gives the files under /proc/<pid> (root:root when
@@ -64,9 +71,29 @@ class ProcProcessSource : public ProcessSource {
   std::optional<bool> RootOwnedDumpable(int directory) const;
   std::optional<uint32_t> ChildNamespaceOwner(int directory) const;
 
+  struct NamespaceKey {
+    int32_t tid;
+    int32_t pid;
+    uint64_t start_time;
+    uint64_t instance;
+    uint64_t cap_effective;
+    uint64_t cap_permitted;
+    friend bool operator<(const NamespaceKey& a, const NamespaceKey& b) {
+      return std::tie(a.tid, a.pid, a.start_time, a.instance, a.cap_effective,
+                      a.cap_permitted) < std::tie(b.tid, b.pid, b.start_time,
+                                                  b.instance, b.cap_effective,
+                                                  b.cap_permitted);
+    }
+  };
+  static constexpr size_t kNamespaceCacheSize = 4096;
+
   std::string proc_root_;
   std::string own_user_namespace_;  // ns/user link text of the daemon
   bool pidfs_ = false;
+  mutable std::mutex namespace_mutex_;
+  // Whether a thread's user namespace is the initial one, by NamespaceKey;
+  // emptied when full. Guarded by namespace_mutex_.
+  mutable std::map<NamespaceKey, bool> namespace_cache_;
 };
 
 // Parses the text of /proc/<tid>/status into `info` (Tgid, PPid, Uid, Gid,
