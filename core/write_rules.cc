@@ -106,18 +106,7 @@ Result<TokenFileWrite> ParseTokenFileWrite(TokenFile file,
       write.command = std::move(*command);
       return write;
     }
-    case TokenFile::kUser:
-    case TokenFile::kCaps:
-    case TokenFile::kClaims:
-    case TokenFile::kLogon:
-    case TokenFile::kSource:
-    case TokenFile::kOrigin:
-    case TokenFile::kStats:
-    case TokenFile::kType:
-    case TokenFile::kLevel:
-    case TokenFile::kElevation:
-    case TokenFile::kRestricted:
-    case TokenFile::kAll:
+    default:  // the files TokenFileWritable says take no writes
       break;
   }
   return MakeError(ErrorCode::kAccessDenied, "the file is read-only");
