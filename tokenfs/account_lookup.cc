@@ -47,7 +47,7 @@ std::optional<std::string> SystemAccountLookup::Cached(
   }
   std::optional<std::string> name = fetch(id);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (cache.size() > 65536) cache.clear();
+  if (cache.size() >= kMaxEntries && !cache.contains(id)) cache.clear();
   cache[id] = Entry{name, now};
   return name;
 }

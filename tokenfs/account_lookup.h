@@ -4,12 +4,18 @@
 // misses included, so a slow directory service costs one lookup per minute,
 // not one per read. Labels are best effort: a failed lookup shows the number.
 //
+// Memory: any user can have labels made for ids of their choosing (the SIDs
+// of a restricted token, for one), so each cache (users, groups) holds at
+// most kMaxEntries ids (about 80 bytes each, plus names longer than 15
+// bytes) and starts over when full.
+//
 // Thread-safety: safe from any thread (one mutex around the cache; the NSS
 // call happens outside it).
 #ifndef TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
 #define TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
 
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +27,8 @@ namespace tokenfs {
 
 class SystemAccountLookup : public AccountLookup {
  public:
+  static constexpr size_t kMaxEntries = 8192;
+
   std::optional<std::string> UserName(uint32_t uid) const override;
   std::optional<std::string> GroupName(uint32_t gid) const override;
 

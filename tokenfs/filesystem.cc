@@ -938,8 +938,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
     }
     if (file->readable && (entry->kind == NodeKind::kTextFile ||
                            entry->kind == NodeKind::kQueryFile)) {
-      // A pure function of the token snapshot: rendered once per version,
-      // and every open of that version shares the text.
+      // A pure function of the token snapshot: rendered once per version
+      // while the cache keeps it, and opens of that version share the text.
       file->content = render_cache_.Get(target->token, node->code, [&] {
         return Render(*node, *target->token);
       });
