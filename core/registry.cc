@@ -38,8 +38,7 @@ uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token) {
 }
 
 TokenObject::TokenObject(Token token)
-    : id_(token.token_id),
-      token_(Publish(Labelled(std::move(token)))) {}
+    : id_(token.token_id), token_(Publish(Labelled(std::move(token)))) {}
 
 std::shared_ptr<const Token> TokenObject::Get() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -96,7 +95,8 @@ bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
          a.saved_gid == b.saved_gid && a.fs_gid == b.fs_gid &&
          a.supplementary_gids == b.supplementary_gids &&
          a.cap_permitted == b.cap_permitted &&
-         a.cap_effective == b.cap_effective && a.no_new_privs == b.no_new_privs &&
+         a.cap_effective == b.cap_effective &&
+         a.no_new_privs == b.no_new_privs &&
          a.initial_user_namespace == b.initial_user_namespace;
 }
 
@@ -374,8 +374,7 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = threads_.try_emplace(tid);
   if (inserted || it->second.tgid != pid) {
-    it->second =
-        ThreadEntry{pid, task->thread_incarnation(), nullptr, nullptr};
+    it->second = ThreadEntry{pid, task->thread_incarnation(), nullptr, nullptr};
   }
   view.impersonation = it->second.impersonation;
   return view;
@@ -632,10 +631,15 @@ Result<TokenObjectPtr> Registry::AddObject(Token token,
                                            const ProcessKey& creator,
                                            uint32_t creator_uid, bool persist,
                                            uint32_t creator_gid) {
+  const size_t bytes = ApproximateTokenBytes(token);
   std::lock_guard<std::mutex> lock(mutex_);
   size_t held = 0;
+  size_t held_bytes = 0;
   for (const auto& [id, entry] : objects_) {
-    if (entry.info.creator_uid == creator_uid) ++held;
+    if (entry.info.creator_uid == creator_uid) {
+      ++held;
+      held_bytes += entry.info.bytes;
+    }
   }
   if (held >= options_.object_quota_per_user) {
     return MakeError(ErrorCode::kResourceExhausted,
@@ -643,8 +647,18 @@ Result<TokenObjectPtr> Registry::AddObject(Token token,
                          std::to_string(held) +
                          " token objects, the per-user quota");
   }
+  if (held_bytes + bytes > options_.object_bytes_per_user) {
+    return MakeError(ErrorCode::kResourceExhausted,
+                     "user " + std::to_string(creator_uid) + " holds " +
+                         std::to_string(held_bytes) +
+                         " bytes of token objects; this one (" +
+                         std::to_string(bytes) + " bytes) would exceed the " +
+                         std::to_string(options_.object_bytes_per_user) +
+                         "-byte per-user quota");
+  }
   auto object = std::make_shared<TokenObject>(std::move(token));
-  ObjectInfo info{object->id(), creator, creator_uid, creator_gid, persist};
+  ObjectInfo info{object->id(), creator, creator_uid,
+                  creator_gid,  persist, bytes};
   objects_[object->id().value] = ObjectEntry{object, info};
   return object;
 }

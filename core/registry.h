@@ -169,8 +169,11 @@ uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token);
 class Registry {
  public:
   struct Options {
-    // Objects one Linux user may create (issue 5 quota).
+    // Objects one Linux user may hold, and their total size in bytes
+    // (ApproximateTokenBytes): a count alone would let one user hold 1024
+    // tokens of the largest size a command can describe.
     size_t object_quota_per_user = 1024;
+    size_t object_bytes_per_user = 16 << 20;
     // Without live events, Sweep() runs when this many entries were added
     // since the last one.
     size_t sweep_after_inserts = 256;
@@ -214,6 +217,7 @@ class Registry {
     uint32_t creator_uid = 0;
     uint32_t creator_gid = 0;
     bool persist = false;
+    size_t bytes = 0;  // ApproximateTokenBytes at creation
   };
 
   Registry(const ProcessSource& source, TokenMinter& minter, LuidAllocator& ids,
@@ -264,7 +268,8 @@ class Registry {
 
   // --- Token objects (/tokens/objects/<id>) ---
   // Adds a new object made by `creator` (a process of Linux user
-  // `creator_uid`). kResourceExhausted when that user holds the quota.
+  // `creator_uid`). kResourceExhausted when that user holds the quota
+  // (count or bytes).
   Result<TokenObjectPtr> AddObject(Token token, const ProcessKey& creator,
                                    uint32_t creator_uid, bool persist,
                                    uint32_t creator_gid = 0);

@@ -279,4 +279,44 @@ std::vector<std::string_view> GroupAttributeLabels(uint32_t attributes) {
   return labels;
 }
 
+size_t ApproximateTokenBytes(const Token& token) {
+  auto sids = [](const std::vector<SidAndAttributes>& list) {
+    return list.size() * sizeof(SidAndAttributes);
+  };
+  auto optional_sids =
+      [&](const std::optional<std::vector<SidAndAttributes>>& list) {
+        return list ? sids(*list) : 0;
+      };
+  auto acl = [](const std::optional<Acl>& list) {
+    return list ? list->aces.size() * sizeof(Ace) : 0;
+  };
+  auto claims = [](const std::vector<Claim>& list) {
+    size_t bytes = 0;
+    for (const Claim& claim : list) {
+      bytes += sizeof(Claim) + claim.name.size() +
+               claim.values.size() * sizeof(ClaimValue);
+      for (const ClaimValue& value : claim.values) {
+        if (const auto* text = std::get_if<std::string>(&value)) {
+          bytes += text->size();
+        } else if (const auto* octets =
+                       std::get_if<std::vector<uint8_t>>(&value)) {
+          bytes += octets->size();
+        }
+      }
+    }
+    return bytes;
+  };
+  size_t bytes = sizeof(Token) + sids(token.groups) +
+                 optional_sids(token.restricted_sids) +
+                 optional_sids(token.device_groups) +
+                 optional_sids(token.restricted_device_groups) +
+                 acl(token.default_dacl) + acl(token.security.dacl) +
+                 acl(token.security.sacl) + claims(token.user_claims) +
+                 claims(token.device_claims);
+  for (const Capability& capability : token.capabilities) {
+    bytes += sizeof(Capability) + capability.name.size();
+  }
+  return bytes;
+}
+
 }  // namespace tokenfs

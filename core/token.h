@@ -202,6 +202,11 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
 // itself, while a Low caller cannot write to a Medium token (no write up).
 void LabelTokenSecurity(Token& token);
 
+// About how many bytes of memory `token` takes: the struct, its lists, ACLs,
+// claims and names. Quotas by bytes use it; it is an estimate within a
+// small factor of what the allocator hands out, never zero.
+size_t ApproximateTokenBytes(const Token& token);
+
 std::string_view TokenTypeName(TokenType type);  // "Primary"/"Impersonation"
 std::string_view ImpersonationLevelName(ImpersonationLevel level);
 std::string_view ElevationTypeName(ElevationType type);  // "Default"...

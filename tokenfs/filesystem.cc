@@ -76,6 +76,8 @@ struct TokenFilesystem::OpenFile {
   // write resets, so `exec 3<>file; echo cmd >&3; cat <&3` shows the whole
   // result although the file position moved past the written bytes.
   size_t read_cursor = 0;  // guarded by mutex
+  // The opener's share of OpenContentBudget for `content` at open.
+  std::unique_ptr<OpenContentBudget::Hold> hold;
 };
 
 struct TokenFilesystem::DirHandle {
@@ -173,6 +175,34 @@ TokenFilesystem::TokenFilesystem(Registry& registry, ProcProcessSource& source,
   render_options_.sid_style = SidStyle::kLabeled;
   render_options_.accounts = &accounts_;
   render_options_.capability_names = &capability_names_;
+}
+
+// ---------------------------------------------------------------------------
+// OpenContentBudget
+
+bool OpenContentBudget::Charge(uint32_t uid, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t& held = held_[uid];
+  if (held + bytes > kBytesPerUid) {
+    if (held == 0) held_.erase(uid);
+    return false;
+  }
+  held += bytes;
+  return true;
+}
+
+void OpenContentBudget::Release(uint32_t uid, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = held_.find(uid);
+  if (it == held_.end()) return;
+  it->second -= std::min(it->second, bytes);
+  if (it->second == 0) held_.erase(it);
+}
+
+size_t OpenContentBudget::held(uint32_t uid) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = held_.find(uid);
+  return it == held_.end() ? 0 : it->second;
 }
 
 // ---------------------------------------------------------------------------
@@ -286,7 +316,8 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
         LogLevel::kInfo, context->uid,
         std::string("denied: ") + operation + " by " + who + ": " + reason);
   } else if (error == EIO || error == ENOMEM || error == EINVAL ||
-             error == EFBIG || error == EDQUOT || error == EBUSY) {
+             error == EFBIG || error == EDQUOT || error == EBUSY ||
+             error == EMFILE) {
     LogForCaller(LogLevel::kWarning, context->uid,
                  std::string(operation) + " by " + who + ": " +
                      std::strerror(error) + ": " + reason);
@@ -947,6 +978,20 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
       file->content =
           std::make_shared<const std::string>(Render(*node, *target->token));
     }
+  }
+  if (file->content && caller->uid != 0) {
+    const size_t bytes = file->content->size();
+    if (!open_content_.Charge(caller->uid, bytes)) {
+      return tl::unexpected(
+          Errno(EMFILE, "open " + Describe(*node) + ": uid " +
+                            std::to_string(caller->uid) + " already holds " +
+                            std::to_string(open_content_.held(caller->uid)) +
+                            " bytes in open token files (limit " +
+                            std::to_string(OpenContentBudget::kBytesPerUid) +
+                            "); close some"));
+    }
+    file->hold = std::make_unique<OpenContentBudget::Hold>(&open_content_,
+                                                           caller->uid, bytes);
   }
   return OpenReply{std::move(file)};
 }

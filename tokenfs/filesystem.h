@@ -55,6 +55,45 @@ struct FsError {
   std::string reason;
 };
 
+// Bytes of rendered content that open files hold, per opener uid: what an
+// open keeps until it is closed. One user opening files of ever-new token
+// versions would otherwise hold any amount of daemon memory.
+//
+// Thread-safety: internally locked.
+class OpenContentBudget {
+ public:
+  // Each uid but root may hold this many bytes in open files.
+  static constexpr size_t kBytesPerUid = 16 << 20;
+
+  // Reserves `bytes` for `uid`; false (nothing reserved) when that would
+  // pass the limit.
+  bool Charge(uint32_t uid, size_t bytes);
+  void Release(uint32_t uid, size_t bytes);
+  size_t held(uint32_t uid) const;
+
+  // A reservation, released when destroyed.
+  class Hold {
+   public:
+    Hold() = default;
+    Hold(OpenContentBudget* budget, uint32_t uid, size_t bytes)
+        : budget_(budget), uid_(uid), bytes_(bytes) {}
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() {
+      if (budget_) budget_->Release(uid_, bytes_);
+    }
+
+   private:
+    OpenContentBudget* budget_ = nullptr;
+    uint32_t uid_ = 0;
+    size_t bytes_ = 0;
+  };
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<uint32_t, size_t> held_;  // guarded by mutex_
+};
+
 class TokenFilesystem {
  public:
   struct Options {
@@ -266,6 +305,7 @@ class TokenFilesystem {
   const CapabilityNames capability_names_;
   RenderOptions render_options_;
   RenderCache render_cache_;
+  OpenContentBudget open_content_;
   const Options options_;
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};

@@ -153,6 +153,7 @@ int Run(int argc, char** argv) {
   std::string policy_path;
   std::vector<std::string> mount_options;
   size_t quota = 1024;
+  size_t quota_bytes = size_t{16} << 20;
   unsigned threads = 16;
   app.add_option("MOUNTPOINT", mount_point,
                  "where to mount the tree (default /tokens)");
@@ -171,6 +172,9 @@ int Run(int argc, char** argv) {
   app.add_option("--quota", quota,
                  "token objects one user may hold (default 1024)")
       ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--quota-bytes", quota_bytes,
+                 "bytes of token objects one user may hold (default 16 MiB)")
+      ->check(CLI::Range(size_t{1} << 16, size_t{1} << 34));
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
@@ -237,6 +241,7 @@ int Run(int argc, char** argv) {
   PolicyMinter minter(policy, ids, clock, accounts);
   Registry::Options registry_options;
   registry_options.object_quota_per_user = quota;
+  registry_options.object_bytes_per_user = quota_bytes;
   Registry registry(source, minter, ids, registry_options);
   ProcessEventWatcher events(registry);
   TokenFilesystem::Options filesystem_options;

@@ -2736,6 +2736,55 @@ def memory(s, env):
            f"RSS {start} KiB -> peak {peak} KiB after {rounds} rounds")
 
 
+def open_files(s, env):
+    """One user holding open files of ever-new versions of a large token
+    (3,000 restricting SIDs: query/all is about a megabyte) must not grow
+    the daemon past RSS_LIMIT_KIB: open content is limited per uid."""
+    cat = "resources"
+    daemon = env.mount.process.pid
+    start = daemon_rss_kib(daemon)
+    sids = ",".join(f"S-1-22-1-{60000 + i}" for i in range(3000))
+    hammer = env.track(subprocess.Popen(
+        as_user(USER_A) + [USER_PY, "-c", textwrap.dedent(f"""
+            import os, re, time
+            fd = os.open('{env.m}/self/restrict', os.O_RDWR)
+            os.write(fd, b'restrict={sids}')
+            os.lseek(fd, 0, 0)
+            made = os.read(fd, 4096).decode()
+            os.close(fd)
+            number = re.search(r'^id +([0-9]+)', made, re.M).group(1)
+            base = '{env.m}/objects/' + number
+            held, error = [], 0
+            for round in range(400):
+                w = os.open(base + '/privs', os.O_WRONLY)
+                os.write(w, b'SeChangeNotify=disabled' if round % 2 else
+                         b'SeChangeNotify=enabled')
+                os.close(w)
+                try:
+                    held.append(os.open(base + '/query/all', os.O_RDONLY))
+                except OSError as failure:
+                    error = failure.errno
+                    break
+            print(len(held), error, flush=True)
+            time.sleep(3)""")],
+        stdout=subprocess.PIPE, text=True, cwd=env.work))
+    peak = start
+    deadline = time.monotonic() + 120
+    while hammer.poll() is None and time.monotonic() < deadline:
+        peak = max(peak, daemon_rss_kib(daemon))
+        if peak > RSS_LIMIT_KIB:
+            break
+        time.sleep(0.2)
+    if hammer.poll() is None:
+        hammer.kill()
+    outcome = hammer.communicate()[0].strip() or "(stopped)"
+    peak = max(peak, daemon_rss_kib(daemon))
+    s.deny(cat, f"A grows the daemon past {RSS_LIMIT_KIB // 1024} MiB RSS by "
+           "holding open files of new versions of a 1 MB token",
+           peak > RSS_LIMIT_KIB,
+           f"RSS {start} KiB -> peak {peak} KiB; open files, errno: {outcome}")
+
+
 # ---------------------------------------------------------------------------
 # pid reuse (second phase, inside a pid namespace)
 
@@ -2975,6 +3024,7 @@ CATEGORIES = (
     ("resources", resources),
     ("log (flood)", log_flood),
     ("resources (memory)", memory),
+    ("resources (open files)", open_files),
 )
 
 

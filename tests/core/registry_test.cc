@@ -410,6 +410,45 @@ TEST_CASE("objects beyond the per-user quota are refused") {
   CHECK(registry.AddObject(token, creator->key, 1001, false));
 }
 
+TEST_CASE("objects beyond the per-user byte quota are refused") {
+  LuidAllocator ids;
+  FakeProcessSource source;
+  FakeMinter minter(ids);
+  Registry::Options options;
+  options.object_bytes_per_user = 64 * 1024;
+  Registry registry(source, minter, ids, options);
+  source.AddProcess(100, 1, 20, 1000);
+  auto creator = registry.Process(100);
+  REQUIRE(creator);
+  // A token restricted to 200 SIDs: each costs a SID and its attributes.
+  Token large;
+  large.restricted_sids.emplace();
+  for (uint32_t rid = 0; rid < 200; ++rid) {
+    large.restricted_sids->push_back({well_known::UnixUser(5000 + rid), 0});
+  }
+  const size_t each = ApproximateTokenBytes(large);
+  REQUIRE(each > 200 * sizeof(SidAndAttributes));
+  size_t made = 0;
+  for (; made < 1000; ++made) {
+    large.token_id = ids.Next();
+    auto object = registry.AddObject(large, creator->key, 1000, false);
+    if (!object) {
+      CHECK(object.error().code == ErrorCode::kResourceExhausted);
+      CHECK_THAT(object.error().message, Catch::Contains("byte"));
+      break;
+    }
+  }
+  CHECK(made == options.object_bytes_per_user / each);
+  // Small objects of another user still fit.
+  Token small;
+  small.token_id = ids.Next();
+  CHECK(registry.AddObject(small, creator->key, 1001, false));
+  // Revoking frees the bytes.
+  REQUIRE(registry.RemoveObject(registry.ListObjects().front()));
+  large.token_id = ids.Next();
+  CHECK(registry.AddObject(large, creator->key, 1000, false));
+}
+
 TEST_CASE(
     "objects live while their creator lives, while used, or when "
     "persistent") {
