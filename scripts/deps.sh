@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev catch2 libexpected-dev libcap-dev
   libbenchmark-dev
   mandoc man-db bash-completion python3 procps util-linux passwd acl
+  libpam-modules-bin  # unix_chkpwd, the setgid program tests/attack aims at
 )
 missing=()
 for package in "${packages[@]}"; do
