@@ -2698,6 +2698,23 @@ def resources(s, env):
     env.drop(adm)
 
 
+def watch_rss(daemon, hammer, start, seconds):
+    """Samples the daemon's RSS while `hammer` runs (at most `seconds`, and
+    no longer once past RSS_LIMIT_KIB); returns the peak and what the hammer
+    printed."""
+    peak = start
+    deadline = time.monotonic() + seconds
+    while hammer.poll() is None and time.monotonic() < deadline:
+        peak = max(peak, daemon_rss_kib(daemon))
+        if peak > RSS_LIMIT_KIB:
+            break
+        time.sleep(0.2)
+    if hammer.poll() is None:
+        hammer.kill()
+    output = hammer.communicate()[0].strip() or "(stopped)"
+    return max(peak, daemon_rss_kib(daemon)), output
+
+
 def memory(s, env):
     """Finding 9: one user toggling her privileges and reading query/all
     must not grow the daemon past RSS_LIMIT_KIB."""
@@ -2719,17 +2736,7 @@ def memory(s, env):
                 count += 1
             print(count, flush=True)""")],
         stdout=subprocess.PIPE, text=True, cwd=env.work))
-    peak = start
-    deadline = time.monotonic() + MEMORY_SECONDS + 10
-    while hammer.poll() is None and time.monotonic() < deadline:
-        peak = max(peak, daemon_rss_kib(daemon))
-        if peak > RSS_LIMIT_KIB:
-            break
-        time.sleep(0.2)
-    if hammer.poll() is None:
-        hammer.kill()
-    rounds = hammer.communicate()[0].strip() or "(stopped)"
-    peak = max(peak, daemon_rss_kib(daemon))
+    peak, rounds = watch_rss(daemon, hammer, start, MEMORY_SECONDS + 10)
     s.deny(cat, f"finding 9: A grows the daemon past {RSS_LIMIT_KIB // 1024} "
            f"MiB RSS in {MEMORY_SECONDS} s of adjust + query/all",
            peak > RSS_LIMIT_KIB,
@@ -2768,17 +2775,7 @@ def open_files(s, env):
             print(len(held), error, flush=True)
             time.sleep(3)""")],
         stdout=subprocess.PIPE, text=True, cwd=env.work))
-    peak = start
-    deadline = time.monotonic() + 120
-    while hammer.poll() is None and time.monotonic() < deadline:
-        peak = max(peak, daemon_rss_kib(daemon))
-        if peak > RSS_LIMIT_KIB:
-            break
-        time.sleep(0.2)
-    if hammer.poll() is None:
-        hammer.kill()
-    outcome = hammer.communicate()[0].strip() or "(stopped)"
-    peak = max(peak, daemon_rss_kib(daemon))
+    peak, outcome = watch_rss(daemon, hammer, start, 120)
     s.deny(cat, f"A grows the daemon past {RSS_LIMIT_KIB // 1024} MiB RSS by "
            "holding open files of new versions of a 1 MB token",
            peak > RSS_LIMIT_KIB,
