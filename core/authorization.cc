@@ -110,7 +110,7 @@ std::optional<std::string> InspectionDenial(const Inspection& inspection) {
   }
   const std::optional<LinuxCredentials>& mine = caller_now();
   std::string reason = "uid " + std::to_string(uid) + " may not inspect " +
-                       inspection.description + " (uid " +
+                       std::string(inspection.description) + " (uid " +
                        std::to_string(shown_uid) + "): " + why +
                        ", and the caller lacks CAP_SYS_PTRACE";
   if (mine && !mine->initial_user_namespace &&

@@ -75,7 +75,9 @@ struct TargetState {
 };
 
 // Step 1's facts: who asks, about which process. Probes are asked lazily,
-// only when the cheaper facts do not decide, and at most once.
+// only when the cheaper facts do not decide, and at most once. An
+// Inspection is used within the request that made it: its probes and
+// description may refer to that request's state.
 struct Inspection {
   uint32_t caller_fsuid = 0;
   uint32_t caller_fsgid = 0;
@@ -88,7 +90,7 @@ struct Inspection {
   LinuxCredentials target;
   // The target as it is now; nullopt when it is gone.
   std::function<std::optional<TargetState>()> target_state;
-  std::string description;  // "process 4242"
+  std::string_view description;  // "process 4242"
 };
 
 // Step 1 alone: nullopt when the caller may inspect the process, else the

@@ -602,22 +602,22 @@ Inspection TokenFilesystem::MakeInspection(const Caller& caller,
   inspection.caller_fsuid = caller.uid;
   inspection.caller_fsgid = caller.gid;
   inspection.same_process = caller.process == process;
-  const int32_t caller_tid = caller.tid;
-  const uint32_t fsuid = caller.uid;
+  // The probes refer to `caller` and to this object, which outlive the
+  // request's decision; small captures keep std::function off the heap on
+  // every open.
   inspection.caller_credentials =
-      [this, caller_tid, fsuid,
-       key = caller.process]() -> std::optional<LinuxCredentials> {
-    auto current = source_.CurrentCapabilities(caller_tid, key);
+      [this, &caller]() -> std::optional<LinuxCredentials> {
+    auto current = source_.CurrentCapabilities(caller.tid, caller.process);
     if (!current) return std::nullopt;
     // The namespace-owner rule compares with the euid; the request's fsuid
     // stands in for it.
-    current->effective_uid = fsuid;
+    current->effective_uid = caller.uid;
     return *current;
   };
   inspection.target = credentials;
   const int32_t pid = process.pid;
   inspection.target_state = [this, pid] { return source_.CurrentState(pid); };
-  inspection.description = std::string(description);
+  inspection.description = description;
   return inspection;
 }
 
