@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <unordered_set>
 #include <utility>
+
+#include "core/state_journal.h"
 
 namespace tokenfs {
 
@@ -37,8 +41,32 @@ uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token) {
   return snapshot ? snapshot->serial : 0;
 }
 
-TokenObject::TokenObject(Token token)
-    : id_(token.token_id), token_(Publish(Labelled(std::move(token)))) {}
+TokenObject::TokenObject(Token token, StateJournal* journal)
+    : id_(token.token_id),
+      journal_(journal),
+      token_(Publish(Labelled(std::move(token)))) {
+  if (journal_) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    RecordLocked();
+  }
+}
+
+TokenObject::~TokenObject() {
+  if (journal_) journal_->ForgetToken(id_);
+}
+
+void TokenObject::RecordLocked() {
+  if (!journal_) return;
+  Luid partner;
+  bool owns = false;
+  if (owned_partner_) {
+    partner = owned_partner_->id();
+    owns = true;
+  } else if (auto weak = weak_partner_.lock()) {
+    partner = weak->id();
+  }
+  journal_->RecordToken(token_, partner, owns);
+}
 
 std::shared_ptr<const Token> TokenObject::Get() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -54,6 +82,7 @@ Result<std::shared_ptr<const Token>> TokenObject::Update(
   replacement->token_id = id_;
   LabelTokenSecurity(*replacement);
   token_ = Publish(std::move(*replacement));
+  RecordLocked();
   return token_;
 }
 
@@ -65,18 +94,21 @@ void TokenObject::MarkPrivilegesUsed(uint64_t privileges) {
   Token copy = *token_;
   copy.privileges.used |= fresh;
   token_ = Publish(std::move(copy));
+  RecordLocked();
 }
 
 void TokenObject::LinkOwning(std::shared_ptr<TokenObject> partner) {
   std::lock_guard<std::mutex> lock(mutex_);
   weak_partner_.reset();
   owned_partner_ = std::move(partner);
+  RecordLocked();
 }
 
 void TokenObject::LinkWeak(const std::shared_ptr<TokenObject>& partner) {
   std::lock_guard<std::mutex> lock(mutex_);
   owned_partner_.reset();
   weak_partner_ = partner;
+  RecordLocked();
 }
 
 std::shared_ptr<TokenObject> TokenObject::LinkedPartner() const {
@@ -101,8 +133,69 @@ bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
 }
 
 Registry::Registry(const ProcessSource& source, TokenMinter& minter,
-                   LuidAllocator& ids, Options options)
-    : source_(source), minter_(minter), ids_(ids), options_(options) {}
+                   LuidAllocator& ids, Options options, StateJournal* journal)
+    : source_(source),
+      minter_(minter),
+      ids_(ids),
+      options_(options),
+      journal_(journal) {}
+
+TokenObjectPtr Registry::NewObject(Token token) {
+  return std::make_shared<TokenObject>(std::move(token), journal_);
+}
+
+void Registry::RecordProcessLocked(const ProcessEntry& entry) {
+  if (!journal_) return;
+  ProcessRecord record;
+  record.key = entry.key;
+  record.ppid = entry.ppid;
+  record.credentials = entry.credentials;
+  record.primary = entry.primary->id();
+  if (entry.adopt_at_exec) record.adopt_at_exec = entry.adopt_at_exec->id();
+  record.exec_mark = entry.exec_mark;
+  journal_->RecordProcess(record);
+}
+
+void Registry::ForgetProcessLocked(const ProcessKey& key) {
+  if (journal_) journal_->ForgetProcess(key);
+}
+
+void Registry::RecordThreadLocked(int32_t tid, const ThreadEntry& entry) {
+  if (!journal_ || !entry.impersonation) return;
+  ThreadRecord record;
+  record.tid = tid;
+  record.tgid = entry.tgid;
+  record.incarnation = entry.incarnation;
+  record.impersonation = entry.impersonation->id();
+  if (entry.adopt_at_exec) record.adopt_at_exec = entry.adopt_at_exec->id();
+  journal_->RecordThread(record);
+}
+
+void Registry::ForgetThreadLocked(int32_t tid, const ThreadEntry& entry) {
+  // Only impersonating threads have records.
+  if (journal_ && entry.impersonation) {
+    journal_->ForgetThread(tid, entry.incarnation);
+  }
+}
+
+void Registry::RecordObjectLocked(const ObjectInfo& info) {
+  if (journal_) journal_->RecordObject(info);
+}
+
+void Registry::EraseProcessLocked(
+    std::unordered_map<int32_t, ProcessEntry>::iterator it) {
+  const int32_t pid = it->first;
+  ForgetProcessLocked(it->second.key);
+  processes_.erase(it);
+  for (auto thread = threads_.begin(); thread != threads_.end();) {
+    if (thread->second.tgid == pid) {
+      ForgetThreadLocked(thread->first, thread->second);
+      thread = threads_.erase(thread);
+    } else {
+      ++thread;
+    }
+  }
+}
 
 void Registry::SetEventsLive(bool live) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -118,9 +211,9 @@ Result<TokenObjectPtr> Registry::MintObject(
     const LinuxCredentials& credentials) {
   auto minted = minter_.Mint(credentials);
   if (!minted) return tl::unexpected(minted.error());
-  auto object = std::make_shared<TokenObject>(std::move(minted->token));
+  auto object = NewObject(std::move(minted->token));
   if (minted->linked_full) {
-    auto full = std::make_shared<TokenObject>(std::move(*minted->linked_full));
+    auto full = NewObject(std::move(*minted->linked_full));
     full->LinkWeak(object);
     object->LinkOwning(std::move(full));
   }
@@ -139,7 +232,7 @@ void Registry::RegisterPartner(const TokenObjectPtr& object,
 TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
   Token copy = *parent.Get();
   copy.token_id = ids_.Next();
-  auto child = std::make_shared<TokenObject>(std::move(copy));
+  auto child = NewObject(std::move(copy));
   // A fork copy stays in the parent's elevation pair (the pair belongs to
   // the logon session, not to one token object).
   if (auto partner = parent.LinkedPartner()) {
@@ -157,7 +250,10 @@ bool Registry::StillAlive(const ProcessKey& key) const {
   return incarnation && *incarnation == key.incarnation();
 }
 
-Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
+Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
+                                                   int depth) {
+  // Deeper than any real process tree; bounds the walk up unknown parents.
+  constexpr int kMaxAncestors = 256;
   ProcessEntry entry;
   entry.key = task.process_key();
   entry.ppid = task.ppid;
@@ -167,12 +263,13 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
   LinuxCredentials parent_credentials;
   ProcessKey parent_key;
   bool live = false;
+  bool parent_known = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     live = events_live_;
     auto it = processes_.find(task.ppid);
-    if (it != processes_.end() &&
-        it->second.key.start_time <= task.start_time) {
+    parent_known = it != processes_.end();
+    if (parent_known && it->second.key.start_time <= task.start_time) {
       parent_primary = it->second.primary;
       parent_credentials = it->second.credentials;
       parent_key = it->second.key;
@@ -180,6 +277,19 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task) {
   }
   if (parent_primary && !live && !StillAlive(parent_key)) {
     parent_primary.reset();  // a stale entry for an earlier incarnation
+    parent_known = false;
+  }
+  if (!parent_known && task.ppid > 0 && depth < kMaxAncestors) {
+    // An unknown parent (forked while the daemon was down, or older than
+    // the daemon) is seen first, from its own nearest known ancestor: a
+    // restricted process's grandchild must not get a freshly minted token.
+    auto parent =
+        LookupProcess(task.ppid, /*force_validation=*/false, depth + 1);
+    if (parent && parent->key.start_time <= task.start_time) {
+      parent_primary = parent->primary;
+      parent_credentials = parent->credentials;
+      parent_key = parent->key;
+    }
   }
   if (parent_primary && SameCredentials(parent_credentials, task.credentials)) {
     entry.primary = CopyForFork(*parent_primary);
@@ -201,7 +311,8 @@ Result<Registry::ProcessView> Registry::Process(int32_t pid) {
 }
 
 Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
-                                                      bool force_validation) {
+                                                      bool force_validation,
+                                                      int depth) {
   if (pid <= 0) {
     return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
   }
@@ -237,13 +348,14 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(pid);
     if (it != processes_.end() && it->second.key == cached->key) {
-      processes_.erase(it);
+      EraseProcessLocked(it);
     }
   }
-  auto entry = MakeEntry(*task);
+  auto entry = MakeEntry(*task, depth);
   if (!entry) return tl::unexpected(entry.error());
 
   bool sweep = false;
+  bool inserted = false;
   ProcessView view;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -253,14 +365,28 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
       view = ProcessView{it->second.key, it->second.ppid,
                          it->second.credentials, it->second.primary};
     } else {
+      if (it != processes_.end()) EraseProcessLocked(it);
       view = ProcessView{entry->key, entry->ppid, entry->credentials,
                          entry->primary};
+      RecordProcessLocked(*entry);
       processes_[pid] = std::move(*entry);
+      inserted = true;
       if (!events_live_ &&
           ++inserts_since_sweep_ >= options_.sweep_after_inserts) {
         sweep = true;
       }
     }
+  }
+  if (inserted && live && !StillAlive(view.key)) {
+    // The process ended between the read above and the insert: its exit
+    // event may already have been applied, and nothing would drop the
+    // entry again.
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it != processes_.end() && it->second.key == view.key) {
+      EraseProcessLocked(it);
+    }
+    return MakeError(ErrorCode::kNotFound, "no process " + std::to_string(pid));
   }
   if (sweep) Sweep();
   return view;
@@ -304,6 +430,7 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
     it->second.primary = std::move(primary);
     ++counters_.reminted;
   }
+  RecordProcessLocked(it->second);
   return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
                      it->second.primary};
 }
@@ -318,7 +445,8 @@ void Registry::Revalidate() {
   for (int32_t pid : pids) {
     if (!LookupProcess(pid, /*force_validation=*/true)) {
       std::lock_guard<std::mutex> lock(mutex_);
-      processes_.erase(pid);
+      auto it = processes_.find(pid);
+      if (it != processes_.end()) EraseProcessLocked(it);
     }
   }
   Sweep();
@@ -362,6 +490,7 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
     auto it = threads_.find(tid);
     if (it != threads_.end() && it->second.tgid == pid &&
         it->second.incarnation == cached->incarnation) {
+      ForgetThreadLocked(it->first, it->second);
       threads_.erase(it);
     }
   }
@@ -374,6 +503,7 @@ Result<Registry::ThreadView> Registry::Thread(int32_t pid, int32_t tid) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto [it, inserted] = threads_.try_emplace(tid);
   if (inserted || it->second.tgid != pid) {
+    ForgetThreadLocked(it->first, it->second);
     it->second = ThreadEntry{pid, task->thread_incarnation(), nullptr, nullptr};
   }
   view.impersonation = it->second.impersonation;
@@ -418,7 +548,9 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   if (child_tid != child_tgid) {
     // A new thread: remember which process it belongs to.
     std::lock_guard<std::mutex> lock(mutex_);
-    threads_[child_tid] = ThreadEntry{child_tgid, {}, nullptr, nullptr};
+    ThreadEntry& thread = threads_[child_tid];
+    ForgetThreadLocked(child_tid, thread);
+    thread = ThreadEntry{child_tgid, {}, nullptr, nullptr};
     return;
   }
   auto parent = Process(parent_tgid);
@@ -431,9 +563,16 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   entry.credentials = parent->credentials;
   entry.primary = CopyForFork(*parent->primary);
   std::lock_guard<std::mutex> lock(mutex_);
-  processes_[child_tgid] = std::move(entry);
+  if (auto old = processes_.find(child_tgid); old != processes_.end()) {
+    EraseProcessLocked(old);
+  }
   // A reused tid may have left a thread entry behind.
-  threads_.erase(child_tgid);
+  if (auto thread = threads_.find(child_tgid); thread != threads_.end()) {
+    ForgetThreadLocked(thread->first, thread->second);
+    threads_.erase(thread);
+  }
+  RecordProcessLocked(entry);
+  processes_[child_tgid] = std::move(entry);
   ++counters_.inherited;
 }
 
@@ -449,14 +588,17 @@ void Registry::OnExec(int32_t tgid) {
     recorded = it->second.credentials;
     adopt = std::move(it->second.adopt_at_exec);
     it->second.adopt_at_exec.reset();
+    it->second.exec_mark = 0;
     // Exec always ends impersonation; it also ends every other thread.
     for (auto thread = threads_.begin(); thread != threads_.end();) {
       if (thread->second.tgid == tgid) {
+        ForgetThreadLocked(thread->first, thread->second);
         thread = threads_.erase(thread);
       } else {
         ++thread;
       }
     }
+    RecordProcessLocked(it->second);
   }
   auto task = source_.ReadTask(tgid);
   if (!task) return;
@@ -477,6 +619,7 @@ void Registry::OnExec(int32_t tgid) {
     it->second.primary = std::move(primary);
     ++counters_.reminted;
   }
+  RecordProcessLocked(it->second);
 }
 
 void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
@@ -497,27 +640,57 @@ void Registry::OnExit(int32_t tid, int32_t tgid) {
   if (tid != tgid) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = threads_.find(tid);
-    if (it != threads_.end() && it->second.tgid == tgid) threads_.erase(it);
+    if (it != threads_.end() && it->second.tgid == tgid) {
+      ForgetThreadLocked(it->first, it->second);
+      threads_.erase(it);
+    }
     return;
   }
   // The leader may exit while other threads run on (pthread_exit from
-  // main): the process lives until its last thread ends.
+  // main, or exit_group reaching the leader first): the process lives until
+  // its last thread ends, which ReapExited notices.
   const std::vector<int32_t> threads = source_.ListThreads(tgid);
   const bool others_run = std::any_of(threads.begin(), threads.end(),
                                       [tgid](int32_t t) { return t != tgid; });
-  if (others_run) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    processes_.erase(tgid);
-    for (auto thread = threads_.begin(); thread != threads_.end();) {
-      if (thread->second.tgid == tgid) {
-        thread = threads_.erase(thread);
-      } else {
-        ++thread;
-      }
+    auto it = processes_.find(tgid);
+    if (it == processes_.end()) return;
+    if (others_run) {
+      exiting_.push_back(it->second.key);
+      return;
     }
+    EraseProcessLocked(it);
   }
   ReleaseUnused();
+}
+
+void Registry::ReapExited() {
+  std::vector<ProcessKey> exiting;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (exiting_.empty()) return;
+    exiting.swap(exiting_);
+  }
+  std::vector<ProcessKey> still;
+  bool erased = false;
+  for (const ProcessKey& key : exiting) {
+    if (StillAlive(key)) {
+      still.push_back(key);
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(key.pid);
+    if (it != processes_.end() && it->second.key == key) {
+      EraseProcessLocked(it);
+      erased = true;
+    }
+  }
+  if (!still.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exiting_.insert(exiting_.end(), still.begin(), still.end());
+  }
+  if (erased) ReleaseUnused();
 }
 
 void Registry::Sweep() {
@@ -550,13 +723,14 @@ void Registry::Sweep() {
     for (const ProcessKey& key : dead_processes) {
       auto it = processes_.find(key.pid);
       if (it != processes_.end() && it->second.key == key) {
-        processes_.erase(it);
+        EraseProcessLocked(it);
       }
     }
     for (const auto& [tid, entry] : dead_threads) {
       auto it = threads_.find(tid);
       if (it != threads_.end() && it->second.tgid == entry.tgid &&
           it->second.incarnation == entry.incarnation) {
+        ForgetThreadLocked(it->first, it->second);
         threads_.erase(it);
       }
     }
@@ -579,6 +753,10 @@ Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
     }
     start = *task_start;
   }
+  // What an exec ends (an adoption pending, the leader's impersonation)
+  // must end too when the exec happens while the daemon is down.
+  const uint64_t exec_mark =
+      adopt_at_exec || tid == pid ? source_.ExecMark(pid) : 0;
   std::lock_guard<std::mutex> lock(mutex_);
   auto process = processes_.find(pid);
   if (process == processes_.end() ||
@@ -587,8 +765,14 @@ Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
                      "process " + std::to_string(pid) + " is gone");
   }
   process->second.adopt_at_exec = adopt_at_exec;
-  threads_[tid] =
-      ThreadEntry{pid, start, std::move(token), std::move(adopt_at_exec)};
+  if (exec_mark != 0) process->second.exec_mark = exec_mark;
+  RecordProcessLocked(process->second);
+  ThreadEntry& entry = threads_[tid];
+  if (entry.tgid != pid || !(entry.incarnation == start)) {
+    ForgetThreadLocked(tid, entry);
+  }
+  entry = ThreadEntry{pid, start, std::move(token), std::move(adopt_at_exec)};
+  RecordThreadLocked(tid, entry);
   return Ok();
 }
 
@@ -602,7 +786,9 @@ Status Registry::Revert(int32_t pid, int32_t tid) {
       if (process != processes_.end() && it->second.adopt_at_exec &&
           process->second.adopt_at_exec == it->second.adopt_at_exec) {
         process->second.adopt_at_exec.reset();
+        RecordProcessLocked(process->second);
       }
+      ForgetThreadLocked(it->first, it->second);
       it->second.impersonation.reset();
       it->second.adopt_at_exec.reset();
     }
@@ -622,6 +808,7 @@ Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
                        "process " + std::to_string(pid) + " is gone");
     }
     it->second.primary = std::move(token);
+    RecordProcessLocked(it->second);
   }
   ReleaseUnused();
   return Ok();
@@ -656,10 +843,11 @@ Result<TokenObjectPtr> Registry::AddObject(Token token,
                          std::to_string(options_.object_bytes_per_user) +
                          "-byte per-user quota");
   }
-  auto object = std::make_shared<TokenObject>(std::move(token));
+  auto object = NewObject(std::move(token));
   ObjectInfo info{object->id(), creator, creator_uid,
                   creator_gid,  persist, bytes};
   objects_[object->id().value] = ObjectEntry{object, info};
+  RecordObjectLocked(info);
   return object;
 }
 
@@ -688,9 +876,10 @@ void Registry::AddExistingObject(TokenObjectPtr object,
                                  uint32_t creator_uid) {
   std::lock_guard<std::mutex> lock(mutex_);
   const Luid id = object->id();
-  objects_[id.value] =
-      ObjectEntry{std::move(object),
-                  ObjectInfo{id, creator, creator_uid, creator_uid, false}};
+  ObjectEntry& entry = objects_[id.value];
+  entry = ObjectEntry{std::move(object),
+                      ObjectInfo{id, creator, creator_uid, creator_uid, false}};
+  RecordObjectLocked(entry.info);
 }
 
 Status Registry::SetPersist(Luid id, bool persist) {
@@ -701,6 +890,7 @@ Status Registry::SetPersist(Luid id, bool persist) {
                      "no token object " + std::to_string(id.value));
   }
   it->second.info.persist = persist;
+  RecordObjectLocked(it->second.info);
   return Ok();
 }
 
@@ -713,6 +903,7 @@ Status Registry::SetHolder(Luid id, const ProcessKey& holder) {
                        "no token object " + std::to_string(id.value));
     }
     it->second.info.creator = holder;
+    RecordObjectLocked(it->second.info);
   }
   ReleaseUnused();
   return Ok();
@@ -733,6 +924,7 @@ Status Registry::RemoveObject(Luid id) {
     return MakeError(ErrorCode::kNotFound,
                      "no token object " + std::to_string(id.value));
   }
+  if (journal_) journal_->ForgetObject(id);
   return Ok();
 }
 
@@ -751,6 +943,7 @@ void Registry::ReleaseUnused() {
     if (in_use) {
       ++it;
     } else {
+      if (journal_) journal_->ForgetObject(entry.info.id);
       it = objects_.erase(it);
     }
   }
@@ -794,6 +987,191 @@ std::optional<LogonType> Registry::SessionLogonType(Luid session) const {
     if (token->auth_id == session) return token->logon_type;
   }
   return std::nullopt;
+}
+
+Registry::RestoreReport Registry::Restore(const StoredState& state,
+                                          const std::string& boot_id) {
+  RestoreReport report;
+  const auto forget_all = [this, &state] {
+    if (!journal_) return;
+    for (const ProcessRecord& process : state.processes) {
+      journal_->ForgetProcess(process.key);
+    }
+    for (const ThreadRecord& thread : state.threads) {
+      journal_->ForgetThread(thread.tid, thread.incarnation);
+    }
+    for (const ObjectRecord& object : state.objects) {
+      journal_->ForgetObject(object.id);
+    }
+    for (const StoredToken& token : state.tokens) {
+      journal_->ForgetToken(token.token.token_id);
+    }
+  };
+  if (state.empty()) return report;
+  if (state.boot_id != boot_id) {
+    // Pids and start times count from each boot: another boot's records
+    // would name strangers.
+    report.other_boot = true;
+    forget_all();
+    return report;
+  }
+
+  // Token objects are made on demand, so that only those something refers
+  // to come back; a Limited half brings its Full partner.
+  std::unordered_map<uint64_t, const StoredToken*> stored;
+  for (const StoredToken& token : state.tokens) {
+    stored[token.token.token_id.value] = &token;
+  }
+  std::unordered_map<uint64_t, TokenObjectPtr> built;
+  std::function<TokenObjectPtr(Luid)> object_for =
+      [&](Luid id) -> TokenObjectPtr {
+    if (id.value == 0) return nullptr;
+    if (auto it = built.find(id.value); it != built.end()) return it->second;
+    auto it = stored.find(id.value);
+    if (it == stored.end()) return nullptr;
+    auto object = NewObject(it->second->token);
+    built[id.value] = object;
+    if (it->second->owns_partner) {
+      if (auto partner = object_for(it->second->partner)) {
+        object->LinkOwning(partner);
+      }
+    }
+    return object;
+  };
+
+  // Processes first: they decide which threads and objects count.
+  std::unordered_set<int32_t> exec_missed;
+  for (const ProcessRecord& record : state.processes) {
+    auto incarnation = source_.Incarnation(record.key.pid);
+    if (!incarnation || !(*incarnation == record.key.incarnation())) {
+      ++report.gone;
+      if (journal_) journal_->ForgetProcess(record.key);
+      continue;
+    }
+    ProcessEntry entry;
+    entry.key = record.key;
+    entry.ppid = record.ppid;
+    entry.credentials = record.credentials;
+    entry.primary = object_for(record.primary);
+    entry.adopt_at_exec = object_for(record.adopt_at_exec);
+    entry.exec_mark = record.exec_mark;
+    if (!entry.primary ||
+        (record.adopt_at_exec.value != 0 && !entry.adopt_at_exec)) {
+      // Seen afresh below, from its nearest known ancestor.
+      ++report.dangling;
+      if (journal_) journal_->ForgetProcess(record.key);
+      continue;
+    }
+    auto task = source_.ReadTask(record.key.pid);
+    if (!task || !(task->process_key() == record.key)) {
+      ++report.gone;
+      if (journal_) journal_->ForgetProcess(record.key);
+      continue;
+    }
+    // An exec while the daemon was down: what a live exec ends, ends now.
+    if (entry.exec_mark != 0 &&
+        source_.ExecMark(record.key.pid) != entry.exec_mark) {
+      ++report.missed_execs;
+      exec_missed.insert(record.key.pid);
+      entry.exec_mark = 0;
+      if (entry.adopt_at_exec) {
+        entry.primary = std::move(entry.adopt_at_exec);
+        entry.adopt_at_exec.reset();
+        entry.credentials = task->credentials;
+      }
+    }
+    // Credentials that changed while the daemon was down: minted afresh,
+    // as a live uid/gid change would be, unless an adoption is pending.
+    if (!SameCredentials(entry.credentials, task->credentials)) {
+      entry.credentials = task->credentials;
+      if (!entry.adopt_at_exec) {
+        auto minted = MintObject(task->credentials);
+        if (!minted) {
+          ++report.dangling;
+          if (journal_) journal_->ForgetProcess(record.key);
+          continue;
+        }
+        entry.primary = std::move(*minted);
+        RegisterPartner(entry.primary, entry.key,
+                        task->credentials.effective_uid);
+        ++report.reminted;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    RecordProcessLocked(entry);
+    processes_[record.key.pid] = std::move(entry);
+    ++report.processes;
+  }
+
+  for (const ThreadRecord& record : state.threads) {
+    bool keep = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto process = processes_.find(record.tgid);
+      keep = process != processes_.end() && !exec_missed.count(record.tgid) &&
+             (record.tid != record.tgid ||
+              record.incarnation == process->second.key.incarnation());
+    }
+    if (keep) {
+      auto incarnation = source_.Incarnation(record.tid);
+      keep = incarnation && *incarnation == record.incarnation;
+    }
+    TokenObjectPtr impersonation =
+        keep ? object_for(record.impersonation) : nullptr;
+    TokenObjectPtr adopt = keep ? object_for(record.adopt_at_exec) : nullptr;
+    if (!impersonation || (record.adopt_at_exec.value != 0 && !adopt)) {
+      if (keep)
+        ++report.dangling;
+      else
+        ++report.gone;
+      if (journal_) journal_->ForgetThread(record.tid, record.incarnation);
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    ThreadEntry entry{record.tgid, record.incarnation, std::move(impersonation),
+                      std::move(adopt)};
+    RecordThreadLocked(record.tid, entry);
+    threads_[record.tid] = std::move(entry);
+    ++report.threads;
+  }
+
+  for (const ObjectRecord& record : state.objects) {
+    TokenObjectPtr object = object_for(record.id);
+    if (!object) {
+      ++report.dangling;
+      if (journal_) journal_->ForgetObject(record.id);
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    objects_[record.id.value] = ObjectEntry{std::move(object), record};
+    RecordObjectLocked(record);
+  }
+
+  // Weak links (Full halves to their Limited owners) once every object
+  // that came back exists.
+  for (const auto& [id, object] : built) {
+    const StoredToken& token = *stored.at(id);
+    if (token.owns_partner || token.partner.value == 0) continue;
+    if (auto partner = built.find(token.partner.value);
+        partner != built.end()) {
+      object->LinkWeak(partner->second);
+    }
+  }
+  // Records of tokens nothing refers to any more.
+  if (journal_) {
+    for (const StoredToken& token : state.tokens) {
+      if (!built.count(token.token.token_id.value)) {
+        journal_->ForgetToken(token.token.token_id);
+      }
+    }
+  }
+  built.clear();
+  ReleaseUnused();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    report.objects = objects_.size();
+  }
+  return report;
 }
 
 Registry::Stats Registry::GetStats() const {

@@ -29,6 +29,12 @@
 // immutable Token snapshot; a change builds a new Token and swaps it in under
 // the object's lock, so every thread and path sharing the object sees it.
 //
+// Durability: with a StateJournal (core/state_journal.h) every change to
+// the maps and every token snapshot is recorded, in order, under the lock
+// that orders it; Restore() rebuilds the registry from what a journal held
+// at start-up (see there for the rules that keep a restart from widening a
+// token).
+//
 // Locks: Registry::mutex_ guards the maps; TokenObject::mutex_ guards one
 // object's token. Order: Registry::mutex_, then TokenObject::mutex_; a token
 // object never calls into the registry. No lock is held while the
@@ -108,7 +114,14 @@ class ProcessSource {
   virtual std::vector<int32_t> ListProcesses() const = 0;
   // The thread ids of process `pid`; empty when it is gone.
   virtual std::vector<int32_t> ListThreads(int32_t pid) const = 0;
+  // A value that changes when process `pid` runs a new program (exec): the
+  // daemon reads the kernel's randomized layout of the program image. 0
+  // when unknown (then a missed exec is not detected).
+  virtual uint64_t ExecMark(int32_t /*pid*/) const { return 0; }
 };
+
+class StateJournal;
+struct StoredState;
 
 // Builds the token of a process the registry has not seen.
 class TokenMinter {
@@ -122,7 +135,11 @@ class TokenMinter {
 // labelled at (or below) its integrity (LabelTokenSecurity).
 class TokenObject {
  public:
-  explicit TokenObject(Token token);
+  // With a journal, every snapshot the object publishes (here, Update,
+  // MarkPrivilegesUsed, the Link calls) is recorded, and the destructor
+  // records its end.
+  explicit TokenObject(Token token, StateJournal* journal = nullptr);
+  ~TokenObject();
   TokenObject(const TokenObject&) = delete;
   TokenObject& operator=(const TokenObject&) = delete;
 
@@ -150,7 +167,10 @@ class TokenObject {
   std::shared_ptr<TokenObject> LinkedPartner() const;
 
  private:
+  void RecordLocked();  // REQUIRES: mutex_ held
+
   const Luid id_;
+  StateJournal* const journal_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Token> token_;          // guarded by mutex_
   std::shared_ptr<TokenObject> owned_partner_;  // guarded by mutex_
@@ -220,10 +240,46 @@ class Registry {
     size_t bytes = 0;  // ApproximateTokenBytes at creation
   };
 
+  // What Restore() did, for the start-up log.
+  struct RestoreReport {
+    bool other_boot = false;  // the records were from another boot: dropped
+    size_t processes = 0;     // restored
+    size_t threads = 0;
+    size_t objects = 0;
+    size_t gone = 0;          // records of processes and threads that ended
+    size_t missed_execs = 0;  // exec rules applied to execs missed while down
+    size_t reminted = 0;      // credentials changed while down
+    size_t dangling = 0;      // records naming a token the store lacks
+  };
+
+  // `journal` (may be null) records every change; see core/state_journal.h.
   Registry(const ProcessSource& source, TokenMinter& minter, LuidAllocator& ids,
-           Options options);
+           Options options, StateJournal* journal = nullptr);
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
+
+  // --- Restart ---
+  // Rebuilds the registry, which must be empty, from `state`, what the
+  // journal held at start-up, for the boot `boot_id`. Rules (none of them
+  // can make a token wider than it was when recorded):
+  //   - records from another boot are discarded (forgotten in the journal);
+  //   - a process record counts only while a process with its pid, start
+  //     time and instance lives; others are forgotten;
+  //   - credentials that changed while the daemon was down are applied as a
+  //     live uid/gid change would be (minted afresh unless an adoption is
+  //     pending), and an exec missed while down (ExecMark changed) as a live
+  //     exec would be: impersonation ends, a pending adoption is taken;
+  //   - impersonating threads come back while the same thread lives;
+  //   - token objects come back with their ids while their holder lives,
+  //     something refers to them or they are persistent;
+  //   - a process the records do not know is seen as on first sight, which
+  //     inherits from its nearest known ancestor (see MakeEntry), so a child
+  //     forked while the daemon was down gets its parent's token.
+  RestoreReport Restore(const StoredState& state, const std::string& boot_id);
+
+  // A token object of this registry's journal (tokens made outside the
+  // registry, before they are handed to Impersonate or AddObject).
+  TokenObjectPtr NewObject(Token token);
 
   // --- Process events (from the kernel's proc connector) ---
   void OnFork(int32_t parent_tgid, int32_t child_tid, int32_t child_tgid);
@@ -237,6 +293,10 @@ class Registry {
   // Drops entries of processes and threads that no longer exist (after lost
   // events, and periodically without live events).
   void Sweep();
+  // Drops processes whose leader exited while other threads ran and which
+  // have ended since (their last thread's exit event cannot tell reliably);
+  // cheap when there are none. The event watcher calls it periodically.
+  void ReapExited();
   // After lost events: re-reads every known process, drops the gone and
   // remints those whose credentials changed unseen, then sweeps.
   void Revalidate();
@@ -312,10 +372,11 @@ class Registry {
     LinuxCredentials credentials;
     TokenObjectPtr primary;
     TokenObjectPtr adopt_at_exec;  // set by Impersonate; used at exec
+    uint64_t exec_mark = 0;        // see ProcessRecord::exec_mark
   };
   struct ThreadEntry {
     int32_t tgid = 0;
-    TaskIncarnation incarnation;  // start time 0: unknown (a fork event)
+    TaskIncarnation incarnation;   // start time 0: unknown (a fork event)
     TokenObjectPtr impersonation;  // nullptr: only caches tid -> tgid
     // The adoption this impersonation registered, so Revert can cancel it.
     TokenObjectPtr adopt_at_exec;
@@ -328,9 +389,22 @@ class Registry {
   // Builds the entry of a process first seen now: inherit from a known
   // parent with the same credentials, else mint. Reads the source and runs
   // the minter; call without mutex_.
-  Result<ProcessEntry> MakeEntry(const TaskInfo& task);
+  // A parent the registry does not know is looked up first (up to
+  // `depth` ancestors), so the entry inherits from its nearest known
+  // ancestor as if every fork had been seen.
+  Result<ProcessEntry> MakeEntry(const TaskInfo& task, int depth);
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
-  Result<ProcessView> LookupProcess(int32_t pid, bool force_validation);
+  Result<ProcessView> LookupProcess(int32_t pid, bool force_validation,
+                                    int depth = 0);
+  // Journal helpers; REQUIRE mutex_ held (the journal's order is the maps').
+  void RecordProcessLocked(const ProcessEntry& entry);
+  void ForgetProcessLocked(const ProcessKey& key);
+  void RecordThreadLocked(int32_t tid, const ThreadEntry& entry);
+  void ForgetThreadLocked(int32_t tid, const ThreadEntry& entry);
+  void RecordObjectLocked(const ObjectInfo& info);
+  // Erases processes_ entry `it` and its threads, recording both.
+  void EraseProcessLocked(
+      std::unordered_map<int32_t, ProcessEntry>::iterator it);
   // Records `task`'s credentials on the entry `key`, minting afresh when they
   // changed (unless an adoption at exec is pending). Call without mutex_.
   Result<ProcessView> ApplyCredentials(const ProcessKey& key,
@@ -349,6 +423,7 @@ class Registry {
   TokenMinter& minter_;
   LuidAllocator& ids_;
   const Options options_;
+  StateJournal* const journal_;
 
   mutable std::mutex mutex_;
   std::unordered_map<int32_t, ProcessEntry> processes_;  // guarded by mutex_
@@ -356,7 +431,9 @@ class Registry {
   std::unordered_map<uint64_t, ObjectEntry> objects_;    // guarded by mutex_
   bool events_live_ = false;                             // guarded by mutex_
   size_t inserts_since_sweep_ = 0;                       // guarded by mutex_
-  Stats counters_;                                       // guarded by mutex_
+  // Processes whose leader exited while other threads ran.
+  std::vector<ProcessKey> exiting_;  // guarded by mutex_
+  Stats counters_;                   // guarded by mutex_
 };
 
 // True iff two credential sets would mint the same token (uids, gids,

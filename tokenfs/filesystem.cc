@@ -1389,7 +1389,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
     auto copy =
         MakeImpersonationToken(*client.token, decision->level, creator, ids_);
     if (!copy) return tl::unexpected(Refuse(copy.error(), where));
-    impersonation = std::make_shared<TokenObject>(std::move(*copy));
+    impersonation = registry_.NewObject(std::move(*copy));
   }
   TokenObjectPtr adopt;
   if (command->adopt_at_exec) {
@@ -1397,7 +1397,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
     primary_request.type = TokenType::kPrimary;
     auto primary = Duplicate(*client.token, primary_request, creator, ids_);
     if (!primary) return tl::unexpected(Refuse(primary.error(), where));
-    adopt = std::make_shared<TokenObject>(std::move(*primary));
+    adopt = registry_.NewObject(std::move(*primary));
   }
   auto done = registry_.Impersonate(thread.node.pid, thread.node.tid,
                                     impersonation, adopt);

@@ -133,6 +133,27 @@ std::vector<std::string_view> Fields(std::string_view text) {
   return fields;
 }
 
+// True when the task whose /proc directory is `dir` has ended: its stat
+// says zombie or dead and no other thread of its group runs (a leader that
+// exited while its threads run on is a zombie too, but its process lives).
+bool TaskEnded(int dir, const ProcStat& stat) {
+  if (!stat.exited()) return false;
+  const int task_dir =
+      ::openat(dir, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (task_dir < 0) return true;
+  DIR* tasks = ::fdopendir(task_dir);
+  if (!tasks) {
+    ::close(task_dir);
+    return true;
+  }
+  size_t count = 0;
+  while (const dirent* entry = ::readdir(tasks)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(tasks);
+  return count <= 1;
+}
+
 std::vector<int32_t> NumericEntries(const std::string& directory) {
   std::vector<int32_t> ids;
   DIR* dir = ::opendir(directory.c_str());
@@ -235,6 +256,13 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
     return InvalidArgument("stat has a malformed field");
   }
   stat.tty = tty;
+  stat.state = fields[0].size() == 1 ? fields[0][0] : 0;
+  if (fields.size() >= 26) {
+    // Optional: older kernels and hidden values leave them 0.
+    (void)ParseU64(fields[23], stat.start_code);
+    (void)ParseU64(fields[24], stat.end_code);
+    (void)ParseU64(fields[25], stat.start_stack);
+  }
   return stat;
 }
 
@@ -276,6 +304,9 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
     return MakeError(ErrorCode::kNotFound,
                      base + "/stat: " + thread_stat.error().message);
   }
+  if (TaskEnded(dir, *thread_stat)) {
+    return MakeError(ErrorCode::kNotFound, base + " has exited");
+  }
   info.thread_start_time = thread_stat->start_time;
   info.start_time = thread_stat->start_time;
   info.instance = instance;
@@ -307,7 +338,27 @@ Result<TaskIncarnation> ProcProcessSource::Incarnation(int32_t tid) const {
   if (!text) return tl::unexpected(text.error());
   auto stat = ParseProcStat(*text);
   if (!stat) return MakeError(ErrorCode::kNotFound, stat.error().message);
+  if (TaskEnded(directory->get(), *stat)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "task " + std::to_string(tid) + " has exited");
+  }
   return TaskIncarnation{stat->start_time, instance};
+}
+
+uint64_t ProcProcessSource::ExecMark(int32_t pid) const {
+  const std::string path = proc_root_ + "/" + std::to_string(pid) + "/stat";
+  auto directory = OpenTaskDirectory(proc_root_, pid);
+  if (!directory) return 0;
+  auto text = ReadSmallFileAt(directory->get(), "stat", path);
+  if (!text) return 0;
+  auto stat = ParseProcStat(*text);
+  if (!stat || (stat->start_code == 0 && stat->start_stack == 0)) return 0;
+  // A mix of the three layout values; any exec re-randomizes them.
+  uint64_t mark = stat->start_code;
+  for (uint64_t value : {stat->end_code, stat->start_stack}) {
+    mark = (mark ^ value) * 0x100000001b3ull;
+  }
+  return mark | 1;  // never 0, which means unknown
 }
 
 Result<LinuxCredentials> ProcProcessSource::CurrentCapabilities(

@@ -42,6 +42,7 @@ class ProcProcessSource : public ProcessSource {
   Result<TaskIncarnation> Incarnation(int32_t tid) const override;
   std::vector<int32_t> ListProcesses() const override;
   std::vector<int32_t> ListThreads(int32_t pid) const override;
+  uint64_t ExecMark(int32_t pid) const override;
 
   // The capability sets of task `tid` (a thread of `process`) right now
   // and whether its user namespace is the daemon's (only those fields are
@@ -101,8 +102,15 @@ class ProcProcessSource : public ProcessSource {
 Status ParseProcStatus(std::string_view text, TaskInfo& info);
 // Parses /proc/<tid>/stat: start time (field 22) and tty_nr (field 7).
 struct ProcStat {
+  char state = 0;  // field 3: R, S, D, Z (zombie), X (dead)...
   uint64_t start_time = 0;
   int64_t tty = 0;
+  // Fields 26-28 (start and end of the program text, start of the stack):
+  // randomized at each exec; 0 when the kernel hides them.
+  uint64_t start_code = 0;
+  uint64_t end_code = 0;
+  uint64_t start_stack = 0;
+  bool exited() const { return state == 'Z' || state == 'X'; }
 };
 Result<ProcStat> ParseProcStat(std::string_view text);
 

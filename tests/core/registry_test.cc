@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "core/state_journal.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -76,7 +77,13 @@ class FakeProcessSource : public ProcessSource {
     return tids;
   }
 
+  uint64_t ExecMark(int32_t pid) const override {
+    auto it = exec_marks.find(pid);
+    return it == exec_marks.end() ? 0 : it->second;
+  }
+
   std::map<int32_t, Task> tasks;
+  std::map<int32_t, uint64_t> exec_marks;
   mutable int reads = 0;
 };
 
@@ -199,9 +206,10 @@ TEST_CASE(
     "same credentials") {
   Fixture f;
   f.DisableChangeNotify(100);
+  const int mints = f.minter.mints;
   f.source.AddProcess(300, 100, 50, 1000);
   CHECK_FALSE(f.ChangeNotifyEnabled(300));
-  CHECK(f.minter.mints == 1);
+  CHECK(f.minter.mints == mints);
 }
 
 TEST_CASE("a child with different credentials than its parent is minted") {
@@ -336,9 +344,10 @@ TEST_CASE("process exit releases the entry unless other threads still run") {
   f.registry.SetEventsLive(true);
   auto before = f.registry.Process(100);
   REQUIRE(before);
+  const size_t processes = f.registry.GetStats().processes;  // 100 and 1
   f.source.AddThread(105, 100, 26);
   f.registry.OnExit(100, 100);  // leader exits, thread 105 runs on
-  CHECK(f.registry.GetStats().processes == 1);
+  CHECK(f.registry.GetStats().processes == processes);
   auto during = f.registry.Process(100);
   REQUIRE(during);
   CHECK(during->primary == before->primary);
@@ -346,7 +355,7 @@ TEST_CASE("process exit releases the entry unless other threads still run") {
   f.registry.OnExit(105, 100);
   f.source.Remove(100);
   f.registry.OnExit(100, 100);
-  CHECK(f.registry.GetStats().processes == 0);
+  CHECK(f.registry.GetStats().processes == processes - 1);
 }
 
 TEST_CASE("thread lookup refuses a thread of another process") {
@@ -529,6 +538,322 @@ TEST_CASE("marking privileges used only sets present ones") {
   object.MarkPrivilegesUsed(privilege::Bit(privilege::kDebug) |
                             privilege::Bit(privilege::kTcb));
   CHECK(object.Get()->privileges.used == privilege::Bit(privilege::kDebug));
+}
+
+}  // namespace
+}  // namespace tokenfs
+
+// ---------------------------------------------------------------------------
+// Journal and restart
+
+namespace tokenfs {
+namespace {
+
+// Keeps the journal's records in memory, as a store would after a commit.
+class MemoryJournal : public StateJournal {
+ public:
+  void RecordToken(std::shared_ptr<const Token> token, Luid partner,
+                   bool owns) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    tokens[token->token_id.value] = StoredToken{*token, partner, owns};
+  }
+  void ForgetToken(Luid id) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    tokens.erase(id.value);
+  }
+  void RecordProcess(const ProcessRecord& record) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    processes[record.key.pid] = record;
+  }
+  void ForgetProcess(const ProcessKey& key) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = processes.find(key.pid);
+    if (it != processes.end() && it->second.key == key) processes.erase(it);
+  }
+  void RecordThread(const ThreadRecord& record) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    threads[record.tid] = record;
+  }
+  void ForgetThread(int32_t tid, const TaskIncarnation& incarnation) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = threads.find(tid);
+    if (it != threads.end() && it->second.incarnation == incarnation) {
+      threads.erase(it);
+    }
+  }
+  void RecordObject(const ObjectRecord& record) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    objects[record.id.value] = record;
+  }
+  void ForgetObject(Luid id) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    objects.erase(id.value);
+  }
+  Status Flush() override { return Ok(); }
+
+  void Reset(const StoredState& state) {
+    std::lock_guard<std::mutex> lock(mutex);
+    tokens.clear();
+    processes.clear();
+    threads.clear();
+    objects.clear();
+    for (const StoredToken& token : state.tokens) {
+      tokens[token.token.token_id.value] = token;
+    }
+    for (const auto& record : state.processes)
+      processes[record.key.pid] = record;
+    for (const auto& record : state.threads) threads[record.tid] = record;
+    for (const auto& record : state.objects) objects[record.id.value] = record;
+  }
+
+  StoredState State(const std::string& boot) {
+    std::lock_guard<std::mutex> lock(mutex);
+    StoredState state;
+    state.boot_id = boot;
+    for (const auto& [id, token] : tokens) state.tokens.push_back(token);
+    for (const auto& [pid, record] : processes) {
+      state.processes.push_back(record);
+    }
+    for (const auto& [tid, record] : threads) state.threads.push_back(record);
+    for (const auto& [id, record] : objects) state.objects.push_back(record);
+    return state;
+  }
+
+  std::mutex mutex;
+  std::map<uint64_t, StoredToken> tokens;
+  std::map<int32_t, ProcessRecord> processes;
+  std::map<int32_t, ThreadRecord> threads;
+  std::map<uint64_t, ObjectRecord> objects;
+};
+
+// A daemon's life: a registry journaling into `journal`, which survives
+// Restart() (a new registry restored from the journal, as after kill -9).
+struct Lifetime {
+  Lifetime() { Restart(); }
+  void Restart(const std::string& boot = "boot-1") {
+    // What a crash leaves: the records as they are now (the old registry's
+    // teardown below would forget them; a killed daemon does not).
+    const StoredState state = journal.State("boot-1");
+    registry.reset();
+    minter.reset();
+    journal.Reset(state);
+    minter = std::make_unique<FakeMinter>(ids);
+    registry = std::make_unique<Registry>(source, *minter, ids,
+                                          Registry::Options{}, &journal);
+    registry->SetEventsLive(true);
+    report = registry->Restore(state, boot);
+  }
+  void Disable(int32_t pid, uint32_t privilege_index) {
+    auto view = registry->Process(pid);
+    REQUIRE(view);
+    REQUIRE(view->primary->Update([&](const Token& token) -> Result<Token> {
+      Token copy = token;
+      copy.privileges.enabled &= ~privilege::Bit(privilege_index);
+      return copy;
+    }));
+  }
+  bool Enabled(int32_t pid) {
+    auto view = registry->Process(pid);
+    REQUIRE(view);
+    return view->primary->Get()->privileges.IsEnabled(privilege::kChangeNotify);
+  }
+
+  LuidAllocator ids;
+  FakeProcessSource source;
+  MemoryJournal journal;
+  std::unique_ptr<FakeMinter> minter;
+  std::unique_ptr<Registry> registry;
+  Registry::RestoreReport report;
+};
+
+Lifetime& WithProcesses(Lifetime& life) {
+  life.source.AddProcess(1, 0, 10, 0);
+  life.source.AddProcess(100, 1, 20, 1000);
+  return life;
+}
+
+TEST_CASE("an adjusted token comes back after a restart with its id") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  const Luid id = life.registry->Process(100)->primary->id();
+  life.Restart();
+  CHECK(life.report.processes == 2);
+  CHECK_FALSE(life.Enabled(100));
+  CHECK(life.registry->Process(100)->primary->id() == id);
+  CHECK(life.minter->mints == 0);
+}
+
+TEST_CASE("a record of a process that ended or whose pid was reused goes") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.AddProcess(200, 1, 30, 1000);
+  life.Disable(100, privilege::kChangeNotify);
+  life.Disable(200, privilege::kChangeNotify);
+  life.source.Remove(100);
+  life.source.AddProcess(200, 1, 31, 1000);  // same pid, new start time
+  life.Restart();
+  CHECK(life.report.gone == 2);
+  CHECK(life.journal.processes.count(100) == 0);
+  CHECK(life.Enabled(200));  // a stranger: minted, not the old token
+}
+
+TEST_CASE("credentials changed while down are minted afresh") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  life.source.SetUid(100, 1001);
+  life.Restart();
+  CHECK(life.report.reminted == 1);
+  CHECK(life.registry->Process(100)->primary->Get()->user ==
+        well_known::UnixUser(1001));
+}
+
+TEST_CASE("a child forked while down inherits from its nearest ancestor") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  life.Restart();
+  // Forked while the daemon was down: 300 from 100, 400 from 300.
+  life.source.AddProcess(300, 100, 50, 1000);
+  life.source.AddProcess(400, 300, 60, 1000);
+  CHECK_FALSE(life.Enabled(400));
+  CHECK_FALSE(life.Enabled(300));
+  CHECK(life.minter->mints == 0);
+}
+
+TEST_CASE(
+    "impersonation survives a restart; an exec missed while down ends it") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.AddThread(105, 100, 25);
+  life.source.exec_marks[100] = 7;
+  Token impersonation = *life.registry->Process(100)->primary->Get();
+  impersonation.token_id = life.ids.Next();
+  impersonation.type = TokenType::kImpersonation;
+  impersonation.impersonation_level = ImpersonationLevel::kImpersonation;
+  Token adopted = *life.registry->Process(100)->primary->Get();
+  adopted.token_id = life.ids.Next();
+  adopted.privileges.enabled = 0;
+  REQUIRE(life.registry->Impersonate(
+      100, 105, life.registry->NewObject(impersonation), nullptr));
+  REQUIRE(life.registry->Impersonate(100, 100,
+                                     life.registry->NewObject(impersonation),
+                                     life.registry->NewObject(adopted)));
+  life.Restart();
+  CHECK(life.report.threads == 2);
+  CHECK(life.registry->Thread(100, 105)->impersonation);
+  CHECK(life.registry->Thread(100, 100)->impersonation);
+
+  life.source.exec_marks[100] = 8;  // the process ran a new program
+  life.source.Remove(105);          // which ended its other threads
+  life.Restart();
+  CHECK(life.report.missed_execs == 1);
+  CHECK(life.report.threads == 0);
+  CHECK_FALSE(life.registry->Thread(100, 100)->impersonation);
+  CHECK(life.registry->Process(100)->primary->id() == adopted.token_id);
+  CHECK_FALSE(life.Enabled(100));
+}
+
+TEST_CASE("objects come back while persistent, held or referred to") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.AddProcess(200, 1, 30, 1000);
+  const ProcessKey holder = life.registry->Process(200)->key;
+  Token token = *life.registry->Process(100)->primary->Get();
+  token.token_id = life.ids.Next();
+  auto kept = life.registry->AddObject(token, holder, 1000, true);
+  token.token_id = life.ids.Next();
+  auto held = life.registry->AddObject(token, holder, 1000, false);
+  REQUIRE(kept);
+  REQUIRE(held);
+  const Luid kept_id = (*kept)->id();
+  const Luid held_id = (*held)->id();
+  kept->reset();
+  held->reset();
+  life.Restart();
+  CHECK(life.registry->FindObject(kept_id));
+  CHECK(life.registry->FindObject(held_id));
+  life.source.Remove(200);  // the holder ends while the daemon is down
+  life.Restart();
+  CHECK(life.registry->FindObject(kept_id));
+  CHECK_FALSE(life.registry->FindObject(held_id));
+  CHECK(life.journal.objects.count(held_id.value) == 0);
+  CHECK(life.journal.tokens.count(held_id.value) == 0);
+}
+
+TEST_CASE("an elevation pair comes back linked") {
+  Lifetime life;
+  life.minter->split_admins = true;
+  WithProcesses(life);
+  auto limited = life.registry->Process(100)->primary;
+  REQUIRE(limited->LinkedPartner());
+  const Luid full = limited->LinkedPartner()->id();
+  limited.reset();
+  life.Restart();
+  auto partner = life.registry->Process(100)->primary->LinkedPartner();
+  REQUIRE(partner);
+  CHECK(partner->id() == full);
+  REQUIRE(partner->LinkedPartner());
+  CHECK(partner->LinkedPartner()->id() ==
+        life.registry->Process(100)->primary->id());
+}
+
+TEST_CASE("records from another boot are discarded") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  life.Restart("boot-2");
+  CHECK(life.report.other_boot);
+  CHECK(life.report.processes == 0);
+  CHECK(life.Enabled(100));
+}
+
+TEST_CASE("dead processes' records and tokens leave the journal") {
+  Lifetime life;
+  WithProcesses(life);
+  const Luid token = life.registry->Process(100)->primary->id();
+  REQUIRE(life.journal.tokens.count(token.value) == 1);
+  life.source.Remove(100);
+  life.registry->OnExit(100, 100);
+  CHECK(life.journal.processes.count(100) == 0);
+  CHECK(life.journal.tokens.count(token.value) == 0);
+}
+
+TEST_CASE("a leader that exited first is reaped once its last thread ends") {
+  Lifetime life;
+  WithProcesses(life);
+  REQUIRE(life.registry->Process(100));
+  life.source.AddThread(105, 100, 26);
+  life.registry->OnExit(100, 100);
+  life.registry->ReapExited();
+  CHECK(life.journal.processes.count(100) == 1);
+  life.source.Remove(105);
+  life.source.Remove(100);
+  life.registry->OnExit(105, 100);  // its event cannot tell it was the last
+  life.registry->ReapExited();
+  CHECK(life.journal.processes.count(100) == 0);
+  CHECK_FALSE(life.registry->Process(100));
+}
+
+class CountingReservations : public LuidReservations {
+ public:
+  Status ReserveThrough(uint64_t limit) override {
+    limits.push_back(limit);
+    return Ok();
+  }
+  std::vector<uint64_t> limits;
+};
+
+TEST_CASE("ids are reserved durably before they are handed out") {
+  CountingReservations reservations;
+  LuidAllocator ids(0x20000, reservations, 16);
+  CHECK(ids.Next().value == 0x20000);
+  REQUIRE(reservations.limits == std::vector<uint64_t>{0x20010});
+  for (int i = 1; i < 16; ++i) ids.Next();
+  CHECK(reservations.limits.size() == 1);
+  CHECK(ids.Next().value == 0x20010);
+  CHECK(reservations.limits.back() == 0x20020);
 }
 
 }  // namespace
