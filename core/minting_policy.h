@@ -121,6 +121,8 @@ struct LinuxCredentials {
   // The process's user namespace is the one tokenfs runs in (the initial
   // one on any ordinary host). False when it differs or cannot be read.
   bool initial_user_namespace = true;
+  friend bool operator==(const LinuxCredentials&,
+                         const LinuxCredentials&) = default;
 };
 
 // The capabilities of `credentials` that count: its permitted and effective
