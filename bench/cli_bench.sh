@@ -25,7 +25,11 @@ work=$(mktemp -d /tmp/tkbench.XXXXXX)
 chmod 755 "$work"
 mount_point=$work/tokens
 mkdir "$mount_point"
-"$tokenfs" -f "$mount_point" 2>"$work/daemon.log" &
+state_args=()
+if "$tokenfs" --help 2>/dev/null | grep -q -- --state; then
+  state_args=(--state "$work/state")
+fi
+"$tokenfs" -f "$mount_point" "${state_args[@]}" 2>"$work/daemon.log" &
 daemon=$!
 sleeper=
 cleanup() {

@@ -222,7 +222,12 @@ once_ms() {
 say "mounting hello_ll and tokenfs under $work"
 "$hello_ll" -f "$hello_dir" >"$work/hello_ll.log" 2>&1 &
 hello_pid=$!
-"$tokenfs_bin" -f --quota $((tokens + 1024)) "${tokenfs_args[@]}" "$tokens_dir" >"$work/tokenfs.log" 2>&1 &
+# A store of its own (daemons before the state store lack the option).
+state_args=()
+if "$tokenfs_bin" --help 2>/dev/null | grep -q -- --state; then
+  state_args=(--state "$work/state")
+fi
+"$tokenfs_bin" -f --quota $((tokens + 1024)) "${state_args[@]}" "${tokenfs_args[@]}" "$tokens_dir" >"$work/tokenfs.log" 2>&1 &
 tokenfs_pid=$!
 wait_mounted "$hello_dir" "$hello_pid"
 wait_mounted "$tokens_dir" "$tokenfs_pid"

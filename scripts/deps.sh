@@ -8,7 +8,7 @@ if ((EUID != 0)); then
 fi
 packages=(
   build-essential cmake pkg-config g++ clang libclang-rt-14-dev
-  libfuse3-dev fuse3
+  libfuse3-dev fuse3 libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev catch2 libexpected-dev libcap-dev
   libbenchmark-dev
   mandoc man-db bash-completion python3 procps util-linux passwd acl

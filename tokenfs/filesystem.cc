@@ -1051,8 +1051,22 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
         ": " + result.error().reason + "\n");
     return tl::unexpected(result.error());
   }
+  if (auto durable = MakeDurable(Describe(file->node)); !durable) {
+    return tl::unexpected(durable.error());
+  }
   file->content = std::make_shared<const std::string>(std::move(*result));
   return WriteReply{size};
+}
+
+tl::expected<void, FsError> TokenFilesystem::MakeDurable(
+    const std::string& where) {
+  if (!options_.journal) return {};
+  if (Status flushed = options_.journal->Flush(); !flushed) {
+    return tl::unexpected(
+        Errno(EIO, where + ": the change could not be made durable (" +
+                       flushed.error().message + ")"));
+  }
+  return {};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
@@ -1205,6 +1219,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
   if (!target) return tl::unexpected(target.error());
   auto revoked = ApplyPersist(*caller, *target, "revoke");
   if (!revoked) return tl::unexpected(revoked.error());
+  if (auto durable = MakeDurable(Describe(target->node)); !durable) {
+    return tl::unexpected(durable.error());
+  }
   return NoneReply{};
 }
 

@@ -41,6 +41,7 @@
 #include "core/commands.h"
 #include "core/registry.h"
 #include "core/render.h"
+#include "core/state_journal.h"
 #include "tokenfs/account_lookup.h"
 #include "tokenfs/proc_events.h"
 #include "tokenfs/proc_source.h"
@@ -104,6 +105,10 @@ class TokenFilesystem {
     // given to fuse_session_new (libfuse refuses to start otherwise). 0 keeps
     // the kernel's limit.
     uint32_t max_read = 0;
+    // Where the registry records changes (may be null): a write or rmdir
+    // that changed state replies only once the journal has made it
+    // durable.
+    StateJournal* journal = nullptr;
   };
 
   TokenFilesystem(Registry& registry, ProcProcessSource& source,
@@ -226,6 +231,9 @@ class TokenFilesystem {
       std::string_view capability, std::string_view operation);
   // What opening `entry` of `target` for writing needs (the write right, or
   // the Linux inspection right when the right depends on the command).
+  // Waits until the journal has made every change so far durable; EIO
+  // (naming `where`) when it cannot.
+  tl::expected<void, FsError> MakeDurable(const std::string& where);
   tl::expected<void, FsError> AuthorizeWriteOpen(const Caller& caller,
                                                  const Target& target,
                                                  const TreeEntry& entry,

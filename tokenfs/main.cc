@@ -8,11 +8,13 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <malloc.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -32,6 +34,7 @@
 #include "tokenfs/log.h"
 #include "tokenfs/proc_events.h"
 #include "tokenfs/proc_source.h"
+#include "tokenfs/state_store.h"
 
 namespace tokenfs {
 namespace {
@@ -100,19 +103,42 @@ std::string MountedAt(const std::string& path) {
   return "";
 }
 
-// Checks (and if missing creates) the mount point; "" when usable, else the
-// one-line reason.
-std::string CheckMountPoint(std::string& path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const auto stale = [&path] {
+// Detaches the stale mount at `path` when it is a tokenfs mount whose daemon
+// is gone (a crash, kill -9): a restart then needs no manual step. Any
+// other stale FUSE mount is left alone. "" when detached, else the reason.
+std::string ClearStaleMount(const std::string& path) {
+  const std::string mounted = MountedAt(path);
+  const std::string kind = mounted.substr(0, mounted.find(' '));
+  if (kind != "fuse.tokenfs") {
     return "mount point " + path +
-           " is a stale FUSE mount (its daemon is gone); unmount it first: "
-           "fusermount3 -u " +
-           path;
+           " is a stale FUSE mount of another file system (" + mounted +
+           "); unmount it first: fusermount3 -u -z " + path;
+  }
+  // Lazy: processes with their working directory or open files under the
+  // dead mount keep it busy, and a plain unmount would fail with EBUSY.
+  if (::umount2(path.c_str(), MNT_DETACH) != 0) {
+    return "mount point " + path + " is a stale tokenfs mount and detaching " +
+           "it failed: " + std::strerror(errno);
+  }
+  return "";
+}
+
+// Checks (and if missing creates) the mount point; "" when usable, else the
+// one-line reason. A stale tokenfs mount is detached (and noted in
+// `cleared`).
+std::string CheckMountPoint(std::string& path, bool& cleared) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const auto stale = [&path, &cleared]() -> std::string {
+    std::string reason = ClearStaleMount(path);
+    if (!reason.empty()) return reason;
+    cleared = true;
+    return CheckMountPoint(path, cleared);
   };
   struct stat attr {};
   if (::stat(path.c_str(), &attr) != 0) {
-    if (errno == ENOTCONN || errno == ECONNABORTED) return stale();
+    if ((errno == ENOTCONN || errno == ECONNABORTED) && !cleared) {
+      return stale();
+    }
     if (errno == ENOENT) {
       if (::mkdir(path.c_str(), 0755) == 0) return "";
       return "cannot create mount point " + path + ": " + std::strerror(errno);
@@ -129,7 +155,7 @@ std::string CheckMountPoint(std::string& path) {
     // FUSE daemon died; statfs always asks the daemon.
     struct statfs filesystem {};
     if (::statfs(path.c_str(), &filesystem) != 0 &&
-        (errno == ENOTCONN || errno == ECONNABORTED)) {
+        (errno == ENOTCONN || errno == ECONNABORTED) && !cleared) {
       return stale();
     }
   }
@@ -156,6 +182,8 @@ int Run(int argc, char** argv) {
   size_t quota = 1024;
   size_t quota_bytes = size_t{16} << 20;
   unsigned threads = 16;
+  std::string state_directory = "/var/lib/tokenfs";
+  bool discard_state = false;
   app.add_option("MOUNTPOINT", mount_point,
                  "where to mount the tree (default /tokens)");
   app.add_flag("-f,--foreground", foreground,
@@ -179,6 +207,12 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--state", state_directory,
+                 "directory of the durable state store state.db (default "
+                 "/var/lib/tokenfs; see STATE in tokenfs(8))");
+  app.add_flag("--discard-state", discard_state,
+               "start with an empty state store, forgetting every stored "
+               "token (ids are still never reused)");
   app.add_flag("--version", version, "print the version and exit");
   try {
     app.parse(argc, argv);
@@ -229,7 +263,17 @@ int Run(int argc, char** argv) {
       return 1;
     }
   }
-  if (std::string reason = CheckMountPoint(mount_point); !reason.empty()) {
+  // Opened (and checked) before anything is mounted; its writer thread
+  // starts after fuse_daemonize, since threads do not survive a fork.
+  auto opened = StateStore::Open(state_directory, discard_state);
+  if (!opened) {
+    std::cerr << "tokenfs: " << opened.error().message << "\n";
+    return 1;
+  }
+  std::unique_ptr<StateStore> store = std::move(*opened);
+  bool cleared_stale_mount = false;
+  if (std::string reason = CheckMountPoint(mount_point, cleared_stale_mount);
+      !reason.empty()) {
     std::cerr << "tokenfs: " << reason << "\n";
     return 1;
   }
@@ -237,17 +281,18 @@ int Run(int argc, char** argv) {
   InitLog(foreground, debug);
   SystemClock clock;
   SystemAccountLookup accounts;
-  LuidAllocator ids;
+  LuidAllocator ids(store->first_id(), *store);
   ProcProcessSource source;
   PolicyMinter minter(policy, ids, clock, accounts);
   Registry::Options registry_options;
   registry_options.object_quota_per_user = quota;
   registry_options.object_bytes_per_user = quota_bytes;
-  Registry registry(source, minter, ids, registry_options);
+  Registry registry(source, minter, ids, registry_options, store.get());
   ProcessEventWatcher events(registry);
   TokenFilesystem::Options filesystem_options;
   filesystem_options.mount_point = mount_point;
   filesystem_options.max_read = std::get<uint32_t>(max_read);
+  filesystem_options.journal = store.get();
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 
@@ -269,6 +314,12 @@ int Run(int argc, char** argv) {
   fuse_session* session =
       fuse_session_new(&args, &TokenFilesystem::Operations(),
                        sizeof(fuse_lowlevel_ops), &filesystem);
+  // From here on, leaving Run tears the registry down: its teardown must
+  // not reach the store (a restart restores what is recorded).
+  struct SealOnExit {
+    StateStore& store;
+    ~SealOnExit() { store.Seal(); }
+  } seal_on_exit{*store};
   if (!session) {
     std::cerr
         << "tokenfs: could not create the FUSE session (bad -o option?)\n";
@@ -293,9 +344,65 @@ int Run(int argc, char** argv) {
     fuse_session_destroy(session);
     return 1;
   }
+  // A failed commit: every later write would fail too, and the tokens in
+  // memory are ahead of what a restart restores. Stop; the restart
+  // recovers the last durable state, all any caller was told succeeded.
+  static std::atomic<bool> store_failed{false};
+  store->SetFailureHandler([](const std::string& error) {
+    LogError("state store failed (" + error +
+             "); stopping so that a restart recovers the last durable state");
+    store_failed = true;
+    ::kill(::getpid(), SIGTERM);
+  });
+  store->Start();
+  if (cleared_stale_mount) {
+    LogWarning("detached the stale tokenfs mount on " + mount_point +
+               " left by a daemon that did not stop cleanly");
+  }
+  const std::string boot_id = CurrentBootId();
+  const Registry::RestoreReport restored =
+      registry.Restore(store->loaded(), boot_id);
+  store->ReleaseLoaded();
+  store->SetBootId(boot_id);
+  if (Status flushed = store->Flush(); !flushed) {
+    LogError(flushed.error().message);
+    fuse_session_unmount(session);
+    fuse_remove_signal_handlers(session);
+    fuse_session_destroy(session);
+    return 1;
+  }
+  if (store->discarded()) {
+    LogWarning("state store " + store->path() +
+               " discarded (--discard-state): every token starts afresh");
+  }
+  if (restored.other_boot) {
+    LogInfo("state store " + store->path() +
+            " is from another boot: its tokens were dropped");
+  } else {
+    LogInfo("state store " + store->path() + ": restored " +
+            std::to_string(restored.processes) + " processes, " +
+            std::to_string(restored.threads) + " impersonating threads, " +
+            std::to_string(restored.objects) + " token objects; " +
+            std::to_string(restored.gone) + " records of ended tasks dropped" +
+            (restored.missed_execs
+                 ? ", " + std::to_string(restored.missed_execs) +
+                       " execs missed while down applied"
+                 : "") +
+            (restored.reminted ? ", " + std::to_string(restored.reminted) +
+                                     " tokens minted afresh for changed "
+                                     "credentials"
+                               : "") +
+            (restored.dangling ? ", " + std::to_string(restored.dangling) +
+                                     " records naming missing tokens dropped"
+                               : ""));
+  }
   if (auto started = events.Start(); !started) {
     LogWarning("process events unavailable (" + started.error().message +
                "); validating every lookup against /proc instead");
+  } else if (restored.processes != 0) {
+    // Between the restore and the subscription nothing reported exits,
+    // execs or setuid calls: re-read every restored process once.
+    registry.Revalidate();
   }
   LogInfo(std::string("tokenfs ") + kVersion + " mounted on " + mount_point +
           " (pid " + std::to_string(::getpid()) + ", process events " +
@@ -313,6 +420,7 @@ int Run(int argc, char** argv) {
   }
 
   events.Stop();
+  store->Seal();
   fuse_session_unmount(session);
   fuse_remove_signal_handlers(session);
   fuse_session_destroy(session);
@@ -321,6 +429,7 @@ int Run(int argc, char** argv) {
   // stop, not a failure.
   const bool stopped_by_signal =
       status == SIGINT || status == SIGTERM || status == SIGHUP;
+  if (store_failed) return 1;
   return status == 0 || stopped_by_signal ? 0 : 1;
 }
 

@@ -282,9 +282,30 @@ void ProcessEventWatcher::Apply(const Event& event) {
 }
 
 void ProcessEventWatcher::Run() {
+  // Housekeeping between events: processes whose leader exited first are
+  // reaped within this period, and every entry is checked against /proc
+  // every kSweepPeriod in case an exit event never came.
+  constexpr auto kReapPeriod = std::chrono::milliseconds(200);
+  constexpr auto kSweepPeriod = std::chrono::seconds(30);
+  auto next_reap = std::chrono::steady_clock::now() + kReapPeriod;
+  auto next_sweep = std::chrono::steady_clock::now() + kSweepPeriod;
   for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_reap) {
+      registry_.ReapExited();
+      next_reap = now + kReapPeriod;
+    }
+    if (now >= next_sweep) {
+      registry_.Sweep();
+      next_sweep = now + kSweepPeriod;
+    }
     pollfd fds[2] = {{socket_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int ready = ::poll(fds, 2, -1);
+    const int ready = ::poll(
+        fds, 2,
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             next_reap - now)
+                             .count()) +
+            1);
     if (ready < 0 && errno != EINTR) {
       LogError(std::string("process event poll: ") + std::strerror(errno));
       return;

@@ -58,9 +58,15 @@ class Mount:
         self.path = os.path.join(self.work, "tokens")
         os.mkdir(self.path)
         self.log_path = os.path.join(self.work, "daemon.log")
+        # Each mount keeps its own state store unless the test names one:
+        # the default, /var/lib/tokenfs, belongs to the host's daemon.
+        state = []
+        if not any(arg == "--state" or arg.startswith("--state=")
+                   for arg in self.daemon_args):
+            state = ["--state", os.path.join(self.work, "state")]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [self.binary, "-f", self.path, *self.daemon_args],
+                [self.binary, "-f", self.path, *state, *self.daemon_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -141,7 +141,8 @@ tk_start_daemon() {
   TK_MNT=$TK_WORK/tokens
   TK_LOG=$TK_WORK/daemon.log
   mkdir -p "$TK_MNT"
-  "$binary" -f "$TK_MNT" "$@" 2>"$TK_LOG" &
+  # Its own state store: the default, /var/lib/tokenfs, is the host's.
+  "$binary" -f "$TK_MNT" --state "$TK_WORK/state" "$@" 2>"$TK_LOG" &
   TK_DAEMON_PID=$!
   local attempt
   for attempt in $(seq 200); do

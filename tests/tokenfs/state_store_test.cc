@@ -1,0 +1,258 @@
+// The durable state store against a real SQLite file in a temporary
+// directory: what is flushed comes back on reopening, ids are reserved, and
+// every kind of bad store is refused with one line unless discarded.
+#include "tokenfs/state_store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/minting_policy.h"
+#include "tests/support/test_support.h"
+
+namespace tokenfs {
+namespace {
+
+// A fresh directory under $TMPDIR, removed at the end.
+struct TempDir {
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tkstate.XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string db() const { return path + "/state.db"; }
+  std::string path;
+};
+
+Token MintedToken(uint32_t uid, LuidAllocator& ids) {
+  static test::FixedClock clock(1700000000000000000ull);
+  LinuxCredentials credentials;
+  credentials.real_uid = credentials.effective_uid = uid;
+  credentials.saved_uid = credentials.fs_uid = uid;
+  credentials.real_gid = credentials.effective_gid = uid;
+  credentials.saved_gid = credentials.fs_gid = uid;
+  auto minted = MintingPolicy::Default().Mint(credentials,
+                                              MintContext{ids, clock, nullptr});
+  REQUIRE(minted);
+  return minted->token;
+}
+
+std::unique_ptr<StateStore> OpenStarted(const TempDir& dir,
+                                        bool discard = false) {
+  auto store = StateStore::Open(dir.path, discard);
+  if (!store) FAIL(store.error().message);
+  (*store)->Start();
+  return std::move(*store);
+}
+
+std::string OpenError(const TempDir& dir) {
+  auto store = StateStore::Open(dir.path, false);
+  REQUIRE_FALSE(store);
+  return store.error().message;
+}
+
+void Sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* error = nullptr;
+  const int status = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  REQUIRE(message == "");
+  REQUIRE(status == SQLITE_OK);
+}
+
+TEST_CASE("what was flushed comes back when the store is reopened") {
+  TempDir dir;
+  LuidAllocator ids(0x30000);
+  Token token = MintedToken(1000, ids);
+  token.privileges.enabled = 0;
+  token.integrity_rid = 0x1000;
+  ProcessRecord process;
+  process.key = ProcessKey{4242, 777, 99};
+  process.ppid = 1;
+  process.credentials.effective_uid = 1000;
+  process.credentials.supplementary_gids = {27, 100};
+  process.primary = token.token_id;
+  process.exec_mark = ~uint64_t{0};  // above 2^63: stored bit for bit
+  ThreadRecord thread{4243, 4242, {778, 100}, token.token_id, Luid{}};
+  ObjectRecord object{token.token_id, process.key, 1000, 1000, true, 512};
+  {
+    auto store = OpenStarted(dir);
+    store->SetBootId("boot-a");
+    store->RecordToken(std::make_shared<const Token>(token), Luid{7}, true);
+    store->RecordProcess(process);
+    store->RecordThread(thread);
+    store->RecordObject(object);
+    REQUIRE(store->Flush());
+  }
+  auto store = OpenStarted(dir);
+  const StoredState& state = store->loaded();
+  CHECK(state.boot_id == "boot-a");
+  REQUIRE(state.tokens.size() == 1);
+  CHECK(state.tokens[0].token == token);
+  CHECK(state.tokens[0].partner == Luid{7});
+  CHECK(state.tokens[0].owns_partner);
+  REQUIRE(state.processes.size() == 1);
+  CHECK(state.processes[0] == process);
+  REQUIRE(state.threads.size() == 1);
+  CHECK(state.threads[0] == thread);
+  REQUIRE(state.objects.size() == 1);
+  CHECK(state.objects[0].id == object.id);
+  CHECK(state.objects[0].creator == object.creator);
+  CHECK(state.objects[0].persist);
+  CHECK(state.objects[0].bytes == 512);
+  // Ids continue above every stored token.
+  CHECK(store->first_id() > token.token_id.value);
+}
+
+TEST_CASE("forgotten records are gone after reopening") {
+  TempDir dir;
+  LuidAllocator ids(0x30000);
+  Token token = MintedToken(1000, ids);
+  ProcessRecord process;
+  process.key = ProcessKey{10, 20, 30};
+  process.primary = token.token_id;
+  {
+    auto store = OpenStarted(dir);
+    store->RecordToken(std::make_shared<const Token>(token), Luid{}, false);
+    store->RecordProcess(process);
+    store->RecordThread(ThreadRecord{11, 10, {21, 0}, token.token_id, Luid{}});
+    // A forget of another incarnation of the same pid leaves the record.
+    store->ForgetProcess(ProcessKey{10, 19, 30});
+    store->ForgetThread(11, TaskIncarnation{21, 0});
+    REQUIRE(store->Flush());
+  }
+  {
+    auto store = OpenStarted(dir);
+    CHECK(store->loaded().processes.size() == 1);
+    CHECK(store->loaded().threads.empty());
+    store->ForgetProcess(process.key);
+    store->ForgetToken(token.token_id);
+    REQUIRE(store->Flush());
+  }
+  auto store = OpenStarted(dir);
+  CHECK(store->loaded().empty());
+}
+
+TEST_CASE("reserved ids are never handed out again") {
+  TempDir dir;
+  uint64_t last = 0;
+  {
+    auto store = OpenStarted(dir);
+    LuidAllocator ids(store->first_id(), *store, 16);
+    for (int i = 0; i < 40; ++i) last = ids.Next().value;
+  }
+  auto store = OpenStarted(dir);
+  CHECK(store->first_id() > last);
+  LuidAllocator ids(store->first_id(), *store, 16);
+  CHECK(ids.Next().value > last);
+}
+
+TEST_CASE("concurrent writers share commits") {
+  TempDir dir;
+  auto store = OpenStarted(dir);
+  constexpr int kThreads = 4;
+  constexpr int kWrites = 100;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&store, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        ObjectRecord object{
+            Luid{uint64_t(t * 1000 + i + 1)}, {}, 0, 0, false, 1};
+        store->RecordObject(object);
+        REQUIRE(store->Flush());
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  const StateStore::Statistics statistics = store->statistics();
+  CHECK(statistics.changes == kThreads * kWrites);
+  CHECK(statistics.commits <= kThreads * kWrites);
+}
+
+TEST_CASE("records after Seal are ignored") {
+  TempDir dir;
+  {
+    auto store = OpenStarted(dir);
+    store->RecordObject(ObjectRecord{Luid{5}, {}, 0, 0, true, 1});
+    store->Seal();
+    store->ForgetObject(Luid{5});  // a teardown's forget
+  }
+  auto store = OpenStarted(dir);
+  CHECK(store->loaded().objects.size() == 1);
+}
+
+TEST_CASE(
+    "bad stores are refused with one line; --discard-state starts empty") {
+  TempDir dir;
+  {
+    auto store = OpenStarted(dir);
+    LuidAllocator ids(store->first_id(), *store, 16);
+    for (int i = 0; i < 20; ++i) ids.Next();
+    Token token = MintedToken(0, ids);
+    store->RecordToken(std::make_shared<const Token>(token), Luid{}, false);
+    REQUIRE(store->Flush());
+  }
+  const std::string prefix = "state store " + dir.db() + ": ";
+
+  SECTION("a second daemon on the same store") {
+    auto first = OpenStarted(dir);
+    CHECK(OpenError(dir) ==
+          prefix +
+              "in use by another tokenfs daemon (choose another directory "
+              "with --state)");
+  }
+  SECTION("a newer schema") {
+    Sql(dir.db(), "PRAGMA user_version = 2");
+    CHECK(OpenError(dir) == prefix +
+                                "written by a newer tokenfs (schema 2, this "
+                                "one reads 1) (--discard-state starts with an "
+                                "empty store)");
+  }
+  SECTION("another application's database") {
+    Sql(dir.db(), "PRAGMA application_id = 0");
+    CHECK(OpenError(dir) == prefix +
+                                "not a tokenfs state store (application_id 0) "
+                                "(--discard-state starts with an empty store)");
+  }
+  SECTION("a row that does not decode") {
+    Sql(dir.db(), "UPDATE tokens SET record = '{\"v\": 99}'");
+    const std::string error = OpenError(dir);
+    CHECK(error.rfind(prefix + "corrupt (token ", 0) == 0);
+    CHECK(error.find('\n') == std::string::npos);
+  }
+  SECTION("a file that is not SQLite at all") {
+    std::filesystem::remove(dir.db() + "-wal");
+    std::filesystem::remove(dir.db() + "-shm");
+    std::ofstream(dir.db(), std::ios::trunc) << std::string(8192, 'x');
+    const std::string error = OpenError(dir);
+    CHECK(error.rfind(prefix + "not a usable SQLite database", 0) == 0);
+    auto discarded = StateStore::Open(dir.path, true);
+    REQUIRE(discarded);
+    CHECK((*discarded)->loaded().empty());
+    CHECK((*discarded)->discarded());
+    // Nothing says which ids were used: start above any a clock allows.
+    CHECK((*discarded)->first_id() >= uint64_t(1700000000) << 24);
+  }
+  SECTION("--discard-state on a readable store keeps the id limit") {
+    const uint64_t limit = OpenStarted(dir)->first_id();
+    auto discarded = StateStore::Open(dir.path, true);
+    REQUIRE(discarded);
+    CHECK((*discarded)->loaded().empty());
+    CHECK((*discarded)->first_id() == limit);
+  }
+}
+
+}  // namespace
+}  // namespace tokenfs

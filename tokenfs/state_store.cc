@@ -1,0 +1,619 @@
+#include "tokenfs/state_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+
+#include "core/token_record.h"
+
+namespace tokenfs {
+namespace {
+
+// 'Tkfs': marks the database as a tokenfs state store.
+constexpr int kApplicationId = 0x546b6673;
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE tokens(id INTEGER PRIMARY KEY, partner INTEGER NOT NULL,
+                    owns_partner INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE processes(pid INTEGER PRIMARY KEY, start_time INTEGER NOT NULL,
+                       instance INTEGER NOT NULL, ppid INTEGER NOT NULL,
+                       credentials TEXT NOT NULL, primary_token INTEGER NOT NULL,
+                       adopt_at_exec INTEGER NOT NULL,
+                       exec_mark INTEGER NOT NULL);
+CREATE TABLE threads(tid INTEGER PRIMARY KEY, tgid INTEGER NOT NULL,
+                     start_time INTEGER NOT NULL, instance INTEGER NOT NULL,
+                     impersonation INTEGER NOT NULL,
+                     adopt_at_exec INTEGER NOT NULL);
+CREATE TABLE objects(id INTEGER PRIMARY KEY, holder_pid INTEGER NOT NULL,
+                     holder_start_time INTEGER NOT NULL,
+                     holder_instance INTEGER NOT NULL, uid INTEGER NOT NULL,
+                     gid INTEGER NOT NULL, persist INTEGER NOT NULL,
+                     bytes INTEGER NOT NULL);
+)sql";
+
+// SQLite integers are signed 64-bit; ids, start times and marks are
+// unsigned and stored bit for bit.
+int64_t Stored(uint64_t value) { return static_cast<int64_t>(value); }
+uint64_t Loaded(int64_t value) { return static_cast<uint64_t>(value); }
+
+std::string SqliteError(sqlite3* db) {
+  return db ? sqlite3_errmsg(db) : "out of memory";
+}
+
+// A prepared statement, finalized when it goes.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
+      statement_ = nullptr;
+    }
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  bool ok() const { return statement_ != nullptr; }
+  sqlite3_stmt* get() const { return statement_; }
+  Statement& Bind(int index, int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  Statement& Bind(int index, const std::string& value) {
+    sqlite3_bind_text(statement_, index, value.data(),
+                      static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Runs to completion; true on success. Resets for the next use.
+  bool Run() {
+    const int status = sqlite3_step(statement_);
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+    return status == SQLITE_DONE;
+  }
+
+ private:
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+bool Execute(sqlite3* db, const char* sql, std::string& error) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) {
+    return true;
+  }
+  error = message ? message : SqliteError(db);
+  sqlite3_free(message);
+  return false;
+}
+
+// The single integer a pragma returns, or -1.
+int64_t PragmaValue(sqlite3* db, const char* sql) {
+  Statement statement(db, sql);
+  if (!statement.ok() || sqlite3_step(statement.get()) != SQLITE_ROW) return -1;
+  return sqlite3_column_int64(statement.get(), 0);
+}
+
+std::string Text(sqlite3_stmt* statement, int column) {
+  const unsigned char* text = sqlite3_column_text(statement, column);
+  return text
+             ? std::string(
+                   reinterpret_cast<const char*>(text),
+                   static_cast<size_t>(sqlite3_column_bytes(statement, column)))
+             : std::string();
+}
+
+void RemoveDatabaseFiles(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    ::unlink((path + suffix).c_str());
+  }
+}
+
+}  // namespace
+
+std::string CurrentBootId() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string boot_id;
+  std::getline(file, boot_id);
+  return boot_id;
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(
+    const std::string& directory, bool discard) {
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->path_ = directory + "/state.db";
+  const std::string& path = store->path_;
+  const auto fail = [&path](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state store " + path + ": " + why);
+  };
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail(std::string("cannot create its directory: ") +
+                std::strerror(errno));
+  }
+  // One daemon per store: a second would restore the first one's tokens
+  // onto its own mount and the two would overwrite each other's records.
+  const std::string lock_path = directory + "/lock";
+  store->lock_fd_ =
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (store->lock_fd_ < 0) {
+    return fail("cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return fail(errno == EWOULDBLOCK
+                    ? "in use by another tokenfs daemon (choose another "
+                      "directory with --state)"
+                    : std::string("cannot lock ") + lock_path + ": " +
+                          std::strerror(errno));
+  }
+  // Before SQLite touches it: an unreadable file must be reported as such,
+  // not replaced.
+  if (::access(path.c_str(), F_OK) == 0 &&
+      ::access(path.c_str(), R_OK | W_OK) != 0) {
+    if (!discard) {
+      return fail(std::string("cannot read and write it: ") +
+                  std::strerror(errno) +
+                  " (--discard-state starts with an empty store)");
+    }
+  }
+  Status loaded = store->Load();
+  if (!loaded) {
+    if (!discard) {
+      return fail(loaded.error().message +
+                  " (--discard-state starts with an empty store)");
+    }
+    // Unreadable: start afresh, with ids above any this host has handed
+    // out before (the clock in seconds, shifted past a day's worth of ids).
+    sqlite3_close(store->db_);
+    store->db_ = nullptr;
+    RemoveDatabaseFiles(path);
+    Status fresh = store->Load();
+    if (!fresh) return fail(fresh.error().message);
+    store->first_id_ = std::max<uint64_t>(
+        kFirstId, static_cast<uint64_t>(std::time(nullptr)) << 24);
+    store->discarded_ = true;
+  } else if (discard) {
+    store->loaded_ = StoredState{};
+    store->discarded_ = true;
+  }
+  if (discard) {
+    std::string error;
+    if (!Execute(store->db_,
+                 "BEGIN; DELETE FROM tokens; DELETE FROM processes;"
+                 "DELETE FROM threads; DELETE FROM objects;"
+                 "DELETE FROM meta WHERE key = 'boot_id'; COMMIT;",
+                 error)) {
+      return fail(error);
+    }
+  }
+  return store;
+}
+
+void StateStore::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (writer_.joinable() || sealed_) return;
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Status StateStore::Load() {
+  if (sqlite3_open_v2(
+          path_.c_str(), &db_,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+          nullptr) != SQLITE_OK) {
+    return InvalidArgument("cannot open it: " + SqliteError(db_));
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  std::string error;
+  if (!Execute(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+               error)) {
+    return InvalidArgument("not a usable SQLite database (" + error + ")");
+  }
+  const int64_t application = PragmaValue(db_, "PRAGMA application_id");
+  const int64_t version = PragmaValue(db_, "PRAGMA user_version");
+  const int64_t tables = PragmaValue(
+      db_, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
+  if (application < 0 || version < 0 || tables < 0) {
+    return InvalidArgument("not a usable SQLite database (" + SqliteError(db_) +
+                           ")");
+  }
+  if (tables == 0 && application == 0 && version == 0) {
+    const std::string create =
+        std::string("BEGIN;") + kSchema +
+        "PRAGMA application_id = " + std::to_string(kApplicationId) +
+        "; PRAGMA user_version = " + std::to_string(kSchemaVersion) +
+        "; COMMIT;";
+    if (!Execute(db_, create.c_str(), error)) {
+      return InvalidArgument("cannot create the schema: " + error);
+    }
+    return Ok();
+  }
+  if (application != kApplicationId) {
+    return InvalidArgument("not a tokenfs state store (application_id " +
+                           std::to_string(application) + ")");
+  }
+  if (version > kSchemaVersion) {
+    return InvalidArgument("written by a newer tokenfs (schema " +
+                           std::to_string(version) + ", this one reads " +
+                           std::to_string(kSchemaVersion) + ")");
+  }
+  if (version != kSchemaVersion) {
+    return InvalidArgument("unknown schema version " + std::to_string(version));
+  }
+  {
+    Statement check(db_, "PRAGMA quick_check");
+    if (!check.ok() || sqlite3_step(check.get()) != SQLITE_ROW) {
+      return InvalidArgument("corrupt (" + SqliteError(db_) + ")");
+    }
+    const std::string verdict = Text(check.get(), 0);
+    if (verdict != "ok") return InvalidArgument("corrupt (" + verdict + ")");
+  }
+
+  StoredState state;
+  const auto query = [this](const char* sql, auto&& row) -> Status {
+    Statement statement(db_, sql);
+    if (!statement.ok()) {
+      return InvalidArgument("corrupt (" + SqliteError(db_) + ")");
+    }
+    int status = SQLITE_ROW;
+    while ((status = sqlite3_step(statement.get())) == SQLITE_ROW) {
+      if (Status done = row(statement.get()); !done) return done;
+    }
+    if (status != SQLITE_DONE) {
+      return InvalidArgument("corrupt (" + SqliteError(db_) + ")");
+    }
+    return Ok();
+  };
+  uint64_t limit = kFirstId;
+  Status status =
+      query("SELECT key, value FROM meta", [&](sqlite3_stmt* row) -> Status {
+        const std::string key = Text(row, 0);
+        const std::string value = Text(row, 1);
+        if (key == "boot_id") {
+          state.boot_id = value;
+        } else if (key == "id_limit") {
+          char* end = nullptr;
+          errno = 0;
+          const unsigned long long parsed =
+              std::strtoull(value.c_str(), &end, 10);
+          if (value.empty() || *end != '\0' || errno != 0) {
+            return InvalidArgument("corrupt (meta id_limit '" + value + "')");
+          }
+          limit = std::max<uint64_t>(limit, parsed);
+        }
+        return Ok();
+      });
+  if (status) {
+    status = query(
+        "SELECT id, partner, owns_partner, record FROM tokens",
+        [&](sqlite3_stmt* row) -> Status {
+          const uint64_t id = Loaded(sqlite3_column_int64(row, 0));
+          auto token = DecodeTokenRecord(Text(row, 3));
+          if (!token) {
+            return InvalidArgument("corrupt (token " + std::to_string(id) +
+                                   ": " + token.error().message + ")");
+          }
+          if (token->token_id.value != id) {
+            return InvalidArgument("corrupt (token row " + std::to_string(id) +
+                                   " holds token " +
+                                   std::to_string(token->token_id.value) + ")");
+          }
+          state.tokens.push_back(StoredToken{
+              std::move(*token), Luid{Loaded(sqlite3_column_int64(row, 1))},
+              sqlite3_column_int64(row, 2) != 0});
+          return Ok();
+        });
+  }
+  if (status) {
+    status = query(
+        "SELECT pid, start_time, instance, ppid, credentials, primary_token, "
+        "adopt_at_exec, exec_mark FROM processes",
+        [&](sqlite3_stmt* row) -> Status {
+          ProcessRecord record;
+          record.key.pid = static_cast<int32_t>(sqlite3_column_int64(row, 0));
+          record.key.start_time = Loaded(sqlite3_column_int64(row, 1));
+          record.key.instance = Loaded(sqlite3_column_int64(row, 2));
+          record.ppid = static_cast<int32_t>(sqlite3_column_int64(row, 3));
+          auto credentials = DecodeCredentialsRecord(Text(row, 4));
+          if (!credentials) {
+            return InvalidArgument("corrupt (process " +
+                                   std::to_string(record.key.pid) + ": " +
+                                   credentials.error().message + ")");
+          }
+          record.credentials = std::move(*credentials);
+          record.primary = Luid{Loaded(sqlite3_column_int64(row, 5))};
+          record.adopt_at_exec = Luid{Loaded(sqlite3_column_int64(row, 6))};
+          record.exec_mark = Loaded(sqlite3_column_int64(row, 7));
+          state.processes.push_back(std::move(record));
+          return Ok();
+        });
+  }
+  if (status) {
+    status = query(
+        "SELECT tid, tgid, start_time, instance, impersonation, adopt_at_exec "
+        "FROM threads",
+        [&](sqlite3_stmt* row) -> Status {
+          ThreadRecord record;
+          record.tid = static_cast<int32_t>(sqlite3_column_int64(row, 0));
+          record.tgid = static_cast<int32_t>(sqlite3_column_int64(row, 1));
+          record.incarnation.start_time = Loaded(sqlite3_column_int64(row, 2));
+          record.incarnation.instance = Loaded(sqlite3_column_int64(row, 3));
+          record.impersonation = Luid{Loaded(sqlite3_column_int64(row, 4))};
+          record.adopt_at_exec = Luid{Loaded(sqlite3_column_int64(row, 5))};
+          state.threads.push_back(record);
+          return Ok();
+        });
+  }
+  if (status) {
+    status = query(
+        "SELECT id, holder_pid, holder_start_time, holder_instance, uid, gid, "
+        "persist, bytes FROM objects",
+        [&](sqlite3_stmt* row) -> Status {
+          ObjectRecord record;
+          record.id = Luid{Loaded(sqlite3_column_int64(row, 0))};
+          record.creator.pid =
+              static_cast<int32_t>(sqlite3_column_int64(row, 1));
+          record.creator.start_time = Loaded(sqlite3_column_int64(row, 2));
+          record.creator.instance = Loaded(sqlite3_column_int64(row, 3));
+          record.creator_uid =
+              static_cast<uint32_t>(sqlite3_column_int64(row, 4));
+          record.creator_gid =
+              static_cast<uint32_t>(sqlite3_column_int64(row, 5));
+          record.persist = sqlite3_column_int64(row, 6) != 0;
+          record.bytes = static_cast<size_t>(sqlite3_column_int64(row, 7));
+          state.objects.push_back(record);
+          return Ok();
+        });
+  }
+  if (!status) return status;
+  // Every id the stored tokens carry is below the limit already; the
+  // maximum guards against a store whose limit row was lost.
+  for (const StoredToken& token : state.tokens) {
+    limit = std::max(limit, token.token.token_id.value + 1);
+  }
+  loaded_ = std::move(state);
+  first_id_ = limit;
+  return Ok();
+}
+
+StateStore::~StateStore() {
+  Seal();
+  if (db_) sqlite3_close(db_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void StateStore::SetBootId(const std::string& boot_id) {
+  Enqueue(MetaPut{"boot_id", boot_id});
+}
+
+void StateStore::SetFailureHandler(
+    std::function<void(const std::string&)> handler) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  on_failure_ = std::move(handler);
+}
+
+void StateStore::Enqueue(Change change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sealed_ || !failure_.empty()) return;
+  queue_.push_back(std::move(change));
+  ++enqueued_;
+  if (queue_.size() == 1) queued_.notify_one();
+}
+
+void StateStore::RecordToken(std::shared_ptr<const Token> token, Luid partner,
+                             bool owns_partner) {
+  Enqueue(TokenPut{std::move(token), partner, owns_partner});
+}
+void StateStore::ForgetToken(Luid id) { Enqueue(TokenDrop{id}); }
+void StateStore::RecordProcess(const ProcessRecord& process) {
+  Enqueue(process);
+}
+void StateStore::ForgetProcess(const ProcessKey& key) {
+  Enqueue(ProcessDrop{key});
+}
+void StateStore::RecordThread(const ThreadRecord& thread) { Enqueue(thread); }
+void StateStore::ForgetThread(int32_t tid, const TaskIncarnation& incarnation) {
+  Enqueue(ThreadDrop{tid, incarnation});
+}
+void StateStore::RecordObject(const ObjectRecord& object) { Enqueue(object); }
+void StateStore::ForgetObject(Luid id) { Enqueue(ObjectDrop{id}); }
+
+Status StateStore::Flush() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const uint64_t target = enqueued_;
+  committed_.wait(lock, [&] {
+    return durable_ >= target || !failure_.empty() || !writer_.joinable();
+  });
+  if (!failure_.empty()) {
+    return MakeError(ErrorCode::kInternal,
+                     "the state store failed: " + failure_);
+  }
+  if (durable_ < target) {
+    return MakeError(ErrorCode::kInternal, "the state store is closed");
+  }
+  return Ok();
+}
+
+Status StateStore::ReserveThrough(uint64_t limit) {
+  Enqueue(MetaPut{"id_limit", std::to_string(limit)});
+  return Flush();
+}
+
+void StateStore::Seal() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sealed_) return;
+    sealed_ = true;
+    stopping_ = true;
+    queued_.notify_one();
+  }
+  if (writer_.joinable()) writer_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  committed_.notify_all();
+}
+
+StateStore::Statistics StateStore::statistics() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return statistics_;
+}
+
+void StateStore::WriterLoop() {
+  std::vector<Change> batch;
+  for (;;) {
+    uint64_t through = 0;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping, nothing left
+      batch.swap(queue_);
+      through = enqueued_;
+    }
+    std::string error = Commit(batch);
+    std::function<void(const std::string&)> on_failure;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error.empty()) {
+        durable_ = through;
+        ++statistics_.commits;
+        statistics_.changes += batch.size();
+      } else {
+        failure_ = error;
+        queue_.clear();
+        on_failure = on_failure_;
+      }
+      committed_.notify_all();
+    }
+    batch.clear();
+    if (!error.empty()) {
+      if (on_failure) on_failure(error);
+      break;
+    }
+  }
+}
+
+std::string StateStore::Commit(const std::vector<Change>& batch) {
+  // Prepared once by the writer thread, the only user of db_ after Open,
+  // and finalized when it ends (before ~StateStore closes db_).
+  static constexpr const char* kSql[] = {
+      "INSERT OR REPLACE INTO tokens(id, partner, owns_partner, record) "
+      "VALUES(?1, ?2, ?3, ?4)",
+      "DELETE FROM tokens WHERE id = ?1",
+      "INSERT OR REPLACE INTO processes(pid, start_time, instance, ppid, "
+      "credentials, primary_token, adopt_at_exec, exec_mark) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "DELETE FROM processes WHERE pid = ?1 AND start_time = ?2 AND "
+      "instance = ?3",
+      "INSERT OR REPLACE INTO threads(tid, tgid, start_time, instance, "
+      "impersonation, adopt_at_exec) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+      "DELETE FROM threads WHERE tid = ?1 AND start_time = ?2 AND "
+      "instance = ?3",
+      "INSERT OR REPLACE INTO objects(id, holder_pid, holder_start_time, "
+      "holder_instance, uid, gid, persist, bytes) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "DELETE FROM objects WHERE id = ?1",
+      "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+  };
+  static_assert(std::size(kSql) == std::variant_size_v<Change>);
+  thread_local std::vector<std::unique_ptr<Statement>> statements;
+  if (statements.empty()) {
+    for (const char* sql : kSql) {
+      statements.push_back(std::make_unique<Statement>(db_, sql));
+      if (!statements.back()->ok()) {
+        std::string error = SqliteError(db_);
+        statements.clear();
+        return "cannot prepare a statement: " + error;
+      }
+    }
+  }
+  std::string error;
+  if (!Execute(db_, "BEGIN IMMEDIATE", error)) return error;
+  // Within one batch only the last put of a token counts: encode that one.
+  std::map<uint64_t, size_t> last_put;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (const auto* put = std::get_if<TokenPut>(&batch[i])) {
+      last_put[put->token->token_id.value] = i;
+    }
+  }
+  bool ok = true;
+  for (size_t i = 0; i < batch.size() && ok; ++i) {
+    Statement& statement = *statements[batch[i].index()];
+    std::visit(
+        [&](const auto& change) {
+          using T = std::decay_t<decltype(change)>;
+          if constexpr (std::is_same_v<T, TokenPut>) {
+            const uint64_t id = change.token->token_id.value;
+            if (last_put[id] != i) return;
+            ok = statement.Bind(1, Stored(id))
+                     .Bind(2, Stored(change.partner.value))
+                     .Bind(3, change.owns ? 1 : 0)
+                     .Bind(4, EncodeTokenRecord(*change.token))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, TokenDrop> ||
+                               std::is_same_v<T, ObjectDrop>) {
+            ok = statement.Bind(1, Stored(change.id.value)).Run();
+          } else if constexpr (std::is_same_v<T, ProcessRecord>) {
+            ok = statement.Bind(1, change.key.pid)
+                     .Bind(2, Stored(change.key.start_time))
+                     .Bind(3, Stored(change.key.instance))
+                     .Bind(4, change.ppid)
+                     .Bind(5, EncodeCredentialsRecord(change.credentials))
+                     .Bind(6, Stored(change.primary.value))
+                     .Bind(7, Stored(change.adopt_at_exec.value))
+                     .Bind(8, Stored(change.exec_mark))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, ProcessDrop>) {
+            ok = statement.Bind(1, change.key.pid)
+                     .Bind(2, Stored(change.key.start_time))
+                     .Bind(3, Stored(change.key.instance))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, ThreadRecord>) {
+            ok = statement.Bind(1, change.tid)
+                     .Bind(2, change.tgid)
+                     .Bind(3, Stored(change.incarnation.start_time))
+                     .Bind(4, Stored(change.incarnation.instance))
+                     .Bind(5, Stored(change.impersonation.value))
+                     .Bind(6, Stored(change.adopt_at_exec.value))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, ThreadDrop>) {
+            ok = statement.Bind(1, change.tid)
+                     .Bind(2, Stored(change.incarnation.start_time))
+                     .Bind(3, Stored(change.incarnation.instance))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, ObjectRecord>) {
+            ok = statement.Bind(1, Stored(change.id.value))
+                     .Bind(2, change.creator.pid)
+                     .Bind(3, Stored(change.creator.start_time))
+                     .Bind(4, Stored(change.creator.instance))
+                     .Bind(5, change.creator_uid)
+                     .Bind(6, change.creator_gid)
+                     .Bind(7, change.persist ? 1 : 0)
+                     .Bind(8, Stored(change.bytes))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, MetaPut>) {
+            ok = statement.Bind(1, change.key).Bind(2, change.value).Run();
+          }
+        },
+        batch[i]);
+  }
+  if (!ok) {
+    error = SqliteError(db_);
+    std::string ignored;
+    Execute(db_, "ROLLBACK", ignored);
+    return error;
+  }
+  if (!Execute(db_, "COMMIT", error)) {
+    std::string ignored;
+    Execute(db_, "ROLLBACK", ignored);
+    return error;
+  }
+  return "";
+}
+
+}  // namespace tokenfs

@@ -1,0 +1,172 @@
+// StateStore: the daemon's durable state, a SQLite database in WAL mode
+// (DIR/state.db, DIR from --state, /var/lib/tokenfs by default).
+//
+// It is the registry's StateJournal and the id allocator's LuidReservations
+// (core/state_journal.h, core/luid.h). Tables: tokens (one row per live
+// token object: its full token record and elevation partner), processes
+// (keyed by pid, with start time and instance), threads (impersonating
+// ones), objects (/tokens/objects entries), and meta (boot id, the id
+// reservation limit). PRAGMA application_id marks the file as ours and
+// PRAGMA user_version is the schema version.
+//
+// Writes: Record*/Forget* append to an in-memory queue and return; one
+// writer thread takes everything queued, applies it in one transaction and
+// commits with synchronous=FULL (the WAL is fsynced), so concurrent writers
+// share one fsync (group commit). Flush() waits until what was queued before
+// it has committed. If a commit fails, the store stops accepting changes,
+// every Flush fails, and the failure handler runs (the daemon logs and
+// exits: a restart recovers the last durable state, which is all any caller
+// was told succeeded). Nothing reads the database after Open.
+//
+// Open refuses, with a one-line message, a file that is not a tokenfs store,
+// a newer schema, one that fails SQLite's quick_check or whose rows do not
+// decode, and one it cannot read or write; with `discard` it starts empty
+// instead (keeping the id limit when it can read it, otherwise starting ids
+// above a floor derived from the clock so that no earlier id comes back).
+//
+// Thread-safety: every method may be called from any thread, with any
+// caller locks held (Record*/Forget* never block on I/O). Seal() before
+// destroying what records into the store: after it, records are ignored (a
+// daemon's teardown must not forget what a restart should restore).
+#ifndef TOKENFS_TOKENFS_STATE_STORE_H_
+#define TOKENFS_TOKENFS_STATE_STORE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "core/luid.h"
+#include "core/result.h"
+#include "core/state_journal.h"
+
+struct sqlite3;
+
+namespace tokenfs {
+
+class StateStore : public StateJournal, public LuidReservations {
+ public:
+  // The first id any allocator of a brand-new store hands out.
+  static constexpr uint64_t kFirstId = 0x10000;
+
+  struct Statistics {
+    uint64_t commits = 0;
+    uint64_t changes = 0;  // records and forgets committed
+  };
+
+  // Opens (creating DIR and the database when missing), locks DIR against
+  // a second daemon, and loads. The error message is one line naming the
+  // file.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& directory,
+                                                  bool discard);
+  ~StateStore() override;
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // What the store held when it was opened (empty after a discard), and the
+  // first id the allocator may hand out.
+  const StoredState& loaded() const { return loaded_; }
+  uint64_t first_id() const { return first_id_; }
+  const std::string& path() const { return path_; }
+  // True when Open discarded an unreadable store.
+  bool discarded() const { return discarded_; }
+
+  // Starts the writer thread (after the daemon has forked into the
+  // background: threads do not survive a fork). Until then Record*/Forget*
+  // queue and Flush waits.
+  void Start();
+  // Records the boot the state belongs to (queued; durable with the next
+  // Flush).
+  void SetBootId(const std::string& boot_id);
+  // Runs on the writer thread when a commit fails, with the message.
+  void SetFailureHandler(std::function<void(const std::string&)> handler);
+  // Frees loaded() (after the registry restored from it).
+  void ReleaseLoaded() { loaded_ = StoredState{}; }
+
+  // StateJournal.
+  void RecordToken(std::shared_ptr<const Token> token, Luid partner,
+                   bool owns_partner) override;
+  void ForgetToken(Luid id) override;
+  void RecordProcess(const ProcessRecord& process) override;
+  void ForgetProcess(const ProcessKey& key) override;
+  void RecordThread(const ThreadRecord& thread) override;
+  void ForgetThread(int32_t tid, const TaskIncarnation& incarnation) override;
+  void RecordObject(const ObjectRecord& object) override;
+  void ForgetObject(Luid id) override;
+  Status Flush() override;
+
+  // LuidReservations: records the limit and flushes.
+  Status ReserveThrough(uint64_t limit) override;
+
+  // Commits what is queued, stops the writer and ignores later records.
+  void Seal();
+
+  Statistics statistics() const;
+
+ private:
+  struct TokenPut {
+    std::shared_ptr<const Token> token;
+    Luid partner;
+    bool owns = false;
+  };
+  struct TokenDrop {
+    Luid id;
+  };
+  struct ProcessDrop {
+    ProcessKey key;
+  };
+  struct ThreadDrop {
+    int32_t tid;
+    TaskIncarnation incarnation;
+  };
+  struct ObjectDrop {
+    Luid id;
+  };
+  struct MetaPut {
+    std::string key;
+    std::string value;
+  };
+  using Change =
+      std::variant<TokenPut, TokenDrop, ProcessRecord, ProcessDrop,
+                   ThreadRecord, ThreadDrop, ObjectRecord, ObjectDrop, MetaPut>;
+
+  StateStore() = default;
+  Status Load();
+  void Enqueue(Change change);
+  void WriterLoop();
+  // Applies `batch` in one transaction; "" or the error.
+  std::string Commit(const std::vector<Change>& batch);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  StoredState loaded_;
+  uint64_t first_id_ = kFirstId;
+  bool discarded_ = false;
+  int lock_fd_ = -1;  // flock(2)ed DIR/lock: one daemon per store
+
+  mutable std::mutex mutex_;
+  std::condition_variable queued_;     // writer waits for changes
+  std::condition_variable committed_;  // Flush waits for commits
+  std::vector<Change> queue_;          // guarded by mutex_
+  uint64_t enqueued_ = 0;              // guarded by mutex_
+  uint64_t durable_ = 0;               // guarded by mutex_
+  bool stopping_ = false;              // guarded by mutex_
+  bool sealed_ = false;                // guarded by mutex_
+  std::string failure_;                // guarded by mutex_; "" while healthy
+  Statistics statistics_;              // guarded by mutex_
+  std::function<void(const std::string&)> on_failure_;  // guarded by mutex_
+  std::thread writer_;
+};
+
+// The kernel's id of this boot (/proc/sys/kernel/random/boot_id); "" when
+// unreadable.
+std::string CurrentBootId();
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_TOKENFS_STATE_STORE_H_
