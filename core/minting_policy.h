@@ -1,5 +1,5 @@
 // Minting policy: how tokenfs turns a process's Linux credentials into the
-// token it holds the first time it sees the process (design §3).
+// token it holds the first time it sees the process.
 //
 // Linux is the authority for credentials and tokenfs for tokens. The policy
 // is a pure function of LinuxCredentials and the settings below (plus the

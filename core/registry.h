@@ -8,7 +8,7 @@
 // impersonation token object; and the token objects made by duplicate,
 // restrict and create (listed under /tokens/objects/).
 //
-// How entries come and go (design §3):
+// How entries come and go:
 //   - fork (OnFork): the child gets a copy of the parent's primary token (a
 //     new token object with a new token id), never its impersonation; the
 //     parent is minted first if the registry has not seen it, so the child
@@ -350,7 +350,7 @@ class Registry {
   // Ends an object (rmdir / revoke); users of it keep their reference.
   Status RemoveObject(Luid id);
   // Drops objects that nothing uses any more (see the lifetime rule in
-  // design §3): not persistent, creator gone, no other reference.
+  // the header comment): not persistent, creator gone, no other reference.
   void ReleaseUnused();
   std::vector<Luid> ListObjects() const;
 
