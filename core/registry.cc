@@ -120,18 +120,6 @@ std::shared_ptr<TokenObject> TokenObject::LinkedPartner() const {
 // ---------------------------------------------------------------------------
 // Registry
 
-bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
-  return a.real_uid == b.real_uid && a.effective_uid == b.effective_uid &&
-         a.saved_uid == b.saved_uid && a.fs_uid == b.fs_uid &&
-         a.real_gid == b.real_gid && a.effective_gid == b.effective_gid &&
-         a.saved_gid == b.saved_gid && a.fs_gid == b.fs_gid &&
-         a.supplementary_gids == b.supplementary_gids &&
-         a.cap_permitted == b.cap_permitted &&
-         a.cap_effective == b.cap_effective &&
-         a.no_new_privs == b.no_new_privs &&
-         a.initial_user_namespace == b.initial_user_namespace;
-}
-
 Registry::Registry(const ProcessSource& source, TokenMinter& minter,
                    LuidAllocator& ids, Options options, StateJournal* journal)
     : source_(source),
@@ -245,6 +233,56 @@ TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
   return child;
 }
 
+Result<Registry::Followed> Registry::FollowCredentials(
+    const TokenObjectPtr& held, const LinuxCredentials& before,
+    const LinuxCredentials& after, const ProcessKey& key, bool copy) {
+  Followed followed;
+  followed.change = ClassifyCredentialChange(before, after);
+  if (followed.change == CredentialChange::kNone) {
+    followed.object = copy ? CopyForFork(*held) : held;
+    return followed;
+  }
+  if (followed.change == CredentialChange::kNewIdentity) {
+    auto minted = MintObject(after);
+    if (!minted) return tl::unexpected(minted.error());
+    followed.object = std::move(*minted);
+    RegisterPartner(followed.object, key, after.effective_uid);
+    return followed;
+  }
+  // Narrowed: the held token stays, bounded by what `after` mints.
+  auto fresh = minter_.Mint(after);
+  if (!fresh) return tl::unexpected(fresh.error());
+  const auto narrow = [this, &fresh](const TokenObject& object) {
+    const std::shared_ptr<const Token> current = object.Get();
+    Token token = NarrowToCredentials(*current, *fresh);
+    const bool changed = !(token == *current);
+    token.token_id = ids_.Next();
+    if (changed) token.modified_id = ids_.Next();
+    return NewObject(std::move(token));
+  };
+  followed.object = narrow(*held);
+  auto partner = held->LinkedPartner();
+  if (partner && fresh->linked_full) {
+    if (followed.object->Get()->elevation_type == ElevationType::kLimited) {
+      auto full = narrow(*partner);
+      full->LinkWeak(followed.object);
+      followed.object->LinkOwning(std::move(full));
+      RegisterPartner(followed.object, key, after.effective_uid);
+    } else {
+      followed.object->LinkWeak(partner);
+    }
+  }
+  return followed;
+}
+
+void Registry::CountChangeLocked(CredentialChange change) {
+  if (change == CredentialChange::kNarrowed) {
+    ++counters_.narrowed;
+  } else {
+    ++counters_.reminted;
+  }
+}
+
 bool Registry::StillAlive(const ProcessKey& key) const {
   auto incarnation = source_.Incarnation(key.pid);
   return incarnation && *incarnation == key.incarnation();
@@ -291,10 +329,28 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
       parent_key = parent->key;
     }
   }
-  if (parent_primary && SameCredentials(parent_credentials, task.credentials)) {
-    entry.primary = CopyForFork(*parent_primary);
+  if (parent_primary) {
+    // The child is seen as if its fork had been: a copy of the parent's
+    // token, then whatever its credentials did since (an unprivileged
+    // narrowing must not buy it a fresh token).
+    auto followed = FollowCredentials(parent_primary, parent_credentials,
+                                      task.credentials, entry.key,
+                                      /*copy=*/true);
+    if (!followed) return tl::unexpected(followed.error());
+    entry.primary = std::move(followed->object);
     std::lock_guard<std::mutex> lock(mutex_);
-    ++counters_.inherited;
+    switch (followed->change) {
+      case CredentialChange::kNone:
+        ++counters_.inherited;
+        break;
+      case CredentialChange::kNarrowed:
+        ++counters_.inherited;
+        ++counters_.narrowed;
+        break;
+      case CredentialChange::kNewIdentity:
+        ++counters_.minted;
+        break;
+    }
     return entry;
   }
   auto minted = MintObject(task.credentials);
@@ -395,6 +451,7 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
 Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                                                          const TaskInfo& task) {
   LinuxCredentials recorded;
+  TokenObjectPtr held;
   bool adopting = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -408,16 +465,19 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                          it->second.credentials, it->second.primary};
     }
     recorded = it->second.credentials;
+    held = it->second.primary;
     adopting = it->second.adopt_at_exec != nullptr;
   }
-  // The credentials changed: Linux decides who the process is, so its
-  // token is minted afresh (unless it is about to adopt one at exec).
+  // The credentials changed: a new identity is minted afresh, a narrowing
+  // narrows the held token (unless the process adopts one at exec).
   TokenObjectPtr primary;
+  CredentialChange change = CredentialChange::kNone;
   if (!adopting) {
-    auto minted = MintObject(task.credentials);
-    if (!minted) return tl::unexpected(minted.error());
-    primary = std::move(*minted);
-    RegisterPartner(primary, key, task.credentials.effective_uid);
+    auto followed = FollowCredentials(held, recorded, task.credentials, key,
+                                      /*copy=*/false);
+    if (!followed) return tl::unexpected(followed.error());
+    primary = std::move(followed->object);
+    change = followed->change;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(key.pid);
@@ -426,9 +486,9 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                      "process " + std::to_string(key.pid) + " is gone");
   }
   it->second.credentials = task.credentials;
-  if (primary) {
+  if (primary && primary != it->second.primary) {
     it->second.primary = std::move(primary);
-    ++counters_.reminted;
+    CountChangeLocked(change);
   }
   RecordProcessLocked(it->second);
   return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
@@ -580,12 +640,14 @@ void Registry::OnExec(int32_t tgid) {
   ProcessKey key;
   LinuxCredentials recorded;
   TokenObjectPtr adopt;
+  TokenObjectPtr held;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(tgid);
     if (it == processes_.end()) return;
     key = it->second.key;
     recorded = it->second.credentials;
+    held = it->second.primary;
     adopt = std::move(it->second.adopt_at_exec);
     it->second.adopt_at_exec.reset();
     it->second.exec_mark = 0;
@@ -603,21 +665,24 @@ void Registry::OnExec(int32_t tgid) {
   auto task = source_.ReadTask(tgid);
   if (!task) return;
   TokenObjectPtr primary;
+  CredentialChange change = CredentialChange::kNone;
   if (adopt) {
     primary = std::move(adopt);
-  } else if (!SameCredentials(recorded, task->credentials)) {
-    auto minted = MintObject(task->credentials);
-    if (!minted) return;
-    primary = std::move(*minted);
-    RegisterPartner(primary, key, task->credentials.effective_uid);
+    change = CredentialChange::kNewIdentity;
+  } else {
+    auto followed = FollowCredentials(held, recorded, task->credentials, key,
+                                      /*copy=*/false);
+    if (!followed) return;
+    primary = std::move(followed->object);
+    change = followed->change;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(tgid);
   if (it == processes_.end() || !(it->second.key == key)) return;
   it->second.credentials = task->credentials;
-  if (primary) {
+  if (primary != it->second.primary) {
     it->second.primary = std::move(primary);
-    ++counters_.reminted;
+    CountChangeLocked(change);
   }
   RecordProcessLocked(it->second);
 }
@@ -1080,22 +1145,26 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
         entry.credentials = task->credentials;
       }
     }
-    // Credentials that changed while the daemon was down: minted afresh,
-    // as a live uid/gid change would be, unless an adoption is pending.
+    // Credentials that changed while the daemon was down: applied as a
+    // live change would be, unless an adoption is pending.
     if (!SameCredentials(entry.credentials, task->credentials)) {
-      entry.credentials = task->credentials;
       if (!entry.adopt_at_exec) {
-        auto minted = MintObject(task->credentials);
-        if (!minted) {
+        auto followed =
+            FollowCredentials(entry.primary, entry.credentials,
+                              task->credentials, entry.key, /*copy=*/false);
+        if (!followed) {
           ++report.dangling;
           if (journal_) journal_->ForgetProcess(record.key);
           continue;
         }
-        entry.primary = std::move(*minted);
-        RegisterPartner(entry.primary, entry.key,
-                        task->credentials.effective_uid);
-        ++report.reminted;
+        entry.primary = std::move(followed->object);
+        if (followed->change == CredentialChange::kNewIdentity) {
+          ++report.reminted;
+        } else {
+          ++report.narrowed;
+        }
       }
+      entry.credentials = task->credentials;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     RecordProcessLocked(entry);

@@ -13,17 +13,24 @@
 //     new token object with a new token id), never its impersonation; the
 //     parent is minted first if the registry has not seen it, so the child
 //     always inherits the parent's token as it was at fork time;
-//   - exec (OnExec): impersonation is dropped; if the exec changed the
-//     credentials (setuid binaries, sudo) the token is minted afresh, unless
-//     the process asked to adopt a token at exec (impersonate -- cmd);
-//   - uid/gid change without exec (OnCredentialsChanged): minted afresh
-//     unless an adoption is pending;
+//   - exec (OnExec): impersonation is dropped; a process that asked to
+//     adopt a token at exec (impersonate -- cmd) gets it; otherwise a
+//     change of credentials is applied by FollowCredentials;
+//   - uid/gid change without exec (OnCredentialsChanged): applied by
+//     FollowCredentials unless an adoption is pending;
 //   - exit (OnExit): the entry and its references go;
 //   - first sight of a process without an event (started before the daemon,
-//     or events lost): inherit from a known parent when the credentials
-//     match, else mint. Without live events every lookup re-reads the
-//     process (start time and credentials, minting afresh when they changed)
-//     and Sweep() drops entries of exited processes.
+//     or events lost): inherit from a known parent, as FollowCredentials
+//     applies the change from the parent's credentials to the child's.
+//     Without live events every lookup re-reads the process (start time and
+//     credentials, applying a change) and Sweep() drops entries of exited
+//     processes.
+//
+// A change of credentials (core/credential_change.h) that gives a new
+// identity (uids, gids, groups, gained capabilities) mints afresh: Linux
+// decided who the process is. One that only narrows (no_new_privs, dropped
+// capabilities, a new user namespace) keeps the held token, narrowed: no
+// process can buy a fresh, wider token with a change it may make unprivileged.
 //
 // Token objects are shared, mutable slots: all readers take the current
 // immutable Token snapshot; a change builds a new Token and swaps it in under
@@ -53,6 +60,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/credential_change.h"
 #include "core/luid.h"
 #include "core/minting_policy.h"
 #include "core/result.h"
@@ -225,6 +233,7 @@ class Registry {
     uint64_t minted = 0;
     uint64_t inherited = 0;
     uint64_t reminted = 0;
+    uint64_t narrowed = 0;
     uint64_t sweeps = 0;
     bool events_live = false;
   };
@@ -248,7 +257,8 @@ class Registry {
     size_t objects = 0;
     size_t gone = 0;          // records of processes and threads that ended
     size_t missed_execs = 0;  // exec rules applied to execs missed while down
-    size_t reminted = 0;      // credentials changed while down
+    size_t reminted = 0;      // credentials changed while down: new identity
+    size_t narrowed = 0;      // credentials narrowed while down
     size_t dangling = 0;      // records naming a token the store lacks
   };
 
@@ -266,7 +276,7 @@ class Registry {
   //   - a process record counts only while a process with its pid, start
   //     time and instance lives; others are forgotten;
   //   - credentials that changed while the daemon was down are applied as a
-  //     live uid/gid change would be (minted afresh unless an adoption is
+  //     live change would be (FollowCredentials, unless an adoption is
   //     pending), and an exec missed while down (ExecMark changed) as a live
   //     exec would be: impersonation ends, a pending adoption is taken;
   //   - impersonating threads come back while the same thread lives;
@@ -396,6 +406,8 @@ class Registry {
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
   Result<ProcessView> LookupProcess(int32_t pid, bool force_validation,
                                     int depth = 0);
+  // Counts a primary token replaced by `change`; REQUIRES mutex_ held.
+  void CountChangeLocked(CredentialChange change);
   // Journal helpers; REQUIRE mutex_ held (the journal's order is the maps').
   void RecordProcessLocked(const ProcessEntry& entry);
   void ForgetProcessLocked(const ProcessKey& key);
@@ -405,14 +417,28 @@ class Registry {
   // Erases processes_ entry `it` and its threads, recording both.
   void EraseProcessLocked(
       std::unordered_map<int32_t, ProcessEntry>::iterator it);
-  // Records `task`'s credentials on the entry `key`, minting afresh when they
-  // changed (unless an adoption at exec is pending). Call without mutex_.
+  // Records `task`'s credentials on the entry `key`, applying a change with
+  // FollowCredentials (unless an adoption at exec is pending). Call without
+  // mutex_.
   Result<ProcessView> ApplyCredentials(const ProcessKey& key,
                                        const TaskInfo& task);
   void RegisterPartner(const TokenObjectPtr& object, const ProcessKey& process,
                        uint32_t uid);
   // A fork copy of `parent`: same contents, new token id.
   TokenObjectPtr CopyForFork(const TokenObject& parent);
+  // The token of a process (`key`) whose credentials went from `before` to
+  // `after` while it held `held` (ClassifyCredentialChange): `held` itself
+  // when nothing changed (a fork copy of it when `copy`), a fresh mint for
+  // a new identity, a narrowed copy otherwise. A new elevation partner is
+  // registered under `key`. Call without mutex_.
+  struct Followed {
+    TokenObjectPtr object;
+    CredentialChange change = CredentialChange::kNone;
+  };
+  Result<Followed> FollowCredentials(const TokenObjectPtr& held,
+                                     const LinuxCredentials& before,
+                                     const LinuxCredentials& after,
+                                     const ProcessKey& key, bool copy);
   // True iff `entry` still names a live process (validates against the
   // source unless events are live). Call without mutex_.
   bool StillAlive(const ProcessKey& key) const;
@@ -435,11 +461,6 @@ class Registry {
   std::vector<ProcessKey> exiting_;  // guarded by mutex_
   Stats counters_;                   // guarded by mutex_
 };
-
-// True iff two credential sets would mint the same token (uids, gids,
-// groups, capability sets, no_new_privs): an exec or setuid that keeps them
-// equal keeps the token.
-bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b);
 
 }  // namespace tokenfs
 

@@ -1270,6 +1270,7 @@ std::string TokenFilesystem::RenderRegistry() const {
   text += Line("minted", std::to_string(stats.minted));
   text += Line("inherited", std::to_string(stats.inherited));
   text += Line("reminted", std::to_string(stats.reminted));
+  text += Line("narrowed", std::to_string(stats.narrowed));
   text += Line("sweeps", std::to_string(stats.sweeps));
   text += Line("events", stats.events_live ? "live" : "validating");
   text += Line("events_applied", std::to_string(events_.events_applied()));

@@ -392,6 +392,10 @@ int Run(int argc, char** argv) {
                                      " tokens minted afresh for changed "
                                      "credentials"
                                : "") +
+            (restored.narrowed ? ", " + std::to_string(restored.narrowed) +
+                                     " tokens narrowed to narrowed "
+                                     "credentials"
+                               : "") +
             (restored.dangling ? ", " + std::to_string(restored.dangling) +
                                      " records naming missing tokens dropped"
                                : ""));

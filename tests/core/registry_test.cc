@@ -39,6 +39,15 @@ class FakeProcessSource : public ProcessSource {
     credentials.saved_uid = credentials.fs_uid = uid;
   }
   void Remove(int32_t tid) { tasks.erase(tid); }
+  // What `setpriv --no-new-privs` and `unshare -U -r` do to a process.
+  void SetNoNewPrivs(int32_t pid) {
+    tasks.at(pid).credentials.no_new_privs = true;
+  }
+  void EnterUserNamespace(int32_t pid) {
+    auto& credentials = tasks.at(pid).credentials;
+    credentials.initial_user_namespace = false;
+    credentials.cap_permitted = credentials.cap_effective = ~uint64_t{0} >> 23;
+  }
 
   Result<TaskInfo> ReadTask(int32_t tid) const override {
     ++reads;
@@ -100,6 +109,14 @@ class FakeMinter : public TokenMinter {
     token.token_id = ids_.Next();
     token.privileges.present = token.privileges.enabled =
         privilege::Bit(privilege::kChangeNotify);
+    // CAP_SYS_PTRACE counts as SeDebug; no_new_privs adds NEW_PROCESS_MIN.
+    if (HoldsCapability(credentials, linux_capability::kSysPtrace)) {
+      token.privileges.present |= privilege::Bit(privilege::kDebug);
+      token.privileges.enabled |= privilege::Bit(privilege::kDebug);
+    }
+    if (credentials.no_new_privs) {
+      token.mandatory_policy |= mandatory_policy::kNewProcessMin;
+    }
     MintedIdentity identity{token, std::nullopt};
     if (split_admins && credentials.effective_uid == 1000) {
       Token full = token;
@@ -326,6 +343,69 @@ TEST_CASE(
   REQUIRE(view);
   CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
   CHECK(view->credentials.effective_uid == 1000);
+}
+
+TEST_CASE(
+    "an exec after an unprivileged narrowing keeps the adjusted token, "
+    "narrowed") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  const Luid before = f.registry.Process(100)->primary->id();
+  const int mints = f.minter.mints;
+  SECTION("no_new_privs") { f.source.SetNoNewPrivs(100); }
+  SECTION("a new user namespace") { f.source.EnterUserNamespace(100); }
+  f.registry.OnExec(100);
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  CHECK_FALSE(f.ChangeNotifyEnabled(100));  // the adjustment stays
+  CHECK(view->primary->id() != before);     // a narrowed copy
+  CHECK(view->credentials == f.source.tasks.at(100).credentials);
+  CHECK(f.registry.GetStats().narrowed == 1);
+  CHECK(f.registry.GetStats().reminted == 0);
+  CHECK(f.minter.mints == mints + 1);  // the bound, not the process's token
+}
+
+TEST_CASE("no_new_privs set before an exec adds NEW_PROCESS_MIN") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  f.source.SetNoNewPrivs(100);
+  f.registry.OnExec(100);
+  const auto token = f.registry.Process(100)->primary->Get();
+  CHECK((token->mandatory_policy & mandatory_policy::kNewProcessMin) != 0);
+}
+
+TEST_CASE("a capability dropped without exec removes its privilege only") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  auto& credentials = f.source.tasks.at(1).credentials;
+  credentials.cap_permitted = credentials.cap_effective =
+      linux_capability::Bit(linux_capability::kSysPtrace);
+  auto root = f.registry.Process(1);
+  REQUIRE(root);
+  REQUIRE(root->primary->Get()->privileges.IsPresent(privilege::kDebug));
+  f.DisableChangeNotify(1);
+  credentials.cap_permitted = credentials.cap_effective = 0;
+  f.registry.OnCredentialsChanged(1, 1);
+  const auto token = f.registry.Process(1)->primary->Get();
+  CHECK_FALSE(token->privileges.IsPresent(privilege::kDebug));
+  CHECK_FALSE(f.ChangeNotifyEnabled(1));
+  CHECK(f.registry.GetStats().narrowed == 1);
+}
+
+TEST_CASE(
+    "a child first seen after setting no_new_privs inherits its parent's "
+    "token") {
+  Fixture f;
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(310, 100, 50, 1000);
+  f.source.SetNoNewPrivs(310);
+  f.source.AddProcess(311, 100, 51, 1000);
+  f.source.EnterUserNamespace(311);
+  CHECK_FALSE(f.ChangeNotifyEnabled(310));
+  CHECK_FALSE(f.ChangeNotifyEnabled(311));
+  CHECK(f.registry.GetStats().narrowed == 2);
 }
 
 TEST_CASE("a uid change without exec mints afresh") {
@@ -707,6 +787,25 @@ TEST_CASE("credentials changed while down are minted afresh") {
   CHECK(life.report.reminted == 1);
   CHECK(life.registry->Process(100)->primary->Get()->user ==
         well_known::UnixUser(1001));
+}
+
+TEST_CASE("credentials narrowed while down keep the adjusted token") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.AddProcess(200, 1, 30, 1000);
+  life.Disable(100, privilege::kChangeNotify);
+  life.Disable(200, privilege::kChangeNotify);
+  life.source.SetNoNewPrivs(100);
+  life.source.EnterUserNamespace(200);
+  life.Restart();
+  CHECK(life.report.narrowed == 2);
+  CHECK(life.report.reminted == 0);
+  CHECK_FALSE(life.Enabled(100));
+  CHECK_FALSE(life.Enabled(200));
+  // And the narrowed state is what a second restart finds.
+  life.Restart();
+  CHECK(life.report.narrowed == 0);
+  CHECK_FALSE(life.Enabled(100));
 }
 
 TEST_CASE("a child forked while down inherits from its nearest ancestor") {

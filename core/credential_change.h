@@ -1,0 +1,59 @@
+// CredentialChange: what a change of a process's Linux credentials does to
+// the token it holds.
+//
+// tokenfs mints a process's token from its credentials, and the process may
+// then be given a narrower one (a restricted copy adopted at exec, removed
+// privileges, a lowered integrity). When the credentials change afterwards
+// (at exec, a setuid call, or while the daemon was down), two kinds of change
+// must be told apart:
+//
+//  - kNewIdentity: a uid or gid (real, effective, saved or filesystem) or
+//    the supplementary groups changed, or capabilities that count (those in
+//    the initial user namespace) were gained. Only a privileged process, a
+//    set-user-ID or set-group-ID program, or a program with file
+//    capabilities can do that: Linux decided who the process now is, and
+//    the token is minted afresh.
+//  - kNarrowed: the ids are the same and nothing was gained: no_new_privs
+//    was set, capabilities were dropped, a new user namespace was entered
+//    (capabilities there count for nothing). Any process can do these
+//    without privilege, so they must never buy a fresh, wider token: the
+//    held token stays, narrowed (NarrowToCredentials) to what the new
+//    credentials would mint.
+//
+// kNone: the credentials would mint the same token (SameCredentials).
+// Changes that cannot happen (no_new_privs cleared) count as kNarrowed:
+// keeping the held token is never wider than it was.
+//
+// Thread-safety: pure functions.
+#ifndef TOKENFS_CORE_CREDENTIAL_CHANGE_H_
+#define TOKENFS_CORE_CREDENTIAL_CHANGE_H_
+
+#include "core/minting_policy.h"
+#include "core/token.h"
+
+namespace tokenfs {
+
+enum class CredentialChange { kNone, kNarrowed, kNewIdentity };
+
+// True iff two credential sets would mint the same token: uids, gids,
+// supplementary groups, capability sets, no_new_privs and user namespace.
+bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b);
+
+CredentialChange ClassifyCredentialChange(const LinuxCredentials& before,
+                                          const LinuxCredentials& after);
+
+// `held` narrowed to `fresh`, the identity the new credentials mint: the
+// half of `fresh` that matches `held`'s elevation (the Full half for a Full
+// token, when `fresh` has one) is the bound. The result has no privilege
+// the bound lacks (present or enabled), every group the bound holds
+// deny-only is deny-only, its integrity is no higher than the bound's, and
+// it carries the bound's mandatory policy bits. Without an elevation pair in
+// `fresh`, the result has no elevation (ElevationType::kDefault): the
+// caller drops its link. Everything else (user, restricting SIDs, claims,
+// capabilities, ids) is `held`'s; the caller gives the copy its own id.
+// The result is never wider than `held`.
+Token NarrowToCredentials(const Token& held, const MintedIdentity& fresh);
+
+}  // namespace tokenfs
+
+#endif  // TOKENFS_CORE_CREDENTIAL_CHANGE_H_
