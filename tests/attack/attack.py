@@ -2182,6 +2182,56 @@ def setuid_exec(s, env):
 
 
 # ---------------------------------------------------------------------------
+# narrowing: changes of credentials any process may make (no_new_privs, a
+# new user namespace, dropped capabilities) never buy a fresh token
+
+
+def narrowing(s, env):
+    cat = "narrowing"
+    token = env.token
+    a = env.new_agent(USER_A)
+    mine = own_restricted(a, command="drop-privs=SeShutdown "
+                          f"restrict={env.sid[USER_A]},S-1-1-0")
+    files = ('"$TOKENFS_ROOT/self/restricted" "$TOKENFS_ROOT/self/privs" '
+             '"$TOKENFS_ROOT/self/integrity"')
+    for wrapper in ("setpriv --no-new-privs", "unshare -U -r",
+                    "unshare -U -r setpriv --no-new-privs"):
+        result = a.call("R = run([T, 'impersonate', '--id', X, '--', 'sh', "
+                        "'-c', C])", T=token, X=str(mine),
+                        C=f"exec {wrapper} cat {files}")
+        kept = (result[0] == 0 and "restricted  yes" in result[1] and
+                "SeShutdown" not in result[1])
+        s.deny(cat, f"finding 10: A's command under her restricted copy "
+               f"sheds it by exec {wrapper}", not kept, result)
+    result = a.call("R = run(['sh', '-c', C])", C=(
+        'echo low > "$TOKENFS_ROOT/self/integrity" && '
+        'echo SeShutdown=removed > "$TOKENFS_ROOT/self/privs" && '
+        f"exec setpriv --no-new-privs cat {files}"))
+    kept = (result[0] == 0 and result[1].count("Low  S-1-16-4096") == 1 and
+            "SeShutdown" not in result[1] and "new-process-min" in result[1])
+    s.deny(cat, "finding 10: A raises her lowered integrity and regains a "
+           "removed privilege by exec setpriv --no-new-privs", not kept,
+           result)
+    result = a.call("R = run(['sh', '-c', C])",
+                    C=f"exec setpriv --no-new-privs cat {files}")
+    s.allow(cat, "A's own process keeps her token across exec setpriv "
+            "--no-new-privs", result[0] == 0 and "restricted  no" in
+            result[1] and "SeChangeNotify" in result[1], result)
+    # Root, whose exec gives back every capability not in a dropped bounding
+    # set: a removed privilege stays removed, the dropped one goes.
+    result = run(["sh", "-c",
+                  'echo SeBackup=removed > "$TOKENFS_ROOT/self/privs" && '
+                  "exec setpriv --bounding-set -sys_ptrace cat "
+                  '"$TOKENFS_ROOT/self/privs"'],
+                 env=dict(os.environ, TOKENFS_ROOT=env.m))
+    kept = (result[0] == 0 and "SeBackup" not in result[1] and
+            "SeDebug" not in result[1] and "SeTcb" in result[1])
+    s.deny(cat, "finding 10: root regains a removed privilege by dropping "
+           "a capability from its bounding set and exec", not kept, result)
+    env.drop(a)
+
+
+# ---------------------------------------------------------------------------
 # setgid and non-dumpable processes of the same user
 
 
@@ -3015,6 +3065,7 @@ CATEGORIES = (
     ("impersonate-cmd", impersonate_command),
     ("setuid-exec", setuid_exec),
     ("setgid", setgid),
+    ("narrowing", narrowing),
     ("userns", user_namespaces),
     ("bad-input", bad_input),
     ("log", log_forging),
