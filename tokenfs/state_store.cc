@@ -12,6 +12,8 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 
 #include "core/token_record.h"
 
@@ -111,6 +113,55 @@ std::string Text(sqlite3_stmt* statement, int column) {
              : std::string();
 }
 
+// DIR/generation: "tokenfs-state COMMITS ID_LIMIT\n", rewritten in place
+// after every commit. It lives outside SQLite's files so that losing or
+// damaging them (a removed write-ahead log, a truncated or replaced
+// database) is noticed instead of read as an older, wider state.
+constexpr size_t kGenerationSize = 64;
+
+struct Generation {
+  uint64_t commits = 0;
+  uint64_t id_limit = 0;
+};
+
+std::string FormatGeneration(const Generation& generation) {
+  std::string text = "tokenfs-state " + std::to_string(generation.commits) +
+                     " " + std::to_string(generation.id_limit);
+  text.resize(kGenerationSize - 1, ' ');
+  return text + "\n";
+}
+
+std::optional<Generation> ParseGeneration(const std::string& text) {
+  std::istringstream in(text);
+  std::string magic;
+  Generation generation;
+  if (!(in >> magic >> generation.commits >> generation.id_limit) ||
+      magic != "tokenfs-state") {
+    return std::nullopt;
+  }
+  std::string rest;
+  if (in >> rest) return std::nullopt;
+  return generation;
+}
+
+// Refuses a store file that is a symbolic link (or anything but a regular
+// file): the lock on DIR must cover the database it names, not one that a
+// link shares with another directory.
+Status CheckRegularOrAbsent(const std::string& path) {
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) {
+    if (errno == ENOENT) return Ok();
+    return InvalidArgument(path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(status.st_mode)) {
+    return InvalidArgument(
+        path + " is not a regular file (" +
+        (S_ISLNK(status.st_mode) ? "a symbolic link" : "not a plain file") +
+        ")");
+  }
+  return Ok();
+}
+
 void RemoveDatabaseFiles(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     ::unlink((path + suffix).c_str());
@@ -154,6 +205,32 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
                     : std::string("cannot lock ") + lock_path + ": " +
                           std::strerror(errno));
   }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (Status regular = CheckRegularOrAbsent(path + suffix); !regular) {
+      return fail(regular.error().message);
+    }
+  }
+  const std::string generation_path = directory + "/generation";
+  if (Status regular = CheckRegularOrAbsent(generation_path); !regular) {
+    return fail(regular.error().message);
+  }
+  std::optional<Generation> recorded;
+  {
+    std::ifstream in(generation_path);
+    const std::string text((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+    if (!text.empty()) {
+      recorded = ParseGeneration(text);
+      if (!recorded && !discard) {
+        return fail(generation_path +
+                    " is damaged (--discard-state starts with an empty "
+                    "store)");
+      }
+    }
+  }
+  struct stat database {};
+  const bool had_database =
+      ::stat(path.c_str(), &database) == 0 && database.st_size > 0;
   // Before SQLite touches it: an unreadable file must be reported as such,
   // not replaced.
   if (::access(path.c_str(), F_OK) == 0 &&
@@ -165,6 +242,21 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
     }
   }
   Status loaded = store->Load();
+  if (loaded && recorded && store->commits_ < recorded->commits && !discard) {
+    // SQLite reads a database whose write-ahead log is gone, damaged or
+    // older as a valid older state: refuse it, it may be wider.
+    return fail((had_database
+                     ? "it holds " + std::to_string(store->commits_) +
+                           " commits but " + generation_path + " records " +
+                           std::to_string(recorded->commits) +
+                           ": committed changes are missing (a removed or "
+                           "damaged write-ahead log, or an older copy of "
+                           "the database)"
+                     : "it is missing or empty, but " + generation_path +
+                           " records " + std::to_string(recorded->commits) +
+                           " commits") +
+                " (--discard-state starts with an empty store)");
+  }
   if (!loaded) {
     if (!discard) {
       return fail(loaded.error().message +
@@ -194,7 +286,35 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
       return fail(error);
     }
   }
+  if (recorded) {
+    store->commits_ = std::max(store->commits_, recorded->commits);
+    store->first_id_ = std::max(store->first_id_, recorded->id_limit);
+  }
+  store->id_limit_ = store->first_id_;
+  store->generation_fd_ = ::open(
+      generation_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (store->generation_fd_ < 0) {
+    return fail("cannot open " + generation_path + ": " + std::strerror(errno));
+  }
+  if (std::string error = store->WriteGeneration(/*sync=*/true);
+      !error.empty()) {
+    return fail(error);
+  }
   return store;
+}
+
+std::string StateStore::WriteGeneration(bool sync) {
+  const std::string text = FormatGeneration(Generation{commits_, id_limit_});
+  if (::pwrite(generation_fd_, text.data(), text.size(), 0) !=
+      static_cast<ssize_t>(text.size())) {
+    return std::string("cannot write the generation file: ") +
+           std::strerror(errno);
+  }
+  if (sync && ::fdatasync(generation_fd_) != 0) {
+    return std::string("cannot sync the generation file: ") +
+           std::strerror(errno);
+  }
+  return "";
 }
 
 void StateStore::Start() {
@@ -278,6 +398,15 @@ Status StateStore::Load() {
         const std::string value = Text(row, 1);
         if (key == "boot_id") {
           state.boot_id = value;
+        } else if (key == "commits") {
+          char* end = nullptr;
+          errno = 0;
+          const unsigned long long parsed =
+              std::strtoull(value.c_str(), &end, 10);
+          if (value.empty() || *end != '\0' || errno != 0) {
+            return InvalidArgument("corrupt (meta commits '" + value + "')");
+          }
+          commits_ = parsed;
         } else if (key == "id_limit") {
           char* end = nullptr;
           errno = 0;
@@ -386,6 +515,7 @@ Status StateStore::Load() {
 StateStore::~StateStore() {
   Seal();
   if (db_) sqlite3_close(db_);
+  if (generation_fd_ >= 0) ::close(generation_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
@@ -542,6 +672,7 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
     }
   }
   bool ok = true;
+  uint64_t id_limit = id_limit_;
   for (size_t i = 0; i < batch.size() && ok; ++i) {
     Statement& statement = *statements[batch[i].index()];
     std::visit(
@@ -598,9 +729,19 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Run();
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();
+            if (change.key == "id_limit") {
+              id_limit = std::max<uint64_t>(
+                  id_limit, std::strtoull(change.value.c_str(), nullptr, 10));
+            }
           }
         },
         batch[i]);
+  }
+  if (ok) {
+    ok = statements[std::variant_size_v<Change> - 1]
+             ->Bind(1, std::string("commits"))
+             .Bind(2, std::to_string(commits_ + 1))
+             .Run();
   }
   if (!ok) {
     error = SqliteError(db_);
@@ -613,7 +754,12 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
     Execute(db_, "ROLLBACK", ignored);
     return error;
   }
-  return "";
+  ++commits_;
+  // A new id limit must be durable here too: a lost database must not let
+  // ids below it be handed out again.
+  const bool new_ids = id_limit != id_limit_;
+  id_limit_ = id_limit;
+  return WriteGeneration(/*sync=*/new_ids);
 }
 
 }  // namespace tokenfs

@@ -20,9 +20,19 @@
 //
 // Open refuses, with a one-line message, a file that is not a tokenfs store,
 // a newer schema, one that fails SQLite's quick_check or whose rows do not
-// decode, and one it cannot read or write; with `discard` it starts empty
+// decode, one it cannot read or write, a store file that is a symbolic
+// link, and a database that holds fewer commits than DIR/generation
+// records (its write-ahead log was removed or damaged, or it was replaced
+// by an older copy or truncated: SQLite would read any of these as a
+// valid, older and possibly wider state). With `discard` it starts empty
 // instead (keeping the id limit when it can read it, otherwise starting ids
-// above a floor derived from the clock so that no earlier id comes back).
+// above the generation file's limit and a floor derived from the clock, so
+// that no earlier id comes back).
+//
+// DIR/generation ("tokenfs-state COMMITS ID_LIMIT") is rewritten in place
+// after every commit, and synced when the id limit moved; the database
+// counts its commits in meta. A crash between the two leaves the file
+// behind the database, never ahead of it.
 //
 // Thread-safety: every method may be called from any thread, with any
 // caller locks held (Record*/Forget* never block on I/O). Seal() before
@@ -137,6 +147,9 @@ class StateStore : public StateJournal, public LuidReservations {
 
   StateStore() = default;
   Status Load();
+  // Rewrites DIR/generation (commits_, id_limit_), fdatasync'ed when
+  // `sync`; "" or the error.
+  std::string WriteGeneration(bool sync);
   void Enqueue(Change change);
   void WriterLoop();
   // Applies `batch` in one transaction; "" or the error.
@@ -147,7 +160,12 @@ class StateStore : public StateJournal, public LuidReservations {
   StoredState loaded_;
   uint64_t first_id_ = kFirstId;
   bool discarded_ = false;
-  int lock_fd_ = -1;  // flock(2)ed DIR/lock: one daemon per store
+  int lock_fd_ = -1;        // flock(2)ed DIR/lock: one daemon per store
+  int generation_fd_ = -1;  // DIR/generation
+  // Commits made to the database so far and the durable id limit: set by
+  // Open, then the writer thread's alone.
+  uint64_t commits_ = 0;
+  uint64_t id_limit_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;     // writer waits for changes

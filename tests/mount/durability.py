@@ -27,6 +27,12 @@ with what was acknowledged before:
   9 discard    a corrupt, foreign or newer store stops the daemon with one
                line and mounts nothing; a second daemon on the same store is
                refused; --discard-state starts afresh, ids still new.
+ 10 narrow_down processes with restricted, Low tokens that set no_new_privs
+               or enter a user namespace while the daemon is down keep
+               their tokens (narrowed), not fresh wider ones.
+ 11 lost_log   a store whose write-ahead log was removed, that was
+               truncated, or whose state.db is a link to another daemon's is
+               refused with one line; --discard-state still issues new ids.
 
 "Not reused" is checked two ways: no id seen before a restart comes back,
 and every token or modified id issued after it is above every id seen
@@ -510,6 +516,17 @@ for line in sys.stdin:
         grandchild = int(os.read(r, 64).decode().strip())
         os.close(r)
         reply({"child": child, "grandchild": grandchild})
+    elif op == "narrow":
+        # What any process may do without privilege: set no_new_privs
+        # (prctl PR_SET_NO_NEW_PRIVS) or enter a new user namespace, where
+        # it holds every capability (unshare CLONE_NEWUSER).
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if command["how"] == "nnp":
+            status = libc.prctl(38, 1, 0, 0, 0)
+        else:
+            status = libc.unshare(0x10000000)
+        reply({"errno": ctypes.get_errno() if status else 0})
     elif op == "exec":
         reply({"exec": True})
         os.execv(command["argv"][0], command["argv"])
@@ -1606,6 +1623,65 @@ def part_fork_down(ctx, part):
     daemon.stop(signal.SIGTERM)
 
 
+# --- Part 10: credentials narrowed while down -----------------------------
+
+def part_narrow_down(ctx, part):
+    daemon = ctx.daemon("narrow_down")
+    if not part.start(daemon):
+        return
+    agents = {how: ctx.agent(user, daemon)
+              for how, user in (("nnp", "tkdur_a"), ("userns", "tkdur_b"))}
+    before = {}
+    for how, agent in agents.items():
+        pdir = daemon.path(agent.pid)
+        doc = read_doc(pdir)
+        user = "tkdur_a" if how == "nnp" else "tkdur_b"
+        x = new_id(txn(pdir + "/restrict",
+                       f"deny={group_index(doc, EVERYONE)} "
+                       f"restrict=WD,S-1-22-1-{uid_of(user)} "
+                       "drop-privs=SeShutdown"), "restrict")
+        results = [txn(f"{pdir}/{name}", text) for name, text in
+                   (("install", f"id:{x}"), ("integrity", "low"),
+                    ("privs", "SeChangeNotify=disabled"))]
+        part.ok(all(code == 0 for code, _ in results),
+                f"root installs a restricted, Low copy into {user}'s process",
+                str([r for r in results if r[0]]))
+        before[how] = normalize(read_doc(pdir))
+
+    status = daemon.stop(signal.SIGKILL)
+    part.ok(status == -signal.SIGKILL, "the daemon is killed")
+    for how, agent in agents.items():
+        answer = agent.call("narrow", how=how)
+        part.equal(f"while it is down, a process narrows its credentials "
+                   f"({how})", 0, answer["errno"])
+    if not part.restart_only(daemon):
+        return
+    for how, agent in agents.items():
+        try:
+            norm = normalize(read_doc(daemon.path(agent.pid)))
+        except OSError as error:
+            part.ok(False, f"the {how} process's token can be read",
+                    str(error))
+            continue
+        part.ok(not wider(norm, before[how]),
+                f"the {how} process's token is not wider than before",
+                "; ".join(wider(norm, before[how])))
+        part.ok(norm["restricted"] and norm["integrity"] <= 0x1000 and
+                "SeShutdown" not in norm["privs"] and
+                not norm["privs"].get("SeChangeNotify"),
+                "... it is still restricted, Low, without SeShutdown, with "
+                "SeChangeNotify disabled",
+                f"restricted {norm['restricted']}, integrity "
+                f"{norm['integrity']}, privs {norm['privs']}")
+    policy = normalize(read_doc(daemon.path(agents["nnp"].pid)))["policy"]
+    part.ok(any("new" in flag.lower() for flag in policy),
+            "... and no_new_privs added NEW_PROCESS_MIN", str(sorted(policy)))
+    log = daemon.last_log()
+    part.ok("2 tokens narrowed" in log, "the start-up log reports the two "
+            "narrowed tokens", short(log, 400))
+    daemon.stop(signal.SIGTERM)
+
+
 # --- Part 7: a store from another boot ---------------------------------------
 
 def stored_boot_id(database):
@@ -1995,13 +2071,90 @@ def part_discard(ctx, part):
     daemon.stop(signal.SIGTERM)
 
 
+# --- Part 11: a store whose files were lost or swapped ----------------------
+
+def part_lost_log(ctx, part):
+    if NO_STATE:
+        part.skipped = "needs the store (state.db)"
+        return
+    daemon = ctx.daemon("lost_log")
+    if not part.start(daemon):
+        return
+    agent = ctx.agent("tkdur_a", daemon)
+    adir = daemon.path(agent.pid)
+    results = [txn(adir + "/privs", "SeChangeNotify=disabled SeShutdown=removed"),
+               txn(adir + "/integrity", "low")]
+    part.ok(all(code == 0 for code, _ in results),
+            "root narrows tkdur_a's token (privileges, Low)", str(results))
+    kept = new_id(txn(daemon.path(os.getpid(), "duplicate"),
+                      "type=primary persist"), "duplicate")
+    docs = [read_doc(adir), read_doc(daemon.path("objects", kept))]
+    seen = seen_ids(docs) | {kept}
+    ceiling = id_ceiling(docs, [kept])
+    part.ok(daemon.stop(signal.SIGKILL) == -signal.SIGKILL,
+            "the daemon is killed (its last commits are in the write-ahead "
+            "log)")
+    part.ok(os.path.getsize(os.path.join(daemon.state, "state.db-wal")) > 0,
+            "... which holds frames")
+
+    def copy(name, damage):
+        other = ctx.daemon(name)
+        shutil.copytree(daemon.state, other.state)
+        damage(other.state)
+        return other
+
+    def remove_log(state):
+        os.unlink(os.path.join(state, "state.db-wal"))
+
+    def truncate_database(state):
+        os.truncate(os.path.join(state, "state.db"), 0)
+        os.unlink(os.path.join(state, "state.db-wal"))
+
+    def link_database(state):
+        os.unlink(os.path.join(state, "state.db"))
+        os.symlink(os.path.join(daemon.state, "state.db"),
+                   os.path.join(state, "state.db"))
+
+    cases = (("wal_gone", "a store whose write-ahead log was removed",
+              remove_log),
+             ("truncated", "a store truncated to nothing", truncate_database),
+             ("symlinked", "a state.db that is a symbolic link to another "
+              "daemon's", link_database))
+    damaged = {}
+    for name, what, damage in cases:
+        other = copy(name, damage)
+        damaged[name] = other
+        status, output = other.run_to_exit()
+        one_line_refusal(part, what, other, status, output)
+
+    # The intact store restores everything.
+    if part.restart_only(daemon, what="the undamaged store still restores"):
+        norm = normalize(read_doc(adir))
+        part.ok(norm["integrity"] <= 0x1000 and
+                "SeShutdown" not in norm["privs"],
+                "... tkdur_a's narrowed token", str(norm["privs"]))
+        daemon.stop(signal.SIGTERM)
+
+    # --discard-state on the store that lost its log: empty, ids still new.
+    other = damaged["wal_gone"]
+    if part.start(other, "--discard-state",
+                  what="--discard-state starts on the store that lost its "
+                  "log"):
+        number = new_id(txn(other.path(os.getpid(), "duplicate"),
+                            "type=primary"), "duplicate")
+        check_fresh_ids(part, "after the log was lost",
+                        {"root's new duplicate": number}, seen, ceiling)
+        other.stop(signal.SIGTERM)
+
+
 # --- Main --------------------------------------------------------------------
 
 PARTS = [("wider", part_wider), ("kill9", part_kill9),
          ("sigterm", part_sigterm), ("installed", part_installed),
          ("objects", part_objects), ("fork_down", part_fork_down),
          ("boot_id", part_boot_id), ("dead", part_dead),
-         ("discard", part_discard)]
+         ("discard", part_discard), ("narrow_down", part_narrow_down),
+         ("lost_log", part_lost_log)]
 
 
 def add_users():
