@@ -34,16 +34,24 @@ CredentialChange ClassifyCredentialChange(const LinuxCredentials& before,
   return CredentialChange::kNarrowed;
 }
 
-Token NarrowToCredentials(const Token& held, const MintedIdentity& fresh) {
-  const bool full = held.elevation_type == ElevationType::kFull &&
-                    fresh.linked_full.has_value();
-  const Token& bound = full ? *fresh.linked_full : fresh.token;
+Token NarrowToCredentials(const Token& held, const MintedIdentity& before,
+                          const MintedIdentity& after) {
+  const auto half = [&held](const MintedIdentity& identity) -> const Token& {
+    const bool full = held.elevation_type == ElevationType::kFull &&
+                      identity.linked_full.has_value();
+    return full ? *identity.linked_full : identity.token;
+  };
+  const Token& origin = half(before);
+  const Token& bound = half(after);
   Token token = held;
 
   PrivilegeSet& privileges = token.privileges;
-  privileges.present &= bound.privileges.present;
-  privileges.enabled &= privileges.present & bound.privileges.present;
-  privileges.enabled_by_default &= privileges.present;
+  const PrivilegeSet& was = origin.privileges;
+  const PrivilegeSet& now = bound.privileges;
+  privileges.present &= now.present;
+  privileges.enabled &= privileges.present & ~(was.enabled & ~now.enabled);
+  privileges.enabled_by_default &=
+      privileges.present & ~(was.enabled_by_default & ~now.enabled_by_default);
   privileges.used &= privileges.present;
 
   for (size_t index = 0; index < token.groups.size(); ++index) {
@@ -69,7 +77,7 @@ Token NarrowToCredentials(const Token& held, const MintedIdentity& fresh) {
     LabelTokenSecurity(token);
   }
   token.mandatory_policy |= bound.mandatory_policy;
-  if (!fresh.linked_full) token.elevation_type = ElevationType::kDefault;
+  if (!after.linked_full) token.elevation_type = ElevationType::kDefault;
   return token;
 }
 

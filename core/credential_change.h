@@ -42,17 +42,20 @@ bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b);
 CredentialChange ClassifyCredentialChange(const LinuxCredentials& before,
                                           const LinuxCredentials& after);
 
-// `held` narrowed to `fresh`, the identity the new credentials mint: the
-// half of `fresh` that matches `held`'s elevation (the Full half for a Full
-// token, when `fresh` has one) is the bound. The result has no privilege
-// the bound lacks (present or enabled), every group the bound holds
-// deny-only is deny-only, its integrity is no higher than the bound's, and
-// it carries the bound's mandatory policy bits. Without an elevation pair in
-// `fresh`, the result has no elevation (ElevationType::kDefault): the
-// caller drops its link. Everything else (user, restricting SIDs, claims,
-// capabilities, ids) is `held`'s; the caller gives the copy its own id.
-// The result is never wider than `held`.
-Token NarrowToCredentials(const Token& held, const MintedIdentity& fresh);
+// `held` narrowed to `after`, the identity the new credentials mint, where
+// `before` is what the old credentials mint. The half of each that matches
+// `held`'s elevation (the Full half for a Full token, when there is one)
+// counts. The result has no privilege `after` lacks; a privilege `before`
+// enabled and `after` does not (its capability is no longer effective) is
+// disabled, while one the holder enabled itself stays enabled; every group
+// `after` holds deny-only is deny-only; its integrity is no higher than
+// `after`'s; and it carries `after`'s mandatory policy bits. Without an
+// elevation pair in `after`, the result has no elevation
+// (ElevationType::kDefault): the caller drops its link. Everything else
+// (user, restricting SIDs, claims, capabilities, ids) is `held`'s; the
+// caller gives the copy its own id. The result is never wider than `held`.
+Token NarrowToCredentials(const Token& held, const MintedIdentity& before,
+                          const MintedIdentity& after);
 
 }  // namespace tokenfs
 

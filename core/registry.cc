@@ -81,6 +81,11 @@ Result<std::shared_ptr<const Token>> TokenObject::Update(
   // An operation may never change which token this object is.
   replacement->token_id = id_;
   LabelTokenSecurity(*replacement);
+  // Whatever the operation checked, the object never holds a token that
+  // breaks an invariant or that the state store could not record exactly.
+  if (Status valid = ValidateToken(*replacement); !valid) {
+    return tl::unexpected(valid.error());
+  }
   token_ = Publish(std::move(*replacement));
   RecordLocked();
   return token_;
@@ -249,12 +254,15 @@ Result<Registry::Followed> Registry::FollowCredentials(
     RegisterPartner(followed.object, key, after.effective_uid);
     return followed;
   }
-  // Narrowed: the held token stays, bounded by what `after` mints.
+  // Narrowed: the held token stays, bounded by what `after` mints (and
+  // losing what `before` gave it and `after` does not).
+  auto origin = minter_.Mint(before);
+  if (!origin) return tl::unexpected(origin.error());
   auto fresh = minter_.Mint(after);
   if (!fresh) return tl::unexpected(fresh.error());
-  const auto narrow = [this, &fresh](const TokenObject& object) {
+  const auto narrow = [this, &origin, &fresh](const TokenObject& object) {
     const std::shared_ptr<const Token> current = object.Get();
-    Token token = NarrowToCredentials(*current, *fresh);
+    Token token = NarrowToCredentials(*current, *origin, *fresh);
     const bool changed = !(token == *current);
     token.token_id = ids_.Next();
     if (changed) token.modified_id = ids_.Next();

@@ -158,8 +158,10 @@ class TokenObject {
   std::shared_ptr<const Token> Get() const;
 
   // Applies `change` atomically: it receives the current token and returns
-  // its replacement, or an error, in which case nothing changes. Returns the
-  // new token. `change` must not call into this object or the registry.
+  // its replacement, or an error, in which case nothing changes. The
+  // replacement is labelled (LabelTokenSecurity) and must then pass
+  // ValidateToken, else its error is returned and nothing changes. Returns
+  // the new token. `change` must not call into this object or the registry.
   Result<std::shared_ptr<const Token>> Update(
       const std::function<Result<Token>(const Token&)>& change);
 

@@ -1,5 +1,6 @@
 #include "core/token.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/ascii.h"
@@ -53,6 +54,36 @@ std::optional<Sid> Token::LogonSid() const {
   }
   return std::nullopt;
 }
+
+namespace {
+
+// An integrity label ACE: header, mask and an S-1-16-rid SID (8 + 4 bytes).
+constexpr size_t kLabelAceSize = 4 + 4 + 12;
+
+// `acl` (absent is fine) has a binary form with `room` bytes to spare.
+Status AclFits(const std::optional<Acl>& acl, const char* field, size_t room) {
+  if (!acl) return Ok();
+  auto binary = acl->ToBinary();
+  if (!binary) {
+    return InvalidArgument(std::string(field) + ": " + binary.error().message);
+  }
+  if (binary->size() + room > Acl::kMaxSize) {
+    return InvalidArgument(std::string(field) + ": " +
+                           std::to_string(binary->size()) +
+                           " bytes leave no room for the integrity label (an "
+                           "ACL holds at most 65535 bytes)");
+  }
+  return Ok();
+}
+
+bool HasLabel(const std::optional<Acl>& sacl) {
+  if (!sacl) return false;
+  return std::any_of(sacl->aces.begin(), sacl->aces.end(), [](const Ace& ace) {
+    return ace.type == AceType::kSystemMandatoryLabel && !ace.inherit_only();
+  });
+}
+
+}  // namespace
 
 Status ValidateToken(const Token& token) {
   if (token.groups.size() > Token::kMaxGroups) {
@@ -109,6 +140,19 @@ Status ValidateToken(const Token& token) {
   }
   if (token.audit_policy & ~audit_policy::kValidMask) {
     return InvalidArgument("audit policy: unknown bits");
+  }
+  // Every ACL has a binary form (the state store records them so), the
+  // token's own SACL also once LabelTokenSecurity has added its label.
+  if (Status fits = AclFits(token.default_dacl, "default DACL", 0); !fits) {
+    return fits;
+  }
+  if (Status fits = AclFits(token.security.dacl, "security DACL", 0); !fits) {
+    return fits;
+  }
+  if (Status fits = AclFits(token.security.sacl, "security SACL",
+                            HasLabel(token.security.sacl) ? 0 : kLabelAceSize);
+      !fits) {
+    return fits;
   }
   return Ok();
 }

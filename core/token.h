@@ -183,7 +183,10 @@ struct Token {
   friend bool operator==(const Token&, const Token&) = default;
 };
 
-// Checks the invariants listed above. The error names the field.
+// Checks the invariants listed above, and that every ACL has a binary form
+// (at most 65535 bytes; the token's own SACL with room for the integrity
+// label LabelTokenSecurity adds when it has none), so the token can be
+// recorded exactly. The error names the field.
 Status ValidateToken(const Token& token);
 
 // The default security descriptor Peios gives a new token

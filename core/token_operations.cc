@@ -487,6 +487,11 @@ Result<Token> SetSecurity(const Token& target, const SecurityDescriptor& update,
   if (!merged) return tl::unexpected(merged.error());
   Token changed = target;
   changed.security = std::move(*merged);
+  // A descriptor too large to keep (with the integrity label the token
+  // object adds) is the caller's input at fault.
+  if (Status valid = ValidateToken(changed); !valid) {
+    return tl::unexpected(valid.error());
+  }
   return changed;
 }
 

@@ -182,7 +182,8 @@ TEST_CASE(
   LinuxCredentials after = Alice();
   after.no_new_privs = true;
 
-  const Token narrowed = NarrowToCredentials(held, minter.Mint(after));
+  const Token narrowed =
+      NarrowToCredentials(held, minter.Mint(Alice()), minter.Mint(after));
   CHECK(narrowed.restricted_sids == held.restricted_sids);
   CHECK_FALSE(narrowed.privileges.IsPresent(privilege::kShutdown));
   CHECK(narrowed.integrity_rid == kIntegrityLow);
@@ -201,7 +202,8 @@ TEST_CASE("a user namespace leaves a held user token as it was") {
   after.initial_user_namespace = false;
   after.cap_permitted = after.cap_effective = kFullCaps;
 
-  const Token narrowed = NarrowToCredentials(held, minter.Mint(after));
+  const Token narrowed =
+      NarrowToCredentials(held, minter.Mint(Alice()), minter.Mint(after));
   CHECK(narrowed == held);
 }
 
@@ -219,7 +221,8 @@ TEST_CASE(
   after.cap_permitted &= ~cap::Bit(cap::kSysPtrace);
   after.cap_effective &= ~cap::Bit(cap::kSysPtrace);
 
-  const Token narrowed = NarrowToCredentials(held, minter.Mint(after));
+  const Token narrowed =
+      NarrowToCredentials(held, minter.Mint(Root()), minter.Mint(after));
   CHECK_FALSE(narrowed.privileges.IsPresent(privilege::kDebug));
   CHECK_FALSE(narrowed.privileges.IsPresent(privilege::kBackup));
   CHECK(narrowed.privileges.IsPresent(privilege::kTcb));
@@ -235,7 +238,7 @@ TEST_CASE("root in a new user namespace keeps only the baseline privileges") {
   after.initial_user_namespace = false;
   const MintedIdentity fresh = minter.Mint(after);
 
-  const Token narrowed = NarrowToCredentials(held, fresh);
+  const Token narrowed = NarrowToCredentials(held, minter.Mint(Root()), fresh);
   CHECK(narrowed.privileges.present == fresh.token.privileges.present);
   CHECK_FALSE(narrowed.privileges.IsPresent(privilege::kTcb));
   CHECK((narrowed.privileges.enabled & ~narrowed.privileges.present) == 0);
@@ -254,7 +257,7 @@ TEST_CASE(
   const MintedIdentity fresh = minter.Mint(after);
   REQUIRE_FALSE(fresh.linked_full);
 
-  const Token narrowed = NarrowToCredentials(full, fresh);
+  const Token narrowed = NarrowToCredentials(full, minter.Mint(Admin()), fresh);
   CHECK(narrowed.elevation_type == ElevationType::kDefault);
   CHECK(narrowed.integrity_rid == kIntegrityMedium);
   CHECK(narrowed.privileges.present == fresh.token.privileges.present);
@@ -266,7 +269,8 @@ TEST_CASE(
   CHECK(IsNoLooserThan(narrowed, full));
 
   // The Limited half it ran with loses its link the same way.
-  const Token limited = NarrowToCredentials(pair.token, fresh);
+  const Token limited =
+      NarrowToCredentials(pair.token, minter.Mint(Admin()), fresh);
   CHECK(limited.elevation_type == ElevationType::kDefault);
   CHECK(limited.privileges == pair.token.privileges);
 }
@@ -285,12 +289,42 @@ TEST_CASE(
   const MintedIdentity fresh = minter.Mint(after, *allowing);
   REQUIRE(fresh.linked_full);
 
-  const Token narrowed = NarrowToCredentials(*pair.linked_full, fresh);
+  const Token narrowed = NarrowToCredentials(
+      *pair.linked_full, minter.Mint(Admin(), *allowing), fresh);
   CHECK(narrowed.elevation_type == ElevationType::kFull);
   CHECK(narrowed.integrity_rid == kIntegrityHigh);
   CHECK(narrowed.privileges == pair.linked_full->privileges);
   CHECK(Group(narrowed, well_known::Administrators())->attributes == 0xf);
   CHECK((narrowed.mandatory_policy & mandatory_policy::kNewProcessMin) != 0);
+}
+
+TEST_CASE(
+    "privileges enabled by a capability the process lost are disabled, "
+    "those the holder enabled stay") {
+  Minter minter;
+  // setpriv keeps its capabilities across setresuid (PR_SET_KEEPCAPS) until
+  // it execs the user's program, which loses them.
+  LinuxCredentials keeping = Alice();
+  keeping.cap_permitted = keeping.cap_effective =
+      cap::Bit(cap::kSysBoot) | cap::Bit(cap::kSysTime);
+  const MintedIdentity before = minter.Mint(keeping);
+  REQUIRE(before.token.privileges.IsEnabled(privilege::kShutdown));
+  const MintedIdentity after = minter.Mint(Alice());
+  REQUIRE_FALSE(after.token.privileges.IsEnabled(privilege::kShutdown));
+
+  const Token narrowed = NarrowToCredentials(before.token, before, after);
+  CHECK(narrowed.privileges.present == after.token.privileges.present);
+  CHECK(narrowed.privileges.enabled == after.token.privileges.enabled);
+  CHECK(narrowed.privileges.enabled_by_default ==
+        after.token.privileges.enabled_by_default);
+
+  // Alice enabled SeShutdown herself, then set no_new_privs: it stays.
+  Token held = after.token;
+  held.privileges.enabled |= privilege::Bit(privilege::kShutdown);
+  LinuxCredentials nnp = Alice();
+  nnp.no_new_privs = true;
+  const Token kept = NarrowToCredentials(held, after, minter.Mint(nnp));
+  CHECK(kept.privileges.IsEnabled(privilege::kShutdown));
 }
 
 TEST_CASE("a lowered integrity relabels the token's own descriptor") {
@@ -302,7 +336,8 @@ TEST_CASE("a lowered integrity relabels the token's own descriptor") {
   REQUIRE(held.integrity_rid == kIntegrityMedium);
   LinuxCredentials after = Alice();
   after.no_new_privs = true;
-  const Token narrowed = NarrowToCredentials(held, minter.Mint(after, *low));
+  const Token narrowed =
+      NarrowToCredentials(held, minter.Mint(Alice()), minter.Mint(after, *low));
   CHECK(narrowed.integrity_rid == kIntegrityLow);
   REQUIRE(narrowed.security.sacl);
   bool labelled = false;

@@ -363,7 +363,9 @@ TEST_CASE(
   CHECK(view->credentials == f.source.tasks.at(100).credentials);
   CHECK(f.registry.GetStats().narrowed == 1);
   CHECK(f.registry.GetStats().reminted == 0);
-  CHECK(f.minter.mints == mints + 1);  // the bound, not the process's token
+  // Two bounds (what the old and the new credentials mint), neither of
+  // which becomes the process's token.
+  CHECK(f.minter.mints == mints + 2);
 }
 
 TEST_CASE("no_new_privs set before an exec adds NEW_PROCESS_MIN") {
@@ -609,6 +611,31 @@ TEST_CASE("token object updates are all-or-nothing and keep the token id") {
   REQUIRE(updated);
   CHECK((*updated)->token_id == Luid{77});
   CHECK(object.Get()->interactive_session_id == 3);
+}
+
+TEST_CASE(
+    "a token object refuses a token it could not record, whatever the "
+    "operation checked") {
+  Token token;
+  token.token_id = Luid{78};
+  TokenObject object(token);
+  // 3276 audit ACEs fit an ACL (65528 bytes) until the integrity label is
+  // added: 65548.
+  Acl sacl;
+  sacl.aces.assign(3276, Ace{.type = AceType::kSystemAudit,
+                             .flags = 0x40,
+                             .mask = AccessMask(0x10000000),
+                             .sid = well_known::Everyone()});
+  auto refused = object.Update([&sacl](const Token& current) -> Result<Token> {
+    Token copy = current;
+    copy.security.SetSacl(sacl);
+    return copy;
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kInvalidArgument);
+  CHECK_THAT(refused.error().message, Catch::Contains("security SACL"));
+  const auto& kept = object.Get()->security.sacl;
+  CHECK_FALSE((kept && kept->aces.size() > 1));
 }
 
 TEST_CASE("marking privileges used only sets present ones") {

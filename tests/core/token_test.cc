@@ -146,6 +146,46 @@ TEST_CASE("validation refuses unknown policy bits") {
   CheckInvalid(token, "audit policy: unknown bits");
 }
 
+// An ACL of `count` audit ACEs for Everyone: 8 + 20 * count bytes.
+Acl AuditAcl(size_t count) {
+  Acl acl;
+  for (size_t i = 0; i < count; ++i) {
+    acl.aces.push_back(Ace{.type = AceType::kSystemAudit,
+                           .flags = 0x40,  // successful access
+                           .mask = AccessMask(0x10000000),
+                           .sid = well_known::Everyone()});
+  }
+  return acl;
+}
+
+TEST_CASE("validation refuses an ACL without a binary form") {
+  // 3276 ACEs: 65528 bytes, which fit; 3277: 65548, which do not.
+  Token token = ValidToken();
+  token.default_dacl = AuditAcl(3276);
+  CHECK(ValidateToken(token));
+  token.default_dacl = AuditAcl(3277);
+  CheckInvalid(token, "default DACL: ACL exceeds 65535 bytes");
+  token = ValidToken();
+  token.security.SetDacl(AuditAcl(3277));
+  CheckInvalid(token, "security DACL: ACL exceeds 65535 bytes");
+}
+
+TEST_CASE("validation keeps room in the token's SACL for the integrity label") {
+  Token token = ValidToken();
+  // 65528 bytes and no label: the label's 20 bytes would not fit.
+  token.security.SetSacl(AuditAcl(3276));
+  CheckInvalid(token,
+               "security SACL: 65528 bytes leave no room for the integrity "
+               "label (an ACL holds at most 65535 bytes)");
+  token.security.SetSacl(AuditAcl(3275));
+  CHECK(ValidateToken(token));
+  LabelTokenSecurity(token);
+  REQUIRE(token.security.sacl);
+  CHECK(token.security.sacl->ToBinary()->size() == 65528);
+  // With its label already there, the SACL may use the whole limit.
+  CHECK(ValidateToken(token));
+}
+
 // ---- DefaultTokenSecurity (Peios 4-tokens/8-access-rights.md).
 
 TEST_CASE("the default token SD grants the user 0xE8, creator and SYSTEM all") {

@@ -32,7 +32,9 @@ with what was acknowledged before:
                their tokens (narrowed), not fresh wider ones.
  11 lost_log   a store whose write-ahead log was removed, that was
                truncated, or whose state.db is a link to another daemon's is
-               refused with one line; --discard-state still issues new ids.
+               refused with one line; --discard-state still issues new ids;
+               a token no record could hold (an oversized SACL) is refused
+               when written, so it never makes the store unloadable.
 
 "Not reused" is checked two ways: no id seen before a restart comes back,
 and every token or modified id issued after it is above every id seen
@@ -2086,6 +2088,13 @@ def part_lost_log(ctx, part):
                txn(adir + "/integrity", "low")]
     part.ok(all(code == 0 for code, _ in results),
             "root narrows tkdur_a's token (privileges, Low)", str(results))
+    # A SACL the integrity label would push past an ACL's 65535 bytes
+    # (3276 audit ACEs of 20 bytes and the header: 65528 bytes) could not be
+    # recorded exactly, and the store would not load again: refused.
+    code, text = txn(adir + "/security", "S:" + "(AU;SA;GA;;;WD)" * 3276)
+    part.ok(code == errno.EINVAL and "65535" in text,
+            "a SACL with no room left for the integrity label is refused "
+            "(EINVAL)", f"{code}: {text.strip()[:200]}")
     kept = new_id(txn(daemon.path(os.getpid(), "duplicate"),
                       "type=primary persist"), "duplicate")
     docs = [read_doc(adir), read_doc(daemon.path("objects", kept))]
