@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <utility>
 
 #include "core/capability.h"
 #include "core/privilege.h"
+#include "core/strict_json.h"
 
 namespace tokenfs {
 namespace {
@@ -106,105 +108,7 @@ uint64_t PrivilegeMask(std::initializer_list<int> bits) {
 
 constexpr uint64_t kChangeNotify = privilege::Bit(privilege::kChangeNotify);
 
-// ---- Strict JSON reading ----
-
-// Builds a DOM like nlohmann's own SAX DOM parser, but refuses duplicate
-// keys (nlohmann keeps the last one silently) and records where a syntax
-// error happened instead of throwing.
-class StrictJsonBuilder : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return Add(json(nullptr)); }
-  bool boolean(bool value) override { return Add(json(value)); }
-  bool number_integer(number_integer_t value) override {
-    return Add(json(value));
-  }
-  bool number_unsigned(number_unsigned_t value) override {
-    return Add(json(value));
-  }
-  bool number_float(number_float_t value, const string_t&) override {
-    return Add(json(value));
-  }
-  bool string(string_t& value) override { return Add(json(value)); }
-  bool binary(binary_t& value) override { return Add(json(value)); }
-  bool start_object(std::size_t) override { return Open(json::object()); }
-  bool key(string_t& value) override {
-    Frame& frame = stack_.back();
-    if (frame.value->contains(value)) {
-      duplicate_ = "policy: " + ChildPath(frame.path, value) +
-                   ": duplicate key '" + value + "'";
-      return false;
-    }
-    pending_key_ = value;
-    return true;
-  }
-  bool end_object() override {
-    stack_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) override { return Open(json::array()); }
-  bool end_array() override {
-    stack_.pop_back();
-    return true;
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    error_position_ = position;
-    error_text_ = error.what();
-    return false;
-  }
-
-  json& root() { return root_; }
-  const std::string& duplicate() const { return duplicate_; }
-  std::optional<size_t> error_position() const { return error_position_; }
-  const std::string& error_text() const { return error_text_; }
-
- private:
-  struct Frame {
-    json* value;
-    std::string path;
-  };
-
-  static std::string ChildPath(const std::string& parent,
-                               const std::string& key) {
-    return parent.empty() ? key : parent + "." + key;
-  }
-
-  // Places `value` where the parser is and returns it with its path.
-  std::pair<json*, std::string> Place(json value) {
-    if (stack_.empty()) {
-      root_ = std::move(value);
-      return {&root_, ""};
-    }
-    Frame& frame = stack_.back();
-    if (frame.value->is_array()) {
-      const std::string path =
-          frame.path + "[" + std::to_string(frame.value->size()) + "]";
-      frame.value->push_back(std::move(value));
-      return {&frame.value->back(), path};
-    }
-    json& slot = (*frame.value)[pending_key_];
-    slot = std::move(value);
-    return {&slot, ChildPath(frame.path, pending_key_)};
-  }
-
-  bool Add(json value) {
-    Place(std::move(value));
-    return true;
-  }
-
-  bool Open(json container) {
-    auto [slot, path] = Place(std::move(container));
-    stack_.push_back(Frame{slot, std::move(path)});
-    return true;
-  }
-
-  json root_;
-  std::vector<Frame> stack_;
-  std::string pending_key_;
-  std::string duplicate_;
-  std::optional<size_t> error_position_;
-  std::string error_text_;
-};
+// ---- Strict JSON reading (core/strict_json.h) ----
 
 // 1-based line and column of the character at 1-based `position`.
 std::pair<int, int> LineAndColumn(std::string_view text, size_t position) {
@@ -747,22 +651,22 @@ Result<MintingPolicy> MintingPolicy::Create(MintingSettings settings) {
 }
 
 Result<MintingPolicy> MintingPolicy::Parse(std::string_view json_text) {
-  StrictJsonBuilder builder;
-  const bool parsed =
-      json::sax_parse(json_text.begin(), json_text.end(), &builder);
-  if (!builder.duplicate().empty()) {
-    return InvalidArgument(builder.duplicate());
-  }
-  if (!parsed || builder.error_position()) {
-    const auto [line, column] =
-        LineAndColumn(json_text, builder.error_position().value_or(0));
+  // A policy file is the administrator's: its nesting is not bounded.
+  auto root = ReadStrictJson(json_text, SIZE_MAX);
+  if (!root) {
+    const StrictJsonError& error = root.error();
+    if (error.kind == StrictJsonError::Kind::kRepeatedKey) {
+      return InvalidArgument("policy: " + JsonChildPath(error.path, error.key) +
+                             ": duplicate key '" + error.key + "'");
+    }
+    const auto [line, column] = LineAndColumn(json_text, error.position);
     return InvalidArgument(
         "policy: syntax error at line " + std::to_string(line) + ", column " +
-            std::to_string(column) + ": " + SyntaxDetail(builder.error_text()),
+            std::to_string(column) + ": " + SyntaxDetail(error.what),
         column);
   }
   MintingSettings settings = Default().settings();
-  if (auto status = ReadSettings(builder.root(), settings); !status) {
+  if (auto status = ReadSettings(*root, settings); !status) {
     return tl::unexpected(status.error());
   }
   return Create(std::move(settings));

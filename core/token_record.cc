@@ -14,6 +14,7 @@
 #include "core/capability.h"
 #include "core/claims.h"
 #include "core/security_descriptor.h"
+#include "core/strict_json.h"
 
 namespace tokenfs {
 namespace {
@@ -231,97 +232,6 @@ std::string Dump(const OrderedJson& record) {
   return record.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
 
-// ---------------------------------------------------------------------------
-// Syntax pass: refuses repeated keys (the DOM parser silently keeps the last
-// one) and deep nesting before anything is built, and reports syntax errors
-// without exceptions.
-
-class SyntaxChecker final : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override {
-    return Value();
-  }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Open(true); }
-  bool key(string_t& key) override {
-    Frame& frame = frames_.back();
-    frame.key = key;
-    if (!frame.keys.insert(key).second) {
-      message_ = "field '" + Path() + "' is repeated";
-      return false;
-    }
-    return true;
-  }
-  bool end_object() override {
-    frames_.pop_back();
-    return Value();
-  }
-  bool start_array(std::size_t) override { return Open(false); }
-  bool end_array() override {
-    frames_.pop_back();
-    return Value();
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    std::string text = error.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (!text.empty() && text[0] == '[') {
-      const size_t end = text.find("] ");
-      if (end != std::string::npos) text = text.substr(end + 2);
-    }
-    message_ = "JSON " + text;
-    column_ = static_cast<int>(std::min<std::size_t>(position, 1 << 30));
-    return false;
-  }
-
-  const std::string& message() const { return message_; }
-  int column() const { return column_; }
-
- private:
-  struct Frame {
-    bool object;
-    std::set<std::string> keys;
-    std::string key;   // object: the key being read
-    size_t index = 0;  // array: the element being read
-  };
-
-  bool Open(bool object) {
-    if (frames_.size() >= token_record::kMaxDepth) {
-      message_ = "JSON nests deeper than " +
-                 std::to_string(token_record::kMaxDepth) + " levels";
-      return false;
-    }
-    frames_.push_back(Frame{object, {}, {}, 0});
-    return true;
-  }
-  bool Value() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
-    return true;
-  }
-  // The path of the element being read, "groups[2].sid".
-  std::string Path() const {
-    std::string path;
-    for (const Frame& frame : frames_) {
-      if (frame.object) {
-        if (!path.empty()) path += ".";
-        path += frame.key;
-      } else {
-        path += "[" + std::to_string(frame.index) + "]";
-      }
-    }
-    return path;
-  }
-
-  std::vector<Frame> frames_;
-  std::string message_;
-  int column_ = 0;
-};
-
 // Parses `text` into `json`, or returns why not.
 Status ParseJson(std::string_view record, std::string_view text, Json& json) {
   if (text.size() > token_record::kMaxRecordBytes) {
@@ -331,18 +241,26 @@ Status ParseJson(std::string_view record, std::string_view text, Json& json) {
                          std::to_string(token_record::kMaxRecordBytes) +
                          " a record may have");
   }
-  SyntaxChecker checker;
-  if (!Json::sax_parse(text.begin(), text.end(), &checker)) {
-    return InvalidArgument(std::string(record) + ": " + checker.message(),
-                           checker.column());
+  auto parsed = ReadStrictJson(text, token_record::kMaxDepth);
+  if (!parsed) {
+    const StrictJsonError& error = parsed.error();
+    switch (error.kind) {
+      case StrictJsonError::Kind::kSyntax:
+        return InvalidArgument(
+            std::string(record) + ": JSON " + JsonErrorWithoutTag(error.what),
+            static_cast<int>(std::min<size_t>(error.position, 1 << 30)));
+      case StrictJsonError::Kind::kRepeatedKey:
+        return InvalidArgument(std::string(record) + ": field '" +
+                               JsonChildPath(error.path, error.key) +
+                               "' is repeated");
+      case StrictJsonError::Kind::kTooDeep:
+        return InvalidArgument(
+            std::string(record) + ": JSON nests deeper than " +
+            std::to_string(token_record::kMaxDepth) + " levels");
+    }
+    return MakeError(ErrorCode::kInternal, "unknown JSON error");
   }
-  json = Json::parse(text.begin(), text.end(), nullptr,
-                     /*allow_exceptions=*/false);
-  if (json.is_discarded()) {
-    return MakeError(ErrorCode::kInternal, std::string(record) +
-                                               ": JSON accepted by the syntax "
-                                               "pass failed to parse");
-  }
+  json = std::move(*parsed);
   return Ok();
 }
 

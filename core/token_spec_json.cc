@@ -9,6 +9,7 @@
 #include "core/ascii.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
+#include "core/strict_json.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -16,101 +17,6 @@ namespace {
 
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
-
-// ---------------------------------------------------------------------------
-// Syntax pass: nlohmann's SAX interface reports the byte position of a syntax
-// error without exceptions, and lets us refuse repeated keys (the DOM parser
-// silently keeps the last one) and absurd nesting before building anything.
-
-class SyntaxChecker final : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override {
-    return Value();
-  }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Open(true); }
-  bool key(string_t& key) override {
-    Frame& frame = frames_.back();
-    if (!frame.keys.insert(key).second) {
-      frames_.back().key.clear();
-      const std::string where = Path();
-      message_ =
-          (where.empty() ? "" : where + ": ") + "repeated key '" + key + "'";
-      return false;
-    }
-    frame.key = key;
-    return true;
-  }
-  bool end_object() override {
-    frames_.pop_back();
-    return Value();
-  }
-  bool start_array(std::size_t) override { return Open(false); }
-  bool end_array() override {
-    frames_.pop_back();
-    return Value();
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    std::string text = error.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (!text.empty() && text[0] == '[') {
-      const size_t end = text.find("] ");
-      if (end != std::string::npos) text = text.substr(end + 2);
-    }
-    message_ = "JSON " + text;
-    column_ = static_cast<int>(std::min<std::size_t>(position, 1 << 30));
-    return false;
-  }
-
-  const std::string& message() const { return message_; }
-  int column() const { return column_; }
-
- private:
-  struct Frame {
-    bool object;
-    std::set<std::string> keys;
-    std::string key;   // object: the key being read
-    size_t index = 0;  // array: the element being read
-  };
-
-  bool Open(bool object) {
-    if (frames_.size() >= token_spec_json::kMaxDepth) {
-      message_ = "JSON nests deeper than " +
-                 std::to_string(token_spec_json::kMaxDepth) + " levels";
-      return false;
-    }
-    frames_.push_back(Frame{object, {}, {}, 0});
-    return true;
-  }
-  bool Value() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
-    return true;
-  }
-  // The path of the element being read.
-  std::string Path() const {
-    std::string path;
-    for (const Frame& frame : frames_) {
-      if (frame.object) {
-        if (frame.key.empty()) continue;
-        if (!path.empty()) path += ".";
-        path += frame.key;
-      } else {
-        path += "[" + std::to_string(frame.index) + "]";
-      }
-    }
-    return path;
-  }
-
-  std::vector<Frame> frames_;
-  std::string message_;
-  int column_ = 0;
-};
 
 // ---------------------------------------------------------------------------
 // Small helpers.
@@ -1081,13 +987,25 @@ Result<TokenSpec> ParseTokenSpecJson(std::string_view text) {
                      "token spec JSON is " + std::to_string(text.size()) +
                          " bytes (at most 1048576)");
   }
-  SyntaxChecker checker;
-  if (!Json::sax_parse(text, &checker)) {
-    return InvalidArgument(checker.message(), checker.column());
+  auto root = ReadStrictJson(text, token_spec_json::kMaxDepth);
+  if (!root) {
+    const StrictJsonError& error = root.error();
+    switch (error.kind) {
+      case StrictJsonError::Kind::kSyntax:
+        return InvalidArgument(
+            "JSON " + JsonErrorWithoutTag(error.what),
+            static_cast<int>(std::min<size_t>(error.position, 1 << 30)));
+      case StrictJsonError::Kind::kRepeatedKey:
+        return InvalidArgument((error.path.empty() ? "" : error.path + ": ") +
+                               "repeated key '" + error.key + "'");
+      case StrictJsonError::Kind::kTooDeep:
+        return InvalidArgument("JSON nests deeper than " +
+                               std::to_string(token_spec_json::kMaxDepth) +
+                               " levels");
+    }
+    return MakeError(ErrorCode::kInternal, "unknown JSON error");
   }
-  const Json root = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return InvalidArgument("JSON parse error");
-  return FromJson(root);
+  return FromJson(*root);
 }
 
 nlohmann::ordered_json TokenSpecToJson(const TokenSpec& spec,
