@@ -15,27 +15,10 @@ namespace {
 
 namespace cap = linux_capability;
 
-// Bits 0..40: every capability of a current kernel.
-constexpr uint64_t kFullCaps = 0x1ffffffffffull;
+constexpr uint64_t kFullCaps = test::kFullCapabilities;
 
-LinuxCredentials Root() {
-  LinuxCredentials credentials;
-  credentials.cap_permitted = credentials.cap_effective =
-      credentials.cap_bounding = kFullCaps;
-  return credentials;
-}
-
-LinuxCredentials Alice() {
-  LinuxCredentials credentials;
-  credentials.real_uid = credentials.effective_uid = credentials.saved_uid =
-      credentials.fs_uid = 1000;
-  credentials.real_gid = credentials.effective_gid = credentials.saved_gid =
-      credentials.fs_gid = 1000;
-  credentials.supplementary_gids = {100, 1000};
-  credentials.cap_bounding = kFullCaps;
-  credentials.audit_session_id = 42;
-  return credentials;
-}
+LinuxCredentials Root() { return test::RootCredentials(); }
+LinuxCredentials Alice() { return test::AliceCredentials(); }
 
 LinuxCredentials Admin() {
   LinuxCredentials credentials = Alice();

@@ -34,7 +34,7 @@ uint64_t Caps(std::initializer_list<int> capabilities) {
 }
 
 // Bits 0..40: every capability of a current kernel.
-constexpr uint64_t kFullCaps = 0x1ffffffffffull;
+constexpr uint64_t kFullCaps = test::kFullCapabilities;
 // Root on the CI machines: everything but CAP_SYS_RESOURCE (bit 24).
 constexpr uint64_t kCiRootCaps = 0x1fffeffffffull;
 // SeChangeNotify, SeShutdown, SeUndock, SeIncreaseWorkingSet, SeTimeZone:
@@ -44,25 +44,8 @@ constexpr uint64_t kChangeNotify = 0x800000ull;
 // Peios' administrator set (bits 5 8 10 12 13 14 17 18 19 23 24 29 35).
 constexpr uint64_t kAdminSet = 0x00000008218E7520ull;
 
-LinuxCredentials Root(uint64_t caps) {
-  LinuxCredentials credentials;
-  credentials.cap_permitted = caps;
-  credentials.cap_effective = caps;
-  credentials.cap_bounding = caps;
-  return credentials;
-}
-
-LinuxCredentials Alice() {
-  LinuxCredentials credentials;
-  credentials.real_uid = credentials.effective_uid = credentials.saved_uid =
-      credentials.fs_uid = 1000;
-  credentials.real_gid = credentials.effective_gid = credentials.saved_gid =
-      credentials.fs_gid = 1000;
-  credentials.supplementary_gids = {100, 1000};
-  credentials.cap_bounding = kFullCaps;
-  credentials.audit_session_id = 42;
-  return credentials;
-}
+LinuxCredentials Root(uint64_t caps) { return test::RootCredentials(caps); }
+LinuxCredentials Alice() { return test::AliceCredentials(); }
 
 struct Minter {
   LuidAllocator ids{0x10000};

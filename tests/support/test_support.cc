@@ -38,4 +38,24 @@ std::optional<std::string> FakeAccounts::GroupName(uint32_t gid) const {
   return it->second;
 }
 
+LinuxCredentials RootCredentials(uint64_t capabilities) {
+  LinuxCredentials credentials;
+  credentials.cap_permitted = capabilities;
+  credentials.cap_effective = capabilities;
+  credentials.cap_bounding = capabilities;
+  return credentials;
+}
+
+LinuxCredentials AliceCredentials() {
+  LinuxCredentials credentials;
+  credentials.real_uid = credentials.effective_uid = credentials.saved_uid =
+      credentials.fs_uid = 1000;
+  credentials.real_gid = credentials.effective_gid = credentials.saved_gid =
+      credentials.fs_gid = 1000;
+  credentials.supplementary_gids = {100, 1000};
+  credentials.cap_bounding = kFullCapabilities;
+  credentials.audit_session_id = 42;
+  return credentials;
+}
+
 }  // namespace tokenfs::test

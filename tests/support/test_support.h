@@ -15,6 +15,7 @@
 
 #include "core/ace.h"
 #include "core/luid.h"
+#include "core/minting_policy.h"
 #include "core/sid.h"
 #include "core/token.h"
 #include "core/well_known_sids.h"
@@ -103,6 +104,16 @@ class FakeAccounts : public AccountLookup {
   mutable int user_calls = 0;
   mutable int group_calls = 0;
 };
+
+// Every capability of a current kernel (bits 0..40).
+inline constexpr uint64_t kFullCapabilities = 0x1ffffffffffull;
+
+// Root holding `capabilities` (permitted, effective and bounding).
+LinuxCredentials RootCredentials(uint64_t capabilities = kFullCapabilities);
+
+// alice: uid and gid 1000, groups users (100) and alice, audit session 42,
+// no capabilities (a full bounding set).
+LinuxCredentials AliceCredentials();
 
 // A clock that always reads `now_ns`.
 class FixedClock : public Clock {
