@@ -245,6 +245,65 @@ TEST_CASE(
     // Nothing says which ids were used: start above any a clock allows.
     CHECK((*discarded)->first_id() >= uint64_t(1700000000) << 24);
   }
+  SECTION("a store whose write-ahead log is gone") {
+    {
+      // A commit that is only in the log, as a crash leaves it: copy the
+      // database file alone (a clean close would fold the log into it).
+      auto store = OpenStarted(dir);
+      store->RecordObject(ObjectRecord{Luid{9}, {}, 0, 0, true, 1});
+      REQUIRE(store->Flush());
+      REQUIRE(std::filesystem::file_size(dir.db() + "-wal") > 0);
+      std::filesystem::copy_file(dir.db(), dir.path + "/without-log.db");
+    }
+    std::filesystem::copy_file(
+        dir.path + "/without-log.db", dir.db(),
+        std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::remove(dir.db() + "-wal");
+    std::filesystem::remove(dir.db() + "-shm");
+    const std::string error = OpenError(dir);
+    CHECK(error.rfind(prefix + "it holds ", 0) == 0);
+    CHECK(error.find("commits but " + dir.path + "/generation records") !=
+          std::string::npos);
+    CHECK(error.find("committed changes are missing") != std::string::npos);
+    // --discard-state starts empty, with ids above the recorded limit.
+    auto discarded = StateStore::Open(dir.path, true);
+    REQUIRE(discarded);
+    CHECK((*discarded)->loaded().empty());
+  }
+  SECTION("a store file that is a symbolic link") {
+    TempDir other;
+    std::filesystem::rename(dir.db(), other.db());
+    std::filesystem::create_symlink(other.db(), dir.db());
+    CHECK(OpenError(dir) ==
+          prefix + dir.db() + " is not a regular file (a symbolic link)");
+  }
+  SECTION("a damaged generation file") {
+    std::ofstream(dir.path + "/generation", std::ios::trunc) << "garbage\n";
+    CHECK(OpenError(dir) == prefix + dir.path +
+                                "/generation is damaged (--discard-state "
+                                "starts with an empty store)");
+  }
+  SECTION("a removed database with its generation file left") {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(dir.db() + suffix);
+    }
+    const std::string error = OpenError(dir);
+    CHECK(error.rfind(prefix + "it is missing or empty, but " + dir.path +
+                          "/generation records ",
+                      0) == 0);
+    // Ids still never come back once it is discarded.
+    const uint64_t recorded = [&dir] {
+      std::ifstream in(dir.path + "/generation");
+      std::string magic;
+      uint64_t commits = 0, limit = 0;
+      in >> magic >> commits >> limit;
+      return limit;
+    }();
+    auto discarded = StateStore::Open(dir.path, true);
+    REQUIRE(discarded);
+    CHECK((*discarded)->first_id() >= recorded);
+    CHECK(recorded > StateStore::kFirstId);
+  }
   SECTION("--discard-state on a readable store keeps the id limit") {
     const uint64_t limit = OpenStarted(dir)->first_id();
     auto discarded = StateStore::Open(dir.path, true);
