@@ -298,8 +298,6 @@ bool Registry::StillAlive(const ProcessKey& key) const {
 
 Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
                                                    int depth) {
-  // Deeper than any real process tree; bounds the walk up unknown parents.
-  constexpr int kMaxAncestors = 256;
   ProcessEntry entry;
   entry.key = task.process_key();
   entry.ppid = task.ppid;
@@ -324,6 +322,12 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
   if (parent_primary && !live && !StillAlive(parent_key)) {
     parent_primary.reset();  // a stale entry for an earlier incarnation
     parent_known = false;
+  }
+  if (auto leader = LineageLeader(task, depth)) {
+    parent_primary = leader->primary;
+    parent_credentials = leader->credentials;
+    parent_key = leader->key;
+    parent_known = true;
   }
   if (!parent_known && task.ppid > 0 && depth < kMaxAncestors) {
     // An unknown parent (forked while the daemon was down, or older than
@@ -368,6 +372,25 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
   std::lock_guard<std::mutex> lock(mutex_);
   ++counters_.minted;
   return entry;
+}
+
+std::optional<Registry::ProcessView> Registry::LineageLeader(
+    const TaskInfo& task, int depth) {
+  if (task.session <= 0 || task.session == task.tgid || task.ppid <= 0 ||
+      depth >= kMaxAncestors) {
+    return std::nullopt;
+  }
+  // Sessions are inherited at fork: a process whose session is not its
+  // parent's (nor its own, made by setsid) was forked by another process,
+  // which has ended and left it to pid 1 or a subreaper.
+  auto parent = source_.ReadTask(task.ppid);
+  if (!parent || parent->session == task.session) return std::nullopt;
+  for (int32_t leader : {task.process_group, task.session}) {
+    if (leader <= 0 || leader == task.tgid || leader == task.ppid) continue;
+    auto view = LookupProcess(leader, /*force_validation=*/false, depth + 1);
+    if (view && view->key.start_time <= task.start_time) return *view;
+  }
+  return std::nullopt;
 }
 
 Result<Registry::ProcessView> Registry::Process(int32_t pid) {

@@ -99,6 +99,10 @@ struct TaskInfo {
   uint64_t thread_start_time = 0;  // of this task
   uint64_t instance = 0;           // of the process (see TaskIncarnation)
   uint64_t thread_instance = 0;    // of this task
+  // The process group and session of the process (inherited at fork and
+  // kept when the parent ends); 0 when unknown.
+  int32_t process_group = 0;
+  int32_t session = 0;
   LinuxCredentials credentials;
 
   ProcessKey process_key() const { return {tgid, start_time, instance}; }
@@ -398,13 +402,22 @@ class Registry {
     ObjectInfo info;
   };
 
-  // Builds the entry of a process first seen now: inherit from a known
-  // parent with the same credentials, else mint. Reads the source and runs
-  // the minter; call without mutex_.
+  // Builds the entry of a process first seen now: inherit from its parent
+  // (FollowCredentials), else mint. Reads the source and runs the minter;
+  // call without mutex_.
   // A parent the registry does not know is looked up first (up to
   // `depth` ancestors), so the entry inherits from its nearest known
-  // ancestor as if every fork had been seen.
+  // ancestor as if every fork had been seen. A process that was
+  // re-parented (its session is neither its own nor its parent's: it did
+  // not get it from the parent it has now) inherits from its process
+  // group's leader, else its session's leader, when one of them lives and
+  // is older: the nearest ancestor Linux still shows.
   Result<ProcessEntry> MakeEntry(const TaskInfo& task, int depth);
+  // Deeper than any real process tree; bounds the walk up unknown parents.
+  static constexpr int kMaxAncestors = 256;
+  // The leader MakeEntry inherits from instead of a re-parented process's
+  // parent, or nullopt.
+  std::optional<ProcessView> LineageLeader(const TaskInfo& task, int depth);
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
   Result<ProcessView> LookupProcess(int32_t pid, bool force_validation,
                                     int depth = 0);

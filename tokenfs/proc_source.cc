@@ -257,6 +257,14 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
   }
   stat.tty = tty;
   stat.state = fields[0].size() == 1 ? fields[0][0] : 0;
+  uint64_t process_group = 0;
+  uint64_t session = 0;
+  if (!ParseU64(fields[2], process_group) || !ParseU64(fields[3], session) ||
+      process_group > INT32_MAX || session > INT32_MAX) {
+    return InvalidArgument("stat has a malformed field");
+  }
+  stat.process_group = static_cast<int32_t>(process_group);
+  stat.session = static_cast<int32_t>(session);
   if (fields.size() >= 26) {
     // Optional: older kernels and hidden values leave them 0.
     (void)ParseU64(fields[23], stat.start_code);
@@ -309,6 +317,8 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   }
   info.thread_start_time = thread_stat->start_time;
   info.start_time = thread_stat->start_time;
+  info.process_group = thread_stat->process_group;
+  info.session = thread_stat->session;
   info.instance = instance;
   info.credentials.has_terminal = thread_stat->tty != 0;
   info.credentials.initial_user_namespace =

@@ -100,9 +100,12 @@ class ProcProcessSource : public ProcessSource {
 // Parses the text of /proc/<tid>/status into `info` (Tgid, PPid, Uid, Gid,
 // Groups, Cap*, NoNewPrivs). Exposed for tests.
 Status ParseProcStatus(std::string_view text, TaskInfo& info);
-// Parses /proc/<tid>/stat: start time (field 22) and tty_nr (field 7).
+// Parses /proc/<tid>/stat: state, process group, session, tty_nr, start
+// time (field 22) and the program layout.
 struct ProcStat {
-  char state = 0;  // field 3: R, S, D, Z (zombie), X (dead)...
+  char state = 0;             // field 3: R, S, D, Z (zombie), X (dead)...
+  int32_t process_group = 0;  // field 5
+  int32_t session = 0;        // field 6
   uint64_t start_time = 0;
   int64_t tty = 0;
   // Fields 26-28 (start and end of the program text, start of the stack):

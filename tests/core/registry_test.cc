@@ -18,6 +18,8 @@ class FakeProcessSource : public ProcessSource {
     uint64_t start;
     LinuxCredentials credentials;
     uint64_t instance = 0;  // the pidfd inode a real source reports
+    int32_t process_group = 0;
+    int32_t session = 0;
   };
 
   void AddProcess(int32_t pid, int32_t ppid, uint64_t start, uint32_t uid) {
@@ -39,6 +41,10 @@ class FakeProcessSource : public ProcessSource {
     credentials.saved_uid = credentials.fs_uid = uid;
   }
   void Remove(int32_t tid) { tasks.erase(tid); }
+  void SetGroups(int32_t pid, int32_t process_group, int32_t session) {
+    tasks.at(pid).process_group = process_group;
+    tasks.at(pid).session = session;
+  }
   // What `setpriv --no-new-privs` and `unshare -U -r` do to a process.
   void SetNoNewPrivs(int32_t pid) {
     tasks.at(pid).credentials.no_new_privs = true;
@@ -63,6 +69,8 @@ class FakeProcessSource : public ProcessSource {
     info.instance = leader.instance;
     info.thread_instance = it->second.instance;
     info.credentials = leader.credentials;
+    info.process_group = leader.process_group;
+    info.session = leader.session;
     return info;
   }
   Result<TaskIncarnation> Incarnation(int32_t tid) const override {
@@ -846,6 +854,52 @@ TEST_CASE("a child forked while down inherits from its nearest ancestor") {
   CHECK_FALSE(life.Enabled(400));
   CHECK_FALSE(life.Enabled(300));
   CHECK(life.minter->mints == 0);
+}
+
+TEST_CASE(
+    "an orphan forked while down inherits from its process group's leader") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 1, 1);
+  life.source.SetGroups(100, 100, 100);  // a login shell
+  life.source.AddProcess(300, 100, 30, 1000);
+  life.source.SetGroups(300, 300, 100);  // a job it started, adjusted
+  life.Disable(300, privilege::kChangeNotify);
+  life.Restart();
+  // While the daemon was down the job forked twice and the middle process
+  // ended: the grandchild's parent is now pid 1.
+  life.source.AddProcess(400, 1, 60, 1000);
+  life.source.SetGroups(400, 300, 100);
+  CHECK_FALSE(life.Enabled(400));
+  // Without its job's leader, the session's leader is the nearest.
+  life.source.Remove(300);
+  life.registry->OnExit(300, 300);
+  life.source.AddProcess(401, 1, 61, 1000);
+  life.source.SetGroups(401, 300, 100);
+  life.Disable(100, privilege::kChangeNotify);
+  CHECK_FALSE(life.Enabled(401));
+}
+
+TEST_CASE(
+    "a process pid 1 started in a session of its own is minted, not "
+    "inherited") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 1, 1);
+  life.source.SetGroups(100, 100, 100);
+  life.Disable(100, privilege::kChangeNotify);
+  life.Restart();
+  life.source.AddProcess(500, 1, 70, 1000);  // a service: setsid
+  life.source.SetGroups(500, 500, 500);
+  CHECK(life.Enabled(500));
+  // One whose group leader is younger than itself is no descendant of it.
+  life.source.AddProcess(600, 1, 80, 1000);
+  life.source.SetGroups(600, 700, 100);
+  life.source.AddProcess(700, 100, 90, 1000);
+  life.source.SetGroups(700, 700, 100);
+  life.source.Remove(100);
+  life.registry->OnExit(100, 100);
+  CHECK(life.Enabled(600));
 }
 
 TEST_CASE(

@@ -19,7 +19,9 @@ with what was acknowledged before:
   5 objects    token objects (persistent, and held by a live process) keep
                their ids and content; ids issued after a restart are new.
   6 fork_down  a process forked (and its child) while the daemon is down is
-               not wider than its restricted, lowered parent.
+               not wider than its restricted, lowered parent, nor is a
+               grandchild whose parent ended (re-parented to pid 1), found
+               through its process group.
   7 boot_id    a store of another boot: tokens minted afresh, objects gone,
                ids still not reused.
   8 dead       reaped processes leave the tree within 1 s; a write through a
@@ -500,7 +502,9 @@ for line in sys.stdin:
         reply(answer[0])
     elif op == "fork":
         # A child (and its child) that touch nothing and sleep: forked while
-        # the daemon may be down.
+        # the daemon may be down. With "orphan", the child ends at once and
+        # leaves the grandchild to pid 1.
+        orphan = command.get("orphan", False)
         r, w = os.pipe()
         child = os.fork()
         if child == 0:
@@ -511,12 +515,20 @@ for line in sys.stdin:
                     time.sleep(120)
                     os._exit(0)
                 os.write(w, f"{grandchild}\n".encode())
-                time.sleep(120)
+                if not orphan:
+                    time.sleep(120)
             finally:
                 os._exit(0)
         os.close(w)
         grandchild = int(os.read(r, 64).decode().strip())
         os.close(r)
+        if orphan:
+            os.waitpid(child, 0)
+            for _ in range(500):  # re-parented by the time waitpid returns
+                with open(f"/proc/{grandchild}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[1] != str(child):
+                        break
+                time.sleep(0.01)
         reply({"child": child, "grandchild": grandchild})
     elif op == "narrow":
         # What any process may do without privilege: set no_new_privs
@@ -536,12 +548,14 @@ for line in sys.stdin:
 
 
 class Agent:
-    def __init__(self, ctx, user, mnt):
+    def __init__(self, ctx, user, mnt, job=False):
         self.user = user
+        # job: the agent leads a process group of its own, as a shell's job
+        # does.
         self.process = ctx.tracker.popen(
             as_user(user) + ["-u", "-c", AGENT, mnt],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=ctx.agent_log)
+            stderr=ctx.agent_log, **({"process_group": 0} if job else {}))
         self.lines = Lines(self.process.stdout.fileno())
         hello = self.lines.readline(10)
         if hello is None:
@@ -738,8 +752,8 @@ class Context:
     def daemon(self, name):
         return Daemon(self, name)
 
-    def agent(self, user, daemon):
-        return Agent(self, user, daemon.mnt)
+    def agent(self, user, daemon, job=False):
+        return Agent(self, user, daemon.mnt, job)
 
     def cli(self, daemon, *args, **kwargs):
         if not self.token:
@@ -1577,7 +1591,7 @@ def part_fork_down(ctx, part):
     daemon = ctx.daemon("fork_down")
     if not part.start(daemon):
         return
-    parent = ctx.agent("tkdur_b", daemon)
+    parent = ctx.agent("tkdur_b", daemon, job=True)
     pdir = daemon.path(parent.pid)
     doc = read_doc(pdir)
     x = new_id(txn(pdir + "/restrict",
@@ -1602,11 +1616,18 @@ def part_fork_down(ctx, part):
     part.ok(status == -signal.SIGKILL and child and grandchild,
             "while the daemon is down the process forks a child, which forks "
             "a grandchild")
+    orphan = parent.call("fork", orphan=True)["grandchild"]
+    ctx.tracker.pid(orphan)
+    part.ok(int(open(f"/proc/{orphan}/stat").read().rsplit(")", 1)[1]
+                .split()[1]) != parent.pid,
+            "... and forks twice more, the middle process ending: the "
+            "grandchild's parent is now pid 1 (or a subreaper)")
     if not part.restart_only(daemon):
         return
     compare_doc(part, "the parent's token is restored unchanged", before,
                 pdir)
-    for name, pid in (("child", child), ("grandchild", grandchild)):
+    for name, pid in (("child", child), ("grandchild", grandchild),
+                      ("orphaned grandchild", orphan)):
         try:
             norm = normalize(read_doc(daemon.path(pid)))
         except OSError as error:

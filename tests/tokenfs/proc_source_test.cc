@@ -105,6 +105,8 @@ TEST_CASE("a stat text gives the state, tty, start time and exec layout") {
   REQUIRE(stat);
   CHECK(stat->state == 'S');
   CHECK_FALSE(stat->exited());
+  CHECK(stat->process_group == 4242);
+  CHECK(stat->session == 4100);
   CHECK(stat->tty == 34816);
   CHECK(stat->start_time == 2602047);
   CHECK(stat->start_code == 94831578877952ull);
