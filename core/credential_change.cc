@@ -1,6 +1,9 @@
 #include "core/credential_change.h"
 
 #include <algorithm>
+#include <vector>
+
+#include "core/well_known_sids.h"
 
 namespace tokenfs {
 namespace {
@@ -25,13 +28,39 @@ bool SameCredentials(const LinuxCredentials& a, const LinuxCredentials& b) {
 CredentialChange ClassifyCredentialChange(const LinuxCredentials& before,
                                           const LinuxCredentials& after) {
   if (SameCredentials(before, after)) return CredentialChange::kNone;
-  if (!SameIds(before, after)) return CredentialChange::kNewIdentity;
-  // Raising an effective capability the process already held in its
-  // permitted set gains nothing; only a wider permitted set does.
-  const uint64_t held = CapabilitiesThatCount(before).permitted;
-  const uint64_t now = CapabilitiesThatCount(after).permitted;
-  if (now & ~held) return CredentialChange::kNewIdentity;
-  return CredentialChange::kNarrowed;
+  // A wider permitted set: file capabilities, or root's exec after it
+  // dropped some. Raising an effective capability from the permitted set
+  // gains nothing.
+  const uint64_t permitted = CapabilitiesThatCount(before).permitted;
+  if (CapabilitiesThatCount(after).permitted & ~permitted) {
+    return CredentialChange::kNewIdentity;
+  }
+  if (SameIds(before, after)) return CredentialChange::kNarrowed;
+  // The same user, now holding only ids it held before (a set-group-ID
+  // program of one of its own groups, a saved id dropped, a filesystem id
+  // switched among its own): nothing new was granted.
+  const auto uids = [](const LinuxCredentials& c) {
+    return std::vector<uint32_t>{c.real_uid, c.effective_uid, c.saved_uid,
+                                 c.fs_uid};
+  };
+  const auto gids = [](const LinuxCredentials& c) {
+    std::vector<uint32_t> all{c.real_gid, c.effective_gid, c.saved_gid,
+                              c.fs_gid};
+    all.insert(all.end(), c.supplementary_gids.begin(),
+               c.supplementary_gids.end());
+    return all;
+  };
+  const auto within = [](const std::vector<uint32_t>& now,
+                         const std::vector<uint32_t>& held) {
+    return std::all_of(now.begin(), now.end(), [&held](uint32_t id) {
+      return std::find(held.begin(), held.end(), id) != held.end();
+    });
+  };
+  if (before.effective_uid == after.effective_uid &&
+      within(uids(after), uids(before)) && within(gids(after), gids(before))) {
+    return CredentialChange::kNarrowed;
+  }
+  return CredentialChange::kNewIdentity;
 }
 
 Token NarrowToCredentials(const Token& held, const MintedIdentity& before,
@@ -56,13 +85,19 @@ Token NarrowToCredentials(const Token& held, const MintedIdentity& before,
 
   for (size_t index = 0; index < token.groups.size(); ++index) {
     SidAndAttributes& group = token.groups[index];
-    const bool deny_only_there = std::any_of(
-        bound.groups.begin(), bound.groups.end(),
-        [&group](const SidAndAttributes& candidate) {
-          return candidate.sid == group.sid &&
-                 (candidate.attributes & group_attributes::kUseForDenyOnly);
-        });
-    if (!deny_only_there) continue;
+    const auto there =
+        std::find_if(bound.groups.begin(), bound.groups.end(),
+                     [&group](const SidAndAttributes& candidate) {
+                       return candidate.sid == group.sid;
+                     });
+    // A Unix group the process no longer holds (dropped by setgroups), or
+    // one the new credentials hold for deny only.
+    const bool lost =
+        there == bound.groups.end() && group.sid.HasPrefix(kUnixAuthority, {2});
+    const bool deny_only_there =
+        there != bound.groups.end() &&
+        (there->attributes & group_attributes::kUseForDenyOnly);
+    if (!lost && !deny_only_there) continue;
     // As the filtered half of an elevation pair holds it: for deny only,
     // so neither enabled, mandatory nor usable as an owner.
     group.attributes &=

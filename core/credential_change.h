@@ -7,16 +7,18 @@
 // (at exec, a setuid call, or while the daemon was down), two kinds of change
 // must be told apart:
 //
-//  - kNewIdentity: a uid or gid (real, effective, saved or filesystem) or
-//    the supplementary groups changed, or capabilities that count (those in
-//    the initial user namespace) were gained. Only a privileged process, a
-//    set-user-ID or set-group-ID program, or a program with file
-//    capabilities can do that: Linux decided who the process now is, and
-//    the token is minted afresh.
-//  - kNarrowed: the ids are the same and nothing was gained: no_new_privs
-//    was set, capabilities were dropped, a new user namespace was entered
-//    (capabilities there count for nothing). Any process can do these
-//    without privilege, so they must never buy a fresh, wider token: the
+//  - kNewIdentity: the effective uid changed, the process now holds a uid
+//    or gid (real, effective, saved, filesystem or supplementary) it did
+//    not hold, or its permitted capability set grew (in the initial user
+//    namespace). Only a privileged process, a set-user-ID or set-group-ID
+//    program, a program with file capabilities, or root's own exec can do
+//    that: Linux decided who the process now is, and the token is minted
+//    afresh.
+//  - kNarrowed: anything else. The same user holds no id it did not hold
+//    before (a set-group-ID program of one of its own groups, a saved id
+//    dropped), no_new_privs was set, capabilities were dropped or raised
+//    from the permitted set, a new user namespace was entered (capabilities
+//    there count for nothing): none of these buys a fresh, wider token. The
 //    held token stays, narrowed (NarrowToCredentials) to what the new
 //    credentials would mint.
 //
@@ -48,7 +50,9 @@ CredentialChange ClassifyCredentialChange(const LinuxCredentials& before,
 // counts. The result has no privilege `after` lacks; a privilege `before`
 // enabled and `after` does not (its capability is no longer effective) is
 // disabled, while one the holder enabled itself stays enabled; every group
-// `after` holds deny-only is deny-only; its integrity is no higher than
+// `after` holds deny-only, and every Unix group (S-1-22-2-gid) `after`
+// lacks, is deny-only (never removed: deny ACEs still apply to it); its
+// integrity is no higher than
 // `after`'s; and it carries `after`'s mandatory policy bits. Without an
 // elevation pair in `after`, the result has no elevation
 // (ElevationType::kDefault): the caller drops its link. Everything else

@@ -2203,6 +2203,28 @@ def narrowing(s, env):
                 "SeShutdown" not in result[1])
         s.deny(cat, f"finding 10: A's command under her restricted copy "
                f"sheds it by exec {wrapper}", not kept, result)
+    # Her own set-group-ID program, for a group she is a member of: the
+    # exec changes her gid to one she held already.
+    uid, primary = user_ids(USER_A)
+    group_g = grp.getgrnam(GROUP_G).gr_gid
+    member = env.new_agent(USER_A, prefix=[
+        "setpriv", f"--reuid={uid}", f"--regid={primary}",
+        f"--groups={primary},{group_g}", "--"])
+    sgid_env = os.path.join(env.work, "sgid-env")
+    shutil.copy(shutil.which("env"), sgid_env)
+    os.chown(sgid_env, 0, group_g)
+    os.chmod(sgid_env, 0o2755)
+    copy = own_restricted(member, command="drop-privs=SeShutdown "
+                          f"restrict={env.sid[USER_A]},S-1-1-0")
+    result = member.call("R = run([T, 'impersonate', '--id', X, '--', 'sh', "
+                         "'-c', C])", T=token, X=str(copy),
+                         C=f"exec {sgid_env} cat {files}")
+    kept = (result[0] == 0 and "restricted  yes" in result[1] and
+            "SeShutdown" not in result[1])
+    s.deny(cat, "finding 10: A's command under her restricted copy sheds it "
+           "by exec of a set-group-ID program of one of her own groups",
+           not kept, result)
+    env.drop(member)
     result = a.call("R = run(['sh', '-c', C])", C=(
         'echo low > "$TOKENFS_ROOT/self/integrity" && '
         'echo SeShutdown=removed > "$TOKENFS_ROOT/self/privs" && '

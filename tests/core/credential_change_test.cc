@@ -109,8 +109,31 @@ TEST_CASE("credential changes are told apart by what they gain") {
        C::kNewIdentity},
       {"a filesystem uid switched", Alice(),
        [](LinuxCredentials& c) { c.fs_uid = 1001; }, C::kNewIdentity},
-      {"supplementary groups changed", Alice(),
+      {"a supplementary group dropped", Alice(),
        [](LinuxCredentials& c) { c.supplementary_gids = {1000}; },
+       C::kNarrowed},
+      {"a supplementary group added", Alice(),
+       [](LinuxCredentials& c) {
+         c.supplementary_gids = {100, 1000, 27};
+       },
+       C::kNewIdentity},
+      {"a set-group-ID exec of one of its own groups", Alice(),
+       [](LinuxCredentials& c) { c.effective_gid = c.saved_gid = 100; },
+       C::kNarrowed},
+      {"a saved uid dropped",
+       [] {
+         LinuxCredentials c = Alice();
+         c.saved_uid = 2000;
+         return c;
+       }(),
+       [](LinuxCredentials& c) { c.saved_uid = 1000; }, C::kNarrowed},
+      {"the effective uid switched to the saved one",
+       [] {
+         LinuxCredentials c = Alice();
+         c.saved_uid = 2000;
+         return c;
+       }(),
+       [](LinuxCredentials& c) { c.effective_uid = c.fs_uid = 2000; },
        C::kNewIdentity},
       {"root drops to a user", Root(),
        [](LinuxCredentials& c) {
@@ -308,6 +331,24 @@ TEST_CASE(
   nnp.no_new_privs = true;
   const Token kept = NarrowToCredentials(held, after, minter.Mint(nnp));
   CHECK(kept.privileges.IsEnabled(privilege::kShutdown));
+}
+
+TEST_CASE("a Unix group the process dropped becomes deny-only") {
+  Minter minter;
+  const Token held = minter.Mint(Alice()).token;
+  LinuxCredentials after = Alice();
+  after.supplementary_gids = {1000};  // setgroups dropped users (100)
+  const Token narrowed =
+      NarrowToCredentials(held, minter.Mint(Alice()), minter.Mint(after));
+  const SidAndAttributes* users = Group(narrowed, well_known::UnixGroup(100));
+  REQUIRE(users);
+  CHECK(users->attributes == group_attributes::kUseForDenyOnly);
+  CHECK(Group(narrowed, well_known::UnixGroup(1000))->attributes ==
+        Group(held, well_known::UnixGroup(1000))->attributes);
+  // Groups that are not Unix groups stay as they are.
+  CHECK(Group(narrowed, well_known::Everyone())->attributes ==
+        Group(held, well_known::Everyone())->attributes);
+  CHECK(IsNoLooserThan(narrowed, held));
 }
 
 TEST_CASE("a lowered integrity relabels the token's own descriptor") {
