@@ -743,17 +743,27 @@ void Registry::OnExit(int32_t tid, int32_t tgid) {
     return;
   }
   // The leader may exit while other threads run on (pthread_exit from
-  // main, or exit_group reaching the leader first): the process lives until
-  // its last thread ends, which ReapExited notices.
-  const std::vector<int32_t> threads = source_.ListThreads(tgid);
-  const bool others_run = std::any_of(threads.begin(), threads.end(),
-                                      [tgid](int32_t t) { return t != tgid; });
+  // main, or exit_group reaching the leader first), and a thread that
+  // execs makes the old leader exit and takes over its pid, start time and
+  // pidfd inode (de_thread): the process lives on. Either way ReapExited
+  // drops the entry once the process has really ended.
+  ProcessKey key;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(tgid);
     if (it == processes_.end()) return;
-    if (others_run) {
-      exiting_.push_back(it->second.key);
+    key = it->second.key;
+  }
+  const std::vector<int32_t> threads = source_.ListThreads(tgid);
+  const bool others_run = std::any_of(threads.begin(), threads.end(),
+                                      [tgid](int32_t t) { return t != tgid; });
+  const bool lives = others_run || StillAlive(key);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(tgid);
+    if (it == processes_.end() || !(it->second.key == key)) return;
+    if (lives) {
+      exiting_.push_back(key);
       return;
     }
     EraseProcessLocked(it);

@@ -2203,6 +2203,23 @@ def narrowing(s, env):
                 "SeShutdown" not in result[1])
         s.deny(cat, f"finding 10: A's command under her restricted copy "
                f"sheds it by exec {wrapper}", not kept, result)
+    # An exec from a thread other than the main one: the kernel reports the
+    # old leader's exit before the exec (a race the attacker may retry).
+    thread_exec = ("import os, sys, threading; threading.Thread(target="
+                   "lambda: os.execv('/bin/cat', ['cat'] + sys.argv[1:]))"
+                   ".start(); threading.Event().wait()")
+    paths = [f"{env.m}/self/restricted", f"{env.m}/self/privs"]
+    escaped = []
+    for _ in range(10):
+        result = a.call("R = run([T, 'impersonate', '--id', X, '--', P, "
+                        "'-c', C, *F])", T=token, X=str(mine), P=USER_PY,
+                        C=thread_exec, F=paths)
+        if not (result[0] == 0 and "restricted  yes" in result[1] and
+                "SeShutdown" not in result[1]):
+            escaped.append(result)
+    s.deny(cat, "A's command under her restricted copy sheds it by exec "
+           "from a thread (10 tries)", bool(escaped),
+           escaped[0] if escaped else "kept 10 of 10")
     # Her own set-group-ID program, for a group she is a member of: the
     # exec changes her gid to one she held already.
     uid, primary = user_ids(USER_A)

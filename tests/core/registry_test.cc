@@ -418,6 +418,29 @@ TEST_CASE(
   CHECK(f.registry.GetStats().narrowed == 2);
 }
 
+TEST_CASE(
+    "a thread's exec, which ends the old leader, keeps the process's token") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.source.AddThread(105, 100, 25);
+  f.DisableChangeNotify(100);
+  const Luid id = f.registry.Process(100)->primary->id();
+  // Thread 105 execs: the kernel reports the leader's exit, then the exec
+  // of the process, which kept its pid, start time and pidfd inode.
+  f.source.Remove(105);
+  f.registry.OnExit(100, 100);
+  f.registry.OnExec(100);
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  CHECK(view->primary->id() == id);
+  CHECK_FALSE(f.ChangeNotifyEnabled(100));
+  // It really ends later: gone once reaped.
+  f.source.Remove(100);
+  f.registry.OnExit(100, 100);
+  f.registry.ReapExited();
+  CHECK_FALSE(f.registry.Process(100));
+}
+
 TEST_CASE("a uid change without exec mints afresh") {
   Fixture f;
   f.registry.SetEventsLive(true);
