@@ -483,7 +483,6 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                                                          const TaskInfo& task) {
   LinuxCredentials recorded;
   TokenObjectPtr held;
-  bool adopting = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(key.pid);
@@ -497,19 +496,16 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
     }
     recorded = it->second.credentials;
     held = it->second.primary;
-    adopting = it->second.adopt_at_exec != nullptr;
   }
   // The credentials changed: a new identity is minted afresh, a narrowing
-  // narrows the held token (unless the process adopts one at exec).
-  TokenObjectPtr primary;
-  CredentialChange change = CredentialChange::kNone;
-  if (!adopting) {
-    auto followed = FollowCredentials(held, recorded, task.credentials, key,
-                                      /*copy=*/false);
-    if (!followed) return tl::unexpected(followed.error());
-    primary = std::move(followed->object);
-    change = followed->change;
-  }
+  // narrows the held token. An adoption pending at exec does not defer
+  // this: it may be reverted, and until the exec the process runs with
+  // these credentials.
+  auto followed = FollowCredentials(held, recorded, task.credentials, key,
+                                    /*copy=*/false);
+  if (!followed) return tl::unexpected(followed.error());
+  TokenObjectPtr primary = std::move(followed->object);
+  const CredentialChange change = followed->change;
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(key.pid);
   if (it == processes_.end() || !(it->second.key == key)) {
@@ -1187,23 +1183,21 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
       }
     }
     // Credentials that changed while the daemon was down: applied as a
-    // live change would be, unless an adoption is pending.
+    // live change would be.
     if (!SameCredentials(entry.credentials, task->credentials)) {
-      if (!entry.adopt_at_exec) {
-        auto followed =
-            FollowCredentials(entry.primary, entry.credentials,
-                              task->credentials, entry.key, /*copy=*/false);
-        if (!followed) {
-          ++report.dangling;
-          if (journal_) journal_->ForgetProcess(record.key);
-          continue;
-        }
-        entry.primary = std::move(followed->object);
-        if (followed->change == CredentialChange::kNewIdentity) {
-          ++report.reminted;
-        } else {
-          ++report.narrowed;
-        }
+      auto followed =
+          FollowCredentials(entry.primary, entry.credentials, task->credentials,
+                            entry.key, /*copy=*/false);
+      if (!followed) {
+        ++report.dangling;
+        if (journal_) journal_->ForgetProcess(record.key);
+        continue;
+      }
+      entry.primary = std::move(followed->object);
+      if (followed->change == CredentialChange::kNewIdentity) {
+        ++report.reminted;
+      } else {
+        ++report.narrowed;
       }
       entry.credentials = task->credentials;
     }

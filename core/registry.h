@@ -17,7 +17,7 @@
 //     adopt a token at exec (impersonate -- cmd) gets it; otherwise a
 //     change of credentials is applied by FollowCredentials;
 //   - uid/gid change without exec (OnCredentialsChanged): applied by
-//     FollowCredentials unless an adoption is pending;
+//     FollowCredentials (a pending adoption still takes over at exec);
 //   - exit (OnExit): the entry and its references go;
 //   - first sight of a process without an event (started before the daemon,
 //     or events lost): inherit from a known parent, as FollowCredentials
@@ -282,9 +282,9 @@ class Registry {
   //   - a process record counts only while a process with its pid, start
   //     time and instance lives; others are forgotten;
   //   - credentials that changed while the daemon was down are applied as a
-  //     live change would be (FollowCredentials, unless an adoption is
-  //     pending), and an exec missed while down (ExecMark changed) as a live
-  //     exec would be: impersonation ends, a pending adoption is taken;
+  //     live change would be (FollowCredentials), and an exec missed while
+  //     down (ExecMark changed) as a live exec would be: impersonation ends,
+  //     a pending adoption is taken;
   //   - impersonating threads come back while the same thread lives;
   //   - token objects come back with their ids while their holder lives,
   //     something refers to them or they are persistent;
@@ -433,8 +433,7 @@ class Registry {
   void EraseProcessLocked(
       std::unordered_map<int32_t, ProcessEntry>::iterator it);
   // Records `task`'s credentials on the entry `key`, applying a change with
-  // FollowCredentials (unless an adoption at exec is pending). Call without
-  // mutex_.
+  // FollowCredentials. Call without mutex_.
   Result<ProcessView> ApplyCredentials(const ProcessKey& key,
                                        const TaskInfo& task);
   void RegisterPartner(const TokenObjectPtr& object, const ProcessKey& process,

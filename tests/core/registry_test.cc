@@ -441,6 +441,29 @@ TEST_CASE(
   CHECK_FALSE(f.registry.Process(100));
 }
 
+TEST_CASE(
+    "a uid change with an adoption pending follows the credentials, which a "
+    "revert keeps") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  auto system = f.registry.Process(1);
+  REQUIRE(system);
+  REQUIRE(system->primary->Get()->user == well_known::LocalSystem());
+  auto user = f.registry.Process(100)->primary;
+  // Root asks to adopt the user's token at its next exec, drops to uid
+  // 1000 itself, then changes its mind.
+  REQUIRE(f.registry.Impersonate(1, 1, user, user));
+  f.source.SetUid(1, 1000);
+  f.registry.OnCredentialsChanged(1, 1);
+  REQUIRE(f.registry.Revert(1, 1));
+  f.registry.OnExec(1);
+  auto view = f.registry.Process(1);
+  REQUIRE(view);
+  // Not Local System: the process runs as uid 1000.
+  CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+  CHECK(view->primary != user);
+}
+
 TEST_CASE("a uid change without exec mints afresh") {
   Fixture f;
   f.registry.SetEventsLive(true);
