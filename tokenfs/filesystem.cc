@@ -1044,15 +1044,16 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
   }
   std::lock_guard<std::mutex> lock(file->mutex);
   file->read_cursor = 0;
-  auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
-  if (!result) {
+  const auto failed = [file](const FsError& error) {
     file->content = std::make_shared<const std::string>(
-        "error: " + std::string(std::strerror(result.error().errno_value)) +
-        ": " + result.error().reason + "\n");
-    return tl::unexpected(result.error());
-  }
+        "error: " + std::string(std::strerror(error.errno_value)) + ": " +
+        error.reason + "\n");
+    return tl::unexpected(error);
+  };
+  auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
+  if (!result) return failed(result.error());
   if (auto durable = MakeDurable(Describe(file->node)); !durable) {
-    return tl::unexpected(durable.error());
+    return failed(durable.error());
   }
   file->content = std::make_shared<const std::string>(std::move(*result));
   return WriteReply{size};

@@ -192,27 +192,27 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
   }
   // One daemon per store: a second would restore the first one's tokens
   // onto its own mount and the two would overwrite each other's records.
-  const std::string lock_path = directory + "/lock";
+  // The lock is on the directory itself, which no file in it can replace.
   store->lock_fd_ =
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (store->lock_fd_ < 0) {
-    return fail("cannot open " + lock_path + ": " + std::strerror(errno));
+    return fail("cannot open " + directory + ": " + std::strerror(errno));
   }
   if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return fail(errno == EWOULDBLOCK
                     ? "in use by another tokenfs daemon (choose another "
                       "directory with --state)"
-                    : std::string("cannot lock ") + lock_path + ": " +
-                          std::strerror(errno));
-  }
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    if (Status regular = CheckRegularOrAbsent(path + suffix); !regular) {
-      return fail(regular.error().message);
-    }
+                    : "cannot lock " + directory + ": " + std::strerror(errno));
   }
   const std::string generation_path = directory + "/generation";
-  if (Status regular = CheckRegularOrAbsent(generation_path); !regular) {
-    return fail(regular.error().message);
+  for (const std::string& file :
+       {path, path + "-wal", path + "-shm", generation_path}) {
+    if (Status regular = CheckRegularOrAbsent(file); !regular) {
+      // Starting afresh replaces the link, never what it points to.
+      if (!discard || ::unlink(file.c_str()) != 0) {
+        return fail(regular.error().message);
+      }
+    }
   }
   std::optional<Generation> recorded;
   {
@@ -242,6 +242,13 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
     }
   }
   Status loaded = store->Load();
+  if (loaded && !recorded && store->commits_ > 0 && !discard) {
+    // Removed or emptied: nothing then says whether the database is whole.
+    return fail("it holds " + std::to_string(store->commits_) +
+                " commits but " + generation_path +
+                " is missing or empty, so nothing shows that none were lost "
+                "(--discard-state starts with an empty store)");
+  }
   if (loaded && recorded && store->commits_ < recorded->commits && !discard) {
     // SQLite reads a database whose write-ahead log is gone, damaged or
     // older as a valid older state: refuse it, it may be wider.

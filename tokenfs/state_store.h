@@ -160,7 +160,7 @@ class StateStore : public StateJournal, public LuidReservations {
   StoredState loaded_;
   uint64_t first_id_ = kFirstId;
   bool discarded_ = false;
-  int lock_fd_ = -1;        // flock(2)ed DIR/lock: one daemon per store
+  int lock_fd_ = -1;        // flock(2)ed DIR itself: one daemon per store
   int generation_fd_ = -1;  // DIR/generation
   // Commits made to the database so far and the durable id limit: set by
   // Open, then the writer thread's alone.

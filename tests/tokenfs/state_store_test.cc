@@ -277,6 +277,23 @@ TEST_CASE(
     CHECK(OpenError(dir) ==
           prefix + dir.db() + " is not a regular file (a symbolic link)");
   }
+  SECTION("a removed or emptied generation file") {
+    std::ofstream(dir.path + "/generation", std::ios::trunc);
+    const std::string error = OpenError(dir);
+    CHECK(error.rfind(prefix + "it holds ", 0) == 0);
+    CHECK(error.find("/generation is missing or empty") != std::string::npos);
+    std::filesystem::remove(dir.path + "/generation");
+    CHECK(OpenError(dir) == error);
+  }
+  SECTION("--discard-state replaces a linked store file, not its target") {
+    TempDir other;
+    std::filesystem::rename(dir.db(), other.db());
+    std::filesystem::create_symlink(other.db(), dir.db());
+    auto discarded = StateStore::Open(dir.path, true);
+    REQUIRE(discarded);
+    CHECK_FALSE(std::filesystem::is_symlink(dir.db()));
+    CHECK(std::filesystem::file_size(other.db()) > 0);  // left alone
+  }
   SECTION("a damaged generation file") {
     std::ofstream(dir.path + "/generation", std::ios::trunc) << "garbage\n";
     CHECK(OpenError(dir) == prefix + dir.path +
