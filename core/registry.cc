@@ -1143,6 +1143,10 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
 
   // Processes first: they decide which threads and objects count.
   std::unordered_set<int32_t> exec_missed;
+  std::unordered_set<int32_t> leader_impersonates;
+  for (const ThreadRecord& record : state.threads) {
+    if (record.tid == record.tgid) leader_impersonates.insert(record.tgid);
+  }
   for (const ProcessRecord& record : state.processes) {
     auto incarnation = source_.Incarnation(record.key.pid);
     if (!incarnation || !(*incarnation == record.key.incarnation())) {
@@ -1171,8 +1175,16 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
       continue;
     }
     // An exec while the daemon was down: what a live exec ends, ends now.
-    if (entry.exec_mark != 0 &&
-        source_.ExecMark(record.key.pid) != entry.exec_mark) {
+    // Where the layout is not randomized (no mark), an exec cannot be
+    // ruled out, so it is taken to have happened: the adoption the process
+    // asked for is taken, the main thread's impersonation ends.
+    const bool depends_on_exec =
+        entry.adopt_at_exec || leader_impersonates.count(record.key.pid);
+    const bool exec_seen =
+        entry.exec_mark != 0
+            ? source_.ExecMark(record.key.pid) != entry.exec_mark
+            : depends_on_exec;
+    if (exec_seen) {
       ++report.missed_execs;
       exec_missed.insert(record.key.pid);
       entry.exec_mark = 0;

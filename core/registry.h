@@ -128,7 +128,8 @@ class ProcessSource {
   virtual std::vector<int32_t> ListThreads(int32_t pid) const = 0;
   // A value that changes when process `pid` runs a new program (exec): the
   // daemon reads the kernel's randomized layout of the program image. 0
-  // when unknown (then a missed exec is not detected).
+  // when unknown, including when the layout is not randomized (then
+  // Restore takes an exec to have happened wherever one would matter).
   virtual uint64_t ExecMark(int32_t /*pid*/) const { return 0; }
 };
 
@@ -283,8 +284,9 @@ class Registry {
   //     time and instance lives; others are forgotten;
   //   - credentials that changed while the daemon was down are applied as a
   //     live change would be (FollowCredentials), and an exec missed while
-  //     down (ExecMark changed) as a live exec would be: impersonation ends,
-  //     a pending adoption is taken;
+  //     down (ExecMark changed, or unknown where an adoption is pending or
+  //     the main thread impersonates) as a live exec would be:
+  //     impersonation ends, a pending adoption is taken;
   //   - impersonating threads come back while the same thread lives;
   //   - token objects come back with their ids while their holder lives,
   //     something refers to them or they are persistent;

@@ -363,6 +363,21 @@ uint64_t ProcProcessSource::ExecMark(int32_t pid) const {
   if (!text) return 0;
   auto stat = ParseProcStat(*text);
   if (!stat || (stat->start_code == 0 && stat->start_stack == 0)) return 0;
+  // Without randomization (randomize_va_space 0, or the process's
+  // ADDR_NO_RANDOMIZE personality, setarch -R) an exec of the same program
+  // lays it out the same: the mark would not change.
+  const std::string randomize_path =
+      proc_root_ + "/sys/kernel/randomize_va_space";
+  auto randomize = ReadSmallFileAt(AT_FDCWD, randomize_path, randomize_path);
+  if (!randomize || TrimAsciiSpace(*randomize) == "0") return 0;
+  auto personality =
+      ReadSmallFileAt(directory->get(), "personality",
+                      proc_root_ + "/" + std::to_string(pid) + "/personality");
+  uint64_t persona = 0;
+  if (!personality || !ParseU64(TrimAsciiSpace(*personality), persona, 16) ||
+      (persona & 0x0040000 /* ADDR_NO_RANDOMIZE */)) {
+    return 0;
+  }
   // A mix of the three layout values; any exec re-randomizes them.
   uint64_t mark = stat->start_code;
   for (uint64_t value : {stat->end_code, stat->start_stack}) {

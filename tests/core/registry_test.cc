@@ -981,6 +981,33 @@ TEST_CASE(
   CHECK_FALSE(life.Enabled(100));
 }
 
+TEST_CASE(
+    "without an exec mark, a restart takes an exec to have happened where "
+    "one matters") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.AddProcess(200, 1, 30, 1000);
+  // No exec marks: the layout is not randomized (setarch -R).
+  Token impersonation = *life.registry->Process(100)->primary->Get();
+  impersonation.token_id = life.ids.Next();
+  impersonation.type = TokenType::kImpersonation;
+  impersonation.impersonation_level = ImpersonationLevel::kImpersonation;
+  Token adopted = *life.registry->Process(100)->primary->Get();
+  adopted.token_id = life.ids.Next();
+  adopted.privileges.enabled = 0;
+  REQUIRE(life.registry->Impersonate(100, 100,
+                                     life.registry->NewObject(impersonation),
+                                     life.registry->NewObject(adopted)));
+  REQUIRE(life.registry->Impersonate(
+      200, 200, life.registry->NewObject(impersonation), nullptr));
+  life.Restart();
+  CHECK(life.report.missed_execs == 2);
+  CHECK(life.registry->Process(100)->primary->id() == adopted.token_id);
+  CHECK_FALSE(life.Enabled(100));
+  CHECK_FALSE(life.registry->Thread(100, 100)->impersonation);
+  CHECK_FALSE(life.registry->Thread(200, 200)->impersonation);
+}
+
 TEST_CASE("objects come back while persistent, held or referred to") {
   Lifetime life;
   WithProcesses(life);
