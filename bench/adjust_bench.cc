@@ -49,6 +49,12 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_support.h"
+
+using tokenfs::bench::NowNs;
+using tokenfs::bench::ParseCount;
+using tokenfs::bench::Percentile;
+
 namespace {
 
 constexpr const char* kUsage =
@@ -72,27 +78,9 @@ constexpr const char* kUsage =
     "  --label NAME         first column of the result lines (tokenfs)\n"
     "  --tsv FILE           also write the result lines to FILE\n";
 
-int64_t NowNs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
 [[noreturn]] void Fail(const std::string& message) {
   std::fprintf(stderr, "adjust_bench: %s\n", message.c_str());
   std::exit(1);
-}
-
-bool ParseCount(std::string_view text, long minimum, long* value) {
-  const std::string copy(text);
-  char* end = nullptr;
-  errno = 0;
-  const long parsed = std::strtol(copy.c_str(), &end, 10);
-  if (errno != 0 || end == copy.c_str() || *end != '\0' || parsed < minimum) {
-    return false;
-  }
-  *value = parsed;
-  return true;
 }
 
 std::vector<std::string> Split(std::string_view text, char separator) {
@@ -171,14 +159,6 @@ struct Stats {
 };
 
 // Nearest-rank percentile of an ascending vector, in µs.
-double Percentile(const std::vector<int64_t>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(
-      fraction * static_cast<double>(sorted.size()) + 0.999999);
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return static_cast<double>(sorted[rank - 1]) / 1000.0;
-}
-
 Stats Summarize(std::vector<int64_t> samples, int64_t wall_ns) {
   std::sort(samples.begin(), samples.end());
   Stats stats;

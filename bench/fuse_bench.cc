@@ -45,6 +45,12 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_support.h"
+
+using tokenfs::bench::NowNs;
+using tokenfs::bench::ParseCount;
+using tokenfs::bench::Percentile;
+
 namespace {
 
 constexpr const char* kUsage =
@@ -91,26 +97,9 @@ struct Options {
   std::string pid_file;
 };
 
-int64_t NowNs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
 [[noreturn]] void Fail(const std::string& message) {
   std::fprintf(stderr, "fuse_bench: %s\n", message.c_str());
   std::exit(1);
-}
-
-bool ParseCount(const char* text, long minimum, long* value) {
-  char* end = nullptr;
-  errno = 0;
-  const long parsed = std::strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || parsed < minimum) {
-    return false;
-  }
-  *value = parsed;
-  return true;
 }
 
 // One open + read-until-EOF + close. Records the phase times when `sample`
@@ -190,14 +179,6 @@ void ListCycle(Target& target, bool stat_entries, bool sample) {
 }
 
 // Nearest-rank percentile of an ascending vector, in µs.
-double Percentile(const std::vector<int64_t>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(
-      fraction * static_cast<double>(sorted.size()) + 0.999999);
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return static_cast<double>(sorted[rank - 1]) / 1000.0;
-}
-
 double MedianUs(std::vector<int64_t> values) {
   std::sort(values.begin(), values.end());
   return Percentile(values, 0.5);
