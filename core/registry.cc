@@ -146,6 +146,10 @@ void Registry::RecordProcessLocked(const ProcessEntry& entry) {
   record.primary = entry.primary->id();
   if (entry.adopt_at_exec) record.adopt_at_exec = entry.adopt_at_exec->id();
   record.exec_mark = entry.exec_mark;
+  if (entry.origin) {
+    record.origin = entry.origin->id();
+    record.origin_credentials = entry.origin_credentials;
+  }
   journal_->RecordProcess(record);
 }
 
@@ -240,7 +244,19 @@ TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
 
 Result<Registry::Followed> Registry::FollowCredentials(
     const TokenObjectPtr& held, const LinuxCredentials& before,
-    const LinuxCredentials& after, const ProcessKey& key, bool copy) {
+    const LinuxCredentials& after, const ProcessKey& key, bool copy,
+    const TokenObjectPtr& origin, const LinuxCredentials& origin_credentials) {
+  if (origin && ClassifyCredentialChange(origin_credentials, after) !=
+                    CredentialChange::kNewIdentity) {
+    // Back within the ids it held before a set-ID program: what it had then,
+    // narrowed, never the fresh token the program's ids minted.
+    auto back = FollowCredentials(origin, origin_credentials, after, key,
+                                  /*copy=*/true);
+    if (!back) return back;
+    back->change = CredentialChange::kNarrowed;
+    back->origin_spent = true;
+    return back;
+  }
   Followed followed;
   followed.change = ClassifyCredentialChange(before, after);
   if (followed.change == CredentialChange::kNone) {
@@ -256,13 +272,13 @@ Result<Registry::Followed> Registry::FollowCredentials(
   }
   // Narrowed: the held token stays, bounded by what `after` mints (and
   // losing what `before` gave it and `after` does not).
-  auto origin = minter_.Mint(before);
-  if (!origin) return tl::unexpected(origin.error());
+  auto was = minter_.Mint(before);
+  if (!was) return tl::unexpected(was.error());
   auto fresh = minter_.Mint(after);
   if (!fresh) return tl::unexpected(fresh.error());
-  const auto narrow = [this, &origin, &fresh](const TokenObject& object) {
+  const auto narrow = [this, &was, &fresh](const TokenObject& object) {
     const std::shared_ptr<const Token> current = object.Get();
-    Token token = NarrowToCredentials(*current, *origin, *fresh);
+    Token token = NarrowToCredentials(*current, *was, *fresh);
     const bool changed = !(token == *current);
     token.token_id = ids_.Next();
     if (changed) token.modified_id = ids_.Next();
@@ -281,6 +297,22 @@ Result<Registry::Followed> Registry::FollowCredentials(
     }
   }
   return followed;
+}
+
+void Registry::KeepOrigin(ProcessEntry& entry, const TokenObjectPtr& held,
+                          const LinuxCredentials& before,
+                          const LinuxCredentials& after,
+                          CredentialChange change, bool origin_spent) {
+  if (origin_spent) {
+    entry.origin.reset();
+  } else if (!entry.origin && change == CredentialChange::kNewIdentity &&
+             before.real_uid == after.real_uid) {
+    // New ids for the same real user (a set-user-ID or set-group-ID
+    // program, or a process switching among ids it may take back): keep
+    // what it had, for when it comes back.
+    entry.origin = held;
+    entry.origin_credentials = before;
+  }
 }
 
 void Registry::CountChangeLocked(CredentialChange change) {
@@ -306,6 +338,8 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
   TokenObjectPtr parent_primary;
   LinuxCredentials parent_credentials;
   ProcessKey parent_key;
+  TokenObjectPtr origin;
+  LinuxCredentials origin_credentials;
   bool live = false;
   bool parent_known = false;
   {
@@ -317,6 +351,8 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
       parent_primary = it->second.primary;
       parent_credentials = it->second.credentials;
       parent_key = it->second.key;
+      origin = it->second.origin;
+      origin_credentials = it->second.origin_credentials;
     }
   }
   if (parent_primary && !live && !StillAlive(parent_key)) {
@@ -328,6 +364,7 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
     parent_credentials = leader->credentials;
     parent_key = leader->key;
     parent_known = true;
+    origin.reset();
   }
   if (!parent_known && task.ppid > 0 && depth < kMaxAncestors) {
     // An unknown parent (forked while the daemon was down, or older than
@@ -345,11 +382,15 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
     // The child is seen as if its fork had been: a copy of the parent's
     // token, then whatever its credentials did since (an unprivileged
     // narrowing must not buy it a fresh token).
-    auto followed = FollowCredentials(parent_primary, parent_credentials,
-                                      task.credentials, entry.key,
-                                      /*copy=*/true);
+    auto followed =
+        FollowCredentials(parent_primary, parent_credentials, task.credentials,
+                          entry.key, /*copy=*/true, origin, origin_credentials);
     if (!followed) return tl::unexpected(followed.error());
     entry.primary = std::move(followed->object);
+    if (!followed->origin_spent) {
+      entry.origin = std::move(origin);
+      entry.origin_credentials = origin_credentials;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     switch (followed->change) {
       case CredentialChange::kNone:
@@ -483,6 +524,8 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                                                          const TaskInfo& task) {
   LinuxCredentials recorded;
   TokenObjectPtr held;
+  TokenObjectPtr origin;
+  LinuxCredentials origin_credentials;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(key.pid);
@@ -496,13 +539,15 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
     }
     recorded = it->second.credentials;
     held = it->second.primary;
+    origin = it->second.origin;
+    origin_credentials = it->second.origin_credentials;
   }
   // The credentials changed: a new identity is minted afresh, a narrowing
   // narrows the held token. An adoption pending at exec does not defer
   // this: it may be reverted, and until the exec the process runs with
   // these credentials.
   auto followed = FollowCredentials(held, recorded, task.credentials, key,
-                                    /*copy=*/false);
+                                    /*copy=*/false, origin, origin_credentials);
   if (!followed) return tl::unexpected(followed.error());
   TokenObjectPtr primary = std::move(followed->object);
   const CredentialChange change = followed->change;
@@ -511,6 +556,10 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
   if (it == processes_.end() || !(it->second.key == key)) {
     return MakeError(ErrorCode::kNotFound,
                      "process " + std::to_string(key.pid) + " is gone");
+  }
+  if (it->second.origin == origin) {
+    KeepOrigin(it->second, held, recorded, task.credentials, change,
+               followed->origin_spent);
   }
   it->second.credentials = task.credentials;
   if (primary && primary != it->second.primary) {
@@ -650,6 +699,11 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   entry.credentials = parent->credentials;
   entry.primary = CopyForFork(*parent->primary);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (auto it = processes_.find(parent_tgid);
+      it != processes_.end() && it->second.key == parent->key) {
+    entry.origin = it->second.origin;
+    entry.origin_credentials = it->second.origin_credentials;
+  }
   if (auto old = processes_.find(child_tgid); old != processes_.end()) {
     EraseProcessLocked(old);
   }
@@ -668,6 +722,8 @@ void Registry::OnExec(int32_t tgid) {
   LinuxCredentials recorded;
   TokenObjectPtr adopt;
   TokenObjectPtr held;
+  TokenObjectPtr origin;
+  LinuxCredentials origin_credentials;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(tgid);
@@ -675,6 +731,8 @@ void Registry::OnExec(int32_t tgid) {
     key = it->second.key;
     recorded = it->second.credentials;
     held = it->second.primary;
+    origin = it->second.origin;
+    origin_credentials = it->second.origin_credentials;
     adopt = std::move(it->second.adopt_at_exec);
     it->second.adopt_at_exec.reset();
     it->second.exec_mark = 0;
@@ -693,19 +751,29 @@ void Registry::OnExec(int32_t tgid) {
   if (!task) return;
   TokenObjectPtr primary;
   CredentialChange change = CredentialChange::kNone;
+  bool origin_spent = false;
   if (adopt) {
     primary = std::move(adopt);
     change = CredentialChange::kNewIdentity;
+    origin_spent = true;  // the process chose its token
   } else {
-    auto followed = FollowCredentials(held, recorded, task->credentials, key,
-                                      /*copy=*/false);
+    auto followed =
+        FollowCredentials(held, recorded, task->credentials, key,
+                          /*copy=*/false, origin, origin_credentials);
     if (!followed) return;
     primary = std::move(followed->object);
     change = followed->change;
+    origin_spent = followed->origin_spent;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(tgid);
   if (it == processes_.end() || !(it->second.key == key)) return;
+  if (adopt) {
+    it->second.origin.reset();  // the process chose its token
+  } else if (it->second.origin == origin) {
+    KeepOrigin(it->second, held, recorded, task->credentials, change,
+               origin_spent);
+  }
   it->second.credentials = task->credentials;
   if (primary != it->second.primary) {
     it->second.primary = std::move(primary);
@@ -1161,8 +1229,11 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
     entry.primary = object_for(record.primary);
     entry.adopt_at_exec = object_for(record.adopt_at_exec);
     entry.exec_mark = record.exec_mark;
+    entry.origin = object_for(record.origin);
+    entry.origin_credentials = record.origin_credentials;
     if (!entry.primary ||
-        (record.adopt_at_exec.value != 0 && !entry.adopt_at_exec)) {
+        (record.adopt_at_exec.value != 0 && !entry.adopt_at_exec) ||
+        (record.origin.value != 0 && !entry.origin)) {
       // Seen afresh below, from its nearest known ancestor.
       ++report.dangling;
       if (journal_) journal_->ForgetProcess(record.key);
@@ -1197,14 +1268,16 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
     // Credentials that changed while the daemon was down: applied as a
     // live change would be.
     if (!SameCredentials(entry.credentials, task->credentials)) {
-      auto followed =
-          FollowCredentials(entry.primary, entry.credentials, task->credentials,
-                            entry.key, /*copy=*/false);
+      auto followed = FollowCredentials(
+          entry.primary, entry.credentials, task->credentials, entry.key,
+          /*copy=*/false, entry.origin, entry.origin_credentials);
       if (!followed) {
         ++report.dangling;
         if (journal_) journal_->ForgetProcess(record.key);
         continue;
       }
+      KeepOrigin(entry, entry.primary, entry.credentials, task->credentials,
+                 followed->change, followed->origin_spent);
       entry.primary = std::move(followed->object);
       if (followed->change == CredentialChange::kNewIdentity) {
         ++report.reminted;

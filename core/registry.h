@@ -391,6 +391,15 @@ class Registry {
     TokenObjectPtr primary;
     TokenObjectPtr adopt_at_exec;  // set by Impersonate; used at exec
     uint64_t exec_mark = 0;        // see ProcessRecord::exec_mark
+    // Set when a change kept the real uid but gave the process a new
+    // identity (a set-user-ID or set-group-ID program, a root process's
+    // seteuid): the token and credentials it had before. Inherited at fork.
+    // When the credentials come back within those ids (the program hands
+    // the user back a shell: newgrp, sg, crontab's editor; seteuid back),
+    // the process gets a narrowed copy of this token, not a fresh one, and
+    // the origin is spent (KeepOrigin).
+    TokenObjectPtr origin;
+    LinuxCredentials origin_credentials;
   };
   struct ThreadEntry {
     int32_t tgid = 0;
@@ -423,6 +432,13 @@ class Registry {
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
   Result<ProcessView> LookupProcess(int32_t pid, bool force_validation,
                                     int depth = 0);
+  // Updates `entry`'s origin after its credentials went from `before` to
+  // `after` while it held `held`: spent, or set for a new identity of the
+  // same real user. REQUIRES mutex_ held (or `entry` not yet shared).
+  static void KeepOrigin(ProcessEntry& entry, const TokenObjectPtr& held,
+                         const LinuxCredentials& before,
+                         const LinuxCredentials& after, CredentialChange change,
+                         bool origin_spent);
   // Counts a primary token replaced by `change`; REQUIRES mutex_ held.
   void CountChangeLocked(CredentialChange change);
   // Journal helpers; REQUIRE mutex_ held (the journal's order is the maps').
@@ -447,14 +463,19 @@ class Registry {
   // when nothing changed (a fork copy of it when `copy`), a fresh mint for
   // a new identity, a narrowed copy otherwise. A new elevation partner is
   // registered under `key`. Call without mutex_.
+  // With an `origin` (ProcessEntry::origin) whose credentials `after`
+  // stays within, the result is a copy of the origin narrowed to `after`
+  // instead, and `origin_spent` is set.
   struct Followed {
     TokenObjectPtr object;
     CredentialChange change = CredentialChange::kNone;
+    bool origin_spent = false;
   };
-  Result<Followed> FollowCredentials(const TokenObjectPtr& held,
-                                     const LinuxCredentials& before,
-                                     const LinuxCredentials& after,
-                                     const ProcessKey& key, bool copy);
+  Result<Followed> FollowCredentials(
+      const TokenObjectPtr& held, const LinuxCredentials& before,
+      const LinuxCredentials& after, const ProcessKey& key, bool copy,
+      const TokenObjectPtr& origin = nullptr,
+      const LinuxCredentials& origin_credentials = {});
   // True iff `entry` still names a live process (validates against the
   // source unless events are live). Call without mutex_.
   bool StillAlive(const ProcessKey& key) const;

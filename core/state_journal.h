@@ -59,6 +59,11 @@ struct ProcessRecord {
   // exec while the daemon was down changes it (ProcessSource::ExecMark).
   // 0 when nothing depends on it.
   uint64_t exec_mark = 0;
+  // The token the process held before a set-user-ID or set-group-ID exec
+  // gave it ids it did not hold, and the credentials it held then (see
+  // Registry: origin); 0 when there is none.
+  Luid origin;
+  LinuxCredentials origin_credentials;
   friend bool operator==(const ProcessRecord&, const ProcessRecord&) = default;
 };
 

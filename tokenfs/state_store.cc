@@ -22,7 +22,9 @@ namespace {
 
 // 'Tkfs': marks the database as a tokenfs state store.
 constexpr int kApplicationId = 0x546b6673;
-constexpr int kSchemaVersion = 1;
+// 2: processes.origin and processes.origin_credentials (version 1 stores
+// are upgraded in place when opened).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,7 +34,9 @@ CREATE TABLE processes(pid INTEGER PRIMARY KEY, start_time INTEGER NOT NULL,
                        instance INTEGER NOT NULL, ppid INTEGER NOT NULL,
                        credentials TEXT NOT NULL, primary_token INTEGER NOT NULL,
                        adopt_at_exec INTEGER NOT NULL,
-                       exec_mark INTEGER NOT NULL);
+                       exec_mark INTEGER NOT NULL,
+                       origin INTEGER NOT NULL DEFAULT 0,
+                       origin_credentials TEXT NOT NULL DEFAULT '');
 CREATE TABLE threads(tid INTEGER PRIMARY KEY, tgid INTEGER NOT NULL,
                      start_time INTEGER NOT NULL, instance INTEGER NOT NULL,
                      impersonation INTEGER NOT NULL,
@@ -371,7 +375,18 @@ Status StateStore::Load() {
                            std::to_string(version) + ", this one reads " +
                            std::to_string(kSchemaVersion) + ")");
   }
-  if (version != kSchemaVersion) {
+  if (version == 1) {
+    if (!Execute(db_,
+                 "BEGIN;"
+                 "ALTER TABLE processes ADD COLUMN origin INTEGER NOT NULL "
+                 "DEFAULT 0;"
+                 "ALTER TABLE processes ADD COLUMN origin_credentials TEXT "
+                 "NOT NULL DEFAULT '';"
+                 "PRAGMA user_version = 2; COMMIT;",
+                 error)) {
+      return InvalidArgument("cannot upgrade schema 1: " + error);
+    }
+  } else if (version != kSchemaVersion) {
     return InvalidArgument("unknown schema version " + std::to_string(version));
   }
   {
@@ -450,7 +465,7 @@ Status StateStore::Load() {
   if (status) {
     status = query(
         "SELECT pid, start_time, instance, ppid, credentials, primary_token, "
-        "adopt_at_exec, exec_mark FROM processes",
+        "adopt_at_exec, exec_mark, origin, origin_credentials FROM processes",
         [&](sqlite3_stmt* row) -> Status {
           ProcessRecord record;
           record.key.pid = static_cast<int32_t>(sqlite3_column_int64(row, 0));
@@ -467,6 +482,16 @@ Status StateStore::Load() {
           record.primary = Luid{Loaded(sqlite3_column_int64(row, 5))};
           record.adopt_at_exec = Luid{Loaded(sqlite3_column_int64(row, 6))};
           record.exec_mark = Loaded(sqlite3_column_int64(row, 7));
+          record.origin = Luid{Loaded(sqlite3_column_int64(row, 8))};
+          if (record.origin.value != 0) {
+            auto origin = DecodeCredentialsRecord(Text(row, 9));
+            if (!origin) {
+              return InvalidArgument(
+                  "corrupt (process " + std::to_string(record.key.pid) +
+                  " origin: " + origin.error().message + ")");
+            }
+            record.origin_credentials = std::move(*origin);
+          }
           state.processes.push_back(std::move(record));
           return Ok();
         });
@@ -643,8 +668,8 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
       "VALUES(?1, ?2, ?3, ?4)",
       "DELETE FROM tokens WHERE id = ?1",
       "INSERT OR REPLACE INTO processes(pid, start_time, instance, ppid, "
-      "credentials, primary_token, adopt_at_exec, exec_mark) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "credentials, primary_token, adopt_at_exec, exec_mark, origin, "
+      "origin_credentials) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
       "DELETE FROM processes WHERE pid = ?1 AND start_time = ?2 AND "
       "instance = ?3",
       "INSERT OR REPLACE INTO threads(tid, tgid, start_time, instance, "
@@ -705,6 +730,11 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Bind(6, Stored(change.primary.value))
                      .Bind(7, Stored(change.adopt_at_exec.value))
                      .Bind(8, Stored(change.exec_mark))
+                     .Bind(9, Stored(change.origin.value))
+                     .Bind(10, change.origin.value != 0
+                                   ? EncodeCredentialsRecord(
+                                         change.origin_credentials)
+                                   : std::string())
                      .Run();
           } else if constexpr (std::is_same_v<T, ProcessDrop>) {
             ok = statement.Bind(1, change.key.pid)

@@ -4,7 +4,9 @@
 // It is the registry's StateJournal and the id allocator's LuidReservations
 // (core/state_journal.h, core/luid.h). Tables: tokens (one row per live
 // token object: its full token record and elevation partner), processes
-// (keyed by pid, with start time and instance), threads (impersonating
+// (keyed by pid, with start time and instance, and the origin token a
+// set-ID program will give back; schema 2, version 1 stores are upgraded
+// in place), threads (impersonating
 // ones), objects (/tokens/objects entries), and meta (boot id, the id
 // reservation limit). PRAGMA application_id marks the file as ours and
 // PRAGMA user_version is the schema version.

@@ -2220,6 +2220,17 @@ def narrowing(s, env):
     s.deny(cat, "A's command under her restricted copy sheds it by exec "
            "from a thread (10 tries)", bool(escaped),
            escaped[0] if escaped else "kept 10 of 10")
+    # A set-user-ID root helper that hands her back a shell: sg (newgrp) to
+    # her own group needs no password.
+    group_a = grp.getgrgid(user_ids(USER_A)[1]).gr_name
+    result = a.call("R = run([T, 'impersonate', '--id', X, '--', 'sh', "
+                    "'-c', C])", T=token, X=str(mine),
+                    C=f"exec sg {group_a} -c 'cat {files}'")
+    kept = (result[0] == 0 and "restricted  yes" in result[1] and
+            "SeShutdown" not in result[1])
+    s.deny(cat, "finding 10: A's command under her restricted copy sheds it "
+           "through sg to her own group (a set-user-ID root helper that "
+           "hands back a shell)", not kept, result)
     # Her own set-group-ID program, for a group she is a member of: the
     # exec changes her gid to one she held already.
     uid, primary = user_ids(USER_A)

@@ -464,6 +464,55 @@ TEST_CASE(
   CHECK(view->primary != user);
 }
 
+// What exec of a set-user-ID root program (newgrp, sg, su) does: the real
+// uid stays, the effective and saved become 0.
+void SetuidRoot(FakeProcessSource& source, int32_t pid) {
+  auto& credentials = source.tasks.at(pid).credentials;
+  credentials.effective_uid = credentials.saved_uid = credentials.fs_uid = 0;
+}
+
+TEST_CASE(
+    "a set-user-ID helper that hands the user back a shell gives back her "
+    "token, narrowed") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);  // stands in for a restriction
+  SetuidRoot(f.source, 100);
+  f.registry.OnExec(100);
+  CHECK(f.registry.Process(100)->primary->Get()->user ==
+        well_known::LocalSystem());
+  // The helper forks the shell it will hand over; both drop back.
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.source.tasks.at(200).credentials = f.source.tasks.at(100).credentials;
+  f.registry.OnFork(100, 200, 200);
+  for (int32_t pid : {100, 200}) {
+    f.source.SetUid(pid, 1000);
+    f.registry.OnCredentialsChanged(pid, pid);
+    auto view = f.registry.Process(pid);
+    REQUIRE(view);
+    CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+    CHECK_FALSE(f.ChangeNotifyEnabled(pid));
+  }
+  // The origin is spent: root again (a new set-ID exec) mints afresh.
+  SetuidRoot(f.source, 200);
+  f.registry.OnExec(200);
+  CHECK(f.registry.Process(200)->primary->Get()->user ==
+        well_known::LocalSystem());
+}
+
+TEST_CASE("a set-user-ID helper that becomes another user mints afresh") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  SetuidRoot(f.source, 100);
+  f.registry.OnExec(100);
+  f.source.SetUid(100, 1001);  // su to another user, authenticated
+  f.registry.OnCredentialsChanged(100, 100);
+  CHECK(f.registry.Process(100)->primary->Get()->user ==
+        well_known::UnixUser(1001));
+  CHECK(f.ChangeNotifyEnabled(100));
+}
+
 TEST_CASE("a uid change without exec mints afresh") {
   Fixture f;
   f.registry.SetEventsLive(true);
@@ -886,6 +935,22 @@ TEST_CASE("credentials narrowed while down keep the adjusted token") {
   // And the narrowed state is what a second restart finds.
   life.Restart();
   CHECK(life.report.narrowed == 0);
+  CHECK_FALSE(life.Enabled(100));
+}
+
+TEST_CASE("a set-user-ID helper's origin survives a restart") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  SetuidRoot(life.source, 100);
+  life.registry->OnExec(100);
+  life.Restart();
+  REQUIRE(life.registry->Process(100)->primary->Get()->user ==
+          well_known::LocalSystem());
+  life.source.SetUid(100, 1000);  // handed back while the daemon was down
+  life.Restart();
+  CHECK(life.registry->Process(100)->primary->Get()->user ==
+        well_known::UnixUser(1000));
   CHECK_FALSE(life.Enabled(100));
 }
 

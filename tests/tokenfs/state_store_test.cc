@@ -214,11 +214,32 @@ TEST_CASE(
               "with --state)");
   }
   SECTION("a newer schema") {
-    Sql(dir.db(), "PRAGMA user_version = 2");
+    Sql(dir.db(), "PRAGMA user_version = 3");
     CHECK(OpenError(dir) == prefix +
-                                "written by a newer tokenfs (schema 2, this "
-                                "one reads 1) (--discard-state starts with an "
+                                "written by a newer tokenfs (schema 3, this "
+                                "one reads 2) (--discard-state starts with an "
                                 "empty store)");
+  }
+  SECTION("a schema 1 store is upgraded in place") {
+    Sql(dir.db(),
+        "ALTER TABLE processes DROP COLUMN origin;"
+        "ALTER TABLE processes DROP COLUMN origin_credentials;"
+        "PRAGMA user_version = 1");
+    {
+      auto store = OpenStarted(dir);
+      CHECK(store->loaded().tokens.size() == 1);
+      ProcessRecord process;
+      process.key = ProcessKey{42, 7, 0};
+      process.primary = store->loaded().tokens[0].token.token_id;
+      process.origin = process.primary;
+      process.origin_credentials.real_uid = 1000;
+      store->RecordProcess(process);
+      REQUIRE(store->Flush());
+    }
+    auto store = OpenStarted(dir);
+    REQUIRE(store->loaded().processes.size() == 1);
+    CHECK(store->loaded().processes[0].origin.value != 0);
+    CHECK(store->loaded().processes[0].origin_credentials.real_uid == 1000);
   }
   SECTION("another application's database") {
     Sql(dir.db(), "PRAGMA application_id = 0");
