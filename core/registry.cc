@@ -782,7 +782,7 @@ void Registry::OnExec(int32_t tgid) {
   RecordProcessLocked(it->second);
 }
 
-void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
+void Registry::OnCredentialsChanged(int32_t tid, int32_t tgid) {
   ProcessKey key;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -790,7 +790,10 @@ void Registry::OnCredentialsChanged(int32_t /*tid*/, int32_t tgid) {
     if (it == processes_.end()) return;
     key = it->second.key;
   }
-  auto task = source_.ReadTask(tgid);
+  // Credentials are per thread: read the thread that changed them (the
+  // main thread may have exited and show stale ones), else the process.
+  auto task = source_.ReadTask(tid);
+  if (!task || task->tgid != tgid) task = source_.ReadTask(tgid);
   if (!task || !(task->process_key() == key)) return;
   // Failure means the process went meanwhile; nothing to record.
   (void)ApplyCredentials(key, *task);

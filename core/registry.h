@@ -16,8 +16,9 @@
 //   - exec (OnExec): impersonation is dropped; a process that asked to
 //     adopt a token at exec (impersonate -- cmd) gets it; otherwise a
 //     change of credentials is applied by FollowCredentials;
-//   - uid/gid change without exec (OnCredentialsChanged): applied by
-//     FollowCredentials (a pending adoption still takes over at exec);
+//   - uid/gid change without exec (OnCredentialsChanged): the credentials
+//     of the thread that changed them are applied by FollowCredentials (a
+//     pending adoption still takes over at exec);
 //   - exit (OnExit): the entry and its references go;
 //   - first sight of a process without an event (started before the daemon,
 //     or events lost): inherit from a known parent, as FollowCredentials

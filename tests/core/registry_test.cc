@@ -35,10 +35,14 @@ class FakeProcessSource : public ProcessSource {
     task.start = start;
     tasks[tid] = task;
   }
+  // Sets the uid of every thread of `pid` (glibc's setuid does that).
   void SetUid(int32_t pid, uint32_t uid) {
-    auto& credentials = tasks.at(pid).credentials;
-    credentials.real_uid = credentials.effective_uid = uid;
-    credentials.saved_uid = credentials.fs_uid = uid;
+    for (auto& [tid, task] : tasks) {
+      if (task.tgid != pid) continue;
+      auto& credentials = task.credentials;
+      credentials.real_uid = credentials.effective_uid = uid;
+      credentials.saved_uid = credentials.fs_uid = uid;
+    }
   }
   void Remove(int32_t tid) { tasks.erase(tid); }
   void SetGroups(int32_t pid, int32_t process_group, int32_t session) {
@@ -68,7 +72,7 @@ class FakeProcessSource : public ProcessSource {
     info.thread_start_time = it->second.start;
     info.instance = leader.instance;
     info.thread_instance = it->second.instance;
-    info.credentials = leader.credentials;
+    info.credentials = it->second.credentials;  // per thread, as in Linux
     info.process_group = leader.process_group;
     info.session = leader.session;
     return info;
@@ -511,6 +515,26 @@ TEST_CASE("a set-user-ID helper that becomes another user mints afresh") {
   CHECK(f.registry.Process(100)->primary->Get()->user ==
         well_known::UnixUser(1001));
   CHECK(f.ChangeNotifyEnabled(100));
+}
+
+TEST_CASE(
+    "a thread's uid change is read from that thread, the main one may have "
+    "exited") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  auto& root = f.source.tasks.at(1).credentials;
+  root = LinuxCredentials{};  // pid 1 as root
+  f.source.AddThread(7, 1, 15);
+  REQUIRE(f.registry.Process(1)->primary->Get()->user ==
+          well_known::LocalSystem());
+  // The main thread called pthread_exit; the other one drops to uid 1000
+  // with a raw setresuid. The main thread's status still says root.
+  auto& worker = f.source.tasks.at(7).credentials;
+  worker.real_uid = worker.effective_uid = worker.saved_uid = worker.fs_uid =
+      1000;
+  f.registry.OnCredentialsChanged(7, 1);
+  CHECK(f.registry.Process(1)->primary->Get()->user ==
+        well_known::UnixUser(1000));
 }
 
 TEST_CASE("a uid change without exec mints afresh") {
