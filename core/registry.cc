@@ -391,6 +391,10 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
       entry.origin = std::move(origin);
       entry.origin_credentials = origin_credentials;
     }
+    // A child first seen as a set-ID program's (its fork or exec not yet
+    // reported) keeps what it inherited, for when it drops back.
+    KeepOrigin(entry, parent_primary, parent_credentials, task.credentials,
+               followed->change, followed->origin_spent);
     std::lock_guard<std::mutex> lock(mutex_);
     switch (followed->change) {
       case CredentialChange::kNone:
@@ -558,7 +562,12 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                      "process " + std::to_string(key.pid) + " is gone");
   }
   if (it->second.origin == origin) {
-    KeepOrigin(it->second, held, recorded, task.credentials, change,
+    // With an adoption pending the process has chosen its next token: a
+    // new identity now (the kernel reports a set-ID exec's ids before the
+    // exec) comes back to that token, not to the one it is leaving.
+    const TokenObjectPtr& chosen =
+        it->second.adopt_at_exec ? it->second.adopt_at_exec : held;
+    KeepOrigin(it->second, chosen, recorded, task.credentials, change,
                followed->origin_spent);
   }
   it->second.credentials = task.credentials;
@@ -682,9 +691,16 @@ int32_t Registry::CachedProcessOf(int32_t tid) const {
 void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
                       int32_t child_tgid) {
   if (child_tid != child_tgid) {
-    // A new thread: remember which process it belongs to.
+    // A new thread: remember which process it belongs to, unless the
+    // thread was seen already (it impersonated before its clone was
+    // reported): that entry is newer than this event.
+    auto start = source_.Incarnation(child_tid);
     std::lock_guard<std::mutex> lock(mutex_);
     ThreadEntry& thread = threads_[child_tid];
+    if (start && thread.tgid == child_tgid &&
+        thread.incarnation.start_time != 0 && thread.incarnation == *start) {
+      return;
+    }
     ForgetThreadLocked(child_tid, thread);
     thread = ThreadEntry{child_tgid, {}, nullptr, nullptr};
     return;
@@ -695,6 +711,17 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   if (!start) return;  // the child is gone already
   ProcessEntry entry;
   entry.key = ProcessKey{child_tgid, start->start_time, start->instance};
+  {
+    // A lookup saw this child before its fork was reported (its parent
+    // wrote to it at once, as `token impersonate -- cmd` does): that entry
+    // already follows from the parent and may hold the child's own
+    // adjustments or an adoption pending at exec. Keep it.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = processes_.find(child_tgid);
+        it != processes_.end() && it->second.key == entry.key) {
+      return;
+    }
+  }
   entry.ppid = parent_tgid;
   entry.credentials = parent->credentials;
   entry.primary = CopyForFork(*parent->primary);
@@ -749,30 +776,33 @@ void Registry::OnExec(int32_t tgid) {
   }
   auto task = source_.ReadTask(tgid);
   if (!task) return;
-  TokenObjectPtr primary;
-  CredentialChange change = CredentialChange::kNone;
-  bool origin_spent = false;
-  if (adopt) {
-    primary = std::move(adopt);
-    change = CredentialChange::kNewIdentity;
-    origin_spent = true;  // the process chose its token
-  } else {
-    auto followed =
-        FollowCredentials(held, recorded, task->credentials, key,
-                          /*copy=*/false, origin, origin_credentials);
-    if (!followed) return;
-    primary = std::move(followed->object);
-    change = followed->change;
-    origin_spent = followed->origin_spent;
+  // An adoption is the token the process chose; what this exec (a set-ID
+  // program) or anything after it did to the credentials follows from
+  // there, as from any held token. The kernel reports a set-ID exec's new
+  // ids before the exec itself: that change, taken while the adoption was
+  // pending, made the adopted token the origin (ApplyCredentials), which
+  // stays for when the program drops back to the user's ids. Any other
+  // origin is spent: the process chose its token.
+  const bool adopted = adopt != nullptr;
+  if (adopted) {
+    if (origin != adopt) origin.reset();
+    held = std::move(adopt);
+  }
+  auto followed = FollowCredentials(held, recorded, task->credentials, key,
+                                    /*copy=*/false, origin, origin_credentials);
+  if (!followed) return;
+  TokenObjectPtr primary = std::move(followed->object);
+  CredentialChange change = followed->change;
+  if (adopted && change == CredentialChange::kNone) {
+    change = CredentialChange::kNewIdentity;  // counted as a new token
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(tgid);
   if (it == processes_.end() || !(it->second.key == key)) return;
-  if (adopt) {
-    it->second.origin.reset();  // the process chose its token
-  } else if (it->second.origin == origin) {
-    KeepOrigin(it->second, held, recorded, task->credentials, change,
-               origin_spent);
+  if (adopted && it->second.origin != origin) it->second.origin.reset();
+  if (it->second.origin == origin) {
+    KeepOrigin(it->second, held, recorded, task->credentials,
+               followed->change, followed->origin_spent);
   }
   it->second.credentials = task->credentials;
   if (primary != it->second.primary) {

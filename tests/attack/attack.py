@@ -2018,6 +2018,44 @@ def impersonation_levels(s, env):
     adm.call("txn(f'{M}/self/impersonate', 'revert')")
     env.drop(adm)
 
+    # New threads that impersonate at once, before their clone is reported:
+    # the report must not wipe the impersonation (the thread would act with
+    # its process's unrestricted token).
+    a = env.new_agent(USER_A)
+    mine = own_restricted(a, command="drop-privs=SeShutdown "
+                          f"restrict={env.sid[USER_A]},S-1-1-0")
+    result = a.call(THREADS_IMPERSONATE, X=str(mine), N=20)
+    lost = [line for line in result if "restricted  yes" not in line]
+    s.deny(cat, "a new thread that impersonates A's restricted copy at once "
+           "loses it when its clone is reported (20 threads)", bool(lost),
+           lost[0] if lost else "kept 20 of 20")
+    env.drop(a)
+
+
+# N threads, each impersonating token X as soon as it runs; once all did,
+# and the daemon had time to read their clone events, each reads its own
+# `restricted` file. R: one answer per thread.
+THREADS_IMPERSONATE = '''
+import threading
+_go = threading.Event()
+_answers = []
+def _impersonate_then_read():
+    # From a thread, self names that thread's own token directory.
+    first = txn(f"{M}/self/impersonate", f"id:{X}")
+    _go.wait()
+    answer = rd(f"{M}/self/restricted")
+    _answers.append(answer[1] if first[0] == "ok" else str(first))
+_threads = [threading.Thread(target=_impersonate_then_read)
+            for _ in range(N)]
+for _thread in _threads:
+    _thread.start()
+time.sleep(0.5)
+_go.set()
+for _thread in _threads:
+    _thread.join()
+R = _answers
+'''
+
 
 # ---------------------------------------------------------------------------
 # token impersonate -- command
@@ -2231,6 +2269,15 @@ def narrowing(s, env):
     s.deny(cat, "finding 10: A's command under her restricted copy sheds it "
            "through sg to her own group (a set-user-ID root helper that "
            "hands back a shell)", not kept, result)
+    # The same helper as the command itself: the adoption is taken at the
+    # set-user-ID exec, and must come back when sg drops to her ids.
+    result = a.call("R = run([T, 'impersonate', '--id', X, '--', 'sg', G, "
+                    "'-c', C])", T=token, X=str(mine), G=group_a,
+                    C=f"cat {files}")
+    kept = (result[0] == 0 and "restricted  yes" in result[1] and
+            "SeShutdown" not in result[1])
+    s.deny(cat, "A's restricted copy adopted at the exec of sg itself is "
+           "shed when sg hands back her shell", not kept, result)
     # Her own set-group-ID program, for a group she is a member of: the
     # exec changes her gid to one she held already.
     uid, primary = user_ids(USER_A)

@@ -517,6 +517,92 @@ TEST_CASE("a set-user-ID helper that becomes another user mints afresh") {
   CHECK(f.ChangeNotifyEnabled(100));
 }
 
+// A stand-in for a restricted copy: a token of uid 1000 with
+// SeChangeNotify disabled, held by another process of hers (pid 300).
+TokenObjectPtr NarrowCopy(Fixture& f) {
+  f.source.AddProcess(300, 1, 25, 1000);
+  f.DisableChangeNotify(300);
+  return f.registry.Process(300)->primary;
+}
+
+TEST_CASE(
+    "a child written to before its fork is reported keeps its pending "
+    "adoption") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  const TokenObjectPtr narrow = NarrowCopy(f);
+  // `token impersonate --id X -- cmd`: the parent forks and at once asks
+  // for the child's adoption at exec; the fork event comes after.
+  f.source.AddProcess(200, 100, 30, 1000);
+  REQUIRE(f.registry.Process(200));
+  REQUIRE(f.registry.Impersonate(200, 200, narrow, narrow));
+  f.registry.OnFork(100, 200, 200);
+  f.registry.OnExec(200);
+  auto view = f.registry.Process(200);
+  REQUIRE(view);
+  CHECK(view->primary == narrow);
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+}
+
+TEST_CASE(
+    "a thread that impersonates before its clone is reported keeps its "
+    "impersonation") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  const TokenObjectPtr narrow = NarrowCopy(f);
+  f.source.AddThread(101, 100, 25);
+  REQUIRE(f.registry.Impersonate(100, 101, narrow, nullptr));
+  f.registry.OnFork(100, 101, 100);
+  auto view = f.registry.Thread(100, 101);
+  REQUIRE(view);
+  CHECK(view->impersonation == narrow);
+}
+
+TEST_CASE(
+    "an adoption taken at a set-user-ID exec comes back when the helper's "
+    "shell drops to the user") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  const TokenObjectPtr narrow = NarrowCopy(f);
+  // `token impersonate --id X -- sg her-group -c cmd`, or the adoption's
+  // exec reported only once sg ran.
+  REQUIRE(f.registry.Impersonate(100, 100, narrow, narrow));
+  SetuidRoot(f.source, 100);
+  SECTION("as Linux reports it: the new ids, then the exec") {
+    f.registry.OnCredentialsChanged(100, 100);
+    f.registry.OnExec(100);
+  }
+  SECTION("the exec alone") { f.registry.OnExec(100); }
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.source.tasks.at(200).credentials = f.source.tasks.at(100).credentials;
+  f.registry.OnFork(100, 200, 200);
+  f.source.SetUid(200, 1000);
+  f.registry.OnCredentialsChanged(200, 200);
+  auto view = f.registry.Process(200);
+  REQUIRE(view);
+  CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+}
+
+TEST_CASE(
+    "a set-user-ID helper's child seen before the helper's exec is reported "
+    "gives back the token when it drops") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  // sg ran and forked; no event has been read yet when the child is seen.
+  SetuidRoot(f.source, 100);
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.source.tasks.at(200).credentials = f.source.tasks.at(100).credentials;
+  REQUIRE(f.registry.Process(200)->primary->Get()->user ==
+          well_known::LocalSystem());
+  f.source.SetUid(200, 1000);
+  f.registry.OnCredentialsChanged(200, 200);
+  CHECK(f.registry.Process(200)->primary->Get()->user ==
+        well_known::UnixUser(1000));
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+}
+
 TEST_CASE(
     "a thread's uid change is read from that thread, the main one may have "
     "exited") {
