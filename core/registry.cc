@@ -305,11 +305,17 @@ void Registry::KeepOrigin(ProcessEntry& entry, const TokenObjectPtr& held,
                           CredentialChange change, bool origin_spent) {
   if (origin_spent) {
     entry.origin.reset();
-  } else if (!entry.origin && change == CredentialChange::kNewIdentity &&
-             before.real_uid == after.real_uid) {
+  } else if (change == CredentialChange::kNewIdentity &&
+             before.real_uid == after.real_uid &&
+             (!entry.origin ||
+              ClassifyCredentialChange(entry.origin_credentials, before) ==
+                  CredentialChange::kNewIdentity)) {
     // New ids for the same real user (a set-user-ID or set-group-ID
     // program, or a process switching among ids it may take back): keep
-    // what it had, for when it comes back.
+    // what it had, for when it comes back. An origin of an earlier
+    // identity (inherited from a root ancestor that became this user) is
+    // replaced; one the process's ids still stand within is older and
+    // stays (a set-ID program run from a set-ID program).
     entry.origin = held;
     entry.origin_credentials = before;
   }
@@ -561,13 +567,15 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
     return MakeError(ErrorCode::kNotFound,
                      "process " + std::to_string(key.pid) + " is gone");
   }
-  if (it->second.origin == origin) {
+  if (it->second.adopt_at_exec && change == CredentialChange::kNewIdentity &&
+      recorded.real_uid == task.credentials.real_uid) {
     // With an adoption pending the process has chosen its next token: a
     // new identity now (the kernel reports a set-ID exec's ids before the
     // exec) comes back to that token, not to the one it is leaving.
-    const TokenObjectPtr& chosen =
-        it->second.adopt_at_exec ? it->second.adopt_at_exec : held;
-    KeepOrigin(it->second, chosen, recorded, task.credentials, change,
+    it->second.origin = it->second.adopt_at_exec;
+    it->second.origin_credentials = recorded;
+  } else if (it->second.origin == origin) {
+    KeepOrigin(it->second, held, recorded, task.credentials, change,
                followed->origin_spent);
   }
   it->second.credentials = task.credentials;

@@ -585,6 +585,40 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a process whose root ancestor became its user still gets its own token "
+    "back from a set-user-ID helper") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  // Root (pid 50) takes uid 1000 as its effective uid only, keeping its
+  // real uid (it may switch back): its root token is kept aside. Then it
+  // becomes uid 1000 for good (a login program); that origin stays,
+  // useless to uid 1000.
+  f.source.AddProcess(50, 1, 12, 0);
+  REQUIRE(f.registry.Process(50));
+  f.source.tasks.at(50).credentials.effective_uid = 1000;
+  f.source.tasks.at(50).credentials.fs_uid = 1000;
+  f.registry.OnCredentialsChanged(50, 50);
+  f.source.SetUid(50, 1000);
+  f.registry.OnCredentialsChanged(50, 50);
+  REQUIRE(f.registry.Process(50)->primary->Get()->user ==
+          well_known::UnixUser(1000));
+  // Now restricted, it runs sg, whose shell drops back to uid 1000.
+  f.DisableChangeNotify(50);
+  SetuidRoot(f.source, 50);
+  f.registry.OnCredentialsChanged(50, 50);
+  f.registry.OnExec(50);
+  f.source.AddProcess(200, 50, 30, 1000);
+  f.source.tasks.at(200).credentials = f.source.tasks.at(50).credentials;
+  f.registry.OnFork(50, 200, 200);
+  f.source.SetUid(200, 1000);
+  f.registry.OnCredentialsChanged(200, 200);
+  auto view = f.registry.Process(200);
+  REQUIRE(view);
+  CHECK(view->primary->Get()->user == well_known::UnixUser(1000));
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+}
+
+TEST_CASE(
     "a set-user-ID helper's child seen before the helper's exec is reported "
     "gives back the token when it drops") {
   Fixture f;
