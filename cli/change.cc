@@ -5,9 +5,12 @@
 // so a typo is reported precisely (exit 4) and nothing is half-applied.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli/commands.h"
@@ -93,20 +96,200 @@ CliStatus HandToInvoker(const Context& context, uint64_t id) {
                       Operation{"handing it to the invoking process", ""});
 }
 
+// --persist, for the subcommands that make a token object (duplicate,
+// restrict, create).
+void AddPersistFlag(CLI::App& app, bool& persist) {
+  app.add_flag("--persist", persist, "keep the new token until `token revoke`");
+}
+
+// adjust privs and adjust groups.
+struct AdjustListFlags {
+  std::vector<std::string> items;
+  bool reset = false;
+
+  void Register(CLI::App& app) {
+    app.add_option("ITEM", items, "NAME=STATE or IDX=STATE items, or `reset`");
+    app.add_flag("--reset", reset, "restore the enabled-by-default states");
+  }
+};
+
 // Adjust privs/groups: items or reset.
-CliResult<std::string> AdjustListCommand(const Options& options,
+CliResult<std::string> AdjustListCommand(const AdjustListFlags& flags,
                                          std::string_view what) {
-  if (options.reset && !options.positionals.empty()) {
+  if (flags.reset && !flags.items.empty()) {
     return UsageError("adjust " + std::string(what) +
                       ": --reset takes no items");
   }
-  if (options.reset) return std::string("reset");
-  if (options.positionals.empty()) {
+  if (flags.reset) return std::string("reset");
+  if (flags.items.empty()) {
     return UsageError("adjust " + std::string(what) +
                       ": give ITEM=STATE items, `reset` or --reset");
   }
-  return Join(options.positionals, " ");
+  return Join(flags.items, " ");
 }
+
+struct AdjustDefaultFlags {
+  std::optional<std::string> dacl;
+  std::optional<std::string> owner_index;
+  std::optional<std::string> group_index;
+
+  void Register(CLI::App& app) {
+    app.add_option("--dacl", dacl,
+                   "new default DACL in SDDL (D:(A;;GA;;;SY)...), or `none`")
+        ->type_name("SDDL");
+    app.add_option("--owner-idx", owner_index,
+                   "default owner: index into [user, groups...] or a SID")
+        ->type_name("N");
+    app.add_option("--group-idx", group_index,
+                   "primary group: index into [user, groups...] or a SID")
+        ->type_name("N");
+  }
+};
+
+struct AdjustSessionFlags {
+  std::vector<std::string> id;
+
+  void Register(CLI::App& app) {
+    app.add_option("ID", id, "the new interactive session id (needs SeTcb)")
+        ->required()
+        ->expected(1);
+  }
+};
+
+struct AdjustIntegrityFlags {
+  std::vector<std::string> level;
+
+  void Register(CLI::App& app) {
+    app.add_option("LEVEL", level,
+                   "untrusted, low, medium, medium-plus, high, system, an RID "
+                   "or S-1-16-N; raising needs SeTcb")
+        ->required()
+        ->expected(1);
+  }
+};
+
+struct DuplicateFlags {
+  std::optional<std::string> type;
+  std::optional<std::string> level;
+  std::optional<std::string> access;
+  bool persist = false;
+
+  void Register(CLI::App& app) {
+    app.add_option("--type", type, "primary (default) or impersonation")
+        ->type_name("TYPE");
+    app.add_option("--level", level,
+                   "impersonation level: anonymous, identification, "
+                   "impersonation (default for impersonation tokens), "
+                   "delegation")
+        ->type_name("LEVEL");
+    app.add_option("--access", access,
+                   "rights of the new handle (names or a number)")
+        ->type_name("RIGHTS");
+    AddPersistFlag(app, persist);
+  }
+};
+
+struct RestrictFlags {
+  std::optional<std::string> drop_privs;
+  std::optional<std::string> deny;
+  std::optional<std::string> restrict_sids;
+  std::optional<std::string> caps;
+  bool write_restricted = false;
+  bool deny_user = false;
+  bool disable_max_privilege = false;
+  bool tighten = false;
+  bool persist = false;
+
+  void Register(CLI::App& app) {
+    app.add_option("--drop-privs", drop_privs,
+                   "privileges to delete: 0xMASK or NAME,NAME (short, full "
+                   "or bit numbers)")
+        ->type_name("MASK|NAMES");
+    app.add_option("--deny", deny,
+                   "group indices to make deny-only (see `token groups`)")
+        ->type_name("IDX,...");
+    app.add_flag("--deny-user", deny_user, "make the user SID deny-only");
+    app.add_option("--restrict", restrict_sids,
+                   "restricting SIDs (S-... or SDDL aliases)")
+        ->type_name("SID,...");
+    app.add_flag("--write-restricted", write_restricted,
+                 "the restricting SIDs apply to write access only");
+    app.add_flag("--disable-max-privilege", disable_max_privilege,
+                 "delete every privilege but SeChangeNotify");
+    app.add_option("--caps", caps,
+                   "the capabilities of the new token (\"\" for none); must "
+                   "be held by the source")
+        ->type_name("CAP,...");
+    app.add_flag("--tighten", tighten,
+                 "narrow capabilities the source does not hold instead of "
+                 "failing");
+    AddPersistFlag(app, persist);
+  }
+};
+
+// The SPEC of create and install.
+void AddSpecArgument(CLI::App& app, std::vector<std::string>& spec) {
+  app.add_option("SPEC", spec,
+                 "binary token spec, or its JSON form; - for standard input")
+      ->required()
+      ->expected(1);
+}
+
+struct CreateFlags {
+  std::vector<std::string> spec;
+  bool persist = false;
+
+  void Register(CLI::App& app) {
+    AddSpecArgument(app, spec);
+    AddPersistFlag(app, persist);
+  }
+};
+
+struct InstallFlags {
+  std::vector<std::string> spec;
+
+  void Register(CLI::App& app) { AddSpecArgument(app, spec); }
+};
+
+struct LinkFlags {
+  std::optional<std::string> elevated;
+  std::optional<std::string> filtered;
+  std::optional<std::string> session;
+
+  void Register(CLI::App& app) {
+    app.add_option("--elevated", elevated,
+                   "the full token: id:N, pid:N, pid:N/TID, self, real, "
+                   "peer:FD")
+        ->type_name("REF")
+        ->required();
+    app.add_option("--filtered", filtered, "the limited token")
+        ->type_name("REF")
+        ->required();
+    app.add_option("--session", session, "the logon session id the pair shares")
+        ->type_name("ID")
+        ->required();
+  }
+};
+
+// persist and revoke.
+struct ObjectIdFlags {
+  std::vector<std::string> id;
+
+  void Register(CLI::App& app) {
+    app.add_option("ID", id, "token object id (or give --id)")
+        ->expected(0, 1);
+  }
+};
+
+// spec encode and spec decode.
+struct SpecFileFlags {
+  std::vector<std::string> file;
+
+  void Register(CLI::App& app) {
+    app.add_option("FILE", file, "input file; - or none for standard input")
+        ->expected(0, 1);
+  }
+};
 
 // Reads a spec file and returns its binary form, validated.
 CliResult<std::string> ReadSpec(const std::string& path) {
@@ -136,10 +319,11 @@ CliResult<NewObject> CreateObject(const Context& context,
 
 // The object named by `persist ID` / `revoke ID` or --id.
 CliResult<uint64_t> ObjectIdArgument(const Options& options,
+                                     const ObjectIdFlags& arguments,
                                      std::string_view subcommand) {
   auto flags = TargetFromFlags(options);
   if (!flags) return tl::unexpected(flags.error());
-  const bool positional = !options.positionals.empty();
+  const bool positional = !arguments.id.empty();
   if (flags->has_value()) {
     if (positional || (*flags)->kind != TargetSpec::Kind::kObject) {
       return UsageError(std::string(subcommand) +
@@ -150,101 +334,34 @@ CliResult<uint64_t> ObjectIdArgument(const Options& options,
   if (!positional) {
     return UsageError(std::string(subcommand) + " needs a token object id");
   }
-  const auto id = ParseDecimal(options.positionals[0], UINT64_MAX);
+  const auto id = ParseDecimal(arguments.id[0], UINT64_MAX);
   if (!id) {
-    return UsageError("invalid token object id '" + options.positionals[0] +
-                      "'");
+    return UsageError("invalid token object id '" + arguments.id[0] + "'");
   }
   return *id;
 }
 
-}  // namespace
+// One write of an adjust subcommand: the text for one file of the target.
+struct AdjustStep {
+  std::string file;
+  std::string text;
+  Operation operation;
+};
 
-CliResult<int> RunAdjust(Context& context) {
-  const Options& options = context.options;
-  const std::string& command = options.command;
+// Resolves the target, lets `plan` validate the input and list the steps
+// (and note them in the view), then applies them all: nothing is written
+// unless every step is valid.
+template <typename Plan>
+CliResult<int> Adjust(Context& context, Plan plan) {
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   View view = StartView(context, *target);
-
-  // (file, text, operation) steps, all validated before the first write.
-  struct Step {
-    std::string file;
-    std::string text;
-    Operation operation;
-  };
-  std::vector<Step> steps;
-  if (command == "adjust privs") {
-    auto text = AdjustListCommand(options, "privs");
-    if (!text) return tl::unexpected(text.error());
-    if (auto parsed = ParsePrivilegesCommand(*text); !parsed) {
-      return InvalidInput("adjust privs: " + parsed.error().message);
-    }
-    steps.push_back(
-        {"privs", *text, {"adjusting its privileges", "ADJUST_PRIVILEGES"}});
-    view.json["privileges"] = *text;
-  } else if (command == "adjust groups") {
-    auto text = AdjustListCommand(options, "groups");
-    if (!text) return tl::unexpected(text.error());
-    if (auto parsed = ParseGroupsCommand(*text); !parsed) {
-      return InvalidInput("adjust groups: " + parsed.error().message);
-    }
-    steps.push_back(
-        {"groups", *text, {"adjusting its groups", "ADJUST_GROUPS"}});
-    view.json["groups"] = *text;
-  } else if (command == "adjust default") {
-    if (!options.dacl && !options.owner_index && !options.group_index) {
-      return UsageError(
-          "adjust default: give at least one of --dacl, --owner-idx, "
-          "--group-idx");
-    }
-    const Operation operation{"adjusting its defaults", "ADJUST_DEFAULT"};
-    if (options.owner_index) {
-      if (auto parsed = ParseSidSelector(*options.owner_index); !parsed) {
-        return InvalidInput("adjust default --owner-idx: " +
-                            parsed.error().message);
-      }
-      steps.push_back({"owner", *options.owner_index, operation});
-      view.json["owner"] = *options.owner_index;
-    }
-    if (options.group_index) {
-      if (auto parsed = ParseSidSelector(*options.group_index); !parsed) {
-        return InvalidInput("adjust default --group-idx: " +
-                            parsed.error().message);
-      }
-      steps.push_back({"group", *options.group_index, operation});
-      view.json["primary_group"] = *options.group_index;
-    }
-    if (options.dacl) {
-      if (auto parsed = ParseDefaultDaclCommand(*options.dacl); !parsed) {
-        return InvalidInput("adjust default --dacl: " + parsed.error().message);
-      }
-      steps.push_back({"default-dacl", *options.dacl, operation});
-      view.json["default_dacl"] = *options.dacl;
-    }
-  } else if (command == "adjust session") {
-    const std::string& text = options.positionals.at(0);
-    if (auto parsed = ParseSessionCommand(text); !parsed) {
-      return InvalidInput("adjust session: " + parsed.error().message);
-    }
-    steps.push_back(
-        {"session", text, {"changing its session", "ADJUST_SESSIONID"}});
-    view.json["interactivity_scope"] = text;
-  } else {
-    const std::string& text = options.positionals.at(0);
-    if (auto parsed = ParseIntegrityCommand(text); !parsed) {
-      return InvalidInput("adjust integrity: unknown integrity level '" + text +
-                          "' (untrusted, low, medium, medium-plus, high, "
-                          "system, an RID or S-1-16-N)");
-    }
-    steps.push_back({"integrity",
-                     text,
-                     {"changing its integrity level", "ADJUST_DEFAULT"}});
-    view.json["integrity"] = text;
+  std::vector<AdjustStep> steps;
+  if (CliStatus planned = plan(view, steps); !planned) {
+    return tl::unexpected(planned.error());
   }
-
   std::vector<std::string> applied;
-  for (const Step& step : steps) {
+  for (const AdjustStep& step : steps) {
     auto done = context.mount.Transact(target->dir + "/" + step.file, step.text,
                                        target->label, step.operation);
     if (!done) {
@@ -257,33 +374,132 @@ CliResult<int> RunAdjust(Context& context) {
     applied.push_back(step.file);
   }
   view.json["result"] = "ok";
-  if (!options.json) return exit_status::kSuccess;
+  if (!context.options.json) return exit_status::kSuccess;
   return EmitOk(context, view);
 }
 
-CliResult<int> RunDuplicate(Context& context) {
-  const Options& options = context.options;
+CliResult<int> RunAdjustPrivs(Context& context, const AdjustListFlags& flags) {
+  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+                             -> CliStatus {
+    auto text = AdjustListCommand(flags, "privs");
+    if (!text) return tl::unexpected(text.error());
+    if (auto parsed = ParsePrivilegesCommand(*text); !parsed) {
+      return InvalidInput("adjust privs: " + parsed.error().message);
+    }
+    steps.push_back(
+        {"privs", *text, {"adjusting its privileges", "ADJUST_PRIVILEGES"}});
+    view.json["privileges"] = *text;
+    return {};
+  });
+}
+
+CliResult<int> RunAdjustGroups(Context& context, const AdjustListFlags& flags) {
+  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+                             -> CliStatus {
+    auto text = AdjustListCommand(flags, "groups");
+    if (!text) return tl::unexpected(text.error());
+    if (auto parsed = ParseGroupsCommand(*text); !parsed) {
+      return InvalidInput("adjust groups: " + parsed.error().message);
+    }
+    steps.push_back(
+        {"groups", *text, {"adjusting its groups", "ADJUST_GROUPS"}});
+    view.json["groups"] = *text;
+    return {};
+  });
+}
+
+CliResult<int> RunAdjustDefault(Context& context,
+                                const AdjustDefaultFlags& flags) {
+  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+                             -> CliStatus {
+    if (!flags.dacl && !flags.owner_index && !flags.group_index) {
+      return UsageError(
+          "adjust default: give at least one of --dacl, --owner-idx, "
+          "--group-idx");
+    }
+    const Operation operation{"adjusting its defaults", "ADJUST_DEFAULT"};
+    if (flags.owner_index) {
+      if (auto parsed = ParseSidSelector(*flags.owner_index); !parsed) {
+        return InvalidInput("adjust default --owner-idx: " +
+                            parsed.error().message);
+      }
+      steps.push_back({"owner", *flags.owner_index, operation});
+      view.json["owner"] = *flags.owner_index;
+    }
+    if (flags.group_index) {
+      if (auto parsed = ParseSidSelector(*flags.group_index); !parsed) {
+        return InvalidInput("adjust default --group-idx: " +
+                            parsed.error().message);
+      }
+      steps.push_back({"group", *flags.group_index, operation});
+      view.json["primary_group"] = *flags.group_index;
+    }
+    if (flags.dacl) {
+      if (auto parsed = ParseDefaultDaclCommand(*flags.dacl); !parsed) {
+        return InvalidInput("adjust default --dacl: " + parsed.error().message);
+      }
+      steps.push_back({"default-dacl", *flags.dacl, operation});
+      view.json["default_dacl"] = *flags.dacl;
+    }
+    return {};
+  });
+}
+
+CliResult<int> RunAdjustSession(Context& context,
+                                const AdjustSessionFlags& flags) {
+  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+                             -> CliStatus {
+    const std::string& text = flags.id.at(0);
+    if (auto parsed = ParseSessionCommand(text); !parsed) {
+      return InvalidInput("adjust session: " + parsed.error().message);
+    }
+    steps.push_back(
+        {"session", text, {"changing its session", "ADJUST_SESSIONID"}});
+    view.json["interactivity_scope"] = text;
+    return {};
+  });
+}
+
+CliResult<int> RunAdjustIntegrity(Context& context,
+                                  const AdjustIntegrityFlags& flags) {
+  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+                             -> CliStatus {
+    const std::string& text = flags.level.at(0);
+    if (auto parsed = ParseIntegrityCommand(text); !parsed) {
+      return InvalidInput("adjust integrity: unknown integrity level '" + text +
+                          "' (untrusted, low, medium, medium-plus, high, "
+                          "system, an RID or S-1-16-N)");
+    }
+    steps.push_back({"integrity",
+                     text,
+                     {"changing its integrity level", "ADJUST_DEFAULT"}});
+    view.json["integrity"] = text;
+    return {};
+  });
+}
+
+CliResult<int> RunDuplicate(Context& context, const DuplicateFlags& flags) {
   std::vector<std::string> items;
-  if (options.type) {
-    if (auto type = ParseTokenType(*options.type); !type) {
+  if (flags.type) {
+    if (auto type = ParseTokenType(*flags.type); !type) {
       return InvalidInput("duplicate --type: " + type.error().message);
     }
-    items.push_back("type=" + *options.type);
+    items.push_back("type=" + *flags.type);
   }
-  if (options.level) {
-    if (auto level = ParseImpersonationLevel(*options.level); !level) {
+  if (flags.level) {
+    if (auto level = ParseImpersonationLevel(*flags.level); !level) {
       return InvalidInput("duplicate --level: " + level.error().message);
     }
-    items.push_back("level=" + *options.level);
+    items.push_back("level=" + *flags.level);
   }
-  if (options.access) {
-    auto rights = ParseRightsExpression(*options.access);
+  if (flags.access) {
+    auto rights = ParseRightsExpression(*flags.access);
     if (!rights) {
       return InvalidInput("duplicate --access: " + rights.error().message);
     }
     items.push_back("access=" + FormatHex(rights->bits()));
   }
-  if (options.persist) {
+  if (flags.persist) {
     items.push_back("persist");
   } else {
     // token acts for the process that ran it: the new object lives as long
@@ -311,11 +527,10 @@ CliResult<int> RunDuplicate(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunRestrict(Context& context) {
-  const Options& options = context.options;
+CliResult<int> RunRestrict(Context& context, const RestrictFlags& flags) {
   std::vector<std::string> items;
-  if (options.drop_privs) {
-    const std::string& value = *options.drop_privs;
+  if (flags.drop_privs) {
+    const std::string& value = *flags.drop_privs;
     if (value.rfind("0x", 0) != 0 && value.rfind("0X", 0) != 0) {
       for (const std::string& name : Split(value, ',')) {
         if (auto bit = ParsePrivilegeName(name); !bit) {
@@ -325,19 +540,19 @@ CliResult<int> RunRestrict(Context& context) {
     }
     items.push_back("drop-privs=" + value);
   }
-  if (options.deny) {
-    for (const std::string& index : Split(*options.deny, ',')) {
+  if (flags.deny) {
+    for (const std::string& index : Split(*flags.deny, ',')) {
       if (!ParseDecimal(index, UINT32_MAX)) {
         return InvalidInput("restrict --deny: '" + index +
                             "' is not a group index");
       }
     }
-    items.push_back("deny=" + *options.deny);
+    items.push_back("deny=" + *flags.deny);
   }
-  if (options.deny_user) items.push_back("deny-user");
-  if (options.restrict_sids) {
+  if (flags.deny_user) items.push_back("deny-user");
+  if (flags.restrict_sids) {
     std::vector<std::string> sids;
-    for (const std::string& text : Split(*options.restrict_sids, ',')) {
+    for (const std::string& text : Split(*flags.restrict_sids, ',')) {
       auto sid = ParseSidOrAlias(text);
       if (!sid) {
         return InvalidInput("restrict --restrict: '" + text +
@@ -347,20 +562,20 @@ CliResult<int> RunRestrict(Context& context) {
     }
     items.push_back("restrict=" + Join(sids, ","));
   }
-  if (options.write_restricted) items.push_back("write-restricted");
-  if (options.disable_max_privilege) items.push_back("disable-max-privilege");
-  if (options.caps) {
-    if (!options.caps->empty()) {
-      for (const std::string& name : Split(*options.caps, ',')) {
+  if (flags.write_restricted) items.push_back("write-restricted");
+  if (flags.disable_max_privilege) items.push_back("disable-max-privilege");
+  if (flags.caps) {
+    if (!flags.caps->empty()) {
+      for (const std::string& name : Split(*flags.caps, ',')) {
         if (auto parsed = ParseCapabilityName(name); !parsed) {
           return InvalidInput("restrict --caps: " + parsed.error().message);
         }
       }
     }
-    items.push_back("caps=" + *options.caps);
+    items.push_back("caps=" + *flags.caps);
   }
-  if (options.tighten) items.push_back("tighten");
-  if (options.persist) {
+  if (flags.tighten) items.push_back("tighten");
+  if (flags.persist) {
     items.push_back("persist");
   } else {
     items.push_back(HolderItem());
@@ -395,16 +610,15 @@ CliResult<int> RunRestrict(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunCreate(Context& context) {
-  const Options& options = context.options;
-  if (auto status = RejectTargetFlags(options, "create"); !status) {
+CliResult<int> RunCreate(Context& context, const CreateFlags& flags) {
+  if (auto status = RejectTargetFlags(context.options, "create"); !status) {
     return tl::unexpected(status.error());
   }
-  auto spec = ReadSpec(options.positionals.at(0));
+  auto spec = ReadSpec(flags.spec.at(0));
   if (!spec) return tl::unexpected(spec.error());
   auto object = CreateObject(context, *spec);
   if (!object) return tl::unexpected(object.error());
-  if (auto status = options.persist ? MakePersistent(context, object->id)
+  if (auto status = flags.persist ? MakePersistent(context, object->id)
                                     : HandToInvoker(context, object->id);
       !status) {
     return tl::unexpected(status.error());
@@ -415,16 +629,15 @@ CliResult<int> RunCreate(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunInstall(Context& context) {
-  const Options& options = context.options;
-  auto flags = TargetFromFlags(options);
-  if (!flags) return tl::unexpected(flags.error());
+CliResult<int> RunInstall(Context& context, const InstallFlags& flags) {
+  auto target_flags = TargetFromFlags(context.options);
+  if (!target_flags) return tl::unexpected(target_flags.error());
   TargetSpec process;
   process.kind = TargetSpec::Kind::kReal;
-  if (flags->has_value()) {
-    const TargetSpec::Kind kind = (*flags)->kind;
+  if (target_flags->has_value()) {
+    const TargetSpec::Kind kind = (*target_flags)->kind;
     if (kind == TargetSpec::Kind::kProcess) {
-      process = **flags;
+      process = **target_flags;
     } else if (kind != TargetSpec::Kind::kSelf &&
                kind != TargetSpec::Kind::kReal) {
       return UsageError(
@@ -434,7 +647,7 @@ CliResult<int> RunInstall(Context& context) {
   }
   auto target = context.mount.Resolve(process);
   if (!target) return tl::unexpected(target.error());
-  auto spec = ReadSpec(options.positionals.at(0));
+  auto spec = ReadSpec(flags.spec.at(0));
   if (!spec) return tl::unexpected(spec.error());
   auto object = CreateObject(context, *spec);
   if (!object) return tl::unexpected(object.error());
@@ -451,14 +664,13 @@ CliResult<int> RunInstall(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunLink(Context& context) {
-  const Options& options = context.options;
-  if (auto status = RejectTargetFlags(options, "link"); !status) {
+CliResult<int> RunLink(Context& context, const LinkFlags& flags) {
+  if (auto status = RejectTargetFlags(context.options, "link"); !status) {
     return tl::unexpected(status.error());
   }
-  auto elevated_spec = ParseTargetReference(*options.elevated);
+  auto elevated_spec = ParseTargetReference(*flags.elevated);
   if (!elevated_spec) return tl::unexpected(elevated_spec.error());
-  auto filtered_spec = ParseTargetReference(*options.filtered);
+  auto filtered_spec = ParseTargetReference(*flags.filtered);
   if (!filtered_spec) return tl::unexpected(filtered_spec.error());
   auto elevated = context.mount.Resolve(*elevated_spec);
   if (!elevated) return tl::unexpected(elevated.error());
@@ -466,7 +678,7 @@ CliResult<int> RunLink(Context& context) {
   if (!filtered) return tl::unexpected(filtered.error());
   const std::string text = "elevated=" + elevated->reference +
                            " filtered=" + filtered->reference +
-                           " session=" + *options.session;
+                           " session=" + *flags.session;
   if (auto parsed = ParseLinkCommand(text, context.mount.root()); !parsed) {
     return InvalidInput("link: " + parsed.error().message);
   }
@@ -475,18 +687,18 @@ CliResult<int> RunLink(Context& context) {
       "link of " + elevated->label + " and " + filtered->label,
       Operation{"linking the tokens", "SeTcb"});
   if (!done) return tl::unexpected(done.error());
-  if (!options.json) return exit_status::kSuccess;
+  if (!context.options.json) return exit_status::kSuccess;
   View view;
   view.style = context.style;
   view.json["elevated"] = elevated->Json();
   view.json["filtered"] = filtered->Json();
-  view.json["session"] = *options.session;
+  view.json["session"] = *flags.session;
   view.json["result"] = "ok";
   return EmitOk(context, view);
 }
 
-CliResult<int> RunPersist(Context& context) {
-  auto id = ObjectIdArgument(context.options, "persist");
+CliResult<int> RunPersist(Context& context, const ObjectIdFlags& flags) {
+  auto id = ObjectIdArgument(context.options, flags, "persist");
   if (!id) return tl::unexpected(id.error());
   if (auto status = MakePersistent(context, *id); !status) {
     return tl::unexpected(status.error());
@@ -498,8 +710,8 @@ CliResult<int> RunPersist(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunRevoke(Context& context) {
-  auto id = ObjectIdArgument(context.options, "revoke");
+CliResult<int> RunRevoke(Context& context, const ObjectIdFlags& flags) {
+  auto id = ObjectIdArgument(context.options, flags, "revoke");
   if (!id) return tl::unexpected(id.error());
   if (auto status = WritePersist(context, *id, "revoke",
                                  Operation{"revoking it", "QUERY"});
@@ -513,14 +725,15 @@ CliResult<int> RunRevoke(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunSpec(Context& context) {
-  const Options& options = context.options;
-  if (auto status = RejectTargetFlags(options, options.command); !status) {
+// spec encode (`encode`) or spec decode.
+CliResult<int> ConvertSpec(Context& context, const SpecFileFlags& flags,
+                           bool encode) {
+  if (auto status = RejectTargetFlags(
+          context.options, encode ? "spec encode" : "spec decode");
+      !status) {
     return tl::unexpected(status.error());
   }
-  const std::string path =
-      options.positionals.empty() ? "-" : options.positionals[0];
-  const bool encode = options.command == "spec encode";
+  const std::string path = flags.file.empty() ? "-" : flags.file[0];
   if (encode && ::isatty(STDOUT_FILENO)) {
     return UsageError(
         "spec encode: refusing to write a binary token spec to a terminal "
@@ -548,5 +761,32 @@ CliResult<int> RunSpec(Context& context) {
   }
   return exit_status::kSuccess;
 }
+
+CliResult<int> RunSpecEncode(Context& context, const SpecFileFlags& flags) {
+  return ConvertSpec(context, flags, true);
+}
+
+CliResult<int> RunSpecDecode(Context& context, const SpecFileFlags& flags) {
+  return ConvertSpec(context, flags, false);
+}
+
+}  // namespace
+
+Runner AddAdjustPrivs(CLI::App& app) { return Bind(app, RunAdjustPrivs); }
+Runner AddAdjustGroups(CLI::App& app) { return Bind(app, RunAdjustGroups); }
+Runner AddAdjustDefault(CLI::App& app) { return Bind(app, RunAdjustDefault); }
+Runner AddAdjustSession(CLI::App& app) { return Bind(app, RunAdjustSession); }
+Runner AddAdjustIntegrity(CLI::App& app) {
+  return Bind(app, RunAdjustIntegrity);
+}
+Runner AddDuplicate(CLI::App& app) { return Bind(app, RunDuplicate); }
+Runner AddRestrict(CLI::App& app) { return Bind(app, RunRestrict); }
+Runner AddCreate(CLI::App& app) { return Bind(app, RunCreate); }
+Runner AddInstall(CLI::App& app) { return Bind(app, RunInstall); }
+Runner AddLink(CLI::App& app) { return Bind(app, RunLink); }
+Runner AddPersist(CLI::App& app) { return Bind(app, RunPersist); }
+Runner AddRevoke(CLI::App& app) { return Bind(app, RunRevoke); }
+Runner AddSpecEncode(CLI::App& app) { return Bind(app, RunSpecEncode); }
+Runner AddSpecDecode(CLI::App& app) { return Bind(app, RunSpecDecode); }
 
 }  // namespace tokenfs::cli

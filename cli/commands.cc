@@ -22,49 +22,6 @@ CliResult<int32_t> ParsePositiveId(const std::string& text,
   return static_cast<int32_t>(*value);
 }
 
-struct Dispatch {
-  std::string_view command;
-  CliResult<int> (*run)(Context&);
-};
-
-constexpr Dispatch kDispatch[] = {
-    {"", RunShow},
-    {"show", RunShow},
-    {"user", RunAccessor},
-    {"owner", RunAccessor},
-    {"group", RunAccessor},
-    {"groups", RunAccessor},
-    {"privs", RunAccessor},
-    {"caps", RunCaps},
-    {"claims", RunAccessor},
-    {"integrity", RunAccessor},
-    {"logon", RunAccessor},
-    {"source", RunAccessor},
-    {"origin", RunAccessor},
-    {"stats", RunAccessor},
-    {"default-dacl", RunAccessor},
-    {"query", RunQuery},
-    {"access", RunAccess},
-    {"diff", RunDiff},
-    {"adjust privs", RunAdjust},
-    {"adjust groups", RunAdjust},
-    {"adjust default", RunAdjust},
-    {"adjust session", RunAdjust},
-    {"adjust integrity", RunAdjust},
-    {"duplicate", RunDuplicate},
-    {"restrict", RunRestrict},
-    {"create", RunCreate},
-    {"install", RunInstall},
-    {"link", RunLink},
-    {"linked", RunLinked},
-    {"persist", RunPersist},
-    {"revoke", RunRevoke},
-    {"impersonate", RunImpersonate},
-    {"revert", RunRevert},
-    {"spec encode", RunSpec},
-    {"spec decode", RunSpec},
-};
-
 }  // namespace
 
 CliResult<std::optional<TargetSpec>> TargetFromFlags(const Options& options) {
@@ -205,17 +162,14 @@ CliResult<std::string> ReadInput(const std::string& path,
   return content;
 }
 
-CliResult<int> RunCommand(const Options& options) {
+CliResult<int> RunCommand(const Options& options, const Runner& run) {
   if (options.raw && options.label) {
     return UsageError("--raw and --label conflict (give one)");
   }
   Context context{options, Mount::FromEnvironment(), SidStyle::kLabeled};
   if (options.raw) context.style = SidStyle::kRaw;
   if (options.label) context.style = SidStyle::kLabelOnly;
-  for (const Dispatch& entry : kDispatch) {
-    if (entry.command == options.command) return entry.run(context);
-  }
-  return UsageError("unknown subcommand '" + options.command + "'");
+  return run(context);
 }
 
 }  // namespace tokenfs::cli

@@ -1,8 +1,10 @@
-// The `token` subcommands. Each Run* function does one subcommand with the
-// parsed Options and returns the exit status to use on success (0, or the
-// answer of a predicate: 3 from `caps --check` and `access` when not held or
-// not granted, 6 from `diff --quiet` when the tokens differ, the command's
-// status from `impersonate -- COMMAND`), or a CliError.
+// What the `token` subcommands share: the Context they run in, target
+// resolution, output, and the `add` functions of the subcommand table
+// (cli/subcommand.h). A subcommand's run function returns the exit status to
+// use on success (0, or the answer of a predicate: 3 from `caps --check` and
+// `access` when not held or not granted, 6 from `diff --quiet` when the
+// tokens differ, the command's status from `impersonate -- COMMAND`), or a
+// CliError.
 //
 // Output goes to standard output in one piece at the end (the human layout
 // of cli/line_output.h, or one JSON document with --json); notices and errors
@@ -12,6 +14,7 @@
 #ifndef TOKENFS_CLI_COMMANDS_H_
 #define TOKENFS_CLI_COMMANDS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +22,14 @@
 #include "cli/arguments.h"
 #include "cli/cli_error.h"
 #include "cli/mount.h"
+#include "cli/subcommand.h"
 #include "cli/token_view.h"
 #include "core/render.h"
 
 namespace tokenfs::cli {
 
+// What a subcommand runs with: the global options, the mount and the SID
+// style they select. Borrows the options.
 struct Context {
   const Options& options;
   Mount mount;
@@ -54,32 +60,63 @@ void Notice(std::string_view text);
 CliResult<std::string> ReadInput(const std::string& path,
                                  std::string_view what);
 
-// Dispatches options.command.
-CliResult<int> RunCommand(const Options& options);
+// Runs a parsed subcommand with the global options (checks --raw/--label
+// and sets up the mount and the SID style first).
+CliResult<int> RunCommand(const Options& options, const Runner& run);
+
+// The run function `run` bound to a new Flags value, whose
+// `void Register(CLI::App&)` puts the subcommand's flags on `app`. The Runner
+// owns the value; CLI11 fills it during the parse.
+template <typename Flags>
+Runner Bind(CLI::App& app, CliResult<int> (*run)(Context&, const Flags&)) {
+  auto flags = std::make_shared<Flags>();
+  flags->Register(app);
+  return [flags, run](Context& context) { return run(context, *flags); };
+}
+
+// The `add` functions of the subcommand table (cli/subcommand.cc): each
+// registers its subcommand's own flags and returns its run function.
 
 // Inspection (cli/inspect.cc).
-CliResult<int> RunShow(Context& context);
-CliResult<int> RunAccessor(Context& context);
-CliResult<int> RunQuery(Context& context);
-CliResult<int> RunCaps(Context& context);
-CliResult<int> RunDiff(Context& context);
-CliResult<int> RunAccess(Context& context);
-CliResult<int> RunLinked(Context& context);
+Runner AddBareToken(CLI::App& app);  // `show --short`
+Runner AddShow(CLI::App& app);
+Runner AddUser(CLI::App& app);
+Runner AddOwner(CLI::App& app);
+Runner AddGroup(CLI::App& app);
+Runner AddGroups(CLI::App& app);
+Runner AddPrivs(CLI::App& app);
+Runner AddCaps(CLI::App& app);
+Runner AddClaims(CLI::App& app);
+Runner AddIntegrity(CLI::App& app);
+Runner AddLogon(CLI::App& app);
+Runner AddSource(CLI::App& app);
+Runner AddOrigin(CLI::App& app);
+Runner AddStats(CLI::App& app);
+Runner AddDefaultDacl(CLI::App& app);
+Runner AddQuery(CLI::App& app);
+Runner AddAccess(CLI::App& app);
+Runner AddDiff(CLI::App& app);
+Runner AddLinked(CLI::App& app);
 
 // Changes and derived tokens (cli/change.cc).
-CliResult<int> RunAdjust(Context& context);
-CliResult<int> RunDuplicate(Context& context);
-CliResult<int> RunRestrict(Context& context);
-CliResult<int> RunCreate(Context& context);
-CliResult<int> RunInstall(Context& context);
-CliResult<int> RunLink(Context& context);
-CliResult<int> RunPersist(Context& context);
-CliResult<int> RunRevoke(Context& context);
-CliResult<int> RunSpec(Context& context);
+Runner AddAdjustPrivs(CLI::App& app);
+Runner AddAdjustGroups(CLI::App& app);
+Runner AddAdjustDefault(CLI::App& app);
+Runner AddAdjustSession(CLI::App& app);
+Runner AddAdjustIntegrity(CLI::App& app);
+Runner AddDuplicate(CLI::App& app);
+Runner AddRestrict(CLI::App& app);
+Runner AddCreate(CLI::App& app);
+Runner AddInstall(CLI::App& app);
+Runner AddLink(CLI::App& app);
+Runner AddPersist(CLI::App& app);
+Runner AddRevoke(CLI::App& app);
+Runner AddSpecEncode(CLI::App& app);
+Runner AddSpecDecode(CLI::App& app);
 
 // Impersonation (cli/impersonate.cc).
-CliResult<int> RunImpersonate(Context& context);
-CliResult<int> RunRevert(Context& context);
+Runner AddImpersonate(CLI::App& app);
+Runner AddRevert(CLI::App& app);
 
 }  // namespace tokenfs::cli
 

@@ -9,8 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cli/commands.h"
@@ -129,15 +132,32 @@ std::string ApplyPlan(const CredentialPlan& plan) {
   return "";
 }
 
-CliResult<int> RunUnderToken(Context& context) {
-  const Options& options = context.options;
-  if (options.command_argv.empty()) {
+// impersonate's flags.
+struct ImpersonateFlags {
+  std::optional<std::string> level;
+  bool strict = false;
+
+  void Register(CLI::App& app) {
+    app.add_option("--level", level,
+                   "impersonation level: anonymous, identification, "
+                   "impersonation (default), delegation")
+        ->type_name("LEVEL");
+    app.add_flag("--strict", strict,
+                 "with -- COMMAND: fail (exit 5) instead of running the "
+                 "command with unchanged Linux credentials");
+  }
+};
+
+// `command_argv`: the words after "--".
+CliResult<int> RunUnderToken(Context& context, const ImpersonateFlags& flags,
+                             const std::vector<std::string>& command_argv) {
+  if (command_argv.empty()) {
     return UsageError("impersonate: no command after --");
   }
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   std::string command = target->reference;
-  if (options.level) command += " level=" + *options.level;
+  if (flags.level) command += " level=" + *flags.level;
   command += " exec";
   if (auto parsed = ParseImpersonateCommand(command, context.mount.root());
       !parsed) {
@@ -151,7 +171,7 @@ CliResult<int> RunUnderToken(Context& context) {
     auto planned = PlanCredentials(*token);
     if (!planned) return tl::unexpected(planned.error());
     plan = std::move(*planned);
-  } else if (options.strict) {
+  } else if (flags.strict) {
     return Fail(exit_status::kFailure,
                 "cannot give the command the token's Linux credentials: that "
                 "needs root (CAP_SETUID, CAP_SETGID and CAP_SETPCAP), and "
@@ -163,7 +183,7 @@ CliResult<int> RunUnderToken(Context& context) {
   }
 
   std::vector<char*> argv;
-  for (const std::string& argument : options.command_argv) {
+  for (const std::string& argument : command_argv) {
     argv.push_back(const_cast<char*>(argument.c_str()));
   }
   argv.push_back(nullptr);
@@ -210,7 +230,7 @@ CliResult<int> RunUnderToken(Context& context) {
     ::execvp(argv[0], argv.data());
     const int error = errno;
     ChildFail(errors[1], error == ENOENT ? 127 : 126,
-              options.command_argv[0] + ": " + std::strerror(error));
+              command_argv[0] + ": " + std::strerror(error));
   }
 
   ::close(go[0]);
@@ -268,18 +288,16 @@ CliResult<int> RunUnderToken(Context& context) {
   return exit_status::kFailure;
 }
 
-}  // namespace
-
-CliResult<int> RunImpersonate(Context& context) {
-  const Options& options = context.options;
-  if (options.has_command_separator) return RunUnderToken(context);
-  if (options.strict) {
+CliResult<int> RunImpersonate(Context& context, const ImpersonateFlags& flags) {
+  const auto& command_argv = context.options.command_after_separator;
+  if (command_argv) return RunUnderToken(context, flags, *command_argv);
+  if (flags.strict) {
     return UsageError("impersonate: --strict applies to -- COMMAND");
   }
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   std::string command = target->reference;
-  if (options.level) command += " level=" + *options.level;
+  if (flags.level) command += " level=" + *flags.level;
   if (auto parsed = ParseImpersonateCommand(command, context.mount.root());
       !parsed) {
     return InvalidInput("impersonate: " + parsed.error().message);
@@ -325,5 +343,10 @@ CliResult<int> RunRevert(Context& context) {
   view.json["result"] = "reverted";
   return EmitOk(context, view);
 }
+
+}  // namespace
+
+Runner AddImpersonate(CLI::App& app) { return Bind(app, RunImpersonate); }
+Runner AddRevert(CLI::App&) { return RunRevert; }
 
 }  // namespace tokenfs::cli

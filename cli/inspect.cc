@@ -3,8 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -24,8 +28,9 @@ namespace {
 
 using PartFunction = void (*)(const TokenData&, View&);
 
+// An accessor subcommand (user, privs, ...): the query classes it reads and
+// the part of the token view it prints.
 struct Accessor {
-  std::string_view name;
   // The query classes it reads (at most two); none = query/all.
   std::array<std::string_view, 2> classes;
   PartFunction part;
@@ -39,27 +44,60 @@ struct Accessor {
   }
 };
 
-const Accessor kAccessors[] = {
-    {"user", {"user"}, AddUserValue},
-    {"owner", {"owner"}, AddOwnerValue},
-    {"group", {"primarygroup"}, AddPrimaryGroupValue},
-    {"groups", {"groups"}, AddGroupsPart},
-    {"privs", {"privileges"}, AddPrivilegesPart},
-    {"caps", {"capabilities"}, AddCapabilitiesPart},
-    {"claims", {"userclaims", "deviceclaims"}, AddClaimsPart},
-    {"integrity", {"integrity", "mandatorypolicy"}, AddIntegrityPart},
-    {"logon", {}, AddLogonPart},
-    {"source", {"source"}, AddSourcePart},
-    {"origin", {"origin"}, AddOriginValue},
-    {"stats", {}, AddStatisticsPart},
-    {"default-dacl", {"defaultdacl"}, AddDefaultDaclValue},
+constexpr Accessor kUser{{"user"}, AddUserValue};
+constexpr Accessor kOwner{{"owner"}, AddOwnerValue};
+constexpr Accessor kGroup{{"primarygroup"}, AddPrimaryGroupValue};
+constexpr Accessor kGroups{{"groups"}, AddGroupsPart};
+constexpr Accessor kPrivs{{"privileges"}, AddPrivilegesPart};
+constexpr Accessor kCaps{{"capabilities"}, AddCapabilitiesPart};
+constexpr Accessor kClaims{{"userclaims", "deviceclaims"}, AddClaimsPart};
+constexpr Accessor kIntegrity{{"integrity", "mandatorypolicy"},
+                              AddIntegrityPart};
+constexpr Accessor kLogon{{}, AddLogonPart};
+constexpr Accessor kSource{{"source"}, AddSourcePart};
+constexpr Accessor kOrigin{{"origin"}, AddOriginValue};
+constexpr Accessor kStats{{}, AddStatisticsPart};
+constexpr Accessor kDefaultDacl{{"defaultdacl"}, AddDefaultDaclValue};
+
+CliResult<int> RunAccessor(Context& context, const Accessor& accessor) {
+  auto target = ResolveTarget(context);
+  if (!target) return tl::unexpected(target.error());
+  const std::vector<std::string_view> classes = accessor.ClassList();
+  auto token =
+      TokenData::Load(context.mount, *target, classes, classes.empty());
+  if (!token) return tl::unexpected(token.error());
+  View view = StartView(context, *target);
+  accessor.part(*token, view);
+  return EmitOk(context, view);
+}
+
+Runner AccessorRunner(const Accessor& accessor) {
+  return [&accessor](Context& context) {
+    return RunAccessor(context, accessor);
+  };
+}
+
+// show's flags; bare `token` has none of its own (it reads the global
+// --short and --all, as show does too).
+struct ShowFlags {
+  bool short_form = false;
+  bool all = false;
+
+  void Register(CLI::App& app) {
+    app.add_flag("--short", short_form,
+                 "one line: user, type, integrity, enabled privileges and "
+                 "groups");
+    app.add_flag("--all", all,
+                 "every query class, in the fixed order of token(1)");
+  }
 };
 
-}  // namespace
-
-CliResult<int> RunShow(Context& context) {
+// `bare`: the subcommand word was omitted, so the short form is the default.
+CliResult<int> RunShow(Context& context, const ShowFlags& flags, bool bare) {
   const Options& options = context.options;
-  if (options.short_form && options.all) {
+  const bool want_short = flags.short_form || options.short_form;
+  const bool want_all = flags.all || options.all;
+  if (want_short && want_all) {
     return UsageError("--short and --all conflict (give one)");
   }
   auto target = ResolveTarget(context);
@@ -67,13 +105,12 @@ CliResult<int> RunShow(Context& context) {
   auto token = TokenData::Load(context.mount, *target, {}, true);
   if (!token) return tl::unexpected(token.error());
   View view = StartView(context, *target);
-  const bool short_form =
-      options.short_form || (options.command.empty() && !options.all);
+  const bool short_form = want_short || (bare && !want_all);
   if (short_form) {
     AddSummaryLine(*token, view);
   } else {
     AddPrincipalPart(*token, view);
-    if (options.all) {
+    if (want_all) {
       AddIntegrityPart(*token, view);
       AddGroupsPart(*token, view);
       AddPrivilegesPart(*token, view);
@@ -93,29 +130,81 @@ CliResult<int> RunShow(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunAccessor(Context& context) {
-  const Accessor* accessor = nullptr;
-  for (const Accessor& candidate : kAccessors) {
-    if (candidate.name == context.options.command) accessor = &candidate;
-  }
-  if (!accessor)
-    return UsageError("unknown accessor " + context.options.command);
-  auto target = ResolveTarget(context);
-  if (!target) return tl::unexpected(target.error());
-  const std::vector<std::string_view> classes = accessor->ClassList();
-  auto token =
-      TokenData::Load(context.mount, *target, classes, classes.empty());
-  if (!token) return tl::unexpected(token.error());
-  View view = StartView(context, *target);
-  accessor->part(*token, view);
-  return EmitOk(context, view);
-}
+struct QueryFlags {
+  std::vector<std::string> positionals;
 
-CliResult<int> RunQuery(Context& context) {
-  if (context.options.positionals.size() != 1) {
+  void Register(CLI::App& app) {
+    app.add_option("CLASS", positionals,
+                   "a query class name or alias (case-insensitive) or its ABI "
+                   "number; printed as JSON")
+        ->required();
+  }
+};
+
+struct CapsFlags {
+  std::vector<std::string> check;  // empty unless --check was given
+
+  void Register(CLI::App& app) {
+    app.add_option("--check", check,
+                   "exit 0 when the token holds every CAP, 3 when not")
+        ->type_name("CAP")
+        ->expected(1, -1);
+  }
+};
+
+struct DiffFlags {
+  std::vector<std::string> positionals;
+  bool quiet = false;
+  bool ids = false;
+
+  void Register(CLI::App& app) {
+    app.add_option("A", positionals,
+                   "token references: self, real, pid:N, pid:N/TID, id:N, "
+                   "peer:FD; B defaults to the target flags (--self)")
+        ->expected(1, 2)
+        ->required();
+    app.add_flag("-q,--quiet", quiet,
+                 "print nothing; exit 0 when equal, 6 when they differ");
+    app.add_flag("--ids", ids,
+                 "also compare token_id, modified_id, parent_token_id and "
+                 "created, which differ between any two tokens");
+  }
+};
+
+struct AccessFlags {
+  std::optional<std::string> sd;
+  std::optional<std::string> desired;
+  std::optional<std::string> mapping;
+  std::optional<std::string> intent;
+  std::optional<std::string> principal_self;
+
+  void Register(CLI::App& app) {
+    app.add_option("--sd", sd,
+                   "the object's security descriptor in SDDL (default: the "
+                   "token's own)")
+        ->type_name("SDDL");
+    app.add_option("--desired", desired,
+                   "rights asked for: a number, names (QUERY|READ_CONTROL), "
+                   "SDDL letters (GR, FA); default MAXIMUM_ALLOWED")
+        ->type_name("RIGHTS");
+    app.add_option("--mapping", mapping,
+                   "generic mapping: token (default), file or plain")
+        ->type_name("MAPPING");
+    app.add_option("--intent", intent,
+                   "declared intent that lets SeBackup/SeRestore apply: "
+                   "backup,restore")
+        ->type_name("LIST");
+    app.add_option("--principal-self", principal_self,
+                   "the SID that PRINCIPAL SELF (PS) ACEs stand for")
+        ->type_name("SID");
+  }
+};
+
+CliResult<int> RunQuery(Context& context, const QueryFlags& flags) {
+  if (flags.positionals.size() != 1) {
     return UsageError("query takes one CLASS");
   }
-  auto query_class = ParseQueryClass(context.options.positionals[0]);
+  auto query_class = ParseQueryClass(flags.positionals[0]);
   if (!query_class) return UsageError(query_class.error().message);
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
@@ -132,11 +221,11 @@ CliResult<int> RunQuery(Context& context) {
   return exit_status::kSuccess;
 }
 
-CliResult<int> RunCaps(Context& context) {
+CliResult<int> RunCaps(Context& context, const CapsFlags& flags) {
   const Options& options = context.options;
-  if (options.check.empty()) return RunAccessor(context);
+  if (flags.check.empty()) return RunAccessor(context, kCaps);
   std::vector<std::string> wanted;
-  for (const std::string& name : options.check) {
+  for (const std::string& name : flags.check) {
     auto canonical = ParseCapabilityName(name);
     if (!canonical) {
       return InvalidInput("caps --check: " + canonical.error().message);
@@ -179,22 +268,22 @@ CliResult<int> RunCaps(Context& context) {
   return exit_status::kDenied;
 }
 
-CliResult<int> RunDiff(Context& context) {
-  const Options& options = context.options;
-  if (options.positionals.empty() || options.positionals.size() > 2) {
+CliResult<int> RunDiff(Context& context, const DiffFlags& flags) {
+  const std::vector<std::string>& references = flags.positionals;
+  if (references.empty() || references.size() > 2) {
     return UsageError("diff takes one or two token references");
   }
-  auto first_spec = ParseTargetReference(options.positionals[0]);
+  auto first_spec = ParseTargetReference(references[0]);
   if (!first_spec) return tl::unexpected(first_spec.error());
   CliResult<ResolvedTarget> second = tl::unexpected(CliError{});
-  if (options.positionals.size() == 2) {
-    auto flags = TargetFromFlags(options);
-    if (!flags) return tl::unexpected(flags.error());
-    if (flags->has_value()) {
+  if (references.size() == 2) {
+    auto target_flags = TargetFromFlags(context.options);
+    if (!target_flags) return tl::unexpected(target_flags.error());
+    if (target_flags->has_value()) {
       return UsageError(
           "diff: give B as a reference or as target flags, not both");
     }
-    auto second_spec = ParseTargetReference(options.positionals[1]);
+    auto second_spec = ParseTargetReference(references[1]);
     if (!second_spec) return tl::unexpected(second_spec.error());
     second = context.mount.Resolve(*second_spec);
   } else {
@@ -221,7 +310,7 @@ CliResult<int> RunDiff(Context& context) {
   std::vector<Difference> differences;
   for (const TokenField& field : a_fields) {
     in_a[field.match] = true;
-    if (field.is_id && !options.ids) continue;
+    if (field.is_id && !flags.ids) continue;
     const auto found = b_by_match.find(field.match);
     if (found == b_by_match.end()) {
       differences.push_back({field.name, field.value, std::nullopt});
@@ -230,12 +319,12 @@ CliResult<int> RunDiff(Context& context) {
     }
   }
   for (const TokenField& field : b_fields) {
-    if (field.is_id && !options.ids) continue;
+    if (field.is_id && !flags.ids) continue;
     if (!in_a.count(field.match)) {
       differences.push_back({field.name, std::nullopt, field.value});
     }
   }
-  if (options.quiet) {
+  if (flags.quiet) {
     return differences.empty() ? exit_status::kSuccess : exit_status::kDiffers;
   }
   View view;
@@ -260,17 +349,16 @@ CliResult<int> RunDiff(Context& context) {
   return EmitOk(context, view);
 }
 
-CliResult<int> RunAccess(Context& context) {
-  const Options& options = context.options;
+CliResult<int> RunAccess(Context& context, const AccessFlags& flags) {
   std::string command;
-  if (options.sd) {
-    auto sd = ParseSddl(*options.sd);
+  if (flags.sd) {
+    auto sd = ParseSddl(*flags.sd);
     if (!sd) return InvalidInput("access --sd: " + sd.error().message);
     command += "sd=\"" + FormatSddl(*sd) + "\" ";
   }
   AccessMask desired = access::kMaximumAllowed;
-  if (options.desired) {
-    auto rights = ParseRightsExpression(*options.desired);
+  if (flags.desired) {
+    auto rights = ParseRightsExpression(*flags.desired);
     if (!rights) {
       return InvalidInput("access --desired: " + rights.error().message);
     }
@@ -278,18 +366,18 @@ CliResult<int> RunAccess(Context& context) {
   }
   command += "desired=" + FormatHex(desired.bits()) + " ";
   std::string mapping = "token";
-  if (options.mapping) {
-    mapping = AsciiLower(*options.mapping);
+  if (flags.mapping) {
+    mapping = AsciiLower(*flags.mapping);
     if (mapping == "generic") mapping = "plain";
     if (mapping != "token" && mapping != "file" && mapping != "plain") {
       return InvalidInput("access --mapping: unknown mapping '" +
-                          *options.mapping + "' (token, file or plain)");
+                          *flags.mapping + "' (token, file or plain)");
     }
   }
   command += "mapping=" + mapping + " ";
-  if (options.intent) {
+  if (flags.intent) {
     std::vector<std::string> intents;
-    for (const std::string& part : Split(*options.intent, ',')) {
+    for (const std::string& part : Split(*flags.intent, ',')) {
       const std::string name = AsciiLower(part);
       if (name != "backup" && name != "restore") {
         return InvalidInput("access --intent: unknown intent '" + part +
@@ -299,11 +387,11 @@ CliResult<int> RunAccess(Context& context) {
     }
     command += "intent=" + Join(intents, ",") + " ";
   }
-  if (options.principal_self) {
-    auto sid = ParseSidOrAlias(*options.principal_self);
+  if (flags.principal_self) {
+    auto sid = ParseSidOrAlias(*flags.principal_self);
     if (!sid) {
       return InvalidInput("access --principal-self: '" +
-                          *options.principal_self +
+                          *flags.principal_self +
                           "': " + sid.error().message);
     }
     command += "self=" + sid->ToString() + " ";
@@ -419,5 +507,35 @@ CliResult<int> RunLinked(Context& context) {
   view.json["linked"] = std::move(linked);
   return EmitOk(context, view);
 }
+
+}  // namespace
+
+Runner AddBareToken(CLI::App&) {
+  return [](Context& context) { return RunShow(context, ShowFlags{}, true); };
+}
+
+Runner AddShow(CLI::App& app) {
+  auto flags = std::make_shared<ShowFlags>();
+  flags->Register(app);
+  return [flags](Context& context) { return RunShow(context, *flags, false); };
+}
+
+Runner AddUser(CLI::App&) { return AccessorRunner(kUser); }
+Runner AddOwner(CLI::App&) { return AccessorRunner(kOwner); }
+Runner AddGroup(CLI::App&) { return AccessorRunner(kGroup); }
+Runner AddGroups(CLI::App&) { return AccessorRunner(kGroups); }
+Runner AddPrivs(CLI::App&) { return AccessorRunner(kPrivs); }
+Runner AddCaps(CLI::App& app) { return Bind(app, RunCaps); }
+Runner AddClaims(CLI::App&) { return AccessorRunner(kClaims); }
+Runner AddIntegrity(CLI::App&) { return AccessorRunner(kIntegrity); }
+Runner AddLogon(CLI::App&) { return AccessorRunner(kLogon); }
+Runner AddSource(CLI::App&) { return AccessorRunner(kSource); }
+Runner AddOrigin(CLI::App&) { return AccessorRunner(kOrigin); }
+Runner AddStats(CLI::App&) { return AccessorRunner(kStats); }
+Runner AddDefaultDacl(CLI::App&) { return AccessorRunner(kDefaultDacl); }
+Runner AddQuery(CLI::App& app) { return Bind(app, RunQuery); }
+Runner AddAccess(CLI::App& app) { return Bind(app, RunAccess); }
+Runner AddDiff(CLI::App& app) { return Bind(app, RunDiff); }
+Runner AddLinked(CLI::App&) { return RunLinked; }
 
 }  // namespace tokenfs::cli

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     tokenfs::cli::ParseOutcome parsed =
         tokenfs::cli::ParseArguments(argc, argv);
     if (parsed.exit_status) return *parsed.exit_status;
-    auto result = tokenfs::cli::RunCommand(parsed.options);
+    auto result = tokenfs::cli::RunCommand(parsed.options, parsed.run);
     if (!result) {
       WriteAll(STDERR_FILENO, "token: " + result.error().message + "\n");
       return result.error().exit_status;
