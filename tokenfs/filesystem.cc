@@ -80,14 +80,9 @@ struct TokenFilesystem::OpenFile {
   std::unique_ptr<OpenContentBudget::Hold> hold;
 };
 
-struct TokenFilesystem::DirHandle {
-  struct Entry {
-    std::string name;
-    uint64_t inode;
-    mode_t mode;
-  };
-  std::vector<Entry> entries;
-};
+void TokenFilesystem::OpenFileDeleter::operator()(OpenFile* file) const {
+  delete file;
+}
 
 namespace {
 
@@ -159,9 +154,9 @@ FsError TargetError(const Error& error) {
 
 }  // namespace
 
-TokenFilesystem::TokenFilesystem(Registry& registry, ProcProcessSource& source,
-                                 ProcessEventWatcher& events,
-                                 LuidAllocator& ids, const Clock& clock,
+TokenFilesystem::TokenFilesystem(Registry& registry, ProcessFacts& source,
+                                 EventSync& events, LuidAllocator& ids,
+                                 const Clock& clock,
                                  const SystemAccountLookup& accounts,
                                  Options options)
     : registry_(registry),
@@ -278,20 +273,36 @@ void TokenFilesystem::OnInit(void* userdata,
 }
 
 void TokenFilesystem::OnRefuse(fuse_req_t request) noexcept {
-  fuse_reply_err(request, EPERM);
+  Outcome refused = tl::unexpected(FsError{EPERM, {}});
+  Send(request, refused, nullptr);
 }
+
+namespace {
+
+// The visitor of Send: one lambda per reply type.
+template <typename... Lambdas>
+struct Overloaded : Lambdas... {
+  using Lambdas::operator()...;
+};
+template <typename... Lambdas>
+Overloaded(Lambdas...) -> Overloaded<Lambdas...>;
+
+}  // namespace
 
 template <typename Handler>
 void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
                             Handler&& handler, fuse_file_info* info) noexcept {
   auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  const fuse_ctx* fuse_context = fuse_req_ctx(request);
+  const RequestContext context{fuse_context->pid, fuse_context->uid,
+                               fuse_context->gid};
   int error = 0;
   std::string reason;
   try {
     self->requests_.fetch_add(1, std::memory_order_relaxed);
-    Outcome outcome = handler(self);
+    Outcome outcome = handler(self, context);
     if (outcome) {
-      SendReply(request, *outcome, info);
+      Send(request, outcome, info);
       return;
     }
     error = outcome.error().errno_value;
@@ -306,104 +317,148 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
     error = EIO;
     reason = "internal error";
   }
-  const fuse_ctx* context = fuse_req_ctx(request);
-  const std::string who = "pid " + std::to_string(context->pid) + " (uid " +
-                          std::to_string(context->uid) + ")";
-  // Lines any user can provoke are limited per caller uid, so one user's
-  // flood never hides another's denials; the log escapes what they quote.
-  if (error == EACCES || error == EPERM) {
-    LogForCaller(
-        LogLevel::kInfo, context->uid,
-        std::string("denied: ") + operation + " by " + who + ": " + reason);
-  } else if (error == EIO || error == ENOMEM || error == EINVAL ||
-             error == EFBIG || error == EDQUOT || error == EBUSY ||
-             error == EMFILE) {
-    LogForCaller(LogLevel::kWarning, context->uid,
-                 std::string(operation) + " by " + who + ": " +
-                     std::strerror(error) + ": " + reason);
-  } else if (DebugLogging() && !reason.empty()) {
-    LogForCaller(LogLevel::kDebug, context->uid,
-                 std::string(operation) + " by " + who + ": " +
-                     std::strerror(error) + ": " + reason);
+  try {
+    const std::string who = "pid " + std::to_string(context.pid) + " (uid " +
+                            std::to_string(context.uid) + ")";
+    // Lines any user can provoke are limited per caller uid, so one user's
+    // flood never hides another's denials; the log escapes what they quote.
+    if (error == EACCES || error == EPERM) {
+      LogForCaller(
+          LogLevel::kInfo, context.uid,
+          std::string("denied: ") + operation + " by " + who + ": " + reason);
+    } else if (error == EIO || error == ENOMEM || error == EINVAL ||
+               error == EFBIG || error == EDQUOT || error == EBUSY ||
+               error == EMFILE) {
+      LogForCaller(LogLevel::kWarning, context.uid,
+                   std::string(operation) + " by " + who + ": " +
+                       std::strerror(error) + ": " + reason);
+    } else if (DebugLogging() && !reason.empty()) {
+      LogForCaller(LogLevel::kDebug, context.uid,
+                   std::string(operation) + " by " + who + ": " +
+                       std::strerror(error) + ": " + reason);
+    }
+  } catch (...) {
+    // The reply matters more than the log line.
   }
-  fuse_reply_err(request, error ? error : EIO);
+  Outcome failed = tl::unexpected(FsError{error, {}});
+  Send(request, failed, info);
 }
 
-void TokenFilesystem::SendReply(fuse_req_t request, Reply& reply,
-                                fuse_file_info* info) {
-  if (auto* entry = std::get_if<EntryReply>(&reply)) {
-    fuse_reply_entry(request, &entry->entry);
-  } else if (auto* attr = std::get_if<AttrReply>(&reply)) {
-    auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
-    fuse_reply_attr(request, &attr->attr, self->options_.attr_timeout);
-  } else if (auto* data = std::get_if<DataReply>(&reply)) {
-    fuse_reply_buf(request, data->data.data(), data->data.size());
-  } else if (auto* content = std::get_if<ContentReply>(&reply)) {
-    fuse_reply_buf(request, content->text->data() + content->offset,
-                   content->size);
-  } else if (auto* link = std::get_if<LinkReply>(&reply)) {
-    fuse_reply_readlink(request, link->target.c_str());
-  } else if (auto* open = std::get_if<OpenReply>(&reply)) {
-    info->fh = reinterpret_cast<uint64_t>(open->file.get());
-    info->direct_io = 1;
-    info->keep_cache = 0;
-    // Nothing happens at close, so a read-only file can skip the FLUSH
-    // round trip.
-    info->noflush = !open->file->writable;
-    // Once replied, the handle is the kernel's (RELEASE frees it); if the
-    // caller was interrupted, the unique_ptr frees it here.
-    if (fuse_reply_open(request, info) == 0) open->file.release();
-  } else if (auto* opened = std::get_if<OpendirReply>(&reply)) {
-    info->fh = reinterpret_cast<uint64_t>(opened->directory.get());
-    if (fuse_reply_open(request, info) == 0) opened->directory.release();
-  } else if (auto* write = std::get_if<WriteReply>(&reply)) {
-    fuse_reply_write(request, write->count);
-  } else {
-    fuse_reply_err(request, 0);
+void TokenFilesystem::Send(fuse_req_t request, Outcome& outcome,
+                           fuse_file_info* info) noexcept {
+  if (!outcome) {
+    const int error = outcome.error().errno_value;
+    fuse_reply_err(request, error != 0 ? error : EIO);
+    return;
   }
+  std::visit(
+      Overloaded{
+          [&](EntryReply& entry) { fuse_reply_entry(request, &entry.entry); },
+          [&](AttrReply& attr) {
+            auto* self =
+                static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+            fuse_reply_attr(request, &attr.attr, self->options_.attr_timeout);
+          },
+          [&](DataReply& data) {
+            fuse_reply_buf(request, data.data.data(), data.data.size());
+          },
+          [&](ContentReply& content) {
+            fuse_reply_buf(request, content.text->data() + content.offset,
+                           content.size);
+          },
+          [&](DirectoryReply& directory) {
+            // Packed here, where the buffer is sent: a reader's READDIR
+            // asks for `size` bytes and gets the entries that fit.
+            std::vector<char> buffer(directory.size);
+            size_t used = 0;
+            for (size_t index = 0; index < directory.entries.size(); ++index) {
+              const DirEntry& entry = directory.entries[index];
+              struct stat attr {};
+              attr.st_ino = entry.inode;
+              attr.st_mode = entry.mode;
+              const size_t needed = fuse_add_direntry(
+                  request, buffer.data() + used, directory.size - used,
+                  entry.name.c_str(), &attr,
+                  static_cast<off_t>(directory.first + index + 1));
+              if (needed > directory.size - used) break;
+              used += needed;
+            }
+            fuse_reply_buf(request, buffer.data(), used);
+          },
+          [&](LinkReply& link) {
+            fuse_reply_readlink(request, link.target.c_str());
+          },
+          [&](OpenReply& open) {
+            info->fh = reinterpret_cast<uint64_t>(open.file.get());
+            info->direct_io = 1;
+            info->keep_cache = 0;
+            // Nothing happens at close, so a read-only file can skip the
+            // FLUSH round trip.
+            info->noflush = !open.file->writable;
+            // Once replied, the handle is the kernel's (RELEASE frees it);
+            // if the caller was interrupted, the unique_ptr frees it here.
+            if (fuse_reply_open(request, info) == 0) (void)open.file.release();
+          },
+          [&](OpendirReply& opened) {
+            info->fh = reinterpret_cast<uint64_t>(opened.directory.get());
+            if (fuse_reply_open(request, info) == 0) {
+              (void)opened.directory.release();
+            }
+          },
+          [&](WriteReply& write) { fuse_reply_write(request, write.count); },
+          [&](ReleaseReply&) { fuse_reply_err(request, 0); },
+          [&](NoneReply&) { fuse_reply_err(request, 0); },
+      },
+      *outcome);
 }
 
 void TokenFilesystem::OnLookup(fuse_req_t request, fuse_ino_t parent,
                                const char* name) noexcept {
-  Serve(request, "lookup", [&](TokenFilesystem* self) {
-    return self->DoLookup(request, parent, name);
-  });
+  Serve(request, "lookup",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoLookup(context, parent, name);
+        });
 }
 
 void TokenFilesystem::OnGetattr(fuse_req_t request, fuse_ino_t inode,
                                 fuse_file_info*) noexcept {
   Serve(request, "getattr",
-        [&](TokenFilesystem* self) { return self->DoGetattr(request, inode); });
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoGetattr(context, inode);
+        });
 }
 
 void TokenFilesystem::OnSetattr(fuse_req_t request, fuse_ino_t inode,
                                 struct stat* attr, int to_set,
                                 fuse_file_info* info) noexcept {
-  Serve(request, "setattr", [&](TokenFilesystem* self) {
-    return self->DoSetattr(request, inode, *attr, to_set, info);
-  });
+  Serve(request, "setattr",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoSetattr(context, inode, *attr, to_set,
+                                 info != nullptr);
+        });
 }
 
 void TokenFilesystem::OnReadlink(fuse_req_t request,
                                  fuse_ino_t inode) noexcept {
-  Serve(request, "readlink", [&](TokenFilesystem* self) {
-    return self->DoReadlink(request, inode);
-  });
+  Serve(request, "readlink",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoReadlink(context, inode);
+        });
 }
 
 void TokenFilesystem::OnOpen(fuse_req_t request, fuse_ino_t inode,
                              fuse_file_info* info) noexcept {
   Serve(
       request, "open",
-      [&](TokenFilesystem* self) {
-        return self->DoOpen(request, inode, info->flags);
+      [&](TokenFilesystem* self, const RequestContext& context) {
+        return self->DoOpen(context, inode, info->flags);
       },
       info);
 }
 
 void TokenFilesystem::OnRead(fuse_req_t request, fuse_ino_t, size_t size,
                              off_t offset, fuse_file_info* info) noexcept {
-  Serve(request, "read", [&](TokenFilesystem* self) {
+  Serve(request, "read", [&](TokenFilesystem* self, const RequestContext&) {
     return self->DoRead(info->fh, size, offset);
   });
 }
@@ -411,66 +466,70 @@ void TokenFilesystem::OnRead(fuse_req_t request, fuse_ino_t, size_t size,
 void TokenFilesystem::OnWrite(fuse_req_t request, fuse_ino_t, const char* data,
                               size_t size, off_t,
                               fuse_file_info* info) noexcept {
-  Serve(request, "write", [&](TokenFilesystem* self) {
-    return self->DoWrite(request, info->fh, data, size);
-  });
+  Serve(request, "write",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoWrite(context, info->fh,
+                               std::string_view(data, size));
+        });
 }
 
+// FLUSH, RELEASE and RELEASEDIR cannot fail and are not counted as requests
+// (they bypass Serve); they still reply through Send.
 void TokenFilesystem::OnFlush(fuse_req_t request, fuse_ino_t,
-                              fuse_file_info*) noexcept {
-  // Commands were applied (and refused) at write(); close never fails.
-  fuse_reply_err(request, 0);
+                              fuse_file_info* info) noexcept {
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  Outcome outcome = self->DoFlush();
+  Send(request, outcome, info);
 }
 
 void TokenFilesystem::OnRelease(fuse_req_t request, fuse_ino_t,
                                 fuse_file_info* info) noexcept {
   auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
-  auto* file = reinterpret_cast<OpenFile*>(info->fh);
-  const bool object_scope = file && file->node.scope == Scope::kObject;
-  delete file;
-  fuse_reply_err(request, 0);
-  if (object_scope) {
-    try {
-      self->registry_.ReleaseUnused();
-    } catch (...) {
-      LogError("release: internal error while releasing objects");
-    }
-  }
+  Outcome outcome = self->DoRelease(info->fh);
+  Send(request, outcome, info);
+  const auto* released =
+      outcome ? std::get_if<ReleaseReply>(&*outcome) : nullptr;
+  if (released && released->release_objects) self->ReleaseUnusedObjects();
 }
 
 void TokenFilesystem::OnOpendir(fuse_req_t request, fuse_ino_t inode,
                                 fuse_file_info* info) noexcept {
   Serve(
       request, "opendir",
-      [&](TokenFilesystem* self) { return self->DoOpendir(request, inode); },
+      [&](TokenFilesystem* self, const RequestContext& context) {
+        return self->DoOpendir(context, inode);
+      },
       info);
 }
 
 void TokenFilesystem::OnReaddir(fuse_req_t request, fuse_ino_t, size_t size,
                                 off_t offset, fuse_file_info* info) noexcept {
-  Serve(request, "readdir", [&](TokenFilesystem* self) {
-    return self->DoReaddir(request, info->fh, size, offset);
+  Serve(request, "readdir", [&](TokenFilesystem* self, const RequestContext&) {
+    return self->DoReaddir(info->fh, size, offset);
   });
 }
 
 void TokenFilesystem::OnReleasedir(fuse_req_t request, fuse_ino_t,
                                    fuse_file_info* info) noexcept {
-  delete reinterpret_cast<DirHandle*>(info->fh);
-  fuse_reply_err(request, 0);
+  auto* self = static_cast<TokenFilesystem*>(fuse_req_userdata(request));
+  Outcome outcome = self->DoReleasedir(info->fh);
+  Send(request, outcome, info);
 }
 
 void TokenFilesystem::OnAccess(fuse_req_t request, fuse_ino_t inode,
                                int mask) noexcept {
-  Serve(request, "access", [&](TokenFilesystem* self) {
-    return self->DoAccess(request, inode, mask);
-  });
+  Serve(request, "access",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoAccess(context, inode, mask);
+        });
 }
 
 void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
                               const char* name) noexcept {
-  Serve(request, "rmdir", [&](TokenFilesystem* self) {
-    return self->DoRmdir(request, parent, name);
-  });
+  Serve(request, "rmdir",
+        [&](TokenFilesystem* self, const RequestContext& context) {
+          return self->DoRmdir(context, parent, name);
+        });
 }
 
 // ---------------------------------------------------------------------------
@@ -518,31 +577,30 @@ std::string TokenFilesystem::Describe(const NodeId& node) const {
   return path;
 }
 
-void TokenFilesystem::SyncFor(fuse_req_t request, const NodeId& node,
-                              int32_t extra) {
-  const int32_t caller = fuse_req_ctx(request)->pid;
+void TokenFilesystem::SyncFor(const RequestContext& context,
+                              const NodeId& node, int32_t extra) {
+  const int32_t caller = context.pid;
   events_.Sync(
       {caller, registry_.CachedProcessOf(caller), node.pid, node.tid, extra});
 }
 
 tl::expected<TokenFilesystem::Caller, FsError> TokenFilesystem::ResolveCaller(
-    fuse_req_t request) {
-  const fuse_ctx* context = fuse_req_ctx(request);
-  if (context->pid <= 0) {
+    const RequestContext& context) {
+  if (context.pid <= 0) {
     return tl::unexpected(Errno(
         EACCES, "caller outside the daemon's pid namespace (pid 0) refused"));
   }
-  auto task = registry_.Task(context->pid);
+  auto task = registry_.Task(context.pid);
   if (!task) {
     return tl::unexpected(
-        Errno(EACCES, "caller " + std::to_string(context->pid) +
+        Errno(EACCES, "caller " + std::to_string(context.pid) +
                           " could not be identified: " + task.error().message));
   }
   Caller caller;
-  caller.tid = context->pid;
+  caller.tid = context.pid;
   caller.process = task->process;
-  caller.uid = context->uid;
-  caller.gid = context->gid;
+  caller.uid = context.uid;
+  caller.gid = context.gid;
   caller.primary_object = task->primary;
   caller.effective_object = task->effective();
   caller.primary = caller.primary_object->Get();
@@ -740,15 +798,14 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
 // ---------------------------------------------------------------------------
 // Operations
 
-TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
-                                                   fuse_ino_t parent_inode,
-                                                   const char* name_text) {
+TokenFilesystem::Outcome TokenFilesystem::DoLookup(
+    const RequestContext& context, fuse_ino_t parent_inode,
+    std::string_view name) {
   auto parent = Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
-  const std::string_view name(name_text);
   {
     auto number = ParseNumber(name);
-    SyncFor(request, *parent,
+    SyncFor(context, *parent,
             number && *number <= INT32_MAX ? static_cast<int32_t>(*number) : 0);
   }
   NodeId child;
@@ -819,21 +876,19 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(fuse_req_t request,
   return reply;
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoGetattr(fuse_req_t request,
-                                                    fuse_ino_t inode) {
+TokenFilesystem::Outcome TokenFilesystem::DoGetattr(
+    const RequestContext& context, fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(request, *node);
+  SyncFor(context, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   return AttrReply{*attr};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_req_t request,
-                                                    fuse_ino_t inode,
-                                                    const struct stat& wanted,
-                                                    int to_set,
-                                                    fuse_file_info* info) {
+TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
+    const RequestContext& context, fuse_ino_t inode, const struct stat& wanted,
+    int to_set, bool has_handle) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
@@ -851,11 +906,11 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_req_t request,
         EINVAL, Describe(*node) + " can only be truncated to size 0, not " +
                     std::to_string(wanted.st_size)));
   }
-  if (!info && node->is_token_scope()) {
+  if (!has_handle && node->is_token_scope()) {
     // truncate(2) by path opens nothing: authorize it as an open for
     // writing would be.
-    SyncFor(request, *node);
-    auto caller = ResolveCaller(request);
+    SyncFor(context, *node);
+    auto caller = ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     auto target = ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
@@ -867,21 +922,21 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(fuse_req_t request,
   return AttrReply{*attr};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
-                                                     fuse_ino_t inode) {
+TokenFilesystem::Outcome TokenFilesystem::DoReadlink(
+    const RequestContext& context, fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(request, *node);
+  SyncFor(context, *node);
   if (node->scope == Scope::kRoot &&
       node->code == static_cast<uint8_t>(NodeCode::kSelfLink)) {
-    auto caller = ResolveCaller(request);
+    auto caller = ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     return LinkReply{std::to_string(caller->process.pid) + "/" +
                      std::to_string(caller->tid)};
   }
   if (node->scope == Scope::kRoot &&
       node->code == static_cast<uint8_t>(NodeCode::kPeerLink)) {
-    auto caller = ResolveCaller(request);
+    auto caller = ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     auto link = ResolvePeer(*caller, node->object);
     if (!link) return tl::unexpected(link.error());
@@ -889,7 +944,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
   }
   if (node->is_token_scope() &&
       node->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
-    auto caller = ResolveCaller(request);
+    auto caller = ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     auto target = ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
@@ -900,8 +955,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(fuse_req_t request,
   return tl::unexpected(Errno(EINVAL, "not a symbolic link"));
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
-                                                 fuse_ino_t inode, int flags) {
+TokenFilesystem::Outcome TokenFilesystem::DoOpen(
+    const RequestContext& context, fuse_ino_t inode, int flags) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
@@ -911,9 +966,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
   if (entry->kind == NodeKind::kSymlink) {
     return tl::unexpected(Errno(ELOOP, Describe(*node) + " is a link"));
   }
-  SyncFor(request, *node);
+  SyncFor(context, *node);
   const int mode = flags & O_ACCMODE;
-  auto file = std::make_unique<OpenFile>();
+  std::unique_ptr<OpenFile, OpenFileDeleter> file(new OpenFile());
   file->node = *node;
   file->entry = entry;
   file->readable = mode == O_RDONLY || mode == O_RDWR;
@@ -921,7 +976,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(fuse_req_t request,
   if (file->writable && !entry->writable) {
     return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
   }
-  auto caller = ResolveCaller(request);
+  auto caller = ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   file->opener = Opener{caller->uid, caller->gid, caller->effective->user,
                         caller->effective->integrity_rid};
@@ -1011,10 +1066,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
   return ContentReply{file->content, start, count};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
-                                                  uint64_t handle,
-                                                  const char* data,
-                                                  size_t size) {
+TokenFilesystem::Outcome TokenFilesystem::DoWrite(
+    const RequestContext& context, uint64_t handle, std::string_view data) {
+  const size_t size = data.size();
   auto* file = reinterpret_cast<OpenFile*>(handle);
   if (!file->writable) {
     return tl::unexpected(Errno(EBADF, "file not open for writing"));
@@ -1025,8 +1079,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
                    Describe(file->node) + " exceeds the " +
                    std::to_string(kMaxCommandSize) + "-byte command limit"));
   }
-  SyncFor(request, file->node);
-  auto caller = ResolveCaller(request);
+  SyncFor(context, file->node);
+  auto caller = ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   // Writes are authorized with the opener's identity: a write through a
   // descriptor someone else opened is refused (notes/fuse.md fact 5).
@@ -1050,7 +1104,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(fuse_req_t request,
         error.reason + "\n");
     return tl::unexpected(error);
   };
-  auto result = ApplyWrite(*file, *caller, std::string_view(data, size));
+  auto result = ApplyWrite(*file, *caller, data);
   if (!result) return failed(result.error());
   if (auto durable = MakeDurable(Describe(file->node)); !durable) {
     return failed(durable.error());
@@ -1070,11 +1124,11 @@ tl::expected<void, FsError> TokenFilesystem::MakeDurable(
   return {};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
-                                                    fuse_ino_t inode) {
+TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
+    const RequestContext& context, fuse_ino_t inode) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(request, *node);
+  SyncFor(context, *node);
   auto handle = std::make_unique<DirHandle>();
   auto add = [&handle](std::string name, const NodeId& child, mode_t mode) {
     handle->entries.push_back({std::move(name), EncodeInode(child), mode});
@@ -1095,7 +1149,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
     // Peer links depend on the caller's descriptors: look them up by number.
   } else if (node->scope == Scope::kRoot &&
              node->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
-    auto caller = ResolveCaller(request);
+    auto caller = ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     for (Luid id : registry_.ListObjects()) {
       NodeId child{Scope::kObject, 0, 0, 0, id.value};
@@ -1145,33 +1199,46 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(fuse_req_t request,
   return OpendirReply{std::move(handle)};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoReaddir(fuse_req_t request,
-                                                    uint64_t handle,
+TokenFilesystem::Outcome TokenFilesystem::DoReaddir(uint64_t handle,
                                                     size_t size, off_t offset) {
-  auto* directory = reinterpret_cast<DirHandle*>(handle);
-  std::string buffer(size, '\0');
-  size_t used = 0;
-  for (size_t index = static_cast<size_t>(std::max<off_t>(offset, 0));
-       index < directory->entries.size(); ++index) {
-    const DirHandle::Entry& entry = directory->entries[index];
-    struct stat attr {};
-    attr.st_ino = entry.inode;
-    attr.st_mode = entry.mode;
-    const size_t needed = fuse_add_direntry(
-        request, buffer.data() + used, size - used, entry.name.c_str(), &attr,
-        static_cast<off_t>(index + 1));
-    if (needed > size - used) break;
-    used += needed;
-  }
-  buffer.resize(used);
-  return DataReply{std::move(buffer)};
+  const auto* directory = reinterpret_cast<const DirHandle*>(handle);
+  const size_t first = std::min(static_cast<size_t>(std::max<off_t>(offset, 0)),
+                                directory->entries.size());
+  return DirectoryReply{
+      std::span<const DirEntry>(directory->entries).subspan(first), first,
+      size};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoAccess(fuse_req_t request,
-                                                   fuse_ino_t inode, int mask) {
+TokenFilesystem::Outcome TokenFilesystem::DoFlush() {
+  // Commands were applied (and refused) at write(); close never fails.
+  return NoneReply{};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoRelease(uint64_t handle) {
+  auto* file = reinterpret_cast<OpenFile*>(handle);
+  const bool object_scope = file && file->node.scope == Scope::kObject;
+  delete file;
+  return ReleaseReply{object_scope};
+}
+
+void TokenFilesystem::ReleaseUnusedObjects() noexcept {
+  try {
+    registry_.ReleaseUnused();
+  } catch (...) {
+    LogError("release: internal error while releasing objects");
+  }
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoReleasedir(uint64_t handle) {
+  delete reinterpret_cast<DirHandle*>(handle);
+  return NoneReply{};
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoAccess(
+    const RequestContext& context, fuse_ino_t inode, int mask) {
   auto node = Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(request, *node);
+  SyncFor(context, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   if (mask == F_OK) return NoneReply{};
@@ -1185,7 +1252,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(fuse_req_t request,
     return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
   }
   if (node->scope == Scope::kRoot || directory || !entry) return NoneReply{};
-  auto caller = ResolveCaller(request);
+  auto caller = ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   auto target = ResolveTarget(*node);
   if (!target) return tl::unexpected(target.error());
@@ -1198,9 +1265,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(fuse_req_t request,
   return NoneReply{};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
-                                                  fuse_ino_t parent_inode,
-                                                  const char* name) {
+TokenFilesystem::Outcome TokenFilesystem::DoRmdir(
+    const RequestContext& context, fuse_ino_t parent_inode,
+    std::string_view name) {
   auto parent = Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   if (!(parent->scope == Scope::kRoot &&
@@ -1213,8 +1280,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(fuse_req_t request,
   if (!id)
     return tl::unexpected(
         Errno(ENOENT, "no token object " + std::string(name)));
-  SyncFor(request, *parent);
-  auto caller = ResolveCaller(request);
+  SyncFor(context, *parent);
+  auto caller = ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   auto target = ResolveTarget(NodeId{Scope::kObject, 0, 0, 0, *id});
   if (!target) return tl::unexpected(target.error());
@@ -1764,7 +1831,7 @@ tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
   }
   // Without SO_PEERPIDFD the peer is pinned by its pid and incarnation as
   // they are now, and the credential checks below must hold.
-  std::optional<ProcProcessSource::PidfdProcess> pin;
+  std::optional<ProcessFacts::PidfdProcess> pin;
   if (pinned) {
     auto resolved = source_.ResolvePidfd(peer_pidfd);
     ::close(peer_pidfd);

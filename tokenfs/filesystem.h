@@ -1,9 +1,12 @@
 // TokenFilesystem: the FUSE low-level request handlers of the /tokens tree.
 //
-// Each operation has a Do* method that returns either a reply value or an
-// FsError and never replies itself; a noexcept trampoline catches every
-// exception (bad_alloc -> ENOMEM, anything else -> EIO plus a log line) and
-// sends exactly one reply. No lock is held across a reply or a /proc read.
+// Each operation has a public Do* method that takes who sent the request
+// (RequestContext: pid, uid, gid) and returns either a reply value or an
+// FsError and never replies itself, so it can be called without FUSE; a
+// noexcept trampoline catches every exception (bad_alloc -> ENOMEM, anything
+// else -> EIO plus a log line) and hands the outcome to Send, the one place
+// that turns a value into exactly one fuse_reply_* call. No lock is held
+// across a reply or a /proc read.
 //
 // Per-open state lives in an OpenFile owned by the file handle: the content
 // snapshot (generated at open, so later offsets read a consistent text), the
@@ -15,6 +18,11 @@
 // maps with their own mutexes (peer_mutex_, linked_mutex_). Lock order:
 // those mutexes may be held while calling into the registry (its mutex comes
 // after them); no lock is held across a /proc read or a reply.
+//
+// Ownership: the filesystem borrows the registry, the process facts, the
+// event feed, the id allocator, the clock and the account lookup; they must
+// outlive it. An open file or directory belongs to its handle (freed by
+// release/releasedir).
 #ifndef TOKENFS_TOKENFS_FILESYSTEM_H_
 #define TOKENFS_TOKENFS_FILESYSTEM_H_
 
@@ -30,7 +38,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <variant>
@@ -43,8 +53,8 @@
 #include "core/render.h"
 #include "core/state_journal.h"
 #include "tokenfs/account_lookup.h"
-#include "tokenfs/proc_events.h"
-#include "tokenfs/proc_source.h"
+#include "tokenfs/event_sync.h"
+#include "tokenfs/process_facts.h"
 #include "tokenfs/render_cache.h"
 #include "tokenfs/tree.h"
 
@@ -111,10 +121,9 @@ class TokenFilesystem {
     StateJournal* journal = nullptr;
   };
 
-  TokenFilesystem(Registry& registry, ProcProcessSource& source,
-                  ProcessEventWatcher& events, LuidAllocator& ids,
-                  const Clock& clock, const SystemAccountLookup& accounts,
-                  Options options);
+  TokenFilesystem(Registry& registry, ProcessFacts& source, EventSync& events,
+                  LuidAllocator& ids, const Clock& clock,
+                  const SystemAccountLookup& accounts, Options options);
   TokenFilesystem(const TokenFilesystem&) = delete;
   TokenFilesystem& operator=(const TokenFilesystem&) = delete;
 
@@ -122,16 +131,34 @@ class TokenFilesystem {
   // userdata.
   static const fuse_lowlevel_ops& Operations();
 
- private:
-  struct Caller;
-  struct Target;
-  struct OpenFile;
-  struct DirHandle;
-  struct Opener {
+  // --- Handlers without FUSE ---
+  // Each FUSE callback is a Do* method below, given who sent the request
+  // and returning the reply as a value (or an FsError); Send is the one
+  // place a value becomes a fuse_reply_* call. Tests call the Do* methods
+  // directly.
+
+  // Who sent a request, as the kernel reports it (fuse_req_ctx).
+  struct RequestContext {
+    int32_t pid = 0;
     uint32_t uid = 0;
     uint32_t gid = 0;
-    Sid user;
-    uint32_t integrity_rid = 0;
+  };
+
+  // An open file (its handle, fh, is the address). Deleted with
+  // OpenFileDeleter, so code that sees only this header can own one.
+  struct OpenFile;
+  struct OpenFileDeleter {
+    void operator()(OpenFile* file) const;
+  };
+  // One entry of a directory listing.
+  struct DirEntry {
+    std::string name;
+    uint64_t inode = 0;
+    mode_t mode = 0;
+  };
+  // An open directory: its listing, taken at opendir.
+  struct DirHandle {
+    std::vector<DirEntry> entries;
   };
 
   struct EntryReply {
@@ -150,13 +177,21 @@ class TokenFilesystem {
     size_t offset = 0;
     size_t size = 0;
   };
+  // Entries of an open directory from index `first` on (the span points
+  // into its DirHandle), packed into at most `size` bytes when sent; each
+  // entry's offset is its index + 1.
+  struct DirectoryReply {
+    std::span<const DirEntry> entries;
+    size_t first = 0;
+    size_t size = 0;
+  };
   struct LinkReply {
     std::string target;
   };
   // The new handle; it becomes the kernel's (fh) once the reply is sent, and
   // is freed here if the reply fails.
   struct OpenReply {
-    std::unique_ptr<OpenFile> file;
+    std::unique_ptr<OpenFile, OpenFileDeleter> file;
   };
   struct OpendirReply {
     std::unique_ptr<DirHandle> directory;
@@ -164,11 +199,51 @@ class TokenFilesystem {
   struct WriteReply {
     size_t count = 0;
   };
+  // RELEASE: success; when `release_objects`, unused token objects are
+  // released once the reply is sent (ReleaseUnusedObjects).
+  struct ReleaseReply {
+    bool release_objects = false;
+  };
+  // Success without data (errno 0).
   struct NoneReply {};
-  using Reply =
-      std::variant<EntryReply, AttrReply, DataReply, ContentReply, LinkReply,
-                   OpenReply, OpendirReply, WriteReply, NoneReply>;
+  using Reply = std::variant<EntryReply, AttrReply, DataReply, ContentReply,
+                             DirectoryReply, LinkReply, OpenReply,
+                             OpendirReply, WriteReply, ReleaseReply, NoneReply>;
   using Outcome = tl::expected<Reply, FsError>;
+
+  Outcome DoLookup(const RequestContext& context, fuse_ino_t parent,
+                   std::string_view name);
+  Outcome DoGetattr(const RequestContext& context, fuse_ino_t inode);
+  // `has_handle`: the SETATTR came with an open file (ftruncate).
+  Outcome DoSetattr(const RequestContext& context, fuse_ino_t inode,
+                    const struct stat& wanted, int to_set, bool has_handle);
+  Outcome DoReadlink(const RequestContext& context, fuse_ino_t inode);
+  Outcome DoOpen(const RequestContext& context, fuse_ino_t inode, int flags);
+  Outcome DoRead(uint64_t handle, size_t size, off_t offset);
+  Outcome DoWrite(const RequestContext& context, uint64_t handle,
+                  std::string_view data);
+  Outcome DoFlush();
+  // Frees the open file `handle`.
+  Outcome DoRelease(uint64_t handle);
+  // What follows a RELEASE reply that asked for it.
+  void ReleaseUnusedObjects() noexcept;
+  Outcome DoOpendir(const RequestContext& context, fuse_ino_t inode);
+  Outcome DoReaddir(uint64_t handle, size_t size, off_t offset);
+  // Frees the open directory `handle`.
+  Outcome DoReleasedir(uint64_t handle);
+  Outcome DoAccess(const RequestContext& context, fuse_ino_t inode, int mask);
+  Outcome DoRmdir(const RequestContext& context, fuse_ino_t parent,
+                  std::string_view name);
+
+ private:
+  struct Caller;
+  struct Target;
+  struct Opener {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    Sid user;
+    uint32_t integrity_rid = 0;
+  };
 
   // Trampolines (libfuse callbacks).
   static void OnInit(void* userdata, fuse_conn_info* connection) noexcept;
@@ -192,35 +267,24 @@ class TokenFilesystem {
   static void OnRmdir(fuse_req_t, fuse_ino_t, const char*) noexcept;
   static void OnRefuse(fuse_req_t) noexcept;
 
-  // Runs `handler`, catches everything, replies once. `info` is the open
-  // file of OPEN and OPENDIR, which their replies fill in.
+  // Runs `handler` with the request's context, catches everything, logs a
+  // refusal, replies once (Send). `info` is the open file of OPEN and
+  // OPENDIR, which their replies fill in.
   template <typename Handler>
   static void Serve(fuse_req_t request, const char* operation,
                     Handler&& handler, fuse_file_info* info = nullptr) noexcept;
-  static void SendReply(fuse_req_t request, Reply& reply, fuse_file_info* info);
-
-  Outcome DoLookup(fuse_req_t request, fuse_ino_t parent, const char* name);
-  Outcome DoGetattr(fuse_req_t request, fuse_ino_t inode);
-  Outcome DoSetattr(fuse_req_t request, fuse_ino_t inode,
-                    const struct stat& wanted, int to_set,
-                    fuse_file_info* info);
-  Outcome DoReadlink(fuse_req_t request, fuse_ino_t inode);
-  Outcome DoOpen(fuse_req_t request, fuse_ino_t inode, int flags);
-  Outcome DoRead(uint64_t handle, size_t size, off_t offset);
-  Outcome DoWrite(fuse_req_t request, uint64_t handle, const char* data,
-                  size_t size);
-  Outcome DoOpendir(fuse_req_t request, fuse_ino_t inode);
-  Outcome DoReaddir(fuse_req_t request, uint64_t handle, size_t size,
-                    off_t offset);
-  Outcome DoAccess(fuse_req_t request, fuse_ino_t inode, int mask);
-  Outcome DoRmdir(fuse_req_t request, fuse_ino_t parent, const char* name);
+  // The one place a reply value becomes a fuse_reply_* call: exactly one
+  // reply per request; an error with errno 0 is sent as EIO.
+  static void Send(fuse_req_t request, Outcome& outcome,
+                   fuse_file_info* info) noexcept;
 
   // Applies pending process events about the caller, `node`'s process and
   // thread, and `extra` (once per request, before anything is resolved).
-  void SyncFor(fuse_req_t request, const NodeId& node, int32_t extra = 0);
+  void SyncFor(const RequestContext& context, const NodeId& node,
+               int32_t extra = 0);
 
   // Resolution.
-  tl::expected<Caller, FsError> ResolveCaller(fuse_req_t request);
+  tl::expected<Caller, FsError> ResolveCaller(const RequestContext& context);
   tl::expected<Target, FsError> ResolveTarget(const NodeId& node);
   tl::expected<NodeId, FsError> Decode(fuse_ino_t inode) const;
   tl::expected<struct stat, FsError> Attributes(const NodeId& node);
@@ -305,8 +369,8 @@ class TokenFilesystem {
   FsError Refuse(const Error& error, std::string_view context) const;
 
   Registry& registry_;
-  ProcProcessSource& source_;
-  ProcessEventWatcher& events_;
+  ProcessFacts& source_;
+  EventSync& events_;
   LuidAllocator& ids_;
   const Clock& clock_;
   const SystemAccountLookup& accounts_;

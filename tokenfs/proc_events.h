@@ -1,5 +1,6 @@
-// ProcessEventWatcher: feeds the kernel's process events (proc connector:
-// fork, exec, uid/gid change, exit) into the registry, so it is exact.
+// ProcessEventWatcher (an EventSync): feeds the kernel's process events
+// (proc connector: fork, exec, uid/gid change, exit) into the registry, so it
+// is exact.
 //
 // A background thread applies events in the order the kernel queued them.
 // Request handlers call Sync(pids) before they depend on registry state: it
@@ -30,13 +31,14 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "tokenfs/event_sync.h"
 
 namespace tokenfs {
 
-class ProcessEventWatcher {
+class ProcessEventWatcher : public EventSync {
  public:
   explicit ProcessEventWatcher(Registry& registry) : registry_(registry) {}
-  ~ProcessEventWatcher();
+  ~ProcessEventWatcher() override;
   ProcessEventWatcher(const ProcessEventWatcher&) = delete;
   ProcessEventWatcher& operator=(const ProcessEventWatcher&) = delete;
 
@@ -49,10 +51,10 @@ class ProcessEventWatcher {
   // Returns once every event the kernel queued before the call that
   // concerns one of `pids` (a task or process id; 0 entries are ignored) is
   // applied. Events about other processes do not make the caller wait.
-  void Sync(std::initializer_list<int32_t> pids);
+  void Sync(std::initializer_list<int32_t> pids) override;
 
-  uint64_t events_applied() const;
-  uint64_t overflows() const;
+  uint64_t events_applied() const override;
+  uint64_t overflows() const override;
 
  private:
   struct Event {

@@ -1,4 +1,5 @@
-// ProcProcessSource: the registry's view of processes, read from /proc.
+// ProcProcessSource: the registry's view of processes (ProcessSource) and the
+// request handlers' process facts (ProcessFacts), read from /proc.
 //
 // Reads only files that never block on a process stuck in a FUSE request:
 // /proc/<tid>/status (credentials, Tgid, PPid), /proc/<tid>/stat (start time,
@@ -31,10 +32,11 @@
 #include "core/authorization.h"
 #include "core/luid.h"
 #include "core/registry.h"
+#include "tokenfs/process_facts.h"
 
 namespace tokenfs {
 
-class ProcProcessSource : public ProcessSource {
+class ProcProcessSource : public ProcessFacts {
  public:
   explicit ProcProcessSource(std::string proc_root = "/proc");
 
@@ -48,25 +50,21 @@ class ProcProcessSource : public ProcessSource {
   // and whether its user namespace is the daemon's (only those fields are
   // filled). The namespace answer is remembered for the same thread,
   // process incarnation and sets.
-  Result<LinuxCredentials> CurrentCapabilities(int32_t tid,
-                                               const ProcessKey& process) const;
+  Result<LinuxCredentials> CurrentCapabilities(
+      int32_t tid, const ProcessKey& process) const override;
   // Process `pid` as the inspection rule needs it now (core TargetState):
   // credentials, user namespace and its owner, and dumpability, read from
   // the owner the kernel gives the files under /proc/<pid> (root:root when
   // it is not dumpable, its euid:egid when it is). For a root:root process,
   // whose files look the same either way, a daemon thread asks the kernel's
   // ptrace rule itself (RootOwnedDumpable). nullopt when it is gone.
-  std::optional<TargetState> CurrentState(int32_t pid) const;
+  std::optional<TargetState> CurrentState(int32_t pid) const override;
   // True when pidfd inode numbers identify tasks (pidfs).
   bool has_pidfs() const { return pidfs_; }
   // The process a pidfd of the daemon's refers to: its pid in the daemon's
   // pid namespace and its pidfs inode (0 without pidfs). kNotFound once it
   // has been reaped (its pid may then name another process).
-  struct PidfdProcess {
-    int32_t pid = 0;
-    uint64_t instance = 0;
-  };
-  Result<PidfdProcess> ResolvePidfd(int pidfd) const;
+  Result<PidfdProcess> ResolvePidfd(int pidfd) const override;
 
  private:
   std::optional<bool> RootOwnedDumpable(int directory) const;
