@@ -1,0 +1,243 @@
+// TokenFilesystem's handlers driven without FUSE, root or /proc: a real core
+// Registry over an in-memory process table; each handler is called with a
+// caller (pid, uid, gid) and its reply value is inspected.
+#include "tokenfs/filesystem.h"
+
+#include "tests/tokenfs/filesystem_fixture.h"
+
+namespace tokenfs::test {
+namespace {
+
+using Fixture = FilesystemFixture;
+
+// --- Handlers ---
+
+TEST_CASE("lookup finds root entries and live pids, not unknown names",
+          "[daemon]") {
+  Fixture f;
+  auto self = f.fs.DoLookup(kAlice, FUSE_ROOT_ID, "self");
+  REQUIRE(self);
+  CHECK(S_ISLNK(std::get<Fs::EntryReply>(*self).entry.attr.st_mode));
+  auto process = f.fs.DoLookup(kAlice, FUSE_ROOT_ID, "100");
+  REQUIRE(process);
+  const auto& entry = std::get<Fs::EntryReply>(*process).entry;
+  CHECK(S_ISDIR(entry.attr.st_mode));
+  CHECK(entry.attr.st_uid == 1000);
+  CHECK(ErrnoOf(f.fs.DoLookup(kAlice, FUSE_ROOT_ID, "nosuch")) == ENOENT);
+  CHECK(ErrnoOf(f.fs.DoLookup(kAlice, FUSE_ROOT_ID, "4242")) == ENOENT);
+  CHECK(ErrnoOf(f.fs.DoLookup(kAlice, ProcessIno(100, Text(TokenFile::kUser)),
+                              "x")) == ENOTDIR);
+  CHECK(f.events.syncs > 0);
+}
+
+TEST_CASE("getattr gives the owner of a process's files, ENOENT when gone",
+          "[daemon]") {
+  Fixture f;
+  auto attr = f.fs.DoGetattr(kBob, ProcessIno(100, Text(TokenFile::kPrivs)));
+  REQUIRE(attr);
+  const struct stat& st = std::get<Fs::AttrReply>(*attr).attr;
+  CHECK(S_ISREG(st.st_mode));
+  CHECK((st.st_mode & 0200) != 0);  // privs is writable
+  CHECK(st.st_uid == 1000);
+  auto user = f.fs.DoGetattr(kBob, ProcessIno(100, Text(TokenFile::kUser)));
+  REQUIRE(user);
+  CHECK((std::get<Fs::AttrReply>(*user).attr.st_mode & 0222) == 0);
+  f.facts.tasks.erase(200);
+  CHECK(ErrnoOf(f.fs.DoGetattr(kAlice, ProcessIno(200))) == ENOENT);
+}
+
+TEST_CASE("setattr accepts only a truncation to 0 of a writable file",
+          "[daemon]") {
+  Fixture f;
+  struct stat wanted {};
+  const uint64_t privs = ProcessIno(100, Text(TokenFile::kPrivs));
+  CHECK(f.fs.DoSetattr(kAlice, privs, wanted, FUSE_SET_ATTR_SIZE, false));
+  wanted.st_size = 5;
+  CHECK(ErrnoOf(f.fs.DoSetattr(kAlice, privs, wanted, FUSE_SET_ATTR_SIZE,
+                               false)) == EINVAL);
+  wanted.st_size = 0;
+  CHECK(ErrnoOf(f.fs.DoSetattr(kAlice, privs, wanted, FUSE_SET_ATTR_MODE,
+                               false)) == EPERM);
+  CHECK(ErrnoOf(f.fs.DoSetattr(kAlice, ProcessIno(100, Text(TokenFile::kUser)),
+                               wanted, FUSE_SET_ATTR_SIZE, false)) == EPERM);
+}
+
+TEST_CASE("readlink of self names the caller's own thread", "[daemon]") {
+  Fixture f;
+  auto link = f.fs.DoReadlink(kAlice, RootIno(NodeCode::kSelfLink));
+  REQUIRE(link);
+  CHECK(std::get<Fs::LinkReply>(*link).target == "100/100");
+  const Context thread{101, 1000, 1000};
+  auto from_thread = f.fs.DoReadlink(thread, RootIno(NodeCode::kSelfLink));
+  REQUIRE(from_thread);
+  CHECK(std::get<Fs::LinkReply>(*from_thread).target == "100/101");
+  CHECK(ErrnoOf(f.fs.DoReadlink(
+            kAlice, ProcessIno(100, Text(TokenFile::kUser)))) == EINVAL);
+  // A caller the registry cannot identify is refused.
+  CHECK(ErrnoOf(f.fs.DoReadlink(Context{4242, 1000, 1000},
+                                RootIno(NodeCode::kSelfLink))) == EACCES);
+}
+
+TEST_CASE("open refuses directories, links and writing read-only files",
+          "[daemon]") {
+  Fixture f;
+  CHECK(f.OpenErrno(kAlice, ProcessIno(100), O_RDONLY) == EISDIR);
+  CHECK(f.OpenErrno(kAlice, RootIno(NodeCode::kSelfLink), O_RDONLY) == ELOOP);
+  CHECK(f.OpenErrno(kAlice, ProcessIno(100, Text(TokenFile::kUser)),
+                    O_WRONLY) == EACCES);
+  CHECK(f.OpenErrno(kAlice, ProcessIno(4242, Text(TokenFile::kUser)),
+                    O_RDONLY) == ESRCH);
+  f.Open(kAlice, ProcessIno(100, Text(TokenFile::kUser)), O_RDONLY);
+}
+
+TEST_CASE("open refuses another user's token to an unprivileged caller",
+          "[daemon]") {
+  Fixture f;
+  CHECK(f.OpenErrno(kBob, ProcessIno(100, Text(TokenFile::kPrivs)),
+                    O_RDONLY) == EACCES);
+  // Root (SeDebug through CAP_SYS_PTRACE) may read it.
+  f.Open(kRoot, ProcessIno(100, Text(TokenFile::kPrivs)), O_RDONLY);
+}
+
+TEST_CASE("read shows the token's user and follows the offset", "[daemon]") {
+  Fixture f;
+  const uint64_t handle =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kUser)), O_RDONLY);
+  const std::string text = f.Read(handle);
+  CHECK(text.find("S-1-22-1-1000") != std::string::npos);
+  CHECK(f.Read(handle, static_cast<off_t>(text.size())).empty());
+  CHECK(f.Read(handle, 2) == text.substr(2));
+  // A handle opened for writing only cannot be read.
+  const uint64_t write_only =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)), O_WRONLY);
+  CHECK(ErrnoOf(f.fs.DoRead(write_only, 10, 0)) == EBADF);
+}
+
+TEST_CASE("registry file counts the processes it knows", "[daemon]") {
+  Fixture f;
+  (void)f.Primary(100);
+  const std::string text = f.ReadFile(kAlice, RootIno(NodeCode::kRegistryFile));
+  CHECK(text.find("processes") != std::string::npos);
+  CHECK(text.find("requests") != std::string::npos);
+}
+
+TEST_CASE("write through a descriptor opened by another identity is refused",
+          "[daemon]") {
+  Fixture f;
+  const uint64_t handle =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)), O_WRONLY);
+  CHECK(ErrnoOf(f.fs.DoWrite(kBob, handle, "SeChangeNotify=disabled")) ==
+        EPERM);
+  CHECK(f.Primary(100)->privileges.IsEnabled(privilege::kChangeNotify));
+  const uint64_t read_only =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kUser)), O_RDONLY);
+  CHECK(ErrnoOf(f.fs.DoWrite(kAlice, read_only, "x")) == EBADF);
+  CHECK(ErrnoOf(f.fs.DoWrite(kAlice, handle,
+                             std::string(kMaxCommandSize + 1, 'x'))) == EFBIG);
+}
+
+TEST_CASE("flush succeeds; release frees the handle", "[daemon]") {
+  Fixture f;
+  auto flushed = f.fs.DoFlush();
+  REQUIRE(flushed);
+  CHECK(std::holds_alternative<Fs::NoneReply>(*flushed));
+  auto opened = f.fs.DoOpen(kAlice, ProcessIno(100, Text(TokenFile::kUser)),
+                            O_RDONLY);
+  REQUIRE(opened);
+  const auto handle = reinterpret_cast<uint64_t>(
+      std::get<Fs::OpenReply>(*opened).file.release());
+  auto released = f.fs.DoRelease(handle);
+  REQUIRE(released);
+  CHECK_FALSE(std::get<Fs::ReleaseReply>(*released).release_objects);
+}
+
+TEST_CASE("release of an object's file releases an unused object",
+          "[daemon]") {
+  Fixture f;
+  std::string result;
+  REQUIRE(f.Write(kAlice, ProcessIno(100, Code(NodeCode::kDuplicateFile)), "",
+                  &result));
+  const uint64_t id = IdIn(result);
+  REQUIRE(f.registry.FindObject(Luid{id}));
+  auto opened = f.fs.DoOpen(kAlice, ObjectIno(id, Text(TokenFile::kUser)),
+                            O_RDONLY);
+  REQUIRE(opened);
+  const auto handle = reinterpret_cast<uint64_t>(
+      std::get<Fs::OpenReply>(*opened).file.release());
+  auto released = f.fs.DoRelease(handle);
+  REQUIRE(released);
+  CHECK(std::get<Fs::ReleaseReply>(*released).release_objects);
+  f.fs.ReleaseUnusedObjects();  // must not throw or crash
+}
+
+TEST_CASE("opendir and readdir list the root, pids and a process's threads",
+          "[daemon]") {
+  Fixture f;
+  const auto root = f.List(kAlice, FUSE_ROOT_ID);
+  for (const char* name : {".", "..", "self", "objects", "create", "link",
+                           "registry", "peer", "1", "100", "200"}) {
+    CHECK(f.Listed(root, name));
+  }
+  CHECK_FALSE(f.Listed(root, "101"));  // a thread is not a process
+  const auto process = f.List(kAlice, ProcessIno(100));
+  CHECK(f.Listed(process, "privs"));
+  CHECK(f.Listed(process, "101"));
+  CHECK(f.Listed(process, "install"));
+  CHECK_FALSE(f.Listed(process, "impersonate"));  // threads only
+  CHECK_FALSE(f.Listed(process, "linked"));       // no partner
+  CHECK(ErrnoOf(f.fs.DoOpendir(kAlice, ProcessIno(100, Text(TokenFile::kUser)))) ==
+        ENOTDIR);
+}
+
+TEST_CASE("readdir continues from its offset", "[daemon]") {
+  Fixture f;
+  auto opened = f.fs.DoOpendir(kAlice, FUSE_ROOT_ID);
+  REQUIRE(opened);
+  auto& reply = std::get<Fs::OpendirReply>(*opened);
+  const auto handle = reinterpret_cast<uint64_t>(reply.directory.get());
+  auto rest = f.fs.DoReaddir(handle, 4096, 2);
+  REQUIRE(rest);
+  const auto& directory = std::get<Fs::DirectoryReply>(*rest);
+  REQUIRE_FALSE(directory.entries.empty());
+  CHECK(directory.entries[0].name != ".");
+  CHECK(directory.entries[0].name != "..");
+  auto past = f.fs.DoReaddir(handle, 4096, 1000);
+  REQUIRE(past);
+  CHECK(std::get<Fs::DirectoryReply>(*past).entries.empty());
+  (void)reply.directory.release();
+  auto released = f.fs.DoReleasedir(handle);
+  CHECK(released);
+}
+
+TEST_CASE("access checks existence, execute and the write right",
+          "[daemon]") {
+  Fixture f;
+  const uint64_t user = ProcessIno(100, Text(TokenFile::kUser));
+  CHECK(f.fs.DoAccess(kAlice, user, F_OK));
+  CHECK(f.fs.DoAccess(kAlice, user, R_OK));
+  CHECK(ErrnoOf(f.fs.DoAccess(kAlice, user, X_OK)) == EACCES);
+  CHECK(ErrnoOf(f.fs.DoAccess(kAlice, user, W_OK)) == EACCES);
+  CHECK(f.fs.DoAccess(kAlice, ProcessIno(100), X_OK));
+  CHECK(ErrnoOf(f.fs.DoAccess(kBob, ProcessIno(100, Text(TokenFile::kPrivs)),
+                              R_OK)) == EACCES);
+  CHECK(ErrnoOf(f.fs.DoAccess(kAlice, ProcessIno(4242), F_OK)) == ENOENT);
+}
+
+TEST_CASE("rmdir removes only token objects", "[daemon]") {
+  Fixture f;
+  CHECK(ErrnoOf(f.fs.DoRmdir(kAlice, FUSE_ROOT_ID, "100")) == EPERM);
+  CHECK(ErrnoOf(f.fs.DoRmdir(kAlice, RootIno(NodeCode::kObjectsDir),
+                             "999")) == ENOENT);
+  std::string result;
+  REQUIRE(f.Write(kAlice, ProcessIno(100, Code(NodeCode::kDuplicateFile)),
+                  "persist", &result));
+  const std::string id = std::to_string(IdIn(result));
+  REQUIRE(f.registry.FindObject(Luid{std::stoull(id)}));
+  CHECK(ErrnoOf(f.fs.DoRmdir(kBob, RootIno(NodeCode::kObjectsDir), id)) ==
+        EACCES);
+  REQUIRE(f.fs.DoRmdir(kAlice, RootIno(NodeCode::kObjectsDir), id));
+  CHECK_FALSE(f.registry.FindObject(Luid{std::stoull(id)}));
+}
+
+}  // namespace
+}  // namespace tokenfs::test
