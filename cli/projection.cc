@@ -1,11 +1,11 @@
 #include "cli/projection.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 
 #include "cli/text.h"
 #include "core/minting_policy.h"
+#include "core/number.h"
 #include "core/sid.h"
 #include "core/token.h"
 #include "core/well_known_sids.h"
@@ -23,13 +23,14 @@ std::optional<uint64_t> Number(const Json& value) {
   return std::nullopt;
 }
 
+// tokenfs writes masks as "0x" and lower-case hex digits.
 std::optional<uint64_t> HexMask(const Json& value) {
   const std::string text = Text(value);
   if (text.size() < 3 || text.rfind("0x", 0) != 0) return std::nullopt;
-  char* end = nullptr;
-  const uint64_t mask = std::strtoull(text.c_str() + 2, &end, 16);
-  if (!end || *end != '\0') return std::nullopt;
-  return mask;
+  auto mask = ParseUnsigned(std::string_view(text).substr(2), UINT64_MAX,
+                            NumberBase::kHex);
+  if (!mask) return std::nullopt;
+  return *mask;
 }
 
 }  // namespace

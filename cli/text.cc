@@ -2,18 +2,16 @@
 
 #include <cstdio>
 
+#include "core/number.h"
+
 namespace tokenfs::cli {
 
 std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  uint64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
+  // More than 20 characters is refused even when it is leading zeros.
+  if (text.size() > 20) return std::nullopt;
+  auto value = ParseUnsigned(text, max, NumberBase::kDecimal);
+  if (!value) return std::nullopt;
+  return *value;
 }
 
 std::string Join(std::span<const std::string> parts,

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/ascii.h"
+#include "core/number.h"
 
 namespace tokenfs {
 
@@ -67,31 +68,11 @@ constexpr std::array<RightName, 18> kTokenRightNames{{
     {0x20000000, "GENERIC_EXECUTE"},
 }};
 
+// A mask written as a decimal or 0x-hex number of at most 32 bits.
 std::optional<uint32_t> ParseNumber(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  uint64_t value = 0;
-  size_t position = 0;
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    position = 2;
-  }
-  for (; position < text.size(); ++position) {
-    const char c = text[position];
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (base == 16 && c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      return std::nullopt;
-    }
-    value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(digit);
-    if (value > UINT32_MAX) return std::nullopt;
-  }
-  return static_cast<uint32_t>(value);
+  auto value = ParseUnsigned(text, UINT32_MAX);
+  if (!value) return std::nullopt;
+  return static_cast<uint32_t>(*value);
 }
 
 }  // namespace

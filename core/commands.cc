@@ -5,41 +5,13 @@
 #include <set>
 
 #include "core/ascii.h"
+#include "core/number.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
 namespace {
-
-// Parses a decimal or 0x-hex unsigned number that fits `max`.
-std::optional<uint64_t> ParseUnsigned(std::string_view text, uint64_t max) {
-  if (text.empty()) return std::nullopt;
-  int base = 10;
-  size_t position = 0;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    base = 16;
-    position = 2;
-  }
-  uint64_t value = 0;
-  for (; position < text.size(); ++position) {
-    const char c = AsciiToLower(text[position]);
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    if (value >
-        (max - static_cast<uint64_t>(digit)) / static_cast<uint64_t>(base)) {
-      return std::nullopt;
-    }
-    value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(digit);
-  }
-  return value;
-}
 
 // "item N 'text': " prefix for error messages.
 std::string Item(size_t index, std::string_view text) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/ascii.h"
+#include "core/number.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
 #include "core/strict_json.h"
@@ -111,22 +112,11 @@ Status CheckKeys(const Json& object, const std::string& path,
 
 // Parses decimal or 0x-hex digits into `value`; false on anything else or
 // overflow past `max`.
-bool ParseUnsignedText(std::string_view text, uint64_t max, uint64_t& value) {
-  const bool hex =
-      text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-  const std::string_view digits = hex ? text.substr(2) : text;
-  if (digits.empty()) return false;
-  const uint64_t base = hex ? 16 : 10;
-  value = 0;
-  for (char c : digits) {
-    int digit = -1;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    if (digit < 0) return false;
-    if (value > (max - static_cast<uint64_t>(digit)) / base) return false;
-    value = value * base + static_cast<uint64_t>(digit);
-  }
+bool ParseUnsignedText(std::string_view text, uint64_t max, uint64_t& value,
+                       NumberBase base = NumberBase::kDecimalOrHex) {
+  auto number = ParseUnsigned(text, max, base);
+  if (!number) return false;
+  value = *number;
   return true;
 }
 
@@ -420,7 +410,8 @@ Result<std::vector<uint8_t>> ReadHex(const Json& value,
   bytes.reserve(text->size() / 2);
   for (size_t i = 0; i < text->size(); i += 2) {
     uint64_t byte = 0;
-    if (!ParseUnsignedText("0x" + text->substr(i, 2), 0xff, byte)) {
+    if (!ParseUnsignedText(std::string_view(*text).substr(i, 2), 0xff, byte,
+                           NumberBase::kHex)) {
       return Fail(path, "'" + text->substr(i, 2) + "' at position " +
                             std::to_string(i + 1) + " is not a hex byte");
     }
