@@ -16,7 +16,6 @@
 namespace tokenfs {
 namespace {
 
-using nlohmann::json;
 namespace cap = linux_capability;
 
 constexpr uint64_t kNow = 1714979289000000010ull;
@@ -35,16 +34,21 @@ uint64_t Caps(std::initializer_list<int> capabilities) {
 
 // Bits 0..40: every capability of a current kernel.
 constexpr uint64_t kFullCaps = test::kFullCapabilities;
+
 // Root on the CI machines: everything but CAP_SYS_RESOURCE (bit 24).
 constexpr uint64_t kCiRootCaps = 0x1fffeffffffull;
+
 // SeChangeNotify, SeShutdown, SeUndock, SeIncreaseWorkingSet, SeTimeZone:
 // bits 23, 19, 25, 33, 34.
 constexpr uint64_t kUserBaseline = 0x602880000ull;
+
 constexpr uint64_t kChangeNotify = 0x800000ull;
+
 // Peios' administrator set (bits 5 8 10 12 13 14 17 18 19 23 24 29 35).
 constexpr uint64_t kAdminSet = 0x00000008218E7520ull;
 
 LinuxCredentials Root(uint64_t caps) { return test::RootCredentials(caps); }
+
 LinuxCredentials Alice() { return test::AliceCredentials(); }
 
 struct Minter {
@@ -78,312 +82,6 @@ Acl AllowAll(std::initializer_list<std::pair<Sid, uint32_t>> entries) {
         .type = AceType::kAccessAllowed, .mask = AccessMask(mask), .sid = sid});
   }
   return acl;
-}
-
-// ---- The mapping table ----
-
-TEST_CASE("the capability table inverts Peios' privilege switchboard") {
-  // notes §1.15: capability -> privilege pairs of the switchboard.
-  const std::pair<int, int> switchboard[] = {
-      {cap::kLinuxImmutable, privilege::kTcb},
-      {cap::kNetBindService, privilege::kBindPrivilegedPort},
-      {cap::kNetAdmin, privilege::kTcb},
-      {cap::kNetRaw, privilege::kTcb},
-      {cap::kIpcLock, privilege::kLockMemory},
-      {cap::kSysModule, privilege::kLoadDriver},
-      {cap::kSysRawio, privilege::kTcb},
-      {cap::kSysChroot, privilege::kTcb},
-      {cap::kSysPtrace, privilege::kDebug},
-      {cap::kSysPacct, privilege::kTcb},
-      {cap::kSysAdmin, privilege::kTcb},
-      {cap::kSysBoot, privilege::kShutdown},
-      {cap::kSysNice, privilege::kIncreaseBasePriority},
-      {cap::kSysResource, privilege::kIncreaseQuota},
-      {cap::kSysTime, privilege::kSystemtime},
-      {cap::kSysTtyConfig, privilege::kTcb},
-      {cap::kMknod, privilege::kTcb},
-      {cap::kAuditWrite, privilege::kAudit},
-      {cap::kAuditControl, privilege::kSecurity},
-      {cap::kMacAdmin, privilege::kSecurity},
-      {cap::kSyslog, privilege::kTcb},
-      {cap::kWakeAlarm, privilege::kTcb},
-      {cap::kBlockSuspend, privilege::kTcb},
-      {cap::kAuditRead, privilege::kSecurity},
-      {cap::kPerfmon, privilege::kProfileSingleProcess},
-      {cap::kBpf, privilege::kTcb},
-      {cap::kCheckpointRestore, privilege::kTcb},
-  };
-  for (const auto& [capability, bit] : switchboard) {
-    INFO("capability " << capability << " privilege " << bit);
-    CHECK((PrivilegesForCapabilities(cap::Bit(capability)) &
-           privilege::Bit(bit)) != 0);
-    CHECK((CapabilitiesForPrivilege(bit) & cap::Bit(capability)) != 0);
-  }
-}
-
-TEST_CASE("the capability table maps the file and identity capabilities") {
-  CHECK(CapabilitiesForPrivilege(privilege::kBackup) ==
-        Caps({cap::kDacReadSearch}));
-  CHECK(CapabilitiesForPrivilege(privilege::kRestore) ==
-        Caps({cap::kDacOverride}));
-  CHECK(CapabilitiesForPrivilege(privilege::kTakeOwnership) ==
-        Caps({cap::kChown, cap::kFowner}));
-  CHECK(CapabilitiesForPrivilege(privilege::kImpersonate) ==
-        Caps({cap::kSetuid}));
-  CHECK(CapabilitiesForPrivilege(privilege::kAssignPrimaryToken) ==
-        Caps({cap::kSetuid, cap::kSetgid}));
-  CHECK(CapabilitiesForPrivilege(privilege::kChangeNotify) == 0);
-  CHECK(CapabilitiesForPrivilege(privilege::kCreateToken) == 0);
-  CHECK(PrivilegesForCapabilities(Caps({cap::kSysAdmin})) ==
-        Privs({privilege::kTcb, privilege::kCreatePagefile,
-               privilege::kSystemEnvironment, privilege::kManageVolume}));
-}
-
-TEST_CASE(
-    "privileges no capability maps to are the ones root gets by "
-    "CAP_SYS_ADMIN") {
-  // Bits 2 6 16 25 26 27 30 31 33 35 62.
-  CHECK(UnmappedPrivileges() == 0x4000000ACE010044ull);
-}
-
-TEST_CASE("a capability is dropped when any privilege it maps to is absent") {
-  CHECK(CapabilitiesToDrop(privilege::kCatalogMask) == 0);
-  const uint64_t drop = CapabilitiesToDrop(
-      privilege::kCatalogMask & ~privilege::Bit(privilege::kImpersonate));
-  CHECK(drop == Caps({cap::kSetuid}));
-  const uint64_t user_drop = CapabilitiesToDrop(kUserBaseline);
-  CHECK((user_drop & Caps({cap::kSysAdmin, cap::kSysPtrace, cap::kSetuid,
-                           cap::kSysBoot})) ==
-        Caps({cap::kSysAdmin, cap::kSysPtrace, cap::kSetuid, cap::kSysBoot}));
-  // Capabilities the table never mentions are left to the daemon.
-  CHECK((user_drop & Caps({cap::kKill, cap::kSetpcap, cap::kLease})) == 0);
-}
-
-// ---- Policy files ----
-
-TEST_CASE("valid policy files give the documented effective settings") {
-  const MintingSettings defaults = MintingPolicy::Default().settings();
-  struct Row {
-    const char* text;
-    std::function<void(MintingSettings&)> change;
-  };
-  const Row rows[] = {
-      {"{}", [](MintingSettings&) {}},
-      {"  {\"version\": 1}\n", [](MintingSettings&) {}},
-      {R"({"integrity": "low"})",
-       [](MintingSettings& s) { s.integrity_rid = 0x1000; }},
-      {R"({"integrity": 8448})",
-       [](MintingSettings& s) { s.integrity_rid = 0x2100; }},
-      {R"({"baseline_privileges": {"present": ["SeChangeNotify", "SeTimeZonePrivilege"], "enabled": []}})",
-       [](MintingSettings& s) {
-         s.baseline_present =
-             Privs({privilege::kChangeNotify, privilege::kTimeZone});
-         s.baseline_enabled = 0;
-       }},
-      {R"({"baseline_privileges": {"present": ["sedebug", "20", "SeChangeNotify"]}})",
-       [](MintingSettings& s) {
-         s.baseline_present =
-             Privs({privilege::kDebug, privilege::kChangeNotify});
-       }},
-      {R"({"mandatory_policy": ["no-write-up", "new-process-min"]})",
-       [](MintingSettings& s) { s.mandatory_policy = 0x3; }},
-      {R"({"mandatory_policy": []})",
-       [](MintingSettings& s) { s.mandatory_policy = 0; }},
-      {R"({"token_user_access": "QUERY"})",
-       [](MintingSettings& s) { s.token_user_access = AccessMask(0x8); }},
-      // GENERIC_READ maps to QUERY | READ_CONTROL for tokens.
-      {R"({"token_user_access": "GENERIC_READ"})",
-       [](MintingSettings& s) { s.token_user_access = AccessMask(0x20008); }},
-      {R"({"token_user_access": 136})",
-       [](MintingSettings& s) { s.token_user_access = AccessMask(0x88); }},
-      {R"({"capabilities": ["tokeninfo:introspect", "at", "AT"]})",
-       [](MintingSettings& s) {
-         s.capabilities =
-             std::vector<std::string>{"tokeninfo:introspect", "AT"};
-       }},
-      {R"({"capabilities": []})",
-       [](MintingSettings& s) { s.capabilities = std::vector<std::string>{}; }},
-      {R"({"capabilities": "full"})", [](MintingSettings&) {}},
-      {R"({"logon_type": {"session": "interactive", "no_session": "batch"}})",
-       [](MintingSettings& s) {
-         s.session_logon_type = LogonType::kInteractive;
-         s.no_session_logon_type = LogonType::kBatch;
-       }},
-      {R"({"elevation": {"admin_groups": ["admins", 10]}})",
-       [](MintingSettings& s) {
-         s.admin_group_names = {"admins"};
-         s.admin_gids = {10};
-       }},
-      {R"({"elevation": {"admin_groups": [], "full_integrity": "system"}})",
-       [](MintingSettings& s) {
-         s.admin_group_names.clear();
-         s.full_integrity_rid = 0x4000;
-       }},
-      {R"({"elevation": {"limited_removed_privileges": ["SeDebug"], "full_privileges": ["SeDebug", "SeBackup"]}})",
-       [](MintingSettings& s) {
-         s.limited_removed_privileges = Privs({privilege::kDebug});
-         s.full_privileges = Privs({privilege::kDebug, privilege::kBackup});
-       }},
-      {R"({"no_new_privs": {"add_mandatory_policy": [], "allow_elevation": true}})",
-       [](MintingSettings& s) {
-         s.no_new_privs_mandatory_policy = 0;
-         s.no_new_privs_allow_elevation = true;
-       }},
-  };
-  for (const auto& row : rows) {
-    INFO(row.text);
-    auto policy = MintingPolicy::Parse(row.text);
-    REQUIRE(policy);
-    MintingSettings expected = defaults;
-    row.change(expected);
-    CHECK(policy->settings() == expected);
-  }
-}
-
-TEST_CASE("invalid policy files are refused with the path or line and column") {
-  struct Row {
-    const char* text;
-    const char* fragment;
-    int column;
-  };
-  const Row rows[] = {
-      // 22 characters, so the missing '}' is noticed at column 23.
-      {R"({"integrity": "medium")", "syntax error at line 1, column 23", 23},
-      {"", "syntax error at line 1, column 1", 1},
-      // The literal "tru" ends at the newline, column 11 of line 2.
-      {"{\n  \"x\": tru\n}", "syntax error at line 2, column 11", 11},
-      // Junk after the object: the 'x' at column 9.
-      {R"({"a":1} x)", "syntax error at line 1, column 9", 9},
-      {"[1]", "policy: (top level): expected an object, found an array", 0},
-      {R"({"integrity": "medium", "integrity": "low"})",
-       "policy: integrity: duplicate key 'integrity'", 0},
-      {R"({"elevation": {"admin_groups": [], "admin_groups": []}})",
-       "policy: elevation.admin_groups: duplicate key 'admin_groups'", 0},
-      {R"({"colour": 1})",
-       "policy: colour: unknown key 'colour' (expected one of: version, "
-       "baseline_privileges, integrity, mandatory_policy, token_user_access, "
-       "capabilities, logon_type, elevation, no_new_privs)",
-       0},
-      {R"({"elevation": {"admin_group": ["sudo"]}})",
-       "policy: elevation.admin_group: unknown key 'admin_group'", 0},
-      {R"({"elevation": {"admin_groups": ["sudo", "wheel", -3]}})",
-       "policy: elevation.admin_groups[2]: expected a group name or a gid "
-       "number",
-       0},
-      {R"({"elevation": {"admin_groups": [""]}})",
-       "policy: elevation.admin_groups[0]: expected a group name or a gid "
-       "number",
-       0},
-      {R"({"elevation": []})",
-       "policy: elevation: expected an object, found an array", 0},
-      {R"({"elevation": {"full_integrity": true}})",
-       "policy: elevation.full_integrity: expected an integrity level name or "
-       "RID, found a boolean",
-       0},
-      {R"({"baseline_privileges": {"present": ["SeFoo"]}})",
-       "policy: baseline_privileges.present[0]: unknown privilege 'SeFoo'", 0},
-      {R"({"baseline_privileges": {"present": [23]}})",
-       "policy: baseline_privileges.present[0]: expected a privilege name, "
-       "found a number",
-       0},
-      {R"({"baseline_privileges": {"present": ["SeChangeNotify"], "enabled": ["SeDebug"]}})",
-       "policy: baseline_privileges.enabled: SeDebug is enabled but not in "
-       "baseline_privileges.present",
-       0},
-      {R"({"integrity": "extreme"})",
-       "policy: integrity: unknown integrity level 'extreme'", 0},
-      {R"({"token_user_access": "QUERY|FLY"})",
-       "policy: token_user_access: unknown access right 'FLY'", 0},
-      {R"({"token_user_access": "ACCESS_SYSTEM_SECURITY"})",
-       "policy: token_user_access: rights outside TOKEN_ALL_ACCESS "
-       "(ACCESS_SYSTEM_SECURITY) cannot be granted on a token",
-       0},
-      {R"({"token_user_access": true})",
-       "policy: token_user_access: expected token rights", 0},
-      {R"({"capabilities": ["tokeninfo:"]})", "policy: capabilities[0]: ", 0},
-      {R"({"capabilities": "some"})",
-       "policy: capabilities: expected \"full\" or an array of capability "
-       "names",
-       0},
-      {R"({"version": 2})",
-       "policy: version: unsupported policy version (expected 1)", 0},
-      {R"({"logon_type": {"terminal": "console"}})",
-       "policy: logon_type.terminal: expected one of interactive, network, "
-       "batch, service, network-cleartext, new-credentials",
-       0},
-      {R"({"no_new_privs": {"allow_elevation": "yes"}})",
-       "policy: no_new_privs.allow_elevation: expected true or false, found a "
-       "string",
-       0},
-      {R"({"mandatory_policy": ["no-read-up"]})",
-       "policy: mandatory_policy[0]: expected \"no-write-up\" or "
-       "\"new-process-min\"",
-       0},
-  };
-  for (const auto& row : rows) {
-    INFO(row.text);
-    auto policy = MintingPolicy::Parse(row.text);
-    REQUIRE_FALSE(policy);
-    CHECK(policy.error().code == ErrorCode::kInvalidArgument);
-    CHECK_THAT(policy.error().message, Catch::Contains(row.fragment));
-    CHECK(policy.error().column == row.column);
-  }
-}
-
-TEST_CASE("a policy serializes to JSON that parses back to the same settings") {
-  const char* const policies[] = {
-      "{}",
-      R"({"integrity": 8208, "mandatory_policy": [], "capabilities": ["AT", "read@settings"]})",
-      R"({"token_user_access": "QUERY|DUPLICATE", "logon_type": {"terminal": "network-cleartext"}})",
-      R"({"elevation": {"admin_groups": ["admins", 4, "staff"], "full_integrity": "medium-plus"}})",
-      R"({"baseline_privileges": {"present": ["SeChangeNotify"], "enabled": ["SeChangeNotify"]}, "no_new_privs": {"allow_elevation": true}})",
-  };
-  for (const char* text : policies) {
-    INFO(text);
-    auto policy = MintingPolicy::Parse(text);
-    REQUIRE(policy);
-    auto again = MintingPolicy::Parse(policy->ToJson().dump());
-    REQUIRE(again);
-    CHECK(again->settings() == policy->settings());
-  }
-}
-
-TEST_CASE("the built-in default serializes to the documented default policy") {
-  // docs/policy.md, "The built-in default".
-  const json expected = {
-      {"version", 1},
-      {"baseline_privileges",
-       {{"present",
-         {"SeShutdown", "SeChangeNotify", "SeUndock", "SeIncreaseWorkingSet",
-          "SeTimeZone"}},
-        {"enabled", {"SeChangeNotify"}}}},
-      {"integrity", "medium"},
-      {"mandatory_policy", {"no-write-up"}},
-      {"token_user_access",
-       "DUPLICATE | QUERY | ADJUST_PRIVILEGES | ADJUST_GROUPS | "
-       "ADJUST_DEFAULT | READ_CONTROL"},
-      {"capabilities", "full"},
-      {"logon_type",
-       {{"terminal", "interactive"},
-        {"session", "batch"},
-        {"no_session", "service"}}},
-      {"elevation",
-       {{"admin_groups", {"sudo", "wheel", "admin"}},
-        {"limited_removed_privileges",
-         {"SeCreateToken", "SeAssignPrimaryToken", "SeTcb", "SeSecurity",
-          "SeTakeOwnership", "SeLoadDriver", "SeBackup", "SeRestore", "SeDebug",
-          "SeImpersonate", "SeRelabel"}},
-        {"full_privileges",
-         {"SeIncreaseQuota", "SeSecurity", "SeLoadDriver", "SeSystemtime",
-          "SeProfileSingleProcess", "SeIncreaseBasePriority", "SeBackup",
-          "SeRestore", "SeShutdown", "SeChangeNotify", "SeRemoteShutdown",
-          "SeImpersonate", "SeCreateSymbolicLink"}},
-        {"full_integrity", "high"}}},
-      {"no_new_privs",
-       {{"add_mandatory_policy", {"new-process-min"}},
-        {"allow_elevation", false}}},
-  };
-  CHECK(MintingPolicy::Default().ToJson() == expected);
 }
 
 TEST_CASE("settings built in code are validated like a policy file") {
@@ -636,20 +334,6 @@ TEST_CASE(
   CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kTcb));
   CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kCreateToken));
   CHECK_FALSE(minted->token.privileges.IsPresent(privilege::kDebug));
-}
-
-TEST_CASE("a capability counts only when held in the initial user namespace") {
-  LinuxCredentials credentials = Alice();
-  credentials.cap_permitted = credentials.cap_effective =
-      Caps({cap::kSysPtrace});
-  CHECK(HoldsCapability(credentials, cap::kSysPtrace));
-  CHECK_FALSE(HoldsCapability(credentials, cap::kSysAdmin));
-  credentials.initial_user_namespace = false;
-  CHECK_FALSE(HoldsCapability(credentials, cap::kSysPtrace));
-  // Effective without permitted does not count either.
-  credentials = Alice();
-  credentials.cap_effective = Caps({cap::kSysPtrace});
-  CHECK_FALSE(HoldsCapability(credentials, cap::kSysPtrace));
 }
 
 TEST_CASE("an effective capability outside the permitted set enables nothing") {
