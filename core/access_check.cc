@@ -9,9 +9,8 @@
 #include "core/privilege.h"
 #include "core/well_known_sids.h"
 
-// Sources for the order and for each rule (gathered with file:line pointers
-// in the project's NT-model notes, §2): MS-DTYP 2.5.3.2; Peios psd-004 v0.20
-// 10-access-check/{10-algorithm,2-dacl-walk,3-integrity,5-object-aces}.md;
+// Sources for the order and for each rule: MS-DTYP 2.5.3.2; the Peios v0.20
+// access check (its algorithm, DACL walk, integrity and object ACE rules);
 // Forshaw's Get-PSGrantedAccess model and NtApiDotNet GenericMapping.cs
 // (GetAllowedMandatoryAccess); ReactOS SepAccessCheck; Samba access_check.c.
 //
@@ -899,7 +898,7 @@ AccessMask WriteRestrictedRights(const GenericMapping& mapping) {
 // writing is allowed) and drop each bit that only forbidden categories hold.
 // Peios' rule (subtract the whole mapped category) would take READ_CONTROL
 // and SYNCHRONIZE from a Low reader of a Medium file, which Windows does
-// not; the notes' worked values (0x1200a9, 0x100020) follow Windows.
+// not; Windows' worked values (0x1200a9, 0x100020) follow Windows.
 AccessMask MandatoryAllowedRights(uint32_t policy,
                                   const GenericMapping& mapping) {
   const bool no_write = policy & access::kMandatoryNoWriteUp.bits();

@@ -2,7 +2,7 @@
 // security descriptor? The whole Windows/Peios order, with an explanation of
 // which step or ACE decided.
 //
-// Order (MS-DTYP 2.5.3.2, Peios psd-004 v0.20 §10 "The Algorithm"):
+// Order (MS-DTYP 2.5.3.2, and the Peios model's access check):
 //   1. gate: an impersonation token below the Impersonation level (Anonymous
 //      or Identification) cannot be used for a check;
 //   2. generic mapping of the request (kernel-style: GENERIC_* bits in the

@@ -2,7 +2,7 @@
 // claims), and their binary form.
 //
 // One claim is a Windows CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 entry, as the
-// Peios spec (3-security-descriptors/9-claim-attribute-format.md) fixes it:
+// Peios claim attribute format fixes it:
 //   NameOffset u32 @0 (UTF-16LE, NUL-terminated), ValueType u16 @4,
 //   Reserved u16 @6 (0), Flags u32 @8, ValueCount u32 @12,
 //   ValueOffsets u32[ValueCount] @16.

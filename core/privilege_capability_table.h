@@ -25,9 +25,9 @@ namespace tokenfs {
 
 // One row of the privilege <-> capability mapping: the privilege is present
 // when any of its capabilities is permitted, enabled when any is effective.
-// The rows for Peios' switchboard (12-linux-credential-model/
-// 2-dac-neutralization.md) invert it exactly; the rest are tokenfs's choices,
-// listed with reasons in docs/policy.md.
+// The rows for the capabilities Peios guards by a privilege (its
+// "switchboard") invert that mapping exactly; the rest are tokenfs's
+// choices, listed with reasons in docs/policy.md.
 struct PrivilegeCapabilityMapping {
   int privilege_bit;
   std::span<const int> capabilities;

@@ -13,7 +13,7 @@
 namespace tokenfs {
 namespace {
 
-// Names the Peios `token query` tool accepts (peios-model notes §1.3), the
+// Names the Peios `token query` tool accepts (its alias column), the
 // first of each row being the canonical one.
 constexpr std::array<std::string_view, 1> kUserNames{"user"};
 constexpr std::array<std::string_view, 1> kGroupsNames{"groups"};

@@ -1,6 +1,5 @@
 // Query classes: the 24 token information classes of the Peios KACS v0.20
-// ABI (13-appendix-a/6-abi-reference.md §3), their names, and the exact
-// payload bytes the ABI returns for each.
+// ABI, their names, and the exact payload bytes the ABI returns for each.
 //
 // A class is identified by its ABI number (1..24). Each has a canonical name
 // (the first name the Peios `token query` tool accepts for it, e.g.
@@ -13,7 +12,7 @@
 //   SID            binary SID (8 + 4·n bytes)
 //   SID list       [count u32] then per entry [sid_len u32][sid][attrs u32]
 //   u32 / u64      4 / 8 bytes
-// Empty-result conventions (ABI §3): an absent optional SID (class 15) or
+// Empty-result conventions (the ABI's): an absent optional SID (class 15) or
 // ACL (class 20) and an empty claim array (22, 23) are 0 bytes; an absent or
 // empty SID list (9, 14, 16) and an empty gid list (24) are 4 bytes, count 0.
 //

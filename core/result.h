@@ -7,8 +7,12 @@
 // item; parsers also fill `column` (1-based) so callers can point at the spot.
 //
 // Built on tl::expected (Debian libexpected-dev) because std::expected needs
-// C++23 in libstdc++ 12. Only this header names tl::, so moving to
-// std::expected changes one file. Avoid tl-only members such as map().
+// C++23 in libstdc++ 12. Result, Status and the error constructors are
+// defined here, but code forwarding an error writes tl::unexpected itself,
+// and ReadStrictJson (core/strict_json.h) returns a tl::expected, so moving
+// to std::expected means replacing tl:: wherever it is named (core, cli,
+// tokenfs), a mechanical edit. Avoid tl-only members such as map() so that
+// edit stays mechanical.
 //
 // Thread-safety: plain values; no shared state.
 #ifndef TOKENFS_CORE_RESULT_H_

@@ -27,10 +27,10 @@
 //   - domain- and machine-relative aliases (DA, DU, LA, ...): tokenfs has no
 //     domain, so the message asks for the S-1-... form;
 //   - numeric masks above 0xffffffff and negative ones, which Windows clamps
-//     or wraps (Samba's choice, notes/nt-model.md section 4);
+//     or wraps (Samba's choice);
 //   - object GUIDs on a non-object ACE type; an ACL over 65535 bytes.
 //
-// Canonical output (Windows-verified; notes/nt-model.md section 4.2):
+// Canonical output (verified against Windows):
 //   - sections in the order O G D S; only present ACLs print;
 //   - ACL flags P AR AI, then NO_ACCESS_CONTROL for a NULL ACL;
 //   - ACE flags OI CI NP IO ID SA FA (CRITICAL, 0x20, has no SDDL name and

@@ -190,7 +190,7 @@ struct Token {
 Status ValidateToken(const Token& token);
 
 // The default security descriptor Peios gives a new token
-// (4-tokens/8-access-rights.md): owner = creator; DACL = allow the token's
+// (the Peios model's rule): owner = creator; DACL = allow the token's
 // user QUERY|ADJUST_PRIVILEGES|ADJUST_GROUPS|ADJUST_DEFAULT, allow the creator
 // TOKEN_ALL_ACCESS, allow SYSTEM TOKEN_ALL_ACCESS. When the creator is the
 // token's user, the creator ACE is omitted and an OWNER RIGHTS ACE granting

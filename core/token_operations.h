@@ -22,8 +22,7 @@
 // Peios spec says "the caller's real token" (SeTcb for session changes,
 // SeImpersonate for impersonation) the daemon passes the caller's primary.
 //
-// Identifiers (Peios v0.20 wins where it differs from Windows; see
-// notes/nt-model.md §3.7 for Windows):
+// Identifiers (Peios v0.20 wins where it differs from Windows):
 //
 //   operation                      token_id  modified_id     parent_token_id
 //   Adjust*, Reset*, SetIntegrity  same      new, always (1) same
@@ -33,14 +32,14 @@
 //   LinkTokens, SetSecurity,       same      same (2)        same
 //     MarkPrivilegesUsed
 //
-//   (1) Peios 4-tokens/5-adjustment.md: "All bump modified_id", so a request
+//   (1) the Peios model: "All bump modified_id", so a request
 //       that happens to change nothing still bumps it (Windows/ReactOS bump
 //       only on change). Every successful call takes one fresh id.
 //   (2) Setting the elevation role and marking privileges used do not bump
-//       (Peios 4-tokens/2-structure.md); the token object's own SD is not
+//       (the Peios token structure); the token object's own SD is not
 //       token content, so changing it does not bump either.
 //
-// Duplicate and Restrict follow Peios 4-tokens/4-creation.md: elevation is
+// Duplicate and Restrict follow the Peios model's token creation: elevation is
 // reset to Default, the token object gets a fresh default SD
 // (DefaultTokenSecurity(user, creator)), created_at and the rest are copied;
 // Duplicate copies `used`, Restrict resets it to 0.
@@ -67,7 +66,7 @@
 namespace tokenfs {
 
 // ---------------------------------------------------------------------------
-// Privileges (Peios 5-adjustment.md "AdjustPrivileges").
+// Privileges (the Peios model's AdjustPrivileges).
 
 enum class PrivilegeState { kEnabled, kDisabled, kRemoved };
 
@@ -102,7 +101,7 @@ PrivilegeAdjustment ResetPrivileges(const Token& token, LuidAllocator& ids);
 Token MarkPrivilegesUsed(const Token& token, uint64_t bits);
 
 // ---------------------------------------------------------------------------
-// Groups (Peios 5-adjustment.md "AdjustGroups").
+// Groups (the Peios model's AdjustGroups).
 
 struct GroupChange {
   uint32_t index = 0;  // zero-based index into token.groups
@@ -131,7 +130,7 @@ Result<GroupAdjustment> AdjustGroups(const Token& token,
 GroupAdjustment ResetGroups(const Token& token, LuidAllocator& ids);
 
 // ---------------------------------------------------------------------------
-// Defaults for new objects (Peios 5-adjustment.md "AdjustDefault").
+// Defaults for new objects (the Peios model's AdjustDefault).
 
 struct DefaultChange {
   // nullopt: keep; a value: set it, where an inner nullopt clears the
@@ -284,7 +283,7 @@ Result<Token> Duplicate(const Token& source, const DuplicateRequest& request,
                         const Sid& creator, LuidAllocator& ids);
 
 // ---------------------------------------------------------------------------
-// Elevation pairs (Peios 4-tokens/6-elevation.md).
+// Elevation pairs (as in the Peios model).
 
 struct LinkedPair {
   Token elevated;  // elevation_type Full
@@ -318,7 +317,7 @@ Result<LinkedTokenView> LinkedToken(const Token& partner, const Token& caller,
                                     LuidAllocator& ids);
 
 // ---------------------------------------------------------------------------
-// Impersonation (Peios 9-impersonation/2-gates.md, 3-lifecycle.md).
+// Impersonation (the Peios model's gates and lifecycle).
 
 struct ImpersonationDecision {
   ImpersonationLevel level = ImpersonationLevel::kAnonymous;
@@ -351,7 +350,7 @@ Result<ImpersonationDecision> CheckImpersonation(const Token& server_primary,
 // of the client as an impersonation token at `level` (DuplicateToken
 // identifiers, elevation Default, fresh SD by `creator`). At level Anonymous
 // it is instead the canonical Anonymous token, which carries nothing of the
-// client (Peios 3-lifecycle.md): user S-1-5-7, group Everyone (mandatory,
+// client (the Peios model): user S-1-5-7, group Everyone (mandatory,
 // enabled), no privileges or capabilities, integrity Untrusted, logon type
 // Network, auth_id 0x3e6, created_ns 0. Fails with kPrivilegeNotHeld when
 // `level` is above an impersonation client's own level; kInvalidArgument for

@@ -13,7 +13,7 @@ namespace {
 using token_spec::kHeaderSize;
 using token_spec::kMaxSize;
 
-// Header field offsets (ABI reference §5).
+// Header field offsets (the Peios v0.20 ABI's token spec header).
 namespace field {
 constexpr size_t kVersion = 0;
 constexpr size_t kTokenType = 4;

@@ -1,5 +1,5 @@
 // TokenSpec: everything the creator of a new token chooses, and the binary
-// token spec version 2 that carries it (Peios KACS v0.20 ABI reference §5,
+// token spec version 2 that carries it (Peios KACS v0.20 ABI,
 // the argument of kacs_create_token; `man 5 token-spec`).
 //
 // A TokenSpec holds the 192-byte header's scalars and the variable sections
@@ -183,7 +183,7 @@ struct SpecBuildContext {
   LogonType logon_type = LogonType::kInteractive;
 };
 
-// Builds the token CreateToken would make (Peios 4-tokens/4-creation.md):
+// Builds the token CreateToken would make (the Peios model's rules):
 // ValidateTokenSpec first; then a new token_id, modified_id = token_id,
 // created_ns = now, elevation Default, enabled_by_default = enabled
 // privileges, used = 0, auth_id = session_id, mandatory groups that are not
