@@ -6,13 +6,12 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,23 +27,27 @@ void* MessageData(nlmsghdr* header) {
 
 // The proc connector reports host pids and only serves the initial pid and
 // user namespaces; elsewhere the kernel ignores the subscription silently
-// while other subscribers' events still arrive, so we must not trust them.
+// while other subscribers' events (and their acknowledgements, which are
+// multicast too) still arrive, so we must not trust them.
+//
+// The kernel gives its initial namespaces fixed inode numbers
+// (PROC_PID_INIT_INO and PROC_USER_INIT_INO in include/linux/proc_ns.h), so
+// the namespaces this process is in are compared with those. The NSpid line
+// of /proc/self/status cannot tell: it lists pids from the namespace of the
+// /proc mount down, so in a pid namespace with its own /proc (unshare --pid
+// --mount-proc) it shows one pid, as in the initial namespace. A namespace
+// that cannot be read counts as not initial.
+constexpr ino_t kInitialPidNamespaceInode = 0xEFFFFFFCu;
+constexpr ino_t kInitialUserNamespaceInode = 0xEFFFFFFDu;
+
+bool IsNamespace(const char* path, ino_t initial) {
+  struct stat info {};
+  return ::stat(path, &info) == 0 && info.st_ino == initial;
+}
+
 bool InInitialNamespaces() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("NSpid:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
-      int count = 0;
-      std::string field;
-      while (fields >> field) ++count;
-      if (count != 1) return false;
-    }
-  }
-  std::ifstream uid_map("/proc/self/uid_map");
-  uint64_t inside = 1, outside = 1, length = 0;
-  uid_map >> inside >> outside >> length;
-  return inside == 0 && outside == 0 && length == 4294967295u;
+  return IsNamespace("/proc/self/ns/pid", kInitialPidNamespaceInode) &&
+         IsNamespace("/proc/self/ns/user", kInitialUserNamespaceInode);
 }
 
 Status Subscribe(int socket, bool listen) {

@@ -3071,12 +3071,61 @@ def pidns_phase(tokenfs, helper):
     return 0
 
 
+class ConnectorChatter:
+    """A host process that subscribes to the proc connector and leaves it
+    again every 20 ms while the pid namespace phase runs. The kernel
+    multicasts each acknowledgement to every socket bound to the group, so
+    a daemon in a pid namespace (whose own subscription the kernel ignores)
+    sees acknowledgements and host events all the time, as it does whenever
+    another tokenfs runs on the host. It must still not take them as its
+    own: its pids are not the host's."""
+
+    NETLINK_CONNECTOR = 11
+    CN_IDX_PROC = 1
+    CN_VAL_PROC = 1
+    LISTEN, IGNORE = 1, 2
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def message(self, operation, sequence):
+        cn_msg = struct.pack("=IIIIHH", self.CN_IDX_PROC, self.CN_VAL_PROC,
+                             sequence, 0, 4, 0) + struct.pack("=I", operation)
+        return struct.pack("=IHHII", 16 + len(cn_msg), 3, 0, sequence,
+                           os.getpid()) + cn_msg  # NLMSG_DONE
+
+    def run(self):
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM,
+                             self.NETLINK_CONNECTOR)
+        try:
+            sock.bind((0, self.CN_IDX_PROC))
+            sequence = 0
+            while not self.stop.wait(0.02):
+                for operation in (self.LISTEN, self.IGNORE):
+                    sequence += 1
+                    sock.send(self.message(operation, sequence))
+        except OSError as error:
+            print(f"  (pid namespace) connector chatter stopped: {error}")
+        finally:
+            sock.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+
+
 def run_pidns_phase(s, tokenfs, helper):
     command = ["unshare", "--pid", "--fork", "--kill-child=SIGTERM",
                "--mount-proc", sys.executable,
                os.path.abspath(__file__), "--pidns-phase", tokenfs, helper]
-    done = subprocess.run(command, capture_output=True, text=True,
-                          timeout=150)
+    with ConnectorChatter():
+        done = subprocess.run(command, capture_output=True, text=True,
+                              timeout=150)
     for line in done.stdout.splitlines():
         if line.startswith("ATTEMPT "):
             row = json.loads(line[len("ATTEMPT "):])
