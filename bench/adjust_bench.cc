@@ -1,5 +1,6 @@
 // adjust_bench: the latency of one token adjustment, i.e. of the write(2)
-// that changes a token (docs/benchmarks.md §7). It writes to
+// that changes a token (docs/benchmarks.md, section "Adjustment latency").
+// It writes to
 // <mount>/self/<file> (default privs) and alternates two commands that each
 // change the token, by default `<privilege>=disabled` and
 // `<privilege>=enabled` of one privilege present on the caller's token, so

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_adjust_bench.sh: the latency of one token adjustment (the write(2)
 # that changes a token), for one daemon binary or several compared back to
-# back (docs/benchmarks.md §7 has the figures and how to read them).
+# back (docs/benchmarks.md, section "Adjustment latency", has the figures
+# and how to read them).
 #
 # Every round starts each daemon afresh on its own temporary mount point
 # under /tmp (and, when the daemon has --state and none is given, its own

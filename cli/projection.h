@@ -1,5 +1,5 @@
 // Projection: the Linux credentials a command gets when `token impersonate
-// -- COMMAND` runs it under a token (design §3, "Projection back to Linux").
+// -- COMMAND` runs it under a token.
 //
 // tokenfs is the authority for tokens and Linux for credentials, so a child
 // that should *be* the token on Linux needs credentials derived from it:

@@ -1,5 +1,6 @@
 // TokenView: what `token` prints about a token, built from the JSON the tree
-// serves under query/ (docs/formats.md §2), never from the text files.
+// serves under query/ (docs/formats.md, section "JSON"), never from the text
+// files.
 //
 // A token is loaded as a TokenData: the decoded documents of the query
 // classes a command needs (one query/<class> file each, or query/all when

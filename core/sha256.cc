@@ -7,7 +7,7 @@
 namespace tokenfs {
 namespace {
 
-// FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube
+// The round constants: the first 32 bits of the fractional parts of the cube
 // roots of the first 64 primes.
 constexpr std::array<uint32_t, 64> kRoundConstants{
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -22,8 +22,8 @@ constexpr std::array<uint32_t, 64> kRoundConstants{
     0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
     0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-// FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square
-// roots of the first 8 primes.
+// The initial hash value: the first 32 bits of the fractional parts of the
+// square roots of the first 8 primes.
 constexpr std::array<uint32_t, 8> kInitialState{
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -49,7 +49,7 @@ void Sha256::Reset() {
 }
 
 void Sha256::ProcessBlock(const uint8_t* block) {
-  // §6.2.2 step 1: the message schedule.
+  // Step 1 of the block computation: the message schedule.
   std::array<uint32_t, 64> w;
   for (size_t t = 0; t < 16; ++t) w[t] = LoadBigEndian32(block + 4 * t);
   for (size_t t = 16; t < 64; ++t) {
@@ -117,7 +117,7 @@ void Sha256::Update(std::string_view data) {
 }
 
 Sha256::Digest Sha256::Finish() {
-  // §5.1.1: append 0x80, zeros up to 56 mod 64, then the bit length as a
+  // Padding: append 0x80, zeros up to 56 mod 64, then the bit length as a
   // big-endian u64.
   const uint64_t bit_length = total_bytes_ * 8;
   buffer_[buffered_++] = 0x80;

@@ -1,4 +1,4 @@
-// Sha256: the SHA-256 hash of FIPS 180-4 §6.2, incremental and one-shot.
+// Sha256: the SHA-256 hash of FIPS 180-4, incremental and one-shot.
 //
 // core has no crypto dependency; its one use of a hash is deriving
 // capability SIDs (core/capability.h), which must match what Windows derives,

@@ -44,7 +44,8 @@ constexpr const char* kVersion = "0.1.0";
 // Largest READ request unless -o max_read says otherwise: above every token
 // file but `query/all` of a large token, and small enough that the kernel
 // pins 4 pages of the reader's buffer per direct-I/O READ instead of 32
-// (docs/benchmarks.md §4.6).
+// (docs/benchmarks.md, section "The last 0.35×: the access check's grant
+// sentence and the READ size").
 constexpr uint32_t kDefaultMaxRead = 16384;
 
 // The value of the last max_read=N among the mount options, kDefaultMaxRead

@@ -1,5 +1,5 @@
 // The /tokens tree: which nodes exist, their inode numbers, names, modes and
-// the token right each operation needs (design §2, man/tokenfs.5).
+// the token right each operation needs (man/tokenfs.5 lists them).
 //
 // Inode numbers are computed, not allocated: a node is (scope, code, payload)
 // packed into 64 bits, so the daemon keeps no inode table and FORGET has

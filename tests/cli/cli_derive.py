@@ -1,8 +1,7 @@
 """Derived tokens (issue 5, CLI side): duplicate, restrict, create (JSON and
 binary specs), persist, revoke, link and linked, install, and diff between
-the results. Expectations come from man/token.1 and the token rules of
-notes/nt-model.md (a restricted copy drops what it is told and nothing
-else)."""
+the results. Expectations come from man/token.1 and the token rules (a
+restricted copy drops what it is told and nothing else)."""
 
 import json
 import os

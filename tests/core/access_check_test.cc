@@ -16,14 +16,15 @@
 #include "tests/support/test_support.h"
 
 // Expected masks come from the rules, worked by hand:
-//   token mapping (Peios 4-tokens/8-access-rights.md, core/access_mask.h):
+//   token mapping (the Peios KACS token access rights, core/access_mask.h):
 //     read 0x20008, write 0x600e0, execute 0x4, all 0xf01ff;
 //   file mapping (MS FILE_GENERIC_*): read 0x120089, write 0x120116,
 //     execute 0x1200a0, all 0x1f01ff;
 //   plain mapping: read/write/execute 0x20000, all 0xfffff.
-// Integrity worked values for the file mapping are the ones in
-// /work/shared/notes/nt-model.md §2.1 step 2 (NW => 0x1200a9,
-// NW|NR => 0x100020), from Forshaw's GetAllowedMandatoryAccess.
+// Integrity worked values for the file mapping, as Windows'
+// GetAllowedMandatoryAccess computes them (Forshaw): against no-write-up a
+// lower-integrity caller keeps read and execute (0x1200a9); against
+// no-write-up and no-read-up it keeps execute and SYNCHRONIZE (0x100020).
 
 namespace tokenfs {
 namespace {
@@ -115,7 +116,7 @@ class TokenBuilder {
     return *this;
   }
   TokenBuilder& WriteRestricted(std::initializer_list<Sid> sids) {
-    // Peios 4-tokens/2-structure.md: a write-restricted token's user SID is
+    // Peios KACS token structure: a write-restricted token's user SID is
     // deny-only.
     Restricted(sids);
     token_.write_restricted = true;
@@ -675,8 +676,8 @@ TEST_CASE("SeBackup with backup intent overrides a deny ACE") {
 
 TEST_CASE("SeRestore with restore intent grants the restore set") {
   // FILE_GENERIC_WRITE 0x120116 | WRITE_DAC | WRITE_OWNER | DELETE |
-  // ACCESS_SYSTEM_SECURITY = 0x11f0116, the notes' restore mask (Samba's
-  // SEC_RIGHTS_PRIV_RESTORE) for files.
+  // ACCESS_SYSTEM_SECURITY = 0x11f0116, the rights SeRestore grants on a
+  // file (Samba's SEC_RIGHTS_PRIV_RESTORE).
   Options restore = File();
   restore.intent = privilege_intent::kRestore;
   auto result = Check(TokenBuilder().Privilege(privilege::kRestore),
@@ -1321,7 +1322,7 @@ TEST_CASE("an empty DACL grants nothing to a non-owner") {
 TEST_CASE(
     "under the default token SD the token's user may query and adjust "
     "but not take WRITE_DAC or duplicate") {
-  // Peios 4-tokens/8-access-rights.md: user gets QUERY | ADJUST_*; when the
+  // Peios KACS token access rights: user gets QUERY | ADJUST_*; when the
   // creator is the user, an OWNER RIGHTS ACE keeps only READ_CONTROL.
   const SecurityDescriptor sd = DefaultTokenSecurity(kAlice, kAlice);
   AccessRequest request;

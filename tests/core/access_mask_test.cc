@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-// Expected values: the token mapping from Peios 4-tokens/8-access-rights.md
+// Expected values: the token mapping from the Peios KACS token access rights
 // (read TOKEN_QUERY | READ_CONTROL = 0x20008, execute TOKEN_IMPERSONATE =
 // 0x4, all TOKEN_ALL_ACCESS = 0xf01ff) with the write member core/
 // access_mask.h documents (Windows TOKEN_WRITE 0x200e0 plus WRITE_DAC =

@@ -7,7 +7,7 @@
 #include "tests/support/catch_support.h"
 
 // Expected bytes below are laid out by hand from the Peios claim format
-// (3-security-descriptors/9-claim-attribute-format.md: NameOffset u32 @0,
+// (the Peios KACS claim attribute format: NameOffset u32 @0,
 // ValueType u16 @4, Reserved u16 @6, Flags u32 @8, ValueCount u32 @12,
 // ValueOffsets @16) and the canonical layout documented in core/claims.h. The
 // helper below writes fields at explicit offsets; it shares no code with the

@@ -9,9 +9,8 @@
 #include "core/well_known_sids.h"
 #include "tests/support/test_support.h"
 
-// Expected tokens follow the rules written in docs/policy.md (which come from
-// design §3, peios-model notes §4.2-4.3 and §1.15-1.17); masks are summed by
-// hand from the privilege bit numbers of the catalog.
+// Expected tokens follow the rules written in docs/policy.md; masks are
+// summed by hand from the privilege bit numbers of the catalog.
 
 namespace tokenfs {
 namespace {

@@ -36,7 +36,8 @@ constexpr uint64_t kChangeNotify = 0x800000ull;
 // ---- The mapping table ----
 
 TEST_CASE("the capability table inverts Peios' privilege switchboard") {
-  // notes §1.15: capability -> privilege pairs of the switchboard.
+  // The switchboard: each Linux capability and the privilege that governs
+  // it.
   const std::pair<int, int> switchboard[] = {
       {cap::kLinuxImmutable, privilege::kTcb},
       {cap::kNetBindService, privilege::kBindPrivilegedPort},

@@ -6,8 +6,8 @@
 
 namespace tokenfs {
 
-// Catalog facts from Peios KACS v0.20 7-privileges/2-catalog.md (bit numbers
-// = Windows LUID values), as summarised in notes/peios-model.md §1.12.
+// Catalog facts from the Peios KACS v0.20 privilege catalog: a privilege's
+// bit number is its Windows LUID value.
 
 TEST_CASE("the privilege catalog has 36 privileges on bits 2-35, 62 and 63") {
   const std::span<const PrivilegeInfo> catalog = PrivilegeCatalog();

@@ -9,10 +9,10 @@
 #include "tests/support/catch_support.h"
 #include "tests/support/test_support.h"
 
-// Expected payloads are written byte by byte from the ABI table
-// (psd-004 v0.20 13-appendix-a/6-abi-reference.md §3) and the MS-DTYP binary
-// SID and ACL layouts: SID = revision 1, count, 6-byte big-endian authority,
-// little-endian u32 sub-authorities.
+// Expected payloads are written byte by byte from the Peios KACS v0.20 ABI's
+// query class payloads (docs/formats.md, section "Query classes and ABI
+// payloads") and the MS-DTYP binary SID and ACL layouts: SID = revision 1,
+// count, 6-byte big-endian authority, little-endian u32 sub-authorities.
 
 namespace tokenfs {
 namespace {
@@ -56,8 +56,8 @@ TEST_CASE("every query class name and alias parses to its class") {
     const char* text;
     QueryClass expected;
   };
-  // From the alias column of the peios-model notes §1.3, mixed case on
-  // purpose: names are case-insensitive.
+  // Each class's canonical name and its aliases, mixed case on purpose:
+  // names are case-insensitive.
   const Row rows[] = {
       {"user", QueryClass::kUser},
       {"GROUPS", QueryClass::kGroups},

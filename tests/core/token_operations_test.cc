@@ -9,10 +9,10 @@
 #include "core/well_known_sids.h"
 #include "tests/support/test_support.h"
 
-// Expected values come from the rules in Peios KACS v0.20 (4-tokens/
-// 4-creation.md, 5-adjustment.md, 6-elevation.md, 9-impersonation/
-// 2-gates.md, 3-lifecycle.md) and notes/nt-model.md §3 for Windows, as the
-// test names say; ids come from a LuidAllocator whose next value is known.
+// Expected values come from the token rules of Peios KACS v0.20 (creation,
+// adjustment, elevation, the impersonation gates and token lifecycle) and,
+// where a test name says so, of Windows; each test's name states its rule.
+// Ids come from a LuidAllocator whose next value is known.
 
 namespace tokenfs {
 namespace {
@@ -223,8 +223,8 @@ TEST_CASE("resetting privileges restores the enabled-by-default state") {
 TEST_CASE("every privilege adjustment takes a new modified id") {
   LuidAllocator ids(kFirstId);
   const Token token = UserToken();
-  // Peios 5-adjustment.md: all adjustments bump modified_id, even one that
-  // changes nothing.
+  // Peios KACS token adjustment: all adjustments bump modified_id, even one
+  // that changes nothing.
   const PrivilegeChange changes[] = {
       {privilege::kTcb, PrivilegeState::kDisabled}};
   Result<PrivilegeAdjustment> result = AdjustPrivileges(token, changes, ids);

@@ -201,8 +201,9 @@ TEST_CASE("JSON capabilities are names or capability SIDs") {
 }
 
 TEST_CASE("JSON encoding lays out the binary spec of the ABI table") {
-  // Header fields at their ABI §5 offsets; user SID S-1-22-1-1000 at 192
-  // (16 bytes); one group entry at 208: sid_len 12, S-1-1-0, attributes 7.
+  // Header fields at their offsets in the binary header (man/token-spec.5);
+  // user SID S-1-22-1-1000 at 192 (16 bytes); one group entry at 208: sid_len
+  // 12, S-1-1-0, attributes 7.
   std::vector<uint8_t> expected(228, 0);
   auto put = [&expected](size_t at, uint64_t value, size_t size) {
     for (size_t i = 0; i < size; ++i)

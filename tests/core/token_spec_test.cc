@@ -11,10 +11,11 @@
 #include "tests/support/test_support.h"
 
 // Binary specs in these tests are laid out by hand with the Layout helper:
-// header fields go at the offsets of the Peios ABI reference §5 table
-// (13-appendix-a/6-abi-reference.md), sections where the test says. The
-// helper shares no code with the codec; SID bytes come from Sid::ToBinary
-// (MS-DTYP 2.4.2.2), claim entries are spelled out field by field.
+// header fields go at the offsets of the header table of the Peios ABI's
+// token spec (man/token-spec.5, section "BINARY FORMAT"), sections where
+// the test says. The helper shares no code with the codec; SID bytes come from
+// Sid::ToBinary (MS-DTYP 2.4.2.2), claim entries are spelled out field by
+// field.
 
 namespace tokenfs {
 namespace {
@@ -743,7 +744,7 @@ TEST_CASE("building a token fills what the kernel generates") {
   CHECK(*token->device_groups == FullSpec().device_groups);
   // The token's own SD: owner = creator; the token's user gets
   // QUERY|ADJUST_PRIVILEGES|ADJUST_GROUPS|ADJUST_DEFAULT = 0xe8
-  // (Peios 4-tokens/8-access-rights.md); the creator gets all access.
+  // (the Peios KACS token access rights); the creator gets all access.
   CHECK(token->security.owner == creator);
   REQUIRE(token->security.dacl.has_value());
   REQUIRE(token->security.dacl->aces.size() == 3);

@@ -36,7 +36,7 @@ void CheckInvalid(const Token& token, const std::string& fragment) {
   CHECK_THAT(status.error().message, Catch::Contains(fragment));
 }
 
-// Token rights from Peios 4-tokens/8-access-rights.md.
+// Token rights as the Peios KACS token access rights define them.
 constexpr uint32_t kSelfRights = 0xE8;  // QUERY | ADJUST_{PRIVILEGES,GROUPS,
                                         // DEFAULT}
 constexpr uint32_t kAllAccess = 0xF01FF;
@@ -186,7 +186,7 @@ TEST_CASE("validation keeps room in the token's SACL for the integrity label") {
   CHECK(ValidateToken(token));
 }
 
-// ---- DefaultTokenSecurity (Peios 4-tokens/8-access-rights.md).
+// ---- DefaultTokenSecurity (the Peios KACS token access rights).
 
 TEST_CASE("the default token SD grants the user 0xE8, creator and SYSTEM all") {
   const Sid user = well_known::UnixUser(1000);

@@ -14,7 +14,7 @@ namespace {
 using test::ParseSidOrDie;
 
 TEST_CASE("well-known SID constructors give the documented SIDs") {
-  // Values from the Peios KACS spec 2-sids/2-well-known.md and [MS-DTYP]
+  // Values from the Peios KACS list of well-known SIDs and [MS-DTYP]
   // 2.4.2.4 (well-known SID structures).
   const std::vector<std::pair<Sid, const char*>> cases = {
       {well_known::Null(), "S-1-0-0"},
@@ -177,7 +177,7 @@ TEST_CASE("an unknown alias or malformed SID fails with its column") {
 }
 
 TEST_CASE("well-known SIDs carry their display labels") {
-  // Names as the Peios KACS spec (2-sids/2-well-known.md) gives them, in the
+  // Names as the Peios KACS list of well-known SIDs gives them, in the
   // short forms core/well_known_sids.h documents ("Local System",
   // "Administrators").
   const std::vector<std::pair<const char*, const char*>> cases = {
@@ -211,7 +211,7 @@ TEST_CASE("well-known SIDs carry their display labels") {
 TEST_CASE("integrity SIDs are labelled with their level") {
   // Level names from the Peios spec's integrity table (plus Windows'
   // Medium Plus, 0x2100, and Protected, 0x5000); "<Level> Mandatory Level" is
-  // how whoami names the label group (notes/ux.md).
+  // how whoami names the label group.
   CHECK(SidLabel(well_known::IntegrityLevel(0)) == "Untrusted Mandatory Level");
   CHECK(SidLabel(well_known::IntegrityLevel(4096)) == "Low Mandatory Level");
   CHECK(SidLabel(well_known::IntegrityLevel(8192)) == "Medium Mandatory Level");

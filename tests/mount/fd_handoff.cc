@@ -2,7 +2,9 @@
 // another, to check that tokenfs authorizes writes with the identity of
 // whoever OPENED the file: a privileged program tricked into writing to a
 // descriptor an unprivileged one opened (or the reverse) must not act with
-// the writer's rights (notes/fuse.md fact 5).
+// the writer's rights. A FUSE WRITE names the writing thread, not whoever
+// opened the descriptor, so tokenfs records the opener's identity at open
+// and refuses a write from any other identity.
 //
 // Usage (as root): fd_handoff MODE MOUNT UID GID COMMAND
 //   user-opens  the child (UID/GID) opens MOUNT/<child pid>/privs and passes

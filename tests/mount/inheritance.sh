@@ -1,5 +1,5 @@
 #!/bin/bash
-# Token inheritance on a real mount (issue 3, design §3): a process forked
+# Token inheritance on a real mount (issue 3): a process forked
 # after its parent adjusted its token inherits the adjusted token; a sibling
 # forked before the change keeps the token as it was at its fork (and hands
 # that one on to its own children); a credential change mints afresh.

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Pid reuse never shows a previous process's token (issue 3, design §3:
-# tokens are keyed by pid and start time).
+# Pid reuse never shows a previous process's token (issue 3): tokens are
+# keyed by pid and start time, so a new process on a reused pid never
+# matches the old one's key.
 #
 # Runs in a private pid namespace (unshare --pid --fork --mount-proc), so the
 # pid can be steered without a global sysctl: /proc/sys/kernel/ns_last_pid

@@ -18,7 +18,7 @@ ERR=$TK_WORK/stderr
 # partner, so ls -l, cp -r and tar never meet a dangling link.
 
 # --- Reading -----------------------------------------------------------------
-# Root is minted as Local System with the whole catalog enabled (design §3);
+# Root is minted as Local System with the whole catalog enabled;
 # SeChangeNotify is on every token, enabled by default.
 privs=$(cat "$ME/privs")
 tk_expect_match "cat privs shows SeChangeNotify enabled by default" \
@@ -58,7 +58,7 @@ tk_expect_eq "stat -L: self leads to a directory" "directory" \
 
 tk_expect_eq "find locates privs" "$ME/privs" \
   "$(find "$ME" -maxdepth 1 -type f -name privs)"
-# query/ holds the 24 ABI classes plus all (docs/formats.md §2).
+# query/ holds the 24 ABI classes plus all (docs/formats.md, section "JSON").
 tk_expect_eq "find counts 25 query files" "25" \
   "$(find "$ME/query" -type f | wc -l)"
 find "$ME" >/dev/null 2>"$ERR"

@@ -20,8 +20,9 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mountlib  # noqa: E402
 
-# The 24 ABI classes, by canonical name (docs/formats.md §2.2 and §3, from
-# the Peios KACS v0.20 ABI reference), with their class numbers.
+# The 24 ABI classes, by canonical name, with their class numbers (the
+# Peios KACS v0.20 ABI's; docs/formats.md, sections "One class:
+# query/<class>" and "Query classes and ABI payloads").
 QUERY_CLASSES = {
     "user": 1, "groups": 2, "privileges": 3, "type": 4, "integrity": 5,
     "owner": 6, "primarygroup": 7, "interactivity-scope": 8,

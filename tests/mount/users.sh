@@ -37,7 +37,7 @@ tk_as_bg() {
 }
 
 # --- Own token ------------------------------------------------------------------
-# uid N is minted as S-1-22-1-N, labelled Unix User\name (design §3).
+# uid N is minted as S-1-22-1-N, labelled Unix User\name.
 tk_expect_eq "tkmnt_a reads its own user" \
   "S-1-22-1-$UID_A  Unix User\\tkmnt_a" "$(tk_as tkmnt_a cat "$M/self/user")"
 own=$(tk_as tkmnt_a bash -c '
