@@ -16,7 +16,6 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "core/minting_policy.h"
+#include "core/number.h"
 #include "core/registry.h"
 #include "tokenfs/account_lookup.h"
 #include "tokenfs/filesystem.h"
@@ -57,15 +57,12 @@ std::variant<uint32_t, std::string> MaxRead(
   for (const std::string& option : mount_options) {
     if (option.rfind(kKey, 0) != 0) continue;
     const std::string value = option.substr(kKey.size());
-    uint32_t parsed = 0;
-    const auto [end, error] =
-        std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (value.empty() || error != std::errc() ||
-        end != value.data() + value.size() || parsed < 4096) {
+    const auto parsed = ParseUnsigned(value, UINT32_MAX, NumberBase::kDecimal);
+    if (!parsed || *parsed < 4096) {
       return "-o max_read=" + value +
              ": expected a number of bytes, at least 4096";
     }
-    max_read = parsed;
+    max_read = static_cast<uint32_t>(*parsed);
   }
   return max_read;
 }

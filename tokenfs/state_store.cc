@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/number.h"
 #include "core/token_record.h"
 
 namespace tokenfs {
@@ -137,15 +138,16 @@ std::string FormatGeneration(const Generation& generation) {
 
 std::optional<Generation> ParseGeneration(const std::string& text) {
   std::istringstream in(text);
-  std::string magic;
-  Generation generation;
-  if (!(in >> magic >> generation.commits >> generation.id_limit) ||
+  std::string magic, commits, id_limit, rest;
+  if (!(in >> magic >> commits >> id_limit) || (in >> rest) ||
       magic != "tokenfs-state") {
     return std::nullopt;
   }
-  std::string rest;
-  if (in >> rest) return std::nullopt;
-  return generation;
+  auto parsed_commits =
+      ParseUnsigned(commits, UINT64_MAX, NumberBase::kDecimal);
+  auto parsed_limit = ParseUnsigned(id_limit, UINT64_MAX, NumberBase::kDecimal);
+  if (!parsed_commits || !parsed_limit) return std::nullopt;
+  return Generation{*parsed_commits, *parsed_limit};
 }
 
 // Refuses a store file that is a symbolic link (or anything but a regular
@@ -420,24 +422,19 @@ Status StateStore::Load() {
         const std::string value = Text(row, 1);
         if (key == "boot_id") {
           state.boot_id = value;
-        } else if (key == "commits") {
-          char* end = nullptr;
-          errno = 0;
-          const unsigned long long parsed =
-              std::strtoull(value.c_str(), &end, 10);
-          if (value.empty() || *end != '\0' || errno != 0) {
-            return InvalidArgument("corrupt (meta commits '" + value + "')");
+        } else if (key == "commits" || key == "id_limit") {
+          // Both are written as decimal numbers; anything else is damage.
+          const auto parsed =
+              ParseUnsigned(value, UINT64_MAX, NumberBase::kDecimal);
+          if (!parsed) {
+            return InvalidArgument("corrupt (meta " + key + " '" + value +
+                                   "')");
           }
-          commits_ = parsed;
-        } else if (key == "id_limit") {
-          char* end = nullptr;
-          errno = 0;
-          const unsigned long long parsed =
-              std::strtoull(value.c_str(), &end, 10);
-          if (value.empty() || *end != '\0' || errno != 0) {
-            return InvalidArgument("corrupt (meta id_limit '" + value + "')");
+          if (key == "commits") {
+            commits_ = *parsed;
+          } else {
+            limit = std::max(limit, *parsed);
           }
-          limit = std::max<uint64_t>(limit, parsed);
         }
         return Ok();
       });
@@ -767,8 +764,11 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();
             if (change.key == "id_limit") {
-              id_limit = std::max<uint64_t>(
-                  id_limit, std::strtoull(change.value.c_str(), nullptr, 10));
+              // ReserveThrough wrote the value from a number.
+              if (auto limit = ParseUnsigned(change.value, UINT64_MAX,
+                                             NumberBase::kDecimal)) {
+                id_limit = std::max(id_limit, *limit);
+              }
             }
           }
         },
