@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -15,95 +16,30 @@ namespace {
 
 using nlohmann::json;
 
-
-// 1-based line and column of the character at 1-based `position`.
-std::pair<int, int> LineAndColumn(std::string_view text, size_t position) {
-  const size_t index = std::min(position > 0 ? position - 1 : 0, text.size());
-  int line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < index; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return {line, static_cast<int>(index - line_start + 1)};
-}
-
-// nlohmann's message without its "[json.exception...] parse error at line
-// L, column C: " prefix.
-std::string SyntaxDetail(const std::string& what) {
-  const size_t column = what.find("column ");
-  if (column != std::string::npos) {
-    const size_t colon = what.find(": ", column);
-    if (colon != std::string::npos) return what.substr(colon + 2);
-  }
-  const size_t bracket = what.find("] ");
-  if (bracket != std::string::npos) return what.substr(bracket + 2);
-  return what;
-}
-
 auto PathError(const std::string& path, const std::string& problem) {
   return InvalidArgument(PolicySettingMessage(path, problem));
-}
-
-std::string Describe(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float:
-      return "a number";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::object:
-      return "an object";
-    default:
-      return "an unsupported value";
-  }
-}
-
-std::string Key(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
-
-std::string Index(const std::string& parent, size_t index) {
-  return parent + "[" + std::to_string(index) + "]";
 }
 
 // Checks that `object` has only keys from `allowed`.
 Status CheckKeys(const json& object, const std::string& path,
                  std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string names;
-      for (std::string_view name : allowed) {
-        if (!names.empty()) names += ", ";
-        names += name;
-      }
-      return PathError(
-          Key(path, key),
-          "unknown key '" + key + "' (expected one of: " + names + ")");
-    }
-  }
+  const std::string unknown = JsonUnknownKeyMessage(
+      object,
+      std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  if (!unknown.empty()) return PathError(path, unknown);
   return Ok();
 }
 
 Result<const json*> ObjectAt(const json& value, const std::string& path) {
   if (!value.is_object()) {
-    return PathError(path, "expected an object, found " + Describe(value));
+    return PathError(path, JsonWrongTypeMessage("an object", value));
   }
   return &value;
 }
 
 Result<const json*> ArrayAt(const json& value, const std::string& path) {
   if (!value.is_array()) {
-    return PathError(path, "expected an array, found " + Describe(value));
+    return PathError(path, JsonWrongTypeMessage("an array", value));
   }
   return &value;
 }
@@ -116,11 +52,11 @@ Result<uint64_t> ParsePrivilegeList(const json& value,
   for (size_t i = 0; i < value.size(); ++i) {
     const json& item = value[i];
     if (!item.is_string()) {
-      return PathError(Index(path, i),
-                       "expected a privilege name, found " + Describe(item));
+      return PathError(JsonElementPath(path, i),
+                       JsonWrongTypeMessage("a privilege name", item));
     }
     auto bit = ParsePrivilegeName(item.get<std::string>());
-    if (!bit) return PathError(Index(path, i), bit.error().message);
+    if (!bit) return PathError(JsonElementPath(path, i), bit.error().message);
     mask |= privilege::Bit(*bit);
   }
   return mask;
@@ -134,8 +70,8 @@ Result<uint32_t> ParseIntegritySetting(const json& value,
     return static_cast<uint32_t>(rid);
   }
   if (!value.is_string()) {
-    return PathError(path, "expected an integrity level name or RID, found " +
-                               Describe(value));
+    return PathError(
+        path, JsonWrongTypeMessage("an integrity level name or RID", value));
   }
   auto rid = ParseIntegrityLevel(value.get<std::string>());
   if (!rid) return PathError(path, rid.error().message);
@@ -155,7 +91,7 @@ Result<uint32_t> ParseMandatoryPolicyList(const json& value,
     } else if (text == "new-process-min") {
       policy |= mandatory_policy::kNewProcessMin;
     } else {
-      return PathError(Index(path, i),
+      return PathError(JsonElementPath(path, i),
                        "expected \"no-write-up\" or \"new-process-min\"");
     }
   }
@@ -286,9 +222,10 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
       settings.token_user_access = *mask;
     } else {
       return PathError("token_user_access",
-                       "expected token rights such as \"QUERY|DUPLICATE\" or "
-                       "a 32-bit number, found " +
-                           Describe(value));
+                       JsonWrongTypeMessage("token rights such as "
+                                            "\"QUERY|DUPLICATE\" or a 32-bit "
+                                            "number",
+                                            value));
     }
   }
   if (document.contains("capabilities")) {
@@ -299,9 +236,8 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
       std::vector<std::string> names;
       for (size_t i = 0; i < value.size(); ++i) {
         if (!value[i].is_string()) {
-          return PathError(
-              Index("capabilities", i),
-              "expected a capability name, found " + Describe(value[i]));
+          return PathError(JsonElementPath("capabilities", i),
+                           JsonWrongTypeMessage("a capability name", value[i]));
         }
         names.push_back(value[i].get<std::string>());
       }
@@ -327,7 +263,8 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
     };
     for (const auto& [name, target] : fields) {
       if (!logon.contains(name)) continue;
-      auto type = ParseLogonTypeSetting(logon[name], Key("logon_type", name));
+      auto type =
+          ParseLogonTypeSetting(logon[name], JsonChildPath("logon_type", name));
       if (!type) return tl::unexpected(type.error());
       *target = *type;
     }
@@ -357,7 +294,7 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
           settings.admin_gids.push_back(
               static_cast<uint32_t>(item.get<uint64_t>()));
         } else {
-          return PathError(Index("elevation.admin_groups", i),
+          return PathError(JsonElementPath("elevation.admin_groups", i),
                            "expected a group name or a gid number");
         }
       }
@@ -398,9 +335,9 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
     }
     if (nnp.contains("allow_elevation")) {
       if (!nnp["allow_elevation"].is_boolean()) {
-        return PathError("no_new_privs.allow_elevation",
-                         "expected true or false, found " +
-                             Describe(nnp["allow_elevation"]));
+        return PathError(
+            "no_new_privs.allow_elevation",
+            JsonWrongTypeMessage("true or false", nnp["allow_elevation"]));
       }
       settings.no_new_privs_allow_elevation =
           nnp["allow_elevation"].get<bool>();
@@ -413,7 +350,7 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
 
 std::string PolicySettingMessage(const std::string& path,
                                  const std::string& problem) {
-  return "policy: " + (path.empty() ? "(top level)" : path) + ": " + problem;
+  return "policy: " + JsonAtPath(path, problem);
 }
 
 Result<MintingSettings> ReadMintingSettings(std::string_view json_text,
@@ -422,15 +359,12 @@ Result<MintingSettings> ReadMintingSettings(std::string_view json_text,
   auto root = ReadStrictJson(json_text, SIZE_MAX);
   if (!root) {
     const StrictJsonError& error = root.error();
-    if (error.kind == StrictJsonError::Kind::kRepeatedKey) {
-      return InvalidArgument("policy: " + JsonChildPath(error.path, error.key) +
-                             ": duplicate key '" + error.key + "'");
-    }
-    const auto [line, column] = LineAndColumn(json_text, error.position);
+    // The column of a syntax error is its column in its line.
     return InvalidArgument(
-        "policy: syntax error at line " + std::to_string(line) + ", column " +
-            std::to_string(column) + ": " + SyntaxDetail(error.what),
-        column);
+        "policy: " + JsonReadErrorMessage(error, json_text, SIZE_MAX),
+        error.kind == StrictJsonError::Kind::kSyntax
+            ? JsonLineAndColumn(json_text, error.position).second
+            : 0);
   }
   MintingSettings settings = std::move(defaults);
   if (auto status = ReadSettings(*root, settings); !status) {

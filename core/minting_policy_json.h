@@ -34,7 +34,8 @@ Result<MintingSettings> ReadMintingSettings(std::string_view json_text,
 nlohmann::json MintingSettingsToJson(const MintingSettings& settings);
 
 // "policy: <path>: <problem>", the wording of every structural policy error
-// (the top level is "(top level)").
+// ("policy: <problem>" at the top level), as JsonAtPath words it for every
+// JSON document.
 std::string PolicySettingMessage(const std::string& path,
                                  const std::string& problem);
 

@@ -1,5 +1,6 @@
 #include "core/strict_json.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -127,6 +128,131 @@ std::string JsonErrorWithoutTag(const std::string& what) {
     if (end != std::string::npos) return what.substr(end + 2);
   }
   return what;
+}
+
+std::string JsonElementPath(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+std::string JsonAtPath(const std::string& path, std::string_view problem) {
+  return path.empty() ? std::string(problem)
+                      : path + ": " + std::string(problem);
+}
+
+std::pair<int, int> JsonLineAndColumn(std::string_view text, size_t position) {
+  const size_t index = std::min(position > 0 ? position - 1 : 0, text.size());
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < index; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return {line, static_cast<int>(index - line_start + 1)};
+}
+
+std::string JsonReadErrorMessage(const StrictJsonError& error,
+                                 std::string_view text, size_t max_depth) {
+  switch (error.kind) {
+    case StrictJsonError::Kind::kSyntax: {
+      // nlohmann's text after its own "parse error at line L, column C: ".
+      std::string detail = JsonErrorWithoutTag(error.what);
+      if (const size_t column = detail.find("column ");
+          column != std::string::npos) {
+        const size_t colon = detail.find(": ", column);
+        if (colon != std::string::npos) detail = detail.substr(colon + 2);
+      }
+      const auto [line, column] = JsonLineAndColumn(text, error.position);
+      return "JSON parse error at line " + std::to_string(line) + ", column " +
+             std::to_string(column) + ": " + detail;
+    }
+    case StrictJsonError::Kind::kRepeatedKey:
+      return JsonAtPath(error.path, "repeated key '" + error.key + "'");
+    case StrictJsonError::Kind::kTooDeep:
+      return "JSON nests deeper than " + std::to_string(max_depth) + " levels";
+  }
+  return "unknown JSON error";
+}
+
+std::string JsonKindName(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::number_float:
+      return "a fractional number";
+    default:
+      return "a number";
+  }
+}
+
+std::string JsonWrongTypeMessage(std::string_view wanted, const Json& value) {
+  return "expected " + std::string(wanted) + ", found " + JsonKindName(value);
+}
+
+std::string JsonMissingKeyMessage(std::string_view key) {
+  return "missing key '" + std::string(key) + "'";
+}
+
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string JsonUnknownKeyMessage(const Json& object,
+                                  std::span<const std::string_view> allowed) {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+      continue;
+    }
+    std::string text = "unknown key '" + key + "'";
+    std::string_view best;
+    size_t best_distance = 3;
+    for (std::string_view candidate : allowed) {
+      const size_t distance = EditDistance(key, candidate);
+      if (distance < best_distance) {
+        best = candidate;
+        best_distance = distance;
+      }
+    }
+    if (!best.empty()) {
+      text += " (did you mean '" + std::string(best) + "'?)";
+    } else if (allowed.size() <= 6) {
+      text += " (";
+      bool first = true;
+      for (std::string_view candidate : allowed) {
+        if (!first) text += ", ";
+        text += candidate;
+        first = false;
+      }
+      text += ")";
+    }
+    return text;
+  }
+  return "";
 }
 
 }  // namespace tokenfs

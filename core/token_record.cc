@@ -244,21 +244,18 @@ Status ParseJson(std::string_view record, std::string_view text, Json& json) {
   auto parsed = ReadStrictJson(text, token_record::kMaxDepth);
   if (!parsed) {
     const StrictJsonError& error = parsed.error();
-    switch (error.kind) {
-      case StrictJsonError::Kind::kSyntax:
-        return InvalidArgument(
-            std::string(record) + ": JSON " + JsonErrorWithoutTag(error.what),
-            static_cast<int>(std::min<size_t>(error.position, 1 << 30)));
-      case StrictJsonError::Kind::kRepeatedKey:
-        return InvalidArgument(std::string(record) + ": field '" +
-                               JsonChildPath(error.path, error.key) +
-                               "' is repeated");
-      case StrictJsonError::Kind::kTooDeep:
-        return InvalidArgument(
-            std::string(record) + ": JSON nests deeper than " +
-            std::to_string(token_record::kMaxDepth) + " levels");
+    if (error.kind == StrictJsonError::Kind::kRepeatedKey) {
+      // Records speak of fields, as the rest of their messages do.
+      return InvalidArgument(std::string(record) + ": field '" +
+                             JsonChildPath(error.path, error.key) +
+                             "' is repeated");
     }
-    return MakeError(ErrorCode::kInternal, "unknown JSON error");
+    return InvalidArgument(
+        std::string(record) + ": " +
+            JsonReadErrorMessage(error, text, token_record::kMaxDepth),
+        error.kind == StrictJsonError::Kind::kSyntax
+            ? static_cast<int>(std::min<size_t>(error.position, 1 << 30))
+            : 0);
   }
   json = std::move(*parsed);
   return Ok();

@@ -23,90 +23,24 @@ using OrderedJson = nlohmann::ordered_json;
 // Small helpers.
 
 tl::unexpected<Error> Fail(const std::string& path, const std::string& text) {
-  return InvalidArgument(path.empty() ? text : path + ": " + text);
-}
-
-std::string Child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::string Element(const std::string& path, size_t index) {
-  return path + "[" + std::to_string(index) + "]";
-}
-
-// "a number", "a string"... for error messages.
-std::string Kind(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::number_float:
-      return "a fractional number";
-    default:
-      return "a number";
-  }
+  return InvalidArgument(JsonAtPath(path, text));
 }
 
 tl::unexpected<Error> WrongKind(const std::string& path, const char* wanted,
                                 const Json& value) {
-  return Fail(path,
-              std::string("expected ") + wanted + ", found " + Kind(value));
+  return Fail(path, JsonWrongTypeMessage(wanted, value));
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
+tl::unexpected<Error> MissingKey(const std::string& path,
+                                 std::string_view key) {
+  return Fail(path, JsonMissingKeyMessage(key));
 }
 
-// Fails on a key of `object` outside `allowed`, suggesting the closest key.
+// Fails on a key of `object` outside `allowed`.
 Status CheckKeys(const Json& object, const std::string& path,
                  std::span<const std::string_view> allowed) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
-      continue;
-    }
-    std::string text = "unknown key '" + key + "'";
-    std::string_view best;
-    size_t best_distance = 3;
-    for (std::string_view candidate : allowed) {
-      const size_t distance = EditDistance(key, candidate);
-      if (distance < best_distance) {
-        best = candidate;
-        best_distance = distance;
-      }
-    }
-    if (!best.empty()) {
-      text += " (did you mean '" + std::string(best) + "'?)";
-    } else if (allowed.size() <= 6) {
-      text += " (";
-      bool first = true;
-      for (std::string_view candidate : allowed) {
-        if (!first) text += ", ";
-        text += candidate;
-        first = false;
-      }
-      text += ")";
-    }
-    return Fail(path, text);
-  }
+  const std::string unknown = JsonUnknownKeyMessage(object, allowed);
+  if (!unknown.empty()) return Fail(path, unknown);
   return Ok();
 }
 
@@ -256,7 +190,7 @@ Result<uint32_t> ReadBitNames(const Json& value, const std::string& path,
   if (!status) return tl::unexpected(status.error());
   uint32_t bits = 0;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     auto name = ReadString(value[i], where);
     if (!name) return tl::unexpected(name.error());
     uint32_t bit = 0;
@@ -285,7 +219,7 @@ Result<uint32_t> ReadGroupAttributes(const Json& value,
   uint32_t bits = 0;
   bool disabled = false;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     auto name = ReadString(value[i], where);
     if (!name) return tl::unexpected(name.error());
     if (EqualsIgnoreCase(*name, "logon-id")) {
@@ -333,7 +267,7 @@ Result<std::vector<SidAndAttributes>> ReadSidList(const Json& value,
   if (!status) return tl::unexpected(status.error());
   std::vector<SidAndAttributes> list;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     const Json& entry = value[i];
     SidAndAttributes item{Sid(), kDefaultEntryAttributes};
     if (entry.is_string()) {
@@ -343,13 +277,13 @@ Result<std::vector<SidAndAttributes>> ReadSidList(const Json& value,
     } else if (entry.is_object()) {
       status = CheckKeys(entry, where, {"sid", "attributes"});
       if (!status) return tl::unexpected(status.error());
-      if (!entry.contains("sid")) return Fail(where, "missing key 'sid'");
-      auto sid = ReadSid(entry["sid"], Child(where, "sid"));
+      if (!entry.contains("sid")) return MissingKey(where, "sid");
+      auto sid = ReadSid(entry["sid"], JsonChildPath(where, "sid"));
       if (!sid) return tl::unexpected(sid.error());
       item.sid = *sid;
       if (entry.contains("attributes")) {
-        auto attributes = ReadGroupAttributes(entry["attributes"],
-                                              Child(where, "attributes"));
+        auto attributes = ReadGroupAttributes(
+            entry["attributes"], JsonChildPath(where, "attributes"));
         if (!attributes) return tl::unexpected(attributes.error());
         item.attributes = *attributes;
       }
@@ -358,8 +292,8 @@ Result<std::vector<SidAndAttributes>> ReadSidList(const Json& value,
     }
     for (size_t j = 0; j < list.size(); ++j) {
       if (list[j].sid == item.sid) {
-        return Fail(where,
-                    item.sid.ToString() + " repeats " + Element(path, j));
+        return Fail(where, item.sid.ToString() + " repeats " +
+                               JsonElementPath(path, j));
       }
     }
     list.push_back(item);
@@ -374,7 +308,7 @@ Result<uint64_t> ReadPrivilegeMask(const Json& value, const std::string& path,
   if (!status) return tl::unexpected(status.error());
   uint64_t mask = 0;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     const Json& entry = value[i];
     int bit = -1;
     if (entry.is_string()) {
@@ -463,56 +397,57 @@ Result<std::vector<Claim>> ReadClaims(const Json& value,
   if (!status) return tl::unexpected(status.error());
   std::vector<Claim> claims;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     const Json& entry = value[i];
     if (!entry.is_object()) return WrongKind(where, "an object", entry);
     status = CheckKeys(entry, where, {"name", "type", "flags", "values"});
     if (!status) return tl::unexpected(status.error());
     for (const char* required : {"name", "type"}) {
       if (!entry.contains(required)) {
-        return Fail(where, "missing key '" + std::string(required) + "'");
+        return MissingKey(where, required);
       }
     }
     Claim claim;
-    auto name = ReadString(entry["name"], Child(where, "name"));
+    auto name = ReadString(entry["name"], JsonChildPath(where, "name"));
     if (!name) return tl::unexpected(name.error());
     claim.name = std::move(*name);
     for (size_t j = 0; j < claims.size(); ++j) {
       if (EqualsIgnoreCase(claims[j].name, claim.name)) {
-        return Fail(Child(where, "name"),
-                    "'" + claim.name + "' repeats " + Element(path, j));
+        return Fail(JsonChildPath(where, "name"),
+                    "'" + claim.name + "' repeats " + JsonElementPath(path, j));
       }
     }
-    auto type_name = ReadString(entry["type"], Child(where, "type"));
+    auto type_name = ReadString(entry["type"], JsonChildPath(where, "type"));
     if (!type_name) return tl::unexpected(type_name.error());
     auto type = ParseClaimTypeName(*type_name);
-    if (!type) return Fail(Child(where, "type"), type.error().message);
+    if (!type) return Fail(JsonChildPath(where, "type"), type.error().message);
     claim.type = *type;
     if (entry.contains("flags")) {
-      const std::string flags_path = Child(where, "flags");
+      const std::string flags_path = JsonChildPath(where, "flags");
       const Json& flags = entry["flags"];
       status = RequireArray(flags, flags_path);
       if (!status) return tl::unexpected(status.error());
       for (size_t k = 0; k < flags.size(); ++k) {
-        auto flag_name = ReadString(flags[k], Element(flags_path, k));
+        auto flag_name = ReadString(flags[k], JsonElementPath(flags_path, k));
         if (!flag_name) return tl::unexpected(flag_name.error());
         auto flag = ParseClaimFlagName(*flag_name);
-        if (!flag) return Fail(Element(flags_path, k), flag.error().message);
+        if (!flag)
+          return Fail(JsonElementPath(flags_path, k), flag.error().message);
         if (claim.flags & *flag) {
-          return Fail(Element(flags_path, k),
+          return Fail(JsonElementPath(flags_path, k),
                       "'" + *flag_name + "' is repeated");
         }
         claim.flags |= *flag;
       }
     }
     if (entry.contains("values")) {
-      const std::string values_path = Child(where, "values");
+      const std::string values_path = JsonChildPath(where, "values");
       const Json& values = entry["values"];
       status = RequireArray(values, values_path);
       if (!status) return tl::unexpected(status.error());
       for (size_t k = 0; k < values.size(); ++k) {
-        auto item =
-            ReadClaimValue(values[k], claim.type, Element(values_path, k));
+        auto item = ReadClaimValue(values[k], claim.type,
+                                   JsonElementPath(values_path, k));
         if (!item) return tl::unexpected(item.error());
         claim.values.push_back(std::move(*item));
       }
@@ -530,7 +465,7 @@ Result<std::vector<Sid>> ReadCapabilities(const Json& value,
   if (!status) return tl::unexpected(status.error());
   std::vector<Sid> sids;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string where = Element(path, i);
+    const std::string where = JsonElementPath(path, i);
     auto text = ReadString(value[i], where);
     if (!text) return tl::unexpected(text.error());
     Sid sid;
@@ -550,7 +485,8 @@ Result<std::vector<Sid>> ReadCapabilities(const Json& value,
     }
     for (size_t j = 0; j < sids.size(); ++j) {
       if (sids[j] == sid) {
-        return Fail(where, "'" + *text + "' repeats " + Element(path, j));
+        return Fail(where,
+                    "'" + *text + "' repeats " + JsonElementPath(path, j));
       }
     }
     sids.push_back(sid);
@@ -564,22 +500,23 @@ Result<TokenSource> ReadSource(const Json& value, const std::string& path) {
   if (!status) return tl::unexpected(status.error());
   std::string name;
   if (value.contains("name")) {
-    auto text = ReadString(value["name"], Child(path, "name"));
+    auto text = ReadString(value["name"], JsonChildPath(path, "name"));
     if (!text) return tl::unexpected(text.error());
     if (text->size() > 8) {
-      return Fail(Child(path, "name"),
+      return Fail(JsonChildPath(path, "name"),
                   "'" + *text + "' is longer than 8 bytes");
     }
     for (char c : *text) {
       if (c < 0x20 || c > 0x7e) {
-        return Fail(Child(path, "name"), "must be printable ASCII");
+        return Fail(JsonChildPath(path, "name"), "must be printable ASCII");
       }
     }
     name = std::move(*text);
   }
   uint64_t id = 0;
   if (value.contains("id")) {
-    auto number = ReadUnsigned(value["id"], Child(path, "id"), UINT64_MAX);
+    auto number =
+        ReadUnsigned(value["id"], JsonChildPath(path, "id"), UINT64_MAX);
     if (!number) return tl::unexpected(number.error());
     id = *number;
   }
@@ -636,7 +573,7 @@ constexpr std::string_view kTopLevelKeys[] = {
 
 Result<TokenSpec> FromJson(const Json& root) {
   if (!root.is_object()) {
-    return Fail("", "a token spec must be a JSON object, found " + Kind(root));
+    return WrongKind("", "an object", root);
   }
   auto status = CheckKeys(root, "", kTopLevelKeys);
   if (!status) return tl::unexpected(status.error());
@@ -681,7 +618,9 @@ Result<TokenSpec> FromJson(const Json& root) {
       spec.impersonation_level = static_cast<ImpersonationLevel>(*number);
     }
   }
-  if (!has("user")) return Fail("", "missing key 'user' (the user SID)");
+  if (!has("user")) {
+    return Fail("", JsonMissingKeyMessage("user") + " (the user SID)");
+  }
   auto user = ReadSid(root["user"], "user");
   if (!user) return tl::unexpected(user.error());
   spec.user = *user;
@@ -729,7 +668,7 @@ Result<TokenSpec> FromJson(const Json& root) {
       for (size_t i = 0; i < bits.size(); ++i) {
         if (!(spec.privileges_present & privilege::Bit(bits[i]))) {
           return Fail(
-              Element("privileges.enabled", i),
+              JsonElementPath("privileges.enabled", i),
               PrivilegeShortName(bits[i]) + " is not in privileges.present");
         }
       }
@@ -821,7 +760,8 @@ Result<TokenSpec> FromJson(const Json& root) {
     status = RequireArray(value, "projected_supplementary_gids");
     if (!status) return tl::unexpected(status.error());
     for (size_t i = 0; i < value.size(); ++i) {
-      auto gid = ReadU32(value[i], Element("projected_supplementary_gids", i));
+      auto gid =
+          ReadU32(value[i], JsonElementPath("projected_supplementary_gids", i));
       if (!gid) return tl::unexpected(gid.error());
       spec.supplementary_gids.push_back(*gid);
     }
@@ -981,20 +921,12 @@ Result<TokenSpec> ParseTokenSpecJson(std::string_view text) {
   auto root = ReadStrictJson(text, token_spec_json::kMaxDepth);
   if (!root) {
     const StrictJsonError& error = root.error();
-    switch (error.kind) {
-      case StrictJsonError::Kind::kSyntax:
-        return InvalidArgument(
-            "JSON " + JsonErrorWithoutTag(error.what),
-            static_cast<int>(std::min<size_t>(error.position, 1 << 30)));
-      case StrictJsonError::Kind::kRepeatedKey:
-        return InvalidArgument((error.path.empty() ? "" : error.path + ": ") +
-                               "repeated key '" + error.key + "'");
-      case StrictJsonError::Kind::kTooDeep:
-        return InvalidArgument("JSON nests deeper than " +
-                               std::to_string(token_spec_json::kMaxDepth) +
-                               " levels");
-    }
-    return MakeError(ErrorCode::kInternal, "unknown JSON error");
+    // The column of a syntax error is its byte offset in `text`.
+    return InvalidArgument(
+        JsonReadErrorMessage(error, text, token_spec_json::kMaxDepth),
+        error.kind == StrictJsonError::Kind::kSyntax
+            ? static_cast<int>(std::min<size_t>(error.position, 1 << 30))
+            : 0);
   }
   return FromJson(*root);
 }

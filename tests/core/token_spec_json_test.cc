@@ -300,7 +300,16 @@ TEST_CASE("JSON errors name the path of the offending value") {
       {std::string(17, '[') + std::string(17, ']'),
        "JSON nests deeper than 16 levels"},
       // Shape.
-      {"[]", "a token spec must be a JSON object, found an array"},
+      {"[]", "expected an object, found an array"},
+      {R"({"user": "SY", "source": []})",
+       "source: expected an object, found an array"},
+      {R"({"user": "SY", "groups": [{"sid": "WD", "sid": "BA"}]})",
+       "groups[0]: repeated key 'sid'"},
+      // A newline the parser read still belongs to the line it ends.
+      {"{\n  \"user\": tru\n}",
+       "JSON parse error at line 2, column 14: syntax error while parsing "
+       "value - invalid literal; last read: '\"user\": tru<U+000A>'",
+       16},
       {"{}", "missing key 'user' (the user SID)"},
       {R"({"user": "SY", "grups": []})",
        "unknown key 'grups' (did you mean 'groups'?)"},
