@@ -241,6 +241,19 @@ void GrantOwnRestrictedUse(Token& restricted, const Sid& creator) {
                                             .sid = restricted.user});
 }
 
+Status DecideWriteThroughOpener(const WriterIdentity& opener,
+                                const WriterIdentity& writer) {
+  if (writer.uid == opener.uid && writer.gid == opener.gid &&
+      writer.user == opener.user &&
+      writer.integrity_rid == opener.integrity_rid) {
+    return Ok();
+  }
+  return MakeError(ErrorCode::kPrivilegeNotHeld,
+                   "the file was opened by another identity (uid " +
+                       std::to_string(opener.uid) + ", " +
+                       opener.user.ToString() + ")");
+}
+
 Status DecideManageObject(const Token& checking, uint32_t caller_uid,
                           uint32_t creator_uid) {
   if (checking.user == well_known::LocalSystem()) return Ok();

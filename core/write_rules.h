@@ -89,6 +89,25 @@ Result<Token> ApplyTokenFileWrite(const Token& current,
                                   const Token& checking, LuidAllocator& ids);
 
 // ---------------------------------------------------------------------------
+// Writes through an open file
+
+// Who opened a file, or who writes through it: the Linux uid and gid of the
+// request and the user and integrity level of its effective token.
+struct WriterIdentity {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  Sid user;
+  uint32_t integrity_rid = 0;
+};
+
+// A command written through an open file is applied only for the identity
+// that opened it (the open was what was authorized): a descriptor handed to,
+// or inherited by, another identity writes nothing (kPrivilegeNotHeld, the
+// message naming the opener).
+Status DecideWriteThroughOpener(const WriterIdentity& opener,
+                                const WriterIdentity& writer);
+
+// ---------------------------------------------------------------------------
 // /tokens/create
 
 // Creating a token from a spec needs SeCreateToken enabled

@@ -1,8 +1,6 @@
 #include "tokenfs/filesystem.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,42 +19,9 @@
 #include "core/write_rules.h"
 #include "tokenfs/errno_map.h"
 #include "tokenfs/log.h"
+#include "tokenfs/render.h"
 
 namespace tokenfs {
-
-// Who sent a request.
-struct TokenFilesystem::Caller {
-  int32_t tid = 0;
-  ProcessKey process;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  TokenObjectPtr primary_object;
-  TokenObjectPtr effective_object;
-  std::shared_ptr<const Token> primary;
-  std::shared_ptr<const Token> effective;
-
-  // The request's one checking token (core CheckingToken): the effective
-  // token, or the primary while impersonating at Anonymous or
-  // Identification level. Every right, privilege and capability of the
-  // request is checked on it.
-  const Token& checking() const {
-    return tokenfs::CheckingToken(*effective, *primary);
-  }
-  const TokenObjectPtr& checking_object() const {
-    return &checking() == effective.get() ? effective_object : primary_object;
-  }
-};
-
-// What a token-scope node is about.
-struct TokenFilesystem::Target {
-  NodeId node;
-  TokenObjectPtr object;
-  std::shared_ptr<const Token> token;
-  std::optional<LinuxCredentials> process_credentials;
-  ProcessKey process;       // zero for objects
-  TokenObjectPtr primary;   // the process primary (thread scope)
-  std::string description;  // "process 42", "thread 43 of process 42"
-};
 
 struct TokenFilesystem::OpenFile {
   NodeId node;
@@ -66,7 +31,7 @@ struct TokenFilesystem::OpenFile {
   const TreeEntry* entry = nullptr;
   bool readable = false;
   bool writable = false;
-  Opener opener;
+  WriterIdentity opener;
   TokenObjectPtr object;  // keeps an object alive while the file is open
   std::mutex mutex;
   // Fixed at open (shared with the render cache) and replaced by each write;
@@ -86,15 +51,6 @@ void TokenFilesystem::OpenFileDeleter::operator()(OpenFile* file) const {
 
 namespace {
 
-// getsockopt SO_PEERPIDFD (Linux 6.5), which Debian 12's headers predate.
-constexpr int kSoPeerPidfd = 77;
-// Peers one caller process keeps grants for; the oldest goes first.
-constexpr size_t kMaxPeersPerCaller = 256;
-
-FsError Errno(int value, std::string reason) {
-  return FsError{value, std::move(reason)};
-}
-
 std::optional<uint64_t> ParseNumber(std::string_view text) {
   if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) {
     return std::nullopt;
@@ -106,6 +62,12 @@ std::optional<uint64_t> ParseNumber(std::string_view text) {
     return std::nullopt;
   }
   return value;
+}
+
+// The identity a request writes (or opens a file) with.
+WriterIdentity WriterOf(const Caller& caller) {
+  return WriterIdentity{caller.uid, caller.gid, caller.effective->user,
+                        caller.effective->integrity_rid};
 }
 
 mode_t ModeFor(NodeKind kind, bool writable) {
@@ -124,34 +86,6 @@ mode_t ModeFor(NodeKind kind, bool writable) {
   return S_IFREG | 0444;
 }
 
-// Rights as names: token right names for the token mapping, SDDL letters
-// otherwise; "-" when nothing was granted.
-std::string RightsNames(AccessMask mask, std::string_view mapping) {
-  if (mask.empty()) return "-";
-  return mapping == "token" ? FormatTokenRights(mask) : FormatSddlRights(mask);
-}
-
-std::string Line(std::string_view key, std::string_view value) {
-  std::string line(key);
-  line += "  ";
-  line += value;
-  line += '\n';
-  return line;
-}
-
-std::string Hex(AccessMask mask) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0x%x", mask.bits());
-  return text;
-}
-
-// A target that is gone is ESRCH; any other failure (minting) keeps its
-// own errno.
-FsError TargetError(const Error& error) {
-  if (error.code == ErrorCode::kNotFound) return FsError{ESRCH, error.message};
-  return FsError{ErrnoFor(error.code), error.message};
-}
-
 }  // namespace
 
 TokenFilesystem::TokenFilesystem(Registry& registry, ProcessFacts& source,
@@ -162,42 +96,18 @@ TokenFilesystem::TokenFilesystem(Registry& registry, ProcessFacts& source,
     : registry_(registry),
       source_(source),
       events_(events),
-      ids_(ids),
-      clock_(clock),
       accounts_(accounts),
       options_(std::move(options)),
-      start_time_(std::time(nullptr)) {
+      start_time_(std::time(nullptr)),
+      resolver_(registry, source, events, options_.mount_point),
+      peer_grants_(registry, source, events, resolver_),
+      authorizer_(resolver_, peer_grants_),
+      linked_copies_(registry, ids, resolver_, authorizer_),
+      write_commands_(registry, ids, clock, capability_names_, resolver_,
+                      authorizer_) {
   render_options_.sid_style = SidStyle::kLabeled;
   render_options_.accounts = &accounts_;
   render_options_.capability_names = &capability_names_;
-}
-
-// ---------------------------------------------------------------------------
-// OpenContentBudget
-
-bool OpenContentBudget::Charge(uint32_t uid, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  size_t& held = held_[uid];
-  if (held + bytes > kBytesPerUid) {
-    if (held == 0) held_.erase(uid);
-    return false;
-  }
-  held += bytes;
-  return true;
-}
-
-void OpenContentBudget::Release(uint32_t uid, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = held_.find(uid);
-  if (it == held_.end()) return;
-  it->second -= std::min(it->second, bytes);
-  if (it->second == 0) held_.erase(it);
-}
-
-size_t OpenContentBudget::held(uint32_t uid) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = held_.find(uid);
-  return it == held_.end() ? 0 : it->second;
 }
 
 // ---------------------------------------------------------------------------
@@ -255,7 +165,7 @@ void TokenFilesystem::OnInit(void* userdata,
     connection->max_read = self->options_.max_read;
   }
   // READDIRPLUS would instantiate a dentry for every pid of `ls /tokens`
-  // and flood FORGETs later (notes/fuse.md pitfall 14).
+  // and flood FORGETs later.
   connection->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
   // Symlink targets depend on the caller (self): never cache them.
   connection->want &= ~FUSE_CAP_CACHE_SYMLINKS;
@@ -468,8 +378,7 @@ void TokenFilesystem::OnWrite(fuse_req_t request, fuse_ino_t, const char* data,
                               fuse_file_info* info) noexcept {
   Serve(request, "write",
         [&](TokenFilesystem* self, const RequestContext& context) {
-          return self->DoWrite(context, info->fh,
-                               std::string_view(data, size));
+          return self->DoWrite(context, info->fh, std::string_view(data, size));
         });
 }
 
@@ -533,227 +442,7 @@ void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
 }
 
 // ---------------------------------------------------------------------------
-// Resolution
-
-FsError TokenFilesystem::Refuse(const Error& error,
-                                std::string_view context) const {
-  return FsError{ErrnoFor(error.code),
-                 std::string(context) + ": " + error.message};
-}
-
-tl::expected<NodeId, FsError> TokenFilesystem::Decode(fuse_ino_t inode) const {
-  auto node = DecodeInode(inode);
-  if (!node) {
-    return tl::unexpected(
-        Errno(ENOENT, "inode " + std::to_string(inode) + " names nothing"));
-  }
-  return *node;
-}
-
-std::string TokenFilesystem::Describe(const NodeId& node) const {
-  std::string path = options_.mount_point;
-  switch (node.scope) {
-    case Scope::kRoot:
-      break;
-    case Scope::kProcess:
-      path += "/" + std::to_string(node.pid);
-      break;
-    case Scope::kThread:
-      path += "/" + std::to_string(node.pid) + "/" + std::to_string(node.tid);
-      break;
-    case Scope::kObject:
-      path += "/objects/" + std::to_string(node.object);
-      break;
-  }
-  // Code 0 is the scope's own directory (the root, a token directory).
-  if (node.code == 0) return path;
-  if (const TreeEntry* entry = EntryForNode(node)) {
-    if (node.is_token_scope() && IsQueryFileCode(node.code)) {
-      path += "/query";
-    }
-    path += "/";
-    path += entry->name;
-  }
-  return path;
-}
-
-void TokenFilesystem::SyncFor(const RequestContext& context,
-                              const NodeId& node, int32_t extra) {
-  const int32_t caller = context.pid;
-  events_.Sync(
-      {caller, registry_.CachedProcessOf(caller), node.pid, node.tid, extra});
-}
-
-tl::expected<TokenFilesystem::Caller, FsError> TokenFilesystem::ResolveCaller(
-    const RequestContext& context) {
-  if (context.pid <= 0) {
-    return tl::unexpected(Errno(
-        EACCES, "caller outside the daemon's pid namespace (pid 0) refused"));
-  }
-  auto task = registry_.Task(context.pid);
-  if (!task) {
-    return tl::unexpected(
-        Errno(EACCES, "caller " + std::to_string(context.pid) +
-                          " could not be identified: " + task.error().message));
-  }
-  Caller caller;
-  caller.tid = context.pid;
-  caller.process = task->process;
-  caller.uid = context.uid;
-  caller.gid = context.gid;
-  caller.primary_object = task->primary;
-  caller.effective_object = task->effective();
-  caller.primary = caller.primary_object->Get();
-  caller.effective = caller.effective_object->Get();
-  return caller;
-}
-
-tl::expected<TokenFilesystem::Target, FsError> TokenFilesystem::ResolveTarget(
-    const NodeId& node) {
-  Target target;
-  target.node = node;
-  switch (node.scope) {
-    case Scope::kRoot:
-      return tl::unexpected(Errno(ENOENT, "not a token node"));
-    case Scope::kProcess: {
-      auto process = registry_.Process(node.pid);
-      if (!process) return tl::unexpected(TargetError(process.error()));
-      target.object = process->primary;
-      target.primary = process->primary;
-      target.process = process->key;
-      target.process_credentials = process->credentials;
-      target.description = "process " + std::to_string(node.pid);
-      break;
-    }
-    case Scope::kThread: {
-      auto thread = registry_.Thread(node.pid, node.tid);
-      if (!thread) return tl::unexpected(TargetError(thread.error()));
-      auto process = registry_.Process(node.pid);
-      if (!process) return tl::unexpected(TargetError(process.error()));
-      target.object = thread->effective();
-      target.primary = thread->primary;
-      target.process = thread->process;
-      target.process_credentials = process->credentials;
-      target.description = "thread " + std::to_string(node.tid) +
-                           " of process " + std::to_string(node.pid);
-      break;
-    }
-    case Scope::kObject: {
-      auto object = registry_.FindObject(Luid{node.object});
-      if (!object) {
-        return tl::unexpected(Errno(ENOENT, object.error().message));
-      }
-      target.object = *object;
-      target.description = "token object " + std::to_string(node.object);
-      break;
-    }
-  }
-  target.token = target.object->Get();
-  return target;
-}
-
-Inspection TokenFilesystem::MakeInspection(const Caller& caller,
-                                           const ProcessKey& process,
-                                           const LinuxCredentials& credentials,
-                                           std::string_view description) const {
-  Inspection inspection;
-  inspection.caller_fsuid = caller.uid;
-  inspection.caller_fsgid = caller.gid;
-  inspection.same_process = caller.process == process;
-  // The probes refer to `caller` and to this object, which outlive the
-  // request's decision; small captures keep std::function off the heap on
-  // every open.
-  inspection.caller_credentials =
-      [this, &caller]() -> std::optional<LinuxCredentials> {
-    auto current = source_.CurrentCapabilities(caller.tid, caller.process);
-    if (!current) return std::nullopt;
-    // The namespace-owner rule compares with the euid; the request's fsuid
-    // stands in for it.
-    current->effective_uid = caller.uid;
-    return *current;
-  };
-  inspection.target = credentials;
-  const int32_t pid = process.pid;
-  inspection.target_state = [this, pid] { return source_.CurrentState(pid); };
-  inspection.description = description;
-  return inspection;
-}
-
-std::optional<std::string> TokenFilesystem::InspectionDenialFor(
-    const Caller& caller, const ProcessKey& process,
-    const LinuxCredentials& credentials, std::string_view description) const {
-  return InspectionDenial(
-      MakeInspection(caller, process, credentials, description));
-}
-
-AuthorizationRequest TokenFilesystem::MakeAuthorizationRequest(
-    const Caller& caller, const Target& target, AccessMask desired,
-    std::string_view capability) const {
-  AuthorizationRequest request;
-  request.caller_effective = caller.effective.get();
-  request.caller_primary = caller.primary.get();
-  if (target.process_credentials) {
-    request.inspection =
-        MakeInspection(caller, target.process, *target.process_credentials,
-                       target.description);
-  }
-  request.target = target.token.get();
-  request.target_description = target.description;
-  request.desired = desired;
-  request.capability = capability;
-  return request;
-}
-
-tl::expected<AuthorizationResult, FsError> TokenFilesystem::Authorize(
-    const Caller& caller, const Target& target, AccessMask desired,
-    std::string_view capability, std::string_view operation) {
-  // The peer of a connection the caller holds: its primary token, as it was
-  // when the grant was made (core AuthorizePeer).
-  if (target.process_credentials && !desired.empty() &&
-      kPeerGrantRights.Contains(desired) &&
-      HasPeerGrant(caller, target.process, target.object)) {
-    AuthorizationResult result = AuthorizePeer(caller.checking(), desired,
-                                               capability, target.description);
-    if (result.allowed) return result;
-    return tl::unexpected(Errno(EACCES, std::string(operation) + " " +
-                                            Describe(target.node) + ": " +
-                                            result.reason));
-  }
-  AuthorizationResult result = tokenfs::Authorize(
-      MakeAuthorizationRequest(caller, target, desired, capability));
-  if (result.privileges_used) {
-    caller.checking_object()->MarkPrivilegesUsed(result.privileges_used);
-  }
-  if (!result.allowed) {
-    return tl::unexpected(Errno(
-        EACCES, std::string(operation) + " " + Describe(target.node) +
-                    " by pid " + std::to_string(caller.process.pid) + " (uid " +
-                    std::to_string(caller.uid) + "): " + result.reason));
-  }
-  return result;
-}
-
-tl::expected<void, FsError> TokenFilesystem::AuthorizeWriteOpen(
-    const Caller& caller, const Target& target, const TreeEntry& entry,
-    const NodeId& node) {
-  if (!entry.write_right.empty()) {
-    auto allowed = Authorize(caller, target, entry.write_right, {}, "write");
-    if (!allowed) return tl::unexpected(allowed.error());
-    return {};
-  }
-  // security, impersonate, install, persist: the right depends on what is
-  // written and is checked then; opening a process's file needs the Linux
-  // inspection right.
-  if (target.process_credentials) {
-    if (auto denial = InspectionDenialFor(caller, target.process,
-                                          *target.process_credentials,
-                                          target.description)) {
-      return tl::unexpected(
-          Errno(EACCES, "write " + Describe(node) + ": " + *denial));
-    }
-  }
-  return {};
-}
+// Attributes
 
 tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
     const NodeId& node) {
@@ -801,12 +490,13 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
 TokenFilesystem::Outcome TokenFilesystem::DoLookup(
     const RequestContext& context, fuse_ino_t parent_inode,
     std::string_view name) {
-  auto parent = Decode(parent_inode);
+  auto parent = resolver_.Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   {
     auto number = ParseNumber(name);
-    SyncFor(context, *parent,
-            number && *number <= INT32_MAX ? static_cast<int32_t>(*number) : 0);
+    resolver_.SyncFor(
+        context, *parent,
+        number && *number <= INT32_MAX ? static_cast<int32_t>(*number) : 0);
   }
   NodeId child;
   bool found = false;
@@ -840,7 +530,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
       child.code = entry->code;
       found = true;
       if (entry->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
-        auto target = ResolveTarget(*parent);
+        auto target = resolver_.ResolveTarget(*parent);
         if (!target) return tl::unexpected(target.error());
         found = target->object->LinkedPartner() != nullptr;
       }
@@ -864,7 +554,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
   }
   if (!found) {
     return tl::unexpected(Errno(ENOENT, "no entry '" + std::string(name) +
-                                            "' in " + Describe(*parent)));
+                                            "' in " +
+                                            resolver_.Describe(*parent)));
   }
   auto attr = Attributes(child);
   if (!attr) return tl::unexpected(attr.error());
@@ -878,9 +569,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
 
 TokenFilesystem::Outcome TokenFilesystem::DoGetattr(
     const RequestContext& context, fuse_ino_t inode) {
-  auto node = Decode(inode);
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(context, *node);
+  resolver_.SyncFor(context, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   return AttrReply{*attr};
@@ -889,7 +580,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoGetattr(
 TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
     const RequestContext& context, fuse_ino_t inode, const struct stat& wanted,
     int to_set, bool has_handle) {
-  auto node = Decode(inode);
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
   // The shell's `>` may arrive as a truncation to size 0 (without
@@ -898,23 +589,25 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
       (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_MTIME |
                   FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) == 0;
   if (!entry || !entry->writable || !only_size) {
-    return tl::unexpected(
-        Errno(EPERM, "attributes of " + Describe(*node) + " are fixed"));
+    return tl::unexpected(Errno(
+        EPERM, "attributes of " + resolver_.Describe(*node) + " are fixed"));
   }
   if ((to_set & FUSE_SET_ATTR_SIZE) && wanted.st_size != 0) {
-    return tl::unexpected(Errno(
-        EINVAL, Describe(*node) + " can only be truncated to size 0, not " +
-                    std::to_string(wanted.st_size)));
+    return tl::unexpected(
+        Errno(EINVAL, resolver_.Describe(*node) +
+                          " can only be truncated to size 0, not " +
+                          std::to_string(wanted.st_size)));
   }
   if (!has_handle && node->is_token_scope()) {
     // truncate(2) by path opens nothing: authorize it as an open for
     // writing would be.
-    SyncFor(context, *node);
-    auto caller = ResolveCaller(context);
+    resolver_.SyncFor(context, *node);
+    auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
-    auto target = ResolveTarget(*node);
+    auto target = resolver_.ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
-    auto allowed = AuthorizeWriteOpen(*caller, *target, *entry, *node);
+    auto allowed =
+        authorizer_.AuthorizeWriteOpen(*caller, *target, *entry, *node);
     if (!allowed) return tl::unexpected(allowed.error());
   }
   auto attr = Attributes(*node);
@@ -924,49 +617,51 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
 
 TokenFilesystem::Outcome TokenFilesystem::DoReadlink(
     const RequestContext& context, fuse_ino_t inode) {
-  auto node = Decode(inode);
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(context, *node);
+  resolver_.SyncFor(context, *node);
   if (node->scope == Scope::kRoot &&
       node->code == static_cast<uint8_t>(NodeCode::kSelfLink)) {
-    auto caller = ResolveCaller(context);
+    auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     return LinkReply{std::to_string(caller->process.pid) + "/" +
                      std::to_string(caller->tid)};
   }
   if (node->scope == Scope::kRoot &&
       node->code == static_cast<uint8_t>(NodeCode::kPeerLink)) {
-    auto caller = ResolveCaller(context);
+    auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
-    auto link = ResolvePeer(*caller, node->object);
+    auto link = peer_grants_.Resolve(*caller, node->object);
     if (!link) return tl::unexpected(link.error());
     return LinkReply{std::move(*link)};
   }
   if (node->is_token_scope() &&
       node->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
-    auto caller = ResolveCaller(context);
+    auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
-    auto target = ResolveTarget(*node);
+    auto target = resolver_.ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
-    auto link = ResolveLinked(*caller, *target, *node);
+    auto link = linked_copies_.Resolve(*caller, *target, *node);
     if (!link) return tl::unexpected(link.error());
     return LinkReply{std::move(*link)};
   }
   return tl::unexpected(Errno(EINVAL, "not a symbolic link"));
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoOpen(
-    const RequestContext& context, fuse_ino_t inode, int flags) {
-  auto node = Decode(inode);
+TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
+                                                 fuse_ino_t inode, int flags) {
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
   if (!entry || entry->kind == NodeKind::kDirectory) {
-    return tl::unexpected(Errno(EISDIR, Describe(*node) + " is a directory"));
+    return tl::unexpected(
+        Errno(EISDIR, resolver_.Describe(*node) + " is a directory"));
   }
   if (entry->kind == NodeKind::kSymlink) {
-    return tl::unexpected(Errno(ELOOP, Describe(*node) + " is a link"));
+    return tl::unexpected(
+        Errno(ELOOP, resolver_.Describe(*node) + " is a link"));
   }
-  SyncFor(context, *node);
+  resolver_.SyncFor(context, *node);
   const int mode = flags & O_ACCMODE;
   std::unique_ptr<OpenFile, OpenFileDeleter> file(new OpenFile());
   file->node = *node;
@@ -974,20 +669,22 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(
   file->readable = mode == O_RDONLY || mode == O_RDWR;
   file->writable = mode == O_WRONLY || mode == O_RDWR;
   if (file->writable && !entry->writable) {
-    return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
+    return tl::unexpected(
+        Errno(EACCES, resolver_.Describe(*node) + " is read-only"));
   }
-  auto caller = ResolveCaller(context);
+  auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
-  file->opener = Opener{caller->uid, caller->gid, caller->effective->user,
-                        caller->effective->integrity_rid};
+  file->opener = WriterOf(*caller);
 
   if (node->scope == Scope::kRoot) {
     if (node->code == static_cast<uint8_t>(NodeCode::kRegistryFile)) {
-      file->content = std::make_shared<const std::string>(RenderRegistry());
+      file->content = std::make_shared<const std::string>(
+          RenderRegistryFile(registry_.GetStats(), events_.events_applied(),
+                             events_.overflows(), requests_.load()));
     }
     // create and link decide at write time (privileges, references).
   } else {
-    auto target = ResolveTarget(*node);
+    auto target = resolver_.ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
     file->object = node->scope == Scope::kObject ? target->object : nullptr;
     file->process = target->process;
@@ -1015,11 +712,13 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(
               ? QueryCapabilityFor(*caller->effective, *caller->primary,
                                    *about.token)
               : std::string_view();
-      auto allowed = Authorize(*caller, about, read_right, capability, "read");
+      auto allowed =
+          authorizer_.Authorize(*caller, about, read_right, capability, "read");
       if (!allowed) return tl::unexpected(allowed.error());
     }
     if (file->writable) {
-      auto allowed = AuthorizeWriteOpen(*caller, about, *entry, *node);
+      auto allowed =
+          authorizer_.AuthorizeWriteOpen(*caller, about, *entry, *node);
       if (!allowed) return tl::unexpected(allowed.error());
     }
     if (file->readable && (entry->kind == NodeKind::kTextFile ||
@@ -1027,18 +726,18 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(
       // A pure function of the token snapshot: rendered once per version
       // while the cache keeps it, and opens of that version share the text.
       file->content = render_cache_.Get(target->token, node->code, [&] {
-        return Render(*node, *target->token);
+        return RenderNode(*node, *target->token, render_options_, registry_);
       });
     } else if (file->readable && entry->kind == NodeKind::kControl) {
-      file->content =
-          std::make_shared<const std::string>(Render(*node, *target->token));
+      file->content = std::make_shared<const std::string>(
+          RenderNode(*node, *target->token, render_options_, registry_));
     }
   }
   if (file->content && caller->uid != 0) {
     const size_t bytes = file->content->size();
     if (!open_content_.Charge(caller->uid, bytes)) {
       return tl::unexpected(
-          Errno(EMFILE, "open " + Describe(*node) + ": uid " +
+          Errno(EMFILE, "open " + resolver_.Describe(*node) + ": uid " +
                             std::to_string(caller->uid) + " already holds " +
                             std::to_string(open_content_.held(caller->uid)) +
                             " bytes in open token files (limit " +
@@ -1066,8 +765,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
   return ContentReply{file->content, start, count};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoWrite(
-    const RequestContext& context, uint64_t handle, std::string_view data) {
+TokenFilesystem::Outcome TokenFilesystem::DoWrite(const RequestContext& context,
+                                                  uint64_t handle,
+                                                  std::string_view data) {
   const size_t size = data.size();
   auto* file = reinterpret_cast<OpenFile*>(handle);
   if (!file->writable) {
@@ -1076,25 +776,22 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(
   if (size > kMaxCommandSize) {
     return tl::unexpected(Errno(
         EFBIG, "write of " + std::to_string(size) + " bytes to " +
-                   Describe(file->node) + " exceeds the " +
+                   resolver_.Describe(file->node) + " exceeds the " +
                    std::to_string(kMaxCommandSize) + "-byte command limit"));
   }
-  SyncFor(context, file->node);
-  auto caller = ResolveCaller(context);
+  resolver_.SyncFor(context, file->node);
+  auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   // Writes are authorized with the opener's identity: a write through a
-  // descriptor someone else opened is refused (notes/fuse.md fact 5).
-  const Opener& opener = file->opener;
-  if (caller->uid != opener.uid || caller->gid != opener.gid ||
-      !(caller->effective->user == opener.user) ||
-      caller->effective->integrity_rid != opener.integrity_rid) {
-    return tl::unexpected(Errno(
-        EPERM, "write to " + Describe(file->node) + " by pid " +
-                   std::to_string(caller->process.pid) + " (uid " +
-                   std::to_string(caller->uid) +
-                   ") refused: the file was opened by another identity (uid " +
-                   std::to_string(opener.uid) + ", " + opener.user.ToString() +
-                   ")"));
+  // descriptor someone else opened is refused (core
+  // DecideWriteThroughOpener).
+  if (auto same = DecideWriteThroughOpener(file->opener, WriterOf(*caller));
+      !same) {
+    return tl::unexpected(Refuse(
+        same.error(), "write to " + resolver_.Describe(file->node) +
+                          " by pid " + std::to_string(caller->process.pid) +
+                          " (uid " + std::to_string(caller->uid) +
+                          ") refused"));
   }
   std::lock_guard<std::mutex> lock(file->mutex);
   file->read_cursor = 0;
@@ -1104,9 +801,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(
         error.reason + "\n");
     return tl::unexpected(error);
   };
-  auto result = ApplyWrite(*file, *caller, data);
+  auto result = write_commands_.Apply(file->node, file->process, *caller, data);
   if (!result) return failed(result.error());
-  if (auto durable = MakeDurable(Describe(file->node)); !durable) {
+  if (auto durable = MakeDurable(resolver_.Describe(file->node)); !durable) {
     return failed(durable.error());
   }
   file->content = std::make_shared<const std::string>(std::move(*result));
@@ -1126,9 +823,9 @@ tl::expected<void, FsError> TokenFilesystem::MakeDurable(
 
 TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
     const RequestContext& context, fuse_ino_t inode) {
-  auto node = Decode(inode);
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(context, *node);
+  resolver_.SyncFor(context, *node);
   auto handle = std::make_unique<DirHandle>();
   auto add = [&handle](std::string name, const NodeId& child, mode_t mode) {
     handle->entries.push_back({std::move(name), EncodeInode(child), mode});
@@ -1149,23 +846,23 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
     // Peer links depend on the caller's descriptors: look them up by number.
   } else if (node->scope == Scope::kRoot &&
              node->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
-    auto caller = ResolveCaller(context);
+    auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     for (Luid id : registry_.ListObjects()) {
       NodeId child{Scope::kObject, 0, 0, 0, id.value};
-      auto target = ResolveTarget(child);
+      auto target = resolver_.ResolveTarget(child);
       if (!target) continue;
       // Listing shows the objects the caller could read (a probe: nothing
       // logged, no privilege marked used).
       const AuthorizationRequest probe =
-          MakeAuthorizationRequest(*caller, *target, access::kTokenQuery, {});
+          authorizer_.MakeRequest(*caller, *target, access::kTokenQuery, {});
       if (tokenfs::Authorize(probe).allowed) {
         add(std::to_string(id.value), child, S_IFDIR);
       }
     }
   } else if (node->is_token_scope() &&
              node->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
-    auto target = ResolveTarget(*node);
+    auto target = resolver_.ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
     for (const TreeEntry& entry : TokenDirectoryEntries()) {
       if (!entry.AppliesTo(node->scope)) continue;
@@ -1194,7 +891,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
     }
   } else {
     return tl::unexpected(
-        Errno(ENOTDIR, Describe(*node) + " is not a directory"));
+        Errno(ENOTDIR, resolver_.Describe(*node) + " is not a directory"));
   }
   return OpendirReply{std::move(handle)};
 }
@@ -1236,9 +933,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoReleasedir(uint64_t handle) {
 
 TokenFilesystem::Outcome TokenFilesystem::DoAccess(
     const RequestContext& context, fuse_ino_t inode, int mask) {
-  auto node = Decode(inode);
+  auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
-  SyncFor(context, *node);
+  resolver_.SyncFor(context, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
   if (mask == F_OK) return NoneReply{};
@@ -1246,29 +943,30 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(
   const bool directory = S_ISDIR(attr->st_mode);
   if ((mask & X_OK) && !directory) {
     return tl::unexpected(
-        Errno(EACCES, Describe(*node) + " is not executable"));
+        Errno(EACCES, resolver_.Describe(*node) + " is not executable"));
   }
   if ((mask & W_OK) && (!entry || !entry->writable)) {
-    return tl::unexpected(Errno(EACCES, Describe(*node) + " is read-only"));
+    return tl::unexpected(
+        Errno(EACCES, resolver_.Describe(*node) + " is read-only"));
   }
   if (node->scope == Scope::kRoot || directory || !entry) return NoneReply{};
-  auto caller = ResolveCaller(context);
+  auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
-  auto target = ResolveTarget(*node);
+  auto target = resolver_.ResolveTarget(*node);
   if (!target) return tl::unexpected(target.error());
   AccessMask desired;
   if (mask & R_OK) desired |= entry->read_right;
   if (mask & W_OK) desired |= entry->write_right;
   if (desired.empty()) return NoneReply{};
-  auto allowed = Authorize(*caller, *target, desired, {}, "access");
+  auto allowed = authorizer_.Authorize(*caller, *target, desired, {}, "access");
   if (!allowed) return tl::unexpected(allowed.error());
   return NoneReply{};
 }
 
-TokenFilesystem::Outcome TokenFilesystem::DoRmdir(
-    const RequestContext& context, fuse_ino_t parent_inode,
-    std::string_view name) {
-  auto parent = Decode(parent_inode);
+TokenFilesystem::Outcome TokenFilesystem::DoRmdir(const RequestContext& context,
+                                                  fuse_ino_t parent_inode,
+                                                  std::string_view name) {
+  auto parent = resolver_.Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   if (!(parent->scope == Scope::kRoot &&
         parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir))) {
@@ -1280,702 +978,17 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(
   if (!id)
     return tl::unexpected(
         Errno(ENOENT, "no token object " + std::string(name)));
-  SyncFor(context, *parent);
-  auto caller = ResolveCaller(context);
+  resolver_.SyncFor(context, *parent);
+  auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
-  auto target = ResolveTarget(NodeId{Scope::kObject, 0, 0, 0, *id});
+  auto target = resolver_.ResolveTarget(NodeId{Scope::kObject, 0, 0, 0, *id});
   if (!target) return tl::unexpected(target.error());
-  auto revoked = ApplyPersist(*caller, *target, "revoke");
+  auto revoked = write_commands_.Persist(*caller, *target, "revoke");
   if (!revoked) return tl::unexpected(revoked.error());
-  if (auto durable = MakeDurable(Describe(target->node)); !durable) {
+  if (auto durable = MakeDurable(resolver_.Describe(target->node)); !durable) {
     return tl::unexpected(durable.error());
   }
   return NoneReply{};
-}
-
-// ---------------------------------------------------------------------------
-// Content
-
-std::string TokenFilesystem::Render(const NodeId& node, const Token& token) {
-  const uint8_t code = node.code;
-  if (const std::optional<TokenFile> file = TextFileOf(code)) {
-    return RenderTokenFile(token, *file, render_options_);
-  }
-  if (code == static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
-    return AllClassesJson(token, render_options_).dump(2) + "\n";
-  }
-  if (code > static_cast<uint8_t>(NodeCode::kQueryFileBase) &&
-      code < static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
-    auto query_class =
-        QueryClassFromId(code - static_cast<uint8_t>(NodeCode::kQueryFileBase));
-    if (query_class) {
-      return QueryClassJson(token, *query_class, render_options_).dump(2) +
-             "\n";
-    }
-  }
-  if (code == static_cast<uint8_t>(NodeCode::kImpersonateFile)) {
-    if (token.type == TokenType::kImpersonation) {
-      return Line("impersonating",
-                  "id:" + std::to_string(token.token_id.value)) +
-             Line("level", ImpersonationLevelName(token.impersonation_level));
-    }
-    return Line("impersonating", "none");
-  }
-  if (code == static_cast<uint8_t>(NodeCode::kPersistFile)) {
-    auto info = registry_.ObjectDetails(Luid{node.object});
-    return Line("persist", info && info->persist ? "yes" : "no");
-  }
-  return {};
-}
-
-std::string TokenFilesystem::RenderRegistry() const {
-  const Registry::Stats stats = registry_.GetStats();
-  std::string text;
-  text += Line("processes", std::to_string(stats.processes));
-  text += Line("threads", std::to_string(stats.threads));
-  text += Line("impersonating", std::to_string(stats.impersonating));
-  text += Line("objects", std::to_string(stats.objects));
-  text += Line("minted", std::to_string(stats.minted));
-  text += Line("inherited", std::to_string(stats.inherited));
-  text += Line("reminted", std::to_string(stats.reminted));
-  text += Line("narrowed", std::to_string(stats.narrowed));
-  text += Line("sweeps", std::to_string(stats.sweeps));
-  text += Line("events", stats.events_live ? "live" : "validating");
-  text += Line("events_applied", std::to_string(events_.events_applied()));
-  text += Line("event_overflows", std::to_string(events_.overflows()));
-  text += Line("requests", std::to_string(requests_.load()));
-  return text;
-}
-
-// ---------------------------------------------------------------------------
-// Writes
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyWrite(
-    OpenFile& file, const Caller& caller, std::string_view data) {
-  const NodeId& node = file.node;
-  if (node.scope == Scope::kRoot) {
-    if (node.code == static_cast<uint8_t>(NodeCode::kCreateFile)) {
-      return ApplyCreate(caller, data);
-    }
-    if (node.code == static_cast<uint8_t>(NodeCode::kLinkFile)) {
-      return ApplyLink(caller, data);
-    }
-    return tl::unexpected(Errno(EACCES, Describe(node) + " is read-only"));
-  }
-  auto target = ResolveTarget(node);
-  if (!target) return tl::unexpected(target.error());
-  if (!(target->process == file.process)) {
-    return tl::unexpected(Errno(
-        ESRCH, Describe(node) + ": the process this file was opened on has "
-                                "exited (its pid now names another process)"));
-  }
-  const uint8_t code = node.code;
-  if (const std::optional<TokenFile> text_file = TextFileOf(code)) {
-    return ApplyTokenFileWrite(file, caller, *target, *text_file, data);
-  }
-  switch (static_cast<NodeCode>(code)) {
-    case NodeCode::kImpersonateFile:
-      return ApplyImpersonate(caller, *target, data);
-    case NodeCode::kAccessFile: {
-      auto allowed =
-          Authorize(caller, *target, access::kTokenQuery,
-                    QueryCapabilityFor(*caller.effective, *caller.primary,
-                                       *target->token),
-                    "access check with");
-      if (!allowed) return tl::unexpected(allowed.error());
-      return ApplyAccess(*target, data);
-    }
-    case NodeCode::kDuplicateFile:
-    case NodeCode::kRestrictFile:
-      return ApplyDerive(caller, *target, static_cast<NodeCode>(code), data);
-    case NodeCode::kPersistFile:
-      return ApplyPersist(caller, *target, data);
-    case NodeCode::kInstallFile:
-      return ApplyInstall(caller, *target, data);
-    default:
-      return tl::unexpected(Errno(EACCES, Describe(node) + " is read-only"));
-  }
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyTokenFileWrite(
-    OpenFile& file, const Caller& caller, const Target& target,
-    TokenFile text_file, std::string_view data) {
-  const std::string where = Describe(file.node);
-  auto write = ParseTokenFileWrite(text_file, data);
-  if (!write) return tl::unexpected(Refuse(write.error(), where));
-  auto allowed = Authorize(caller, target, write->right, {}, "write");
-  if (!allowed) return tl::unexpected(allowed.error());
-  const Token& checking = caller.checking();
-  auto updated = target.object->Update([&](const Token& token) {
-    return tokenfs::ApplyTokenFileWrite(token, *write, checking, ids_);
-  });
-  if (!updated) return tl::unexpected(Refuse(updated.error(), where));
-  return std::string("ok\n");
-}
-
-tl::expected<TokenFilesystem::Target, FsError>
-TokenFilesystem::ResolveReference(const TokenReference& reference) {
-  NodeId node;
-  switch (reference.kind) {
-    case TokenReference::Kind::kProcess:
-      node = NodeId{Scope::kProcess, 0, reference.pid};
-      break;
-    case TokenReference::Kind::kThread:
-      node = NodeId{Scope::kThread, 0, reference.pid, reference.tid};
-      break;
-    case TokenReference::Kind::kObject:
-      node = NodeId{Scope::kObject, 0, 0, 0, reference.object_id};
-      break;
-  }
-  events_.Sync({node.pid, node.tid});
-  return ResolveTarget(node);
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyImpersonate(
-    const Caller& caller, const Target& thread, std::string_view data) {
-  const std::string where = Describe(thread.node);
-  auto command = ParseImpersonateCommand(data, options_.mount_point);
-  if (!command) return tl::unexpected(Refuse(command.error(), where));
-  // Changing a thread's token needs the Linux right over its process.
-  if (auto denial = InspectionDenialFor(caller, thread.process,
-                                        *thread.process_credentials,
-                                        thread.description)) {
-    return tl::unexpected(
-        Errno(EACCES, "impersonate " + where + ": " + *denial));
-  }
-  if (command->revert) {
-    auto reverted = registry_.Revert(thread.node.pid, thread.node.tid);
-    if (!reverted) return tl::unexpected(Refuse(reverted.error(), where));
-    return std::string("reverted\n");
-  }
-  auto resolved = ResolveReference(command->target);
-  if (!resolved) return tl::unexpected(resolved.error());
-  const Target& client = *resolved;
-  auto allowed = Authorize(caller, client, kImpersonateRight,
-                           tree_capability::kImpersonate, "impersonate");
-  if (!allowed) return tl::unexpected(allowed.error());
-  // The gates are evaluated against the primary token of the process whose
-  // thread will impersonate.
-  const std::shared_ptr<const Token> server = thread.primary->Get();
-  auto decision = CheckImpersonation(*server, *client.token, command->level);
-  if (!decision) return tl::unexpected(Refuse(decision.error(), where));
-  if (command->adopt_at_exec) {
-    if (auto adopt = DecideAdoptAtExec(*decision, *client.token, *server);
-        !adopt) {
-      return tl::unexpected(Refuse(
-          adopt.error(), "cannot run a command under " + client.description));
-    }
-  }
-  const Sid& creator = caller.checking().user;
-  TokenObjectPtr impersonation;
-  if (client.token->type == TokenType::kImpersonation &&
-      client.token->impersonation_level == decision->level) {
-    impersonation = client.object;
-  } else {
-    auto copy =
-        MakeImpersonationToken(*client.token, decision->level, creator, ids_);
-    if (!copy) return tl::unexpected(Refuse(copy.error(), where));
-    impersonation = registry_.NewObject(std::move(*copy));
-  }
-  TokenObjectPtr adopt;
-  if (command->adopt_at_exec) {
-    DuplicateRequest primary_request;
-    primary_request.type = TokenType::kPrimary;
-    auto primary = Duplicate(*client.token, primary_request, creator, ids_);
-    if (!primary) return tl::unexpected(Refuse(primary.error(), where));
-    adopt = registry_.NewObject(std::move(*primary));
-  }
-  auto done = registry_.Impersonate(thread.node.pid, thread.node.tid,
-                                    impersonation, adopt);
-  if (!done) return tl::unexpected(Refuse(done.error(), where));
-  std::string text = Line("impersonating", client.description);
-  text += Line("level", ImpersonationLevelName(decision->level));
-  if (decision->capped) text += Line("capped", decision->reason);
-  if (adopt) text += Line("at_exec", "primary token");
-  return text;
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyAccess(
-    const Target& target, std::string_view data) {
-  const std::string where = Describe(target.node);
-  auto command = ParseAccessCommand(data);
-  if (!command) return tl::unexpected(Refuse(command.error(), where));
-  const SecurityDescriptor& sd =
-      command->descriptor ? *command->descriptor : target.token->security;
-  AccessRequest request;
-  request.desired = command->desired;
-  request.mapping = command->mapping;
-  request.intent = command->intent;
-  request.principal_self = command->principal_self;
-  const AccessCheckResult result = AccessCheck(*target.token, sd, request);
-  if (result.privileges_used) {
-    target.object->MarkPrivilegesUsed(result.privileges_used);
-  }
-  std::vector<std::string_view> used;
-  for (const PrivilegeInfo& info : PrivilegeCatalog()) {
-    if (result.privileges_used & privilege::Bit(info.bit)) {
-      used.push_back(info.short_name);
-    }
-  }
-  if (command->json) {
-    nlohmann::json document = {
-        {"status", AccessStatusName(result.status)},
-        {"granted", Hex(result.granted)},
-        {"granted_names", RightsNames(result.granted, command->mapping_name)},
-        {"desired", Hex(result.desired_mapped)},
-        {"mapping", command->mapping_name},
-        {"reason", result.reason},
-        {"deciding_ace", result.deciding_ace},
-        {"privileges_used", used},
-        {"sd", FormatSddl(sd)},
-        {"trace", nlohmann::json::array()},
-    };
-    for (const AccessTraceStep& step : result.trace) {
-      document["trace"].push_back({{"step", step.step},
-                                   {"detail", step.detail},
-                                   {"ace", step.ace_index}});
-    }
-    return document.dump(2) + "\n";
-  }
-  std::string text;
-  text += Line("status", AccessStatusName(result.status));
-  text += Line("granted", Hex(result.granted));
-  // Unlike RightsNames: "0" (token) or "" (SDDL) when nothing was granted.
-  text += Line("granted_names", command->mapping_name == "token"
-                                    ? FormatTokenRights(result.granted)
-                                    : FormatSddlRights(result.granted));
-  text += Line("desired", Hex(result.desired_mapped));
-  text += Line("mapping", command->mapping_name);
-  text += Line("reason", result.reason);
-  text += Line("deciding_ace", std::to_string(result.deciding_ace));
-  std::string used_names;
-  for (std::string_view name : used) {
-    if (!used_names.empty()) used_names += ",";
-    used_names += name;
-  }
-  text += Line("privileges_used", used_names.empty() ? "-" : used_names);
-  text += Line("sd", FormatSddl(sd));
-  for (const AccessTraceStep& step : result.trace) {
-    text += Line("trace", step.step + ": " + step.detail);
-  }
-  return text;
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyDerive(
-    const Caller& caller, const Target& target, NodeCode code,
-    std::string_view data) {
-  const std::string where = Describe(target.node);
-  auto allowed = Authorize(caller, target, kDeriveRight,
-                           tree_capability::kCreate, "derive a token from");
-  if (!allowed) return tl::unexpected(allowed.error());
-  const Sid& creator = caller.checking().user;
-  Token derived;
-  bool persist = false;
-  std::optional<int32_t> holder;
-  std::string notes;
-  if (code == NodeCode::kDuplicateFile) {
-    auto command = ParseDuplicateCommand(data);
-    if (!command) return tl::unexpected(Refuse(command.error(), where));
-    auto result = Duplicate(*target.token, command->request, creator, ids_);
-    if (!result) return tl::unexpected(Refuse(result.error(), where));
-    if (auto granted =
-            DecideDuplicateAccess(caller.checking(), *result, command->access);
-        !granted) {
-      return tl::unexpected(Refuse(granted.error(), where));
-    }
-    derived = std::move(*result);
-    persist = command->persist;
-    holder = command->holder;
-  } else {
-    auto command = ParseRestrictCommand(data);
-    if (!command) return tl::unexpected(Refuse(command.error(), where));
-    auto result = Restrict(*target.token, command->request, creator, ids_);
-    if (!result) return tl::unexpected(Refuse(result.error(), where));
-    derived = std::move(result->token);
-    persist = command->persist;
-    holder = command->holder;
-    GrantOwnRestrictedUse(derived, creator);
-    for (const std::string& name : result->narrowed_capabilities) {
-      notes += Line("narrowed", name);
-    }
-    for (const std::string& name : result->dropped_capabilities) {
-      notes += Line("dropped", name);
-    }
-  }
-  ProcessKey keeper = caller.process;
-  if (holder) {
-    auto kept_by = HolderProcess(caller, *holder);
-    if (!kept_by) return tl::unexpected(kept_by.error());
-    keeper = *kept_by;
-  }
-  auto object = registry_.AddObject(std::move(derived), keeper, caller.uid,
-                                    persist, caller.gid);
-  if (!object) return tl::unexpected(Refuse(object.error(), where));
-  const std::string id = std::to_string((*object)->id().value);
-  return Line("id", id) +
-         Line("path", options_.mount_point + "/objects/" + id) + notes;
-}
-
-tl::expected<ProcessKey, FsError> TokenFilesystem::HolderProcess(
-    const Caller& caller, int32_t pid) {
-  events_.Sync({pid});
-  auto process = registry_.Process(pid);
-  if (!process) return tl::unexpected(TargetError(process.error()));
-  if (auto denial =
-          InspectionDenialFor(caller, process->key, process->credentials,
-                              "process " + std::to_string(pid))) {
-    return tl::unexpected(Errno(EACCES, "holder: " + *denial));
-  }
-  return process->key;
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyCreate(
-    const Caller& caller, std::string_view data) {
-  const std::string where = options_.mount_point + "/create";
-  auto used = DecideCreate(caller.checking());
-  if (!used) {
-    return tl::unexpected(
-        Refuse(used.error(),
-               where + " (pid " + std::to_string(caller.process.pid) + ")"));
-  }
-  caller.checking_object()->MarkPrivilegesUsed(*used);
-  auto spec = DecodeTokenSpec(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(data.data()), data.size()));
-  if (!spec) {
-    if (spec.error().code == ErrorCode::kResourceExhausted) {
-      return tl::unexpected(Errno(EFBIG, where + ": " + spec.error().message));
-    }
-    return tl::unexpected(Refuse(spec.error(), where));
-  }
-  const std::optional<LogonType> logon_type =
-      registry_.SessionLogonType(spec->session_id);
-  if (!logon_type) {
-    return tl::unexpected(Errno(
-        EINVAL, where + ": token spec: session_id " +
-                    FormatLuid(spec->session_id) +
-                    " names no logon session tokenfs knows (use the session "
-                    "of an existing token, e.g. its stats authentication_id)"));
-  }
-  SpecBuildContext context{ids_, clock_, caller.checking().user,
-                           &capability_names_, *logon_type};
-  auto token = BuildTokenFromSpec(*spec, context);
-  if (!token) return tl::unexpected(Refuse(token.error(), where));
-  auto object = registry_.AddObject(std::move(*token), caller.process,
-                                    caller.uid, false, caller.gid);
-  if (!object) return tl::unexpected(Refuse(object.error(), where));
-  const std::string id = std::to_string((*object)->id().value);
-  return Line("id", id) + Line("path", options_.mount_point + "/objects/" + id);
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyPersist(
-    const Caller& caller, const Target& target, std::string_view data) {
-  const std::string where =
-      target.object ? Describe(target.node) : options_.mount_point + "/objects";
-  if (!target.object) {
-    return tl::unexpected(Errno(ENOENT, where + ": no such token object"));
-  }
-  auto info = registry_.ObjectDetails(Luid{target.node.object});
-  if (!info) return tl::unexpected(Refuse(info.error(), where));
-  if (auto managed =
-          DecideManageObject(caller.checking(), caller.uid, info->creator_uid);
-      !managed) {
-    return tl::unexpected(Refuse(managed.error(), where));
-  }
-  auto items = SplitCommandItems(data);
-  if (!items || items->size() != 1) {
-    return tl::unexpected(
-        Errno(EINVAL, where + ": expected yes, no or revoke"));
-  }
-  const std::string& word = (*items)[0];
-  if (word == "revoke") {
-    auto removed = registry_.RemoveObject(Luid{target.node.object});
-    if (!removed) return tl::unexpected(Refuse(removed.error(), where));
-    return std::string("revoked\n");
-  }
-  if (word.rfind("holder=", 0) == 0) {
-    auto pid = ParseHolder(std::string_view(word).substr(7));
-    if (!pid) return tl::unexpected(Refuse(pid.error(), where));
-    auto holder = HolderProcess(caller, *pid);
-    if (!holder) return tl::unexpected(holder.error());
-    auto set = registry_.SetHolder(Luid{target.node.object}, *holder);
-    if (!set) return tl::unexpected(Refuse(set.error(), where));
-    return Line("holder", "pid:" + std::to_string(*pid));
-  }
-  if (word == "yes" || word == "no") {
-    auto set = registry_.SetPersist(Luid{target.node.object}, word == "yes");
-    if (!set) return tl::unexpected(Refuse(set.error(), where));
-    if (word == "no") registry_.ReleaseUnused();
-    return Line("persist", word);
-  }
-  return tl::unexpected(Errno(
-      EINVAL, where + ": expected yes, no or revoke, got '" + word + "'"));
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyLink(
-    const Caller& caller, std::string_view data) {
-  const std::string where = options_.mount_point + "/link";
-  auto command = ParseLinkCommand(data, options_.mount_point);
-  if (!command) return tl::unexpected(Refuse(command.error(), where));
-  auto elevated = ResolveReference(command->elevated);
-  if (!elevated) return tl::unexpected(elevated.error());
-  auto filtered = ResolveReference(command->filtered);
-  if (!filtered) return tl::unexpected(filtered.error());
-  for (const Target* half : {&*elevated, &*filtered}) {
-    auto allowed = Authorize(caller, *half, kLinkRight, {}, "link");
-    if (!allowed) return tl::unexpected(allowed.error());
-  }
-  auto pair = LinkTokens(*elevated->token, *filtered->token,
-                         Luid{command->session}, caller.checking());
-  if (!pair) return tl::unexpected(Refuse(pair.error(), where));
-  auto set_role = [](const TokenObjectPtr& object, ElevationType role) {
-    return object->Update([role](const Token& token) -> Result<Token> {
-      Token copy = token;
-      copy.elevation_type = role;
-      return copy;
-    });
-  };
-  if (!set_role(elevated->object, ElevationType::kFull) ||
-      !set_role(filtered->object, ElevationType::kLimited)) {
-    return tl::unexpected(Errno(EIO, where + ": could not record the roles"));
-  }
-  filtered->object->LinkOwning(elevated->object);
-  elevated->object->LinkWeak(filtered->object);
-  return std::string("linked\n");
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ApplyInstall(
-    const Caller& caller, const Target& process, std::string_view data) {
-  const std::string where = Describe(process.node);
-  auto reference = ParseInstallCommand(data, options_.mount_point);
-  if (!reference) return tl::unexpected(Refuse(reference.error(), where));
-  const Token& checking = caller.checking();
-  if (auto may = MayInstallPrimary(checking); !may) {
-    return tl::unexpected(Refuse(may.error(), where));
-  }
-  auto resolved = ResolveReference(*reference);
-  if (!resolved) return tl::unexpected(resolved.error());
-  const Target& token = *resolved;
-  auto allowed =
-      Authorize(caller, token, access::kTokenAssignPrimary, {}, "install");
-  if (!allowed) return tl::unexpected(allowed.error());
-  auto used = DecideInstall(checking, *token.token, *process.primary->Get());
-  if (!used) {
-    return tl::unexpected(
-        Refuse(used.error(), where + ": " + token.description));
-  }
-  if (const int32_t user =
-          registry_.PrimaryUser(token.object, process.node.pid)) {
-    return tl::unexpected(Errno(
-        EBUSY, where + ": " + token.description +
-                   " is already the primary token of process " +
-                   std::to_string(user) +
-                   " (a token is primary for one process; duplicate it)"));
-  }
-  caller.checking_object()->MarkPrivilegesUsed(*used);
-  auto installed = registry_.InstallPrimary(process.node.pid, token.object);
-  if (!installed) return tl::unexpected(Refuse(installed.error(), where));
-  return Line("installed", token.description);
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ResolvePeer(
-    const Caller& caller, uint64_t fd) {
-  const std::string where =
-      options_.mount_point + "/peer/" + std::to_string(fd);
-  // Borrow the caller's descriptor to ask the kernel who is at the other
-  // end (Linux has no connect-time token to capture).
-  const int pidfd =
-      static_cast<int>(::syscall(SYS_pidfd_open, caller.process.pid, 0));
-  if (pidfd < 0) {
-    return tl::unexpected(Errno(ESRCH, where + ": caller process is gone"));
-  }
-  const int socket = static_cast<int>(
-      ::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
-  const int getfd_error = errno;
-  ::close(pidfd);
-  if (socket < 0) {
-    return tl::unexpected(Errno(getfd_error == EBADF ? ENOENT : EACCES,
-                                where + ": cannot look at the caller's fd " +
-                                    std::to_string(fd) + ": " +
-                                    std::strerror(getfd_error)));
-  }
-  int domain = 0;
-  socklen_t domain_length = sizeof domain;
-  ucred peer{};
-  socklen_t peer_length = sizeof peer;
-  const bool unix_socket = ::getsockopt(socket, SOL_SOCKET, SO_DOMAIN, &domain,
-                                        &domain_length) == 0 &&
-                           domain == AF_UNIX;
-  const bool have_peer =
-      unix_socket &&
-      ::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 &&
-      peer.pid > 0;
-  // The peer as it connected, pinned (SO_PEERPIDFD, Linux 6.5+): its pid
-  // can never name another process through this descriptor.
-  int peer_pidfd = -1;
-  socklen_t pidfd_length = sizeof peer_pidfd;
-  const bool pinned =
-      have_peer && ::getsockopt(socket, SOL_SOCKET, kSoPeerPidfd, &peer_pidfd,
-                                &pidfd_length) == 0;
-  const int pin_error = errno;
-  ::close(socket);
-  if (!have_peer) {
-    return tl::unexpected(
-        Errno(ENOENT, where + ": fd " + std::to_string(fd) +
-                          " of the caller is not a connected Unix socket"));
-  }
-  const std::string gone = where + ": the peer (pid " +
-                           std::to_string(peer.pid) +
-                           ") has exited; its pid may name another process";
-  if (!pinned && pin_error != ENOPROTOOPT) {
-    return tl::unexpected(Errno(ENOENT, gone));
-  }
-  // Without SO_PEERPIDFD the peer is pinned by its pid and incarnation as
-  // they are now, and the credential checks below must hold.
-  std::optional<ProcessFacts::PidfdProcess> pin;
-  if (pinned) {
-    auto resolved = source_.ResolvePidfd(peer_pidfd);
-    ::close(peer_pidfd);
-    if (!resolved) return tl::unexpected(Errno(ENOENT, gone));
-    pin = *resolved;
-  }
-  const int32_t peer_pid = pin ? pin->pid : peer.pid;
-  events_.Sync({peer_pid});
-  auto process = registry_.Process(peer_pid);
-  if (!process || (pin && pin->instance != process->key.instance)) {
-    return tl::unexpected(Errno(ENOENT, gone));
-  }
-  // The grant covers the peer as it connected: a peer whose identity
-  // changed since (an exec of a setuid, setgid or file-capability program)
-  // is refused, unless the caller could inspect it anyway.
-  const LinuxCredentials& now = process->credentials;
-  std::string changed;
-  if (now.effective_uid != peer.uid || now.effective_gid != peer.gid) {
-    changed = "its credentials changed since it connected (uid " +
-              std::to_string(peer.uid) + " gid " + std::to_string(peer.gid) +
-              ", now uid " + std::to_string(now.effective_uid) + " gid " +
-              std::to_string(now.effective_gid) + ")";
-  } else if (now.effective_uid != 0 && [&] {
-               auto state = source_.CurrentState(peer_pid);
-               return !state || state->dumpable != true;
-             }()) {
-    changed =
-        "it is not dumpable (it gained privileges at exec, or asked not to "
-        "be inspected)";
-  }
-  if (!changed.empty() &&
-      InspectionDenialFor(caller, process->key, now,
-                          "process " + std::to_string(peer_pid))) {
-    return tl::unexpected(Errno(EACCES, where + ": the peer (pid " +
-                                            std::to_string(peer_pid) +
-                                            ") is not granted: " + changed));
-  }
-  std::vector<ProcessKey> callers;
-  {
-    std::lock_guard<std::mutex> lock(peer_mutex_);
-    PeerGrant& grant = peer_grants_[caller.process.pid];
-    if (!(grant.caller == caller.process)) {
-      grant = PeerGrant{caller.process, {}};
-    }
-    auto same = std::find_if(grant.peers.begin(), grant.peers.end(),
-                             [&](const PinnedPeer& pinned_peer) {
-                               return pinned_peer.process == process->key;
-                             });
-    if (same != grant.peers.end()) grant.peers.erase(same);
-    if (grant.peers.size() >= kMaxPeersPerCaller) {
-      grant.peers.erase(grant.peers.begin());
-    }
-    grant.peers.push_back(PinnedPeer{process->key, process->primary});
-    if (peer_grants_.size() > 64) {
-      for (const auto& [pid, entry] : peer_grants_)
-        callers.push_back(entry.caller);
-    }
-  }
-  // Forget grants of callers that are gone (checked without the lock: it
-  // reads /proc).
-  std::vector<ProcessKey> dead;
-  for (const ProcessKey& key : callers) {
-    auto incarnation = source_.Incarnation(key.pid);
-    if (!incarnation || !(*incarnation == key.incarnation())) {
-      dead.push_back(key);
-    }
-  }
-  if (!dead.empty()) {
-    std::lock_guard<std::mutex> lock(peer_mutex_);
-    for (const ProcessKey& key : dead) {
-      auto it = peer_grants_.find(key.pid);
-      if (it != peer_grants_.end() && it->second.caller == key) {
-        peer_grants_.erase(it);
-      }
-    }
-  }
-  return "../" + std::to_string(peer_pid);
-}
-
-bool TokenFilesystem::HasPeerGrant(const Caller& caller, const ProcessKey& peer,
-                                   const TokenObjectPtr& token) {
-  std::lock_guard<std::mutex> lock(peer_mutex_);
-  auto it = peer_grants_.find(caller.process.pid);
-  if (it == peer_grants_.end() || !(it->second.caller == caller.process)) {
-    return false;
-  }
-  return std::any_of(it->second.peers.begin(), it->second.peers.end(),
-                     [&](const PinnedPeer& pinned) {
-                       return pinned.process == peer &&
-                              pinned.primary.lock() == token;
-                     });
-}
-
-tl::expected<std::string, FsError> TokenFilesystem::ResolveLinked(
-    const Caller& caller, const Target& target, const NodeId& node) {
-  auto allowed = Authorize(caller, target, access::kTokenQuery, {},
-                           "read the linked token of");
-  if (!allowed) return tl::unexpected(allowed.error());
-  TokenObjectPtr partner = target.object->LinkedPartner();
-  if (!partner) {
-    return tl::unexpected(
-        Errno(ENOENT, Describe(target.node) + " has no linked token"));
-  }
-  // Relative to the directory holding `linked`: /tokens/P, /tokens/P/T or
-  // /tokens/objects/N.
-  const std::string up = node.scope == Scope::kThread   ? "../../objects/"
-                         : node.scope == Scope::kObject ? "../"
-                                                        : "../objects/";
-  const Token& checker = caller.checking();
-  auto view = LinkedToken(*partner->Get(), checker, ids_);
-  if (!view) return tl::unexpected(Refuse(view.error(), Describe(target.node)));
-  if (!view->is_copy) {
-    // With SeTcb: the partner itself.
-    caller.checking_object()->MarkPrivilegesUsed(
-        privilege::Bit(privilege::kTcb));
-    if (!registry_.FindObject(partner->id())) {
-      registry_.AddExistingObject(partner, caller.process, caller.uid);
-    }
-    return up + std::to_string(partner->id().value);
-  }
-  // Without SeTcb: an Identification-level copy, one per caller process.
-  const LinkedCopyKey key{caller.process.pid, caller.process.start_time,
-                          caller.process.instance, partner->id().value};
-  {
-    std::lock_guard<std::mutex> lock(linked_mutex_);
-    auto it = linked_copies_.find(key);
-    if (it != linked_copies_.end() && registry_.FindObject(Luid{it->second})) {
-      return up + std::to_string(it->second);
-    }
-  }
-  auto copy = registry_.AddObject(std::move(view->token), caller.process,
-                                  caller.uid, false, caller.gid);
-  if (!copy) return tl::unexpected(Refuse(copy.error(), Describe(target.node)));
-  const uint64_t id = (*copy)->id().value;
-  std::lock_guard<std::mutex> lock(linked_mutex_);
-  for (auto it = linked_copies_.begin(); it != linked_copies_.end();) {
-    if (!registry_.FindObject(Luid{it->second})) {
-      it = linked_copies_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  linked_copies_[key] = id;
-  return up + std::to_string(id);
 }
 
 }  // namespace tokenfs

@@ -13,11 +13,19 @@
 // opener's identity (writes must come from the same identity, and are
 // authorized with it), and the token object the file is about.
 //
+// A request goes through one step of each unit the filesystem owns:
+// Resolver (who asks, about which token), RequestAuthorizer (the one
+// authorization decision), then a write command (WriteCommands), a peer
+// grant (PeerGrants), a linked copy (LinkedCopies) or rendering
+// (tokenfs/render.h), and finally one reply. The handlers themselves keep to
+// the reply path and the tree's attributes and listings.
+//
 // Thread-safety: the handlers run on libfuse's worker threads; shared state
-// is the registry (internally locked), the immutable tables, and two small
-// maps with their own mutexes (peer_mutex_, linked_mutex_). Lock order:
-// those mutexes may be held while calling into the registry (its mutex comes
-// after them); no lock is held across a /proc read or a reply.
+// is the registry (internally locked), the immutable tables, and the
+// internally locked units (peer grants, linked copies, render cache, open
+// content budget). Lock order: their mutexes may be held while calling into
+// the registry (its mutex comes after them); no lock is held across a /proc
+// read or a reply.
 //
 // Ownership: the filesystem borrows the registry, the process facts, the
 // event feed, the id allocator, the clock and the account lookup; they must
@@ -53,57 +61,19 @@
 #include "core/render.h"
 #include "core/state_journal.h"
 #include "tokenfs/account_lookup.h"
+#include "tokenfs/authorize.h"
 #include "tokenfs/event_sync.h"
+#include "tokenfs/fs_error.h"
+#include "tokenfs/linked_copies.h"
+#include "tokenfs/open_content_budget.h"
+#include "tokenfs/peer_grants.h"
 #include "tokenfs/process_facts.h"
 #include "tokenfs/render_cache.h"
+#include "tokenfs/resolve.h"
 #include "tokenfs/tree.h"
+#include "tokenfs/write_commands.h"
 
 namespace tokenfs {
-
-// An error reply: the errno for the caller and the reason for the log.
-struct FsError {
-  int errno_value = 0;
-  std::string reason;
-};
-
-// Bytes of rendered content that open files hold, per opener uid: what an
-// open keeps until it is closed. One user opening files of ever-new token
-// versions would otherwise hold any amount of daemon memory.
-//
-// Thread-safety: internally locked.
-class OpenContentBudget {
- public:
-  // Each uid but root may hold this many bytes in open files.
-  static constexpr size_t kBytesPerUid = 16 << 20;
-
-  // Reserves `bytes` for `uid`; false (nothing reserved) when that would
-  // pass the limit.
-  bool Charge(uint32_t uid, size_t bytes);
-  void Release(uint32_t uid, size_t bytes);
-  size_t held(uint32_t uid) const;
-
-  // A reservation, released when destroyed.
-  class Hold {
-   public:
-    Hold() = default;
-    Hold(OpenContentBudget* budget, uint32_t uid, size_t bytes)
-        : budget_(budget), uid_(uid), bytes_(bytes) {}
-    Hold(const Hold&) = delete;
-    Hold& operator=(const Hold&) = delete;
-    ~Hold() {
-      if (budget_) budget_->Release(uid_, bytes_);
-    }
-
-   private:
-    OpenContentBudget* budget_ = nullptr;
-    uint32_t uid_ = 0;
-    size_t bytes_ = 0;
-  };
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<uint32_t, size_t> held_;  // guarded by mutex_
-};
 
 class TokenFilesystem {
  public:
@@ -138,11 +108,7 @@ class TokenFilesystem {
   // directly.
 
   // Who sent a request, as the kernel reports it (fuse_req_ctx).
-  struct RequestContext {
-    int32_t pid = 0;
-    uint32_t uid = 0;
-    uint32_t gid = 0;
-  };
+  using RequestContext = tokenfs::RequestContext;
 
   // An open file (its handle, fh, is the address). Deleted with
   // OpenFileDeleter, so code that sees only this header can own one.
@@ -207,8 +173,8 @@ class TokenFilesystem {
   // Success without data (errno 0).
   struct NoneReply {};
   using Reply = std::variant<EntryReply, AttrReply, DataReply, ContentReply,
-                             DirectoryReply, LinkReply, OpenReply,
-                             OpendirReply, WriteReply, ReleaseReply, NoneReply>;
+                             DirectoryReply, LinkReply, OpenReply, OpendirReply,
+                             WriteReply, ReleaseReply, NoneReply>;
   using Outcome = tl::expected<Reply, FsError>;
 
   Outcome DoLookup(const RequestContext& context, fuse_ino_t parent,
@@ -236,15 +202,6 @@ class TokenFilesystem {
                   std::string_view name);
 
  private:
-  struct Caller;
-  struct Target;
-  struct Opener {
-    uint32_t uid = 0;
-    uint32_t gid = 0;
-    Sid user;
-    uint32_t integrity_rid = 0;
-  };
-
   // Trampolines (libfuse callbacks).
   static void OnInit(void* userdata, fuse_conn_info* connection) noexcept;
   static void OnLookup(fuse_req_t, fuse_ino_t, const char*) noexcept;
@@ -278,101 +235,14 @@ class TokenFilesystem {
   static void Send(fuse_req_t request, Outcome& outcome,
                    fuse_file_info* info) noexcept;
 
-  // Applies pending process events about the caller, `node`'s process and
-  // thread, and `extra` (once per request, before anything is resolved).
-  void SyncFor(const RequestContext& context, const NodeId& node,
-               int32_t extra = 0);
-
-  // Resolution.
-  tl::expected<Caller, FsError> ResolveCaller(const RequestContext& context);
-  tl::expected<Target, FsError> ResolveTarget(const NodeId& node);
-  tl::expected<NodeId, FsError> Decode(fuse_ino_t inode) const;
   tl::expected<struct stat, FsError> Attributes(const NodeId& node);
-
-  // Authorization of `desired` on `target` for `caller`; logs denials.
-  tl::expected<AuthorizationResult, FsError> Authorize(
-      const Caller& caller, const Target& target, AccessMask desired,
-      std::string_view capability, std::string_view operation);
-  // What opening `entry` of `target` for writing needs (the write right, or
-  // the Linux inspection right when the right depends on the command).
   // Waits until the journal has made every change so far durable; EIO
   // (naming `where`) when it cannot.
   tl::expected<void, FsError> MakeDurable(const std::string& where);
-  tl::expected<void, FsError> AuthorizeWriteOpen(const Caller& caller,
-                                                 const Target& target,
-                                                 const TreeEntry& entry,
-                                                 const NodeId& node);
-  // The core request for that decision (the caller's peer grants aside).
-  AuthorizationRequest MakeAuthorizationRequest(
-      const Caller& caller, const Target& target, AccessMask desired,
-      std::string_view capability) const;
-  // Step 1's facts for `caller` looking at `process` (recorded
-  // `credentials`); the probes read /proc lazily.
-  Inspection MakeInspection(const Caller& caller, const ProcessKey& process,
-                            const LinuxCredentials& credentials,
-                            std::string_view description) const;
-  // Step 1 of authorization alone (core InspectionDenial) for `caller`.
-  std::optional<std::string> InspectionDenialFor(
-      const Caller& caller, const ProcessKey& process,
-      const LinuxCredentials& credentials, std::string_view description) const;
-
-  // Content and writes.
-  std::string Render(const NodeId& node, const Token& token);
-  std::string RenderRegistry() const;
-  tl::expected<std::string, FsError> ApplyWrite(OpenFile& file,
-                                                const Caller& caller,
-                                                std::string_view data);
-  tl::expected<std::string, FsError> ApplyTokenFileWrite(OpenFile& file,
-                                                         const Caller& caller,
-                                                         const Target& target,
-                                                         TokenFile text_file,
-                                                         std::string_view data);
-  tl::expected<std::string, FsError> ApplyImpersonate(const Caller& caller,
-                                                      const Target& target,
-                                                      std::string_view data);
-  tl::expected<std::string, FsError> ApplyAccess(const Target& target,
-                                                 std::string_view data);
-  tl::expected<std::string, FsError> ApplyDerive(const Caller& caller,
-                                                 const Target& target,
-                                                 NodeCode code,
-                                                 std::string_view data);
-  tl::expected<std::string, FsError> ApplyCreate(const Caller& caller,
-                                                 std::string_view data);
-  tl::expected<std::string, FsError> ApplyPersist(const Caller& caller,
-                                                  const Target& target,
-                                                  std::string_view data);
-  tl::expected<std::string, FsError> ApplyLink(const Caller& caller,
-                                               std::string_view data);
-  // The process `pid` a derived object is handed to (the caller must be
-  // able to inspect it).
-  tl::expected<ProcessKey, FsError> HolderProcess(const Caller& caller,
-                                                  int32_t pid);
-  tl::expected<std::string, FsError> ApplyInstall(const Caller& caller,
-                                                  const Target& process,
-                                                  std::string_view data);
-  // /tokens/peer/<fd>: the peer of the caller's socket `fd`.
-  tl::expected<std::string, FsError> ResolvePeer(const Caller& caller,
-                                                 uint64_t fd);
-  // True iff `caller` holds a grant on process `peer` and `token` is the
-  // primary token the peer held when the grant was made.
-  bool HasPeerGrant(const Caller& caller, const ProcessKey& peer,
-                    const TokenObjectPtr& token);
-  // /tokens/<...>/linked: the partner, or an Identification-level copy.
-  tl::expected<std::string, FsError> ResolveLinked(const Caller& caller,
-                                                   const Target& target,
-                                                   const NodeId& node);
-  // The token a write names (pid:, pid:/tid, id:, or a path).
-  tl::expected<Target, FsError> ResolveReference(
-      const TokenReference& reference);
-
-  std::string Describe(const NodeId& node) const;
-  FsError Refuse(const Error& error, std::string_view context) const;
 
   Registry& registry_;
   ProcessFacts& source_;
   EventSync& events_;
-  LuidAllocator& ids_;
-  const Clock& clock_;
   const SystemAccountLookup& accounts_;
   const CapabilityNames capability_names_;
   RenderOptions render_options_;
@@ -382,35 +252,13 @@ class TokenFilesystem {
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};
 
-  // Peer grants: a caller that resolved /tokens/peer/<fd> may QUERY and
-  // IMPERSONATE that peer's primary token while both processes live and the
-  // peer keeps that token (an exec that re-mints it ends the grant).
-  struct PinnedPeer {
-    ProcessKey process;
-    std::weak_ptr<TokenObject> primary;
-  };
-  struct PeerGrant {
-    ProcessKey caller;
-    std::vector<PinnedPeer> peers;  // at most kMaxPeersPerCaller
-  };
-  std::mutex peer_mutex_;
-  std::unordered_map<int32_t, PeerGrant>
-      peer_grants_;  // guarded by peer_mutex_
-
-  // Identification-level copies handed out through `linked`, one per
-  // (caller process, partner token).
-  struct LinkedCopyKey {
-    int32_t pid;
-    uint64_t start_time;
-    uint64_t instance;
-    uint64_t partner;
-    friend bool operator<(const LinkedCopyKey& a, const LinkedCopyKey& b) {
-      return std::tie(a.pid, a.start_time, a.instance, a.partner) <
-             std::tie(b.pid, b.start_time, b.instance, b.partner);
-    }
-  };
-  std::mutex linked_mutex_;
-  std::map<LinkedCopyKey, uint64_t> linked_copies_;  // guarded by linked_mutex_
+  // The request's steps, in the order they are constructed (each borrows
+  // the ones before it).
+  Resolver resolver_;
+  PeerGrants peer_grants_;
+  RequestAuthorizer authorizer_;
+  LinkedCopies linked_copies_;
+  WriteCommands write_commands_;
 };
 
 }  // namespace tokenfs
