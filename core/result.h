@@ -35,6 +35,17 @@ enum class ErrorCode {
   kFailedPrecondition,  // the object is in the wrong state for this
   kResourceExhausted,   // a quota or size limit
   kInternal,            // a broken invariant or an unexpected OS failure
+  kProcessGone,         // the process or thread a request names has exited
+  kNotPermitted,        // the tree never allows this operation on this node
+                        // (its shape and attributes are fixed)
+  kNotADirectory,       // a directory operation on a file or link
+  kIsADirectory,        // a file operation on a directory
+  kIsALink,             // a file operation on a symbolic link
+  kBadHandle,           // an open file used against its open mode
+  kTooLarge,            // a command or spec larger than one write may be
+  kBusy,                // the object is in a use that excludes this
+  kTooManyOpen,         // the caller already holds too much in open files
+  kOutOfMemory,         // an allocation failed
 };
 
 struct [[nodiscard]] Error {

@@ -241,6 +241,14 @@ void GrantOwnRestrictedUse(Token& restricted, const Sid& creator) {
                                             .sid = restricted.user});
 }
 
+Status DecideUnsharedPrimary(int32_t primary_of) {
+  if (primary_of == 0) return Ok();
+  return MakeError(ErrorCode::kBusy,
+                   "is already the primary token of process " +
+                       std::to_string(primary_of) +
+                       " (a token is primary for one process; duplicate it)");
+}
+
 Status DecideWriteThroughOpener(const WriterIdentity& opener,
                                 const WriterIdentity& writer) {
   if (writer.uid == opener.uid && writer.gid == opener.gid &&

@@ -129,6 +129,11 @@ Status MayInstallPrimary(const Token& checking);
 Result<uint64_t> DecideInstall(const Token& checking, const Token& candidate,
                                const Token& current);
 
+// A token is the primary token of at most one process: installing one that
+// process `primary_of` already uses is refused (kBusy; a duplicate may be
+// installed instead). `primary_of` is 0 when no other process uses it.
+Status DecideUnsharedPrimary(int32_t primary_of);
+
 // ---------------------------------------------------------------------------
 // duplicate, restrict (derived token objects)
 

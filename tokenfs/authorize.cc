@@ -37,9 +37,10 @@ tl::expected<AuthorizationResult, FsError> RequestAuthorizer::Authorize(
     AuthorizationResult result = AuthorizePeer(caller.checking(), desired,
                                                capability, target.description);
     if (result.allowed) return result;
-    return tl::unexpected(Errno(EACCES, std::string(operation) + " " +
-                                            resolver_.Describe(target.node) +
-                                            ": " + result.reason));
+    return tl::unexpected(
+        Fail(ErrorCode::kAccessDenied, std::string(operation) + " " +
+                                           resolver_.Describe(target.node) +
+                                           ": " + result.reason));
   }
   AuthorizationResult result =
       tokenfs::Authorize(MakeRequest(caller, target, desired, capability));
@@ -47,10 +48,11 @@ tl::expected<AuthorizationResult, FsError> RequestAuthorizer::Authorize(
     caller.checking_object()->MarkPrivilegesUsed(result.privileges_used);
   }
   if (!result.allowed) {
-    return tl::unexpected(Errno(
-        EACCES, std::string(operation) + " " + resolver_.Describe(target.node) +
-                    " by pid " + std::to_string(caller.process.pid) + " (uid " +
-                    std::to_string(caller.uid) + "): " + result.reason));
+    return tl::unexpected(
+        Fail(ErrorCode::kAccessDenied,
+             std::string(operation) + " " + resolver_.Describe(target.node) +
+                 " by pid " + std::to_string(caller.process.pid) + " (uid " +
+                 std::to_string(caller.uid) + "): " + result.reason));
   }
   return result;
 }
@@ -71,7 +73,8 @@ tl::expected<void, FsError> RequestAuthorizer::AuthorizeWriteOpen(
                                                     *target.process_credentials,
                                                     target.description)) {
       return tl::unexpected(
-          Errno(EACCES, "write " + resolver_.Describe(node) + ": " + *denial));
+          Fail(ErrorCode::kAccessDenied,
+               "write " + resolver_.Describe(node) + ": " + *denial));
     }
   }
   return {};

@@ -1,6 +1,13 @@
-// The one place where core error codes become errno values for FUSE replies
-// (design §2): EINVAL malformed, EPERM the model forbids it, EACCES the
-// caller lacks access, ENOENT/ESRCH target gone, EDQUOT a quota.
+// ErrnoFor: the one place where core error codes become errno values for
+// FUSE replies. EINVAL malformed, EPERM the model or the tree forbids it,
+// EACCES the caller lacks access, ENOENT the name is unknown, ESRCH the
+// process it names has exited, EDQUOT a quota; the remaining codes are the
+// tree's own (ENOTDIR, EISDIR, ELOOP, EBADF, EFBIG, EBUSY, EMFILE, ENOMEM,
+// EIO).
+//
+// Invariant: every ErrorCode maps to exactly one positive errno, and the
+// switch has no default, so a new code does not compile (-Wswitch) until it
+// is given one.
 //
 // Thread-safety: pure function.
 #ifndef TOKENFS_TOKENFS_ERRNO_MAP_H_
@@ -10,7 +17,6 @@
 
 namespace tokenfs {
 
-// Exhaustive over ErrorCode (no default: -Wswitch flags a new code).
 int ErrnoFor(ErrorCode code);
 
 }  // namespace tokenfs

@@ -183,11 +183,43 @@ void TokenFilesystem::OnInit(void* userdata,
 }
 
 void TokenFilesystem::OnRefuse(fuse_req_t request) noexcept {
-  Outcome refused = tl::unexpected(FsError{EPERM, {}});
+  Outcome refused = tl::unexpected(FsError{ErrorCode::kNotPermitted, {}});
   Send(request, refused, nullptr);
 }
 
 namespace {
+
+// How a refusal is logged: as a denial (info), as a problem worth a warning,
+// or only when debugging (the caller asked for something that is not
+// there).
+enum class RefusalLog { kDenied, kWarning, kDebug };
+
+RefusalLog RefusalLogFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kAccessDenied:
+    case ErrorCode::kPrivilegeNotHeld:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kNotPermitted:
+      return RefusalLog::kDenied;
+    case ErrorCode::kInternal:
+    case ErrorCode::kOutOfMemory:
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kResourceExhausted:
+    case ErrorCode::kBusy:
+    case ErrorCode::kTooManyOpen:
+      return RefusalLog::kWarning;
+    case ErrorCode::kNotFound:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kProcessGone:
+    case ErrorCode::kNotADirectory:
+    case ErrorCode::kIsADirectory:
+    case ErrorCode::kIsALink:
+    case ErrorCode::kBadHandle:
+      return RefusalLog::kDebug;
+  }
+  return RefusalLog::kWarning;
+}
 
 // The visitor of Send: one lambda per reply type.
 template <typename... Lambdas>
@@ -206,7 +238,7 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
   const fuse_ctx* fuse_context = fuse_req_ctx(request);
   const RequestContext context{fuse_context->pid, fuse_context->uid,
                                fuse_context->gid};
-  int error = 0;
+  ErrorCode error = ErrorCode::kInternal;
   std::string reason;
   try {
     self->requests_.fetch_add(1, std::memory_order_relaxed);
@@ -215,16 +247,16 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
       Send(request, outcome, info);
       return;
     }
-    error = outcome.error().errno_value;
+    error = outcome.error().code;
     reason = std::move(outcome.error().reason);
   } catch (const std::bad_alloc&) {
-    error = ENOMEM;
+    error = ErrorCode::kOutOfMemory;
     reason = "out of memory";
   } catch (const std::exception& exception) {
-    error = EIO;
+    error = ErrorCode::kInternal;
     reason = std::string("internal error: ") + exception.what();
   } catch (...) {
-    error = EIO;
+    error = ErrorCode::kInternal;
     reason = "internal error";
   }
   try {
@@ -232,20 +264,19 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
                             std::to_string(context.uid) + ")";
     // Lines any user can provoke are limited per caller uid, so one user's
     // flood never hides another's denials; the log escapes what they quote.
-    if (error == EACCES || error == EPERM) {
+    const RefusalLog log = RefusalLogFor(error);
+    if (log == RefusalLog::kDenied) {
       LogForCaller(
           LogLevel::kInfo, context.uid,
           std::string("denied: ") + operation + " by " + who + ": " + reason);
-    } else if (error == EIO || error == ENOMEM || error == EINVAL ||
-               error == EFBIG || error == EDQUOT || error == EBUSY ||
-               error == EMFILE) {
+    } else if (log == RefusalLog::kWarning) {
       LogForCaller(LogLevel::kWarning, context.uid,
                    std::string(operation) + " by " + who + ": " +
-                       std::strerror(error) + ": " + reason);
+                       std::strerror(ErrnoFor(error)) + ": " + reason);
     } else if (DebugLogging() && !reason.empty()) {
       LogForCaller(LogLevel::kDebug, context.uid,
                    std::string(operation) + " by " + who + ": " +
-                       std::strerror(error) + ": " + reason);
+                       std::strerror(ErrnoFor(error)) + ": " + reason);
     }
   } catch (...) {
     // The reply matters more than the log line.
@@ -257,8 +288,7 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
 void TokenFilesystem::Send(fuse_req_t request, Outcome& outcome,
                            fuse_file_info* info) noexcept {
   if (!outcome) {
-    const int error = outcome.error().errno_value;
-    fuse_reply_err(request, error != 0 ? error : EIO);
+    fuse_reply_err(request, outcome.error().errno_value());
     return;
   }
   std::visit(
@@ -455,15 +485,20 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
   // the root scope's nodes belong to root.
   if (node.scope == Scope::kObject) {
     auto info = registry_.ObjectDetails(Luid{node.object});
-    if (!info) return tl::unexpected(Errno(ENOENT, info.error().message));
+    if (!info)
+      return tl::unexpected(Fail(ErrorCode::kNotFound, info.error().message));
     attr.st_uid = info->creator_uid;
     attr.st_gid = info->creator_gid;
   } else if (node.scope != Scope::kRoot) {
     auto process = registry_.Process(node.pid);
-    if (!process) return tl::unexpected(Errno(ENOENT, process.error().message));
+    if (!process)
+      return tl::unexpected(
+          Fail(ErrorCode::kNotFound, process.error().message));
     if (node.scope == Scope::kThread) {
       auto thread = registry_.Thread(node.pid, node.tid);
-      if (!thread) return tl::unexpected(Errno(ENOENT, thread.error().message));
+      if (!thread)
+        return tl::unexpected(
+            Fail(ErrorCode::kNotFound, thread.error().message));
     }
     attr.st_uid = process->credentials.effective_uid;
     attr.st_gid = process->credentials.effective_gid;
@@ -478,7 +513,7 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
     return attr;
   }
   const TreeEntry* entry = EntryForNode(node);
-  if (!entry) return tl::unexpected(Errno(ENOENT, "no such node"));
+  if (!entry) return tl::unexpected(Fail(ErrorCode::kNotFound, "no such node"));
   attr.st_mode = ModeFor(entry->kind, entry->writable);
   if (entry->kind == NodeKind::kDirectory) attr.st_nlink = 2;
   return attr;
@@ -550,12 +585,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
       found = true;
     }
   } else {
-    return tl::unexpected(Errno(ENOTDIR, "not a directory"));
+    return tl::unexpected(Fail(ErrorCode::kNotADirectory, "not a directory"));
   }
   if (!found) {
-    return tl::unexpected(Errno(ENOENT, "no entry '" + std::string(name) +
-                                            "' in " +
-                                            resolver_.Describe(*parent)));
+    return tl::unexpected(
+        Fail(ErrorCode::kNotFound, "no entry '" + std::string(name) + "' in " +
+                                       resolver_.Describe(*parent)));
   }
   auto attr = Attributes(child);
   if (!attr) return tl::unexpected(attr.error());
@@ -589,14 +624,15 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
       (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_MTIME |
                   FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME)) == 0;
   if (!entry || !entry->writable || !only_size) {
-    return tl::unexpected(Errno(
-        EPERM, "attributes of " + resolver_.Describe(*node) + " are fixed"));
+    return tl::unexpected(
+        Fail(ErrorCode::kNotPermitted,
+             "attributes of " + resolver_.Describe(*node) + " are fixed"));
   }
   if ((to_set & FUSE_SET_ATTR_SIZE) && wanted.st_size != 0) {
-    return tl::unexpected(
-        Errno(EINVAL, resolver_.Describe(*node) +
-                          " can only be truncated to size 0, not " +
-                          std::to_string(wanted.st_size)));
+    return tl::unexpected(Fail(ErrorCode::kInvalidArgument,
+                               resolver_.Describe(*node) +
+                                   " can only be truncated to size 0, not " +
+                                   std::to_string(wanted.st_size)));
   }
   if (!has_handle && node->is_token_scope()) {
     // truncate(2) by path opens nothing: authorize it as an open for
@@ -645,7 +681,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(
     if (!link) return tl::unexpected(link.error());
     return LinkReply{std::move(*link)};
   }
-  return tl::unexpected(Errno(EINVAL, "not a symbolic link"));
+  return tl::unexpected(
+      Fail(ErrorCode::kInvalidArgument, "not a symbolic link"));
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
@@ -654,12 +691,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
   if (!node) return tl::unexpected(node.error());
   const TreeEntry* entry = EntryForNode(*node);
   if (!entry || entry->kind == NodeKind::kDirectory) {
-    return tl::unexpected(
-        Errno(EISDIR, resolver_.Describe(*node) + " is a directory"));
+    return tl::unexpected(Fail(ErrorCode::kIsADirectory,
+                               resolver_.Describe(*node) + " is a directory"));
   }
   if (entry->kind == NodeKind::kSymlink) {
     return tl::unexpected(
-        Errno(ELOOP, resolver_.Describe(*node) + " is a link"));
+        Fail(ErrorCode::kIsALink, resolver_.Describe(*node) + " is a link"));
   }
   resolver_.SyncFor(context, *node);
   const int mode = flags & O_ACCMODE;
@@ -669,8 +706,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
   file->readable = mode == O_RDONLY || mode == O_RDWR;
   file->writable = mode == O_WRONLY || mode == O_RDWR;
   if (file->writable && !entry->writable) {
-    return tl::unexpected(
-        Errno(EACCES, resolver_.Describe(*node) + " is read-only"));
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                               resolver_.Describe(*node) + " is read-only"));
   }
   auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
@@ -737,12 +774,13 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
     const size_t bytes = file->content->size();
     if (!open_content_.Charge(caller->uid, bytes)) {
       return tl::unexpected(
-          Errno(EMFILE, "open " + resolver_.Describe(*node) + ": uid " +
-                            std::to_string(caller->uid) + " already holds " +
-                            std::to_string(open_content_.held(caller->uid)) +
-                            " bytes in open token files (limit " +
-                            std::to_string(OpenContentBudget::kBytesPerUid) +
-                            "); close some"));
+          Fail(ErrorCode::kTooManyOpen,
+               "open " + resolver_.Describe(*node) + ": uid " +
+                   std::to_string(caller->uid) + " already holds " +
+                   std::to_string(open_content_.held(caller->uid)) +
+                   " bytes in open token files (limit " +
+                   std::to_string(OpenContentBudget::kBytesPerUid) +
+                   "); close some"));
     }
     file->hold = std::make_unique<OpenContentBudget::Hold>(&open_content_,
                                                            caller->uid, bytes);
@@ -754,7 +792,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
                                                  off_t offset) {
   auto* file = reinterpret_cast<OpenFile*>(handle);
   if (!file->readable) {
-    return tl::unexpected(Errno(EBADF, "file not open for reading"));
+    return tl::unexpected(
+        Fail(ErrorCode::kBadHandle, "file not open for reading"));
   }
   std::lock_guard<std::mutex> lock(file->mutex);
   size_t start = static_cast<size_t>(std::max<off_t>(offset, 0));
@@ -771,13 +810,15 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(const RequestContext& context,
   const size_t size = data.size();
   auto* file = reinterpret_cast<OpenFile*>(handle);
   if (!file->writable) {
-    return tl::unexpected(Errno(EBADF, "file not open for writing"));
+    return tl::unexpected(
+        Fail(ErrorCode::kBadHandle, "file not open for writing"));
   }
   if (size > kMaxCommandSize) {
-    return tl::unexpected(Errno(
-        EFBIG, "write of " + std::to_string(size) + " bytes to " +
-                   resolver_.Describe(file->node) + " exceeds the " +
-                   std::to_string(kMaxCommandSize) + "-byte command limit"));
+    return tl::unexpected(
+        Fail(ErrorCode::kTooLarge,
+             "write of " + std::to_string(size) + " bytes to " +
+                 resolver_.Describe(file->node) + " exceeds the " +
+                 std::to_string(kMaxCommandSize) + "-byte command limit"));
   }
   resolver_.SyncFor(context, file->node);
   auto caller = resolver_.ResolveCaller(context);
@@ -797,7 +838,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoWrite(const RequestContext& context,
   file->read_cursor = 0;
   const auto failed = [file](const FsError& error) {
     file->content = std::make_shared<const std::string>(
-        "error: " + std::string(std::strerror(error.errno_value)) + ": " +
+        "error: " + std::string(std::strerror(error.errno_value())) + ": " +
         error.reason + "\n");
     return tl::unexpected(error);
   };
@@ -814,9 +855,10 @@ tl::expected<void, FsError> TokenFilesystem::MakeDurable(
     const std::string& where) {
   if (!options_.journal) return {};
   if (Status flushed = options_.journal->Flush(); !flushed) {
-    return tl::unexpected(
-        Errno(EIO, where + ": the change could not be made durable (" +
-                       flushed.error().message + ")"));
+    return tl::unexpected(Fail(ErrorCode::kInternal,
+                               where +
+                                   ": the change could not be made durable (" +
+                                   flushed.error().message + ")"));
   }
   return {};
 }
@@ -891,7 +933,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
     }
   } else {
     return tl::unexpected(
-        Errno(ENOTDIR, resolver_.Describe(*node) + " is not a directory"));
+        Fail(ErrorCode::kNotADirectory,
+             resolver_.Describe(*node) + " is not a directory"));
   }
   return OpendirReply{std::move(handle)};
 }
@@ -943,11 +986,12 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(
   const bool directory = S_ISDIR(attr->st_mode);
   if ((mask & X_OK) && !directory) {
     return tl::unexpected(
-        Errno(EACCES, resolver_.Describe(*node) + " is not executable"));
+        Fail(ErrorCode::kAccessDenied,
+             resolver_.Describe(*node) + " is not executable"));
   }
   if ((mask & W_OK) && (!entry || !entry->writable)) {
-    return tl::unexpected(
-        Errno(EACCES, resolver_.Describe(*node) + " is read-only"));
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                               resolver_.Describe(*node) + " is read-only"));
   }
   if (node->scope == Scope::kRoot || directory || !entry) return NoneReply{};
   auto caller = resolver_.ResolveCaller(context);
@@ -970,14 +1014,14 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(const RequestContext& context,
   if (!parent) return tl::unexpected(parent.error());
   if (!(parent->scope == Scope::kRoot &&
         parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir))) {
-    return tl::unexpected(Errno(EPERM, "only token objects (" +
-                                           options_.mount_point +
-                                           "/objects/ID) can be removed"));
+    return tl::unexpected(Fail(ErrorCode::kNotPermitted,
+                               "only token objects (" + options_.mount_point +
+                                   "/objects/ID) can be removed"));
   }
   auto id = ParseNumber(name);
   if (!id)
     return tl::unexpected(
-        Errno(ENOENT, "no token object " + std::string(name)));
+        Fail(ErrorCode::kNotFound, "no token object " + std::string(name)));
   resolver_.SyncFor(context, *parent);
   auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());

@@ -231,7 +231,7 @@ class TokenFilesystem {
   static void Serve(fuse_req_t request, const char* operation,
                     Handler&& handler, fuse_file_info* info = nullptr) noexcept;
   // The one place a reply value becomes a fuse_reply_* call: exactly one
-  // reply per request; an error with errno 0 is sent as EIO.
+  // reply per request; an error is sent as ErrnoFor(code).
   static void Send(fuse_req_t request, Outcome& outcome,
                    fuse_file_info* info) noexcept;
 

@@ -20,8 +20,9 @@ tl::expected<std::string, FsError> LinkedCopies::Resolve(const Caller& caller,
   if (!allowed) return tl::unexpected(allowed.error());
   TokenObjectPtr partner = target.object->LinkedPartner();
   if (!partner) {
-    return tl::unexpected(Errno(
-        ENOENT, resolver_.Describe(target.node) + " has no linked token"));
+    return tl::unexpected(
+        Fail(ErrorCode::kNotFound,
+             resolver_.Describe(target.node) + " has no linked token"));
   }
   // Relative to the directory holding `linked`: /tokens/P, /tokens/P/T or
   // /tokens/objects/N.

@@ -34,17 +34,18 @@ tl::expected<std::string, FsError> PeerGrants::Resolve(const Caller& caller,
   const int pidfd =
       static_cast<int>(::syscall(SYS_pidfd_open, caller.process.pid, 0));
   if (pidfd < 0) {
-    return tl::unexpected(Errno(ESRCH, where + ": caller process is gone"));
+    return tl::unexpected(
+        Fail(ErrorCode::kProcessGone, where + ": caller process is gone"));
   }
   const int socket = static_cast<int>(
       ::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
   const int getfd_error = errno;
   ::close(pidfd);
   if (socket < 0) {
-    return tl::unexpected(Errno(getfd_error == EBADF ? ENOENT : EACCES,
-                                where + ": cannot look at the caller's fd " +
-                                    std::to_string(fd) + ": " +
-                                    std::strerror(getfd_error)));
+    return tl::unexpected(Fail(
+        getfd_error == EBADF ? ErrorCode::kNotFound : ErrorCode::kAccessDenied,
+        where + ": cannot look at the caller's fd " + std::to_string(fd) +
+            ": " + std::strerror(getfd_error)));
   }
   int domain = 0;
   socklen_t domain_length = sizeof domain;
@@ -68,14 +69,15 @@ tl::expected<std::string, FsError> PeerGrants::Resolve(const Caller& caller,
   ::close(socket);
   if (!have_peer) {
     return tl::unexpected(
-        Errno(ENOENT, where + ": fd " + std::to_string(fd) +
-                          " of the caller is not a connected Unix socket"));
+        Fail(ErrorCode::kNotFound,
+             where + ": fd " + std::to_string(fd) +
+                 " of the caller is not a connected Unix socket"));
   }
   const std::string gone = where + ": the peer (pid " +
                            std::to_string(peer.pid) +
                            ") has exited; its pid may name another process";
   if (!pinned && pin_error != ENOPROTOOPT) {
-    return tl::unexpected(Errno(ENOENT, gone));
+    return tl::unexpected(Fail(ErrorCode::kNotFound, gone));
   }
   // Without SO_PEERPIDFD the peer is pinned by its pid and incarnation as
   // they are now, and the credential checks below must hold.
@@ -83,14 +85,14 @@ tl::expected<std::string, FsError> PeerGrants::Resolve(const Caller& caller,
   if (pinned) {
     auto resolved = facts_.ResolvePidfd(peer_pidfd);
     ::close(peer_pidfd);
-    if (!resolved) return tl::unexpected(Errno(ENOENT, gone));
+    if (!resolved) return tl::unexpected(Fail(ErrorCode::kNotFound, gone));
     pin = *resolved;
   }
   const int32_t peer_pid = pin ? pin->pid : peer.pid;
   events_.Sync({peer_pid});
   auto process = registry_.Process(peer_pid);
   if (!process || (pin && pin->instance != process->key.instance)) {
-    return tl::unexpected(Errno(ENOENT, gone));
+    return tl::unexpected(Fail(ErrorCode::kNotFound, gone));
   }
   // The grant covers the peer as it connected: a peer whose identity
   // changed since (an exec of a setuid, setgid or file-capability program)
@@ -113,9 +115,10 @@ tl::expected<std::string, FsError> PeerGrants::Resolve(const Caller& caller,
   if (!changed.empty() &&
       resolver_.InspectionDenialFor(caller, process->key, now,
                                     "process " + std::to_string(peer_pid))) {
-    return tl::unexpected(Errno(EACCES, where + ": the peer (pid " +
-                                            std::to_string(peer_pid) +
-                                            ") is not granted: " + changed));
+    return tl::unexpected(
+        Fail(ErrorCode::kAccessDenied, where + ": the peer (pid " +
+                                           std::to_string(peer_pid) +
+                                           ") is not granted: " + changed));
   }
   Record(caller.process, process->key, process->primary);
   return "../" + std::to_string(peer_pid);

@@ -15,7 +15,8 @@ tl::expected<NodeId, FsError> Resolver::Decode(uint64_t inode) const {
   auto node = DecodeInode(inode);
   if (!node) {
     return tl::unexpected(
-        Errno(ENOENT, "inode " + std::to_string(inode) + " names nothing"));
+        Fail(ErrorCode::kNotFound,
+             "inode " + std::to_string(inode) + " names nothing"));
   }
   return *node;
 }
@@ -57,14 +58,16 @@ void Resolver::SyncFor(const RequestContext& context, const NodeId& node,
 tl::expected<Caller, FsError> Resolver::ResolveCaller(
     const RequestContext& context) {
   if (context.pid <= 0) {
-    return tl::unexpected(Errno(
-        EACCES, "caller outside the daemon's pid namespace (pid 0) refused"));
+    return tl::unexpected(
+        Fail(ErrorCode::kAccessDenied,
+             "caller outside the daemon's pid namespace (pid 0) refused"));
   }
   auto task = registry_.Task(context.pid);
   if (!task) {
     return tl::unexpected(
-        Errno(EACCES, "caller " + std::to_string(context.pid) +
-                          " could not be identified: " + task.error().message));
+        Fail(ErrorCode::kAccessDenied,
+             "caller " + std::to_string(context.pid) +
+                 " could not be identified: " + task.error().message));
   }
   Caller caller;
   caller.tid = context.pid;
@@ -83,7 +86,7 @@ tl::expected<Target, FsError> Resolver::ResolveTarget(const NodeId& node) {
   target.node = node;
   switch (node.scope) {
     case Scope::kRoot:
-      return tl::unexpected(Errno(ENOENT, "not a token node"));
+      return tl::unexpected(Fail(ErrorCode::kNotFound, "not a token node"));
     case Scope::kProcess: {
       auto process = registry_.Process(node.pid);
       if (!process) return tl::unexpected(TargetError(process.error()));
@@ -110,7 +113,8 @@ tl::expected<Target, FsError> Resolver::ResolveTarget(const NodeId& node) {
     case Scope::kObject: {
       auto object = registry_.FindObject(Luid{node.object});
       if (!object) {
-        return tl::unexpected(Errno(ENOENT, object.error().message));
+        return tl::unexpected(
+            Fail(ErrorCode::kNotFound, object.error().message));
       }
       target.object = *object;
       target.description = "token object " + std::to_string(node.object);
@@ -147,7 +151,7 @@ tl::expected<ProcessKey, FsError> Resolver::HolderProcess(const Caller& caller,
   if (auto denial =
           InspectionDenialFor(caller, process->key, process->credentials,
                               "process " + std::to_string(pid))) {
-    return tl::unexpected(Errno(EACCES, "holder: " + *denial));
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied, "holder: " + *denial));
   }
   return process->key;
 }

@@ -34,16 +34,17 @@ tl::expected<std::string, FsError> WriteCommands::Apply(
     if (node.code == static_cast<uint8_t>(NodeCode::kLinkFile)) {
       return Link(caller, data);
     }
-    return tl::unexpected(
-        Errno(EACCES, resolver_.Describe(node) + " is read-only"));
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                               resolver_.Describe(node) + " is read-only"));
   }
   auto target = resolver_.ResolveTarget(node);
   if (!target) return tl::unexpected(target.error());
   if (!(target->process == opened_on)) {
     return tl::unexpected(
-        Errno(ESRCH, resolver_.Describe(node) +
-                         ": the process this file was opened on has "
-                         "exited (its pid now names another process)"));
+        Fail(ErrorCode::kProcessGone,
+             resolver_.Describe(node) +
+                 ": the process this file was opened on has "
+                 "exited (its pid now names another process)"));
   }
   const uint8_t code = node.code;
   if (const std::optional<TokenFile> text_file = TextFileOf(code)) {
@@ -62,8 +63,8 @@ tl::expected<std::string, FsError> WriteCommands::Apply(
     case NodeCode::kInstallFile:
       return Install(caller, *target, data);
     default:
-      return tl::unexpected(
-          Errno(EACCES, resolver_.Describe(node) + " is read-only"));
+      return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                                 resolver_.Describe(node) + " is read-only"));
   }
 }
 
@@ -93,8 +94,8 @@ tl::expected<std::string, FsError> WriteCommands::Impersonate(
   if (auto denial = resolver_.InspectionDenialFor(caller, thread.process,
                                                   *thread.process_credentials,
                                                   thread.description)) {
-    return tl::unexpected(
-        Errno(EACCES, "impersonate " + where + ": " + *denial));
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                               "impersonate " + where + ": " + *denial));
   }
   if (command->revert) {
     auto reverted = registry_.Revert(thread.node.pid, thread.node.tid);
@@ -242,19 +243,21 @@ tl::expected<std::string, FsError> WriteCommands::Create(
   auto spec = DecodeTokenSpec(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(data.data()), data.size()));
   if (!spec) {
+    // A spec over the size limit is refused like an oversized write.
     if (spec.error().code == ErrorCode::kResourceExhausted) {
-      return tl::unexpected(Errno(EFBIG, where + ": " + spec.error().message));
+      return tl::unexpected(
+          Fail(ErrorCode::kTooLarge, where + ": " + spec.error().message));
     }
     return tl::unexpected(Refuse(spec.error(), where));
   }
   const std::optional<LogonType> logon_type =
       registry_.SessionLogonType(spec->session_id);
   if (!logon_type) {
-    return tl::unexpected(Errno(
-        EINVAL, where + ": token spec: session_id " +
-                    FormatLuid(spec->session_id) +
-                    " names no logon session tokenfs knows (use the session "
-                    "of an existing token, e.g. its stats authentication_id)"));
+    return tl::unexpected(Fail(
+        ErrorCode::kInvalidArgument,
+        where + ": token spec: session_id " + FormatLuid(spec->session_id) +
+            " names no logon session tokenfs knows (use the session "
+            "of an existing token, e.g. its stats authentication_id)"));
   }
   SpecBuildContext context{ids_, clock_, caller.checking().user,
                            &capability_names_, *logon_type};
@@ -274,7 +277,8 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
                                 ? resolver_.Describe(target.node)
                                 : resolver_.mount_point() + "/objects";
   if (!target.object) {
-    return tl::unexpected(Errno(ENOENT, where + ": no such token object"));
+    return tl::unexpected(
+        Fail(ErrorCode::kNotFound, where + ": no such token object"));
   }
   auto info = registry_.ObjectDetails(Luid{target.node.object});
   if (!info) return tl::unexpected(Refuse(info.error(), where));
@@ -285,8 +289,8 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
   }
   auto items = SplitCommandItems(data);
   if (!items || items->size() != 1) {
-    return tl::unexpected(
-        Errno(EINVAL, where + ": expected yes, no or revoke"));
+    return tl::unexpected(Fail(ErrorCode::kInvalidArgument,
+                               where + ": expected yes, no or revoke"));
   }
   const std::string& word = (*items)[0];
   if (word == "revoke") {
@@ -309,8 +313,9 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
     if (word == "no") registry_.ReleaseUnused();
     return TextLine("persist", word);
   }
-  return tl::unexpected(Errno(
-      EINVAL, where + ": expected yes, no or revoke, got '" + word + "'"));
+  return tl::unexpected(
+      Fail(ErrorCode::kInvalidArgument,
+           where + ": expected yes, no or revoke, got '" + word + "'"));
 }
 
 tl::expected<std::string, FsError> WriteCommands::Link(const Caller& caller,
@@ -338,7 +343,8 @@ tl::expected<std::string, FsError> WriteCommands::Link(const Caller& caller,
   };
   if (!set_role(elevated->object, ElevationType::kFull) ||
       !set_role(filtered->object, ElevationType::kLimited)) {
-    return tl::unexpected(Errno(EIO, where + ": could not record the roles"));
+    return tl::unexpected(
+        Fail(ErrorCode::kInternal, where + ": could not record the roles"));
   }
   filtered->object->LinkOwning(elevated->object);
   elevated->object->LinkWeak(filtered->object);
@@ -365,13 +371,12 @@ tl::expected<std::string, FsError> WriteCommands::Install(
     return tl::unexpected(
         Refuse(used.error(), where + ": " + token.description));
   }
-  if (const int32_t user =
-          registry_.PrimaryUser(token.object, process.node.pid)) {
-    return tl::unexpected(Errno(
-        EBUSY, where + ": " + token.description +
-                   " is already the primary token of process " +
-                   std::to_string(user) +
-                   " (a token is primary for one process; duplicate it)"));
+  if (auto unshared = DecideUnsharedPrimary(
+          registry_.PrimaryUser(token.object, process.node.pid));
+      !unshared) {
+    return tl::unexpected(Fail(
+        unshared.error().code,
+        where + ": " + token.description + " " + unshared.error().message));
   }
   caller.checking_object()->MarkPrivilegesUsed(*used);
   auto installed = registry_.InstallPrimary(process.node.pid, token.object);

@@ -294,15 +294,23 @@ TEST_CASE("managing an object: SYSTEM, or its creator with the capability") {
              Catch::Contains("manage_mytokens:revoke"));
 }
 
+TEST_CASE("a token is the primary token of one process only") {
+  CHECK(DecideUnsharedPrimary(0));
+  auto refused = DecideUnsharedPrimary(4242);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kBusy);
+  CHECK_THAT(refused.error().message, Catch::Contains("process 4242"));
+}
+
 TEST_CASE("a write through an open file needs the opener's identity") {
   const WriterIdentity opener{1000, 1000, well_known::UnixUser(1000),
                               kMediumRid};
   CHECK(DecideWriteThroughOpener(opener, opener));
   std::vector<WriterIdentity> others(4, opener);
-  others[0].uid = 2000;                             // another Linux user
-  others[1].gid = 2000;                             // another group
-  others[2].user = well_known::LocalSystem();       // impersonating SYSTEM
-  others[3].integrity_rid = kSystemRid;             // another integrity
+  others[0].uid = 2000;                        // another Linux user
+  others[1].gid = 2000;                        // another group
+  others[2].user = well_known::LocalSystem();  // impersonating SYSTEM
+  others[3].integrity_rid = kSystemRid;        // another integrity
   for (const WriterIdentity& writer : others) {
     auto refused = DecideWriteThroughOpener(opener, writer);
     REQUIRE_FALSE(refused);

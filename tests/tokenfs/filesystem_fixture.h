@@ -54,7 +54,7 @@ inline uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
 
 inline int ErrnoOf(const Fs::Outcome& outcome) {
   REQUIRE_FALSE(outcome);
-  return outcome.error().errno_value;
+  return outcome.error().errno_value();
 }
 
 struct FilesystemFixture {
