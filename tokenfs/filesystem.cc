@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <new>
 
 #include "core/access_check.h"
 #include "core/commands.h"
+#include "core/number.h"
 #include "core/sddl.h"
 #include "core/token_operations.h"
 #include "core/token_spec.h"
@@ -51,17 +51,14 @@ void TokenFilesystem::OpenFileDeleter::operator()(OpenFile* file) const {
 
 namespace {
 
-std::optional<uint64_t> ParseNumber(std::string_view text) {
-  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0')) {
-    return std::nullopt;
-  }
-  uint64_t value = 0;
-  const auto result =
-      std::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return value;
+// A decimal number naming a pid, tid, descriptor or object in a path (core
+// ParseUnsigned), at most `max`. A leading zero is refused so that each
+// node has one name ("0100" is not "100").
+std::optional<uint64_t> ParseNodeNumber(std::string_view text, uint64_t max) {
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  auto value = ParseUnsigned(text, max, NumberBase::kDecimal);
+  if (!value) return std::nullopt;
+  return *value;
 }
 
 // The identity a request writes (or opens a file) with.
@@ -528,10 +525,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
   auto parent = resolver_.Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   {
-    auto number = ParseNumber(name);
-    resolver_.SyncFor(
-        context, *parent,
-        number && *number <= INT32_MAX ? static_cast<int32_t>(*number) : 0);
+    auto number = ParseNodeNumber(name, INT32_MAX);
+    resolver_.SyncFor(context, *parent,
+                      number ? static_cast<int32_t>(*number) : 0);
   }
   NodeId child;
   bool found = false;
@@ -540,19 +536,19 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
     if (const TreeEntry* entry = FindEntry(RootEntries(), name, Scope::kRoot)) {
       child = NodeId{Scope::kRoot, entry->code};
       found = true;
-    } else if (auto pid = ParseNumber(name); pid && *pid <= INT32_MAX / 2) {
+    } else if (auto pid = ParseNodeNumber(name, INT32_MAX / 2)) {
       child = NodeId{Scope::kProcess, 0, static_cast<int32_t>(*pid)};
       found = true;
     }
   } else if (parent->scope == Scope::kRoot &&
              parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
-    if (auto id = ParseNumber(name); id && *id > 0) {
+    if (auto id = ParseNodeNumber(name, UINT64_MAX); id && *id > 0) {
       child = NodeId{Scope::kObject, 0, 0, 0, *id};
       found = true;
     }
   } else if (parent->scope == Scope::kRoot &&
              parent->code == static_cast<uint8_t>(NodeCode::kPeerDir)) {
-    if (auto fd = ParseNumber(name); fd && *fd <= INT32_MAX) {
+    if (auto fd = ParseNodeNumber(name, INT32_MAX)) {
       child = NodeId{Scope::kRoot, static_cast<uint8_t>(NodeCode::kPeerLink), 0,
                      0, *fd};
       found = true;
@@ -570,7 +566,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
         found = target->object->LinkedPartner() != nullptr;
       }
     } else if (parent->scope == Scope::kProcess) {
-      if (auto tid = ParseNumber(name); tid && *tid <= (1u << 26) - 1) {
+      if (auto tid = ParseNodeNumber(name, (1u << 26) - 1)) {
         child =
             NodeId{Scope::kThread, 0, parent->pid, static_cast<int32_t>(*tid)};
         found = true;
@@ -1018,7 +1014,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(const RequestContext& context,
                                "only token objects (" + options_.mount_point +
                                    "/objects/ID) can be removed"));
   }
-  auto id = ParseNumber(name);
+  auto id = ParseNodeNumber(name, UINT64_MAX);
   if (!id)
     return tl::unexpected(
         Fail(ErrorCode::kNotFound, "no token object " + std::string(name)));

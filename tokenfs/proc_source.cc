@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include "core/ascii.h"
+#include "core/number.h"
 
 namespace tokenfs {
 namespace {
@@ -108,10 +109,14 @@ Result<std::string> ReadSmallFileAt(int directory, const std::string& name,
   return text;
 }
 
-bool ParseU64(std::string_view text, uint64_t& value, int base = 10) {
-  const auto result =
-      std::from_chars(text.data(), text.data() + text.size(), value, base);
-  return result.ec == std::errc() && result.ptr == text.data() + text.size();
+// A number /proc writes: digits of `base` only (no sign, no prefix, no
+// space), any value of 64 bits; `value` is unchanged when `text` is not one.
+bool ParseU64(std::string_view text, uint64_t& value,
+              NumberBase base = NumberBase::kDecimal) {
+  auto parsed = ParseUnsigned(text, UINT64_MAX, base);
+  if (!parsed) return false;
+  value = *parsed;
+  return true;
 }
 
 std::vector<std::string_view> Fields(std::string_view text) {
@@ -220,7 +225,7 @@ Status ParseProcStatus(std::string_view text, TaskInfo& info) {
         }
       }
     } else if (values.size() == 1 && key.substr(0, 3) == "Cap" &&
-               ParseU64(values[0], number, 16)) {
+               ParseU64(values[0], number, NumberBase::kHex)) {
       if (key == "CapInh") credentials.cap_inheritable = number;
       if (key == "CapPrm") credentials.cap_permitted = number;
       if (key == "CapEff") credentials.cap_effective = number;
@@ -374,7 +379,8 @@ uint64_t ProcProcessSource::ExecMark(int32_t pid) const {
       ReadSmallFileAt(directory->get(), "personality",
                       proc_root_ + "/" + std::to_string(pid) + "/personality");
   uint64_t persona = 0;
-  if (!personality || !ParseU64(TrimAsciiSpace(*personality), persona, 16) ||
+  if (!personality ||
+      !ParseU64(TrimAsciiSpace(*personality), persona, NumberBase::kHex) ||
       (persona & 0x0040000 /* ADDR_NO_RANDOMIZE */)) {
     return 0;
   }

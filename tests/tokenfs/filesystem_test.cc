@@ -30,6 +30,18 @@ TEST_CASE("lookup finds root entries and live pids, not unknown names",
   CHECK(f.events.syncs > 0);
 }
 
+TEST_CASE("lookup takes a pid in one decimal spelling only", "[daemon]") {
+  Fixture f;
+  REQUIRE(f.fs.DoLookup(kAlice, FUSE_ROOT_ID, "100"));
+  for (const char* name : {"0100", "+100", "0x64", " 100", "100 ", "", "-1",
+                           "99999999999999999999999"}) {
+    INFO(name);
+    CHECK(ErrnoOf(f.fs.DoLookup(kAlice, FUSE_ROOT_ID, name)) == ENOENT);
+  }
+  REQUIRE(f.fs.DoLookup(kAlice, ProcessIno(100), "101"));
+  CHECK(ErrnoOf(f.fs.DoLookup(kAlice, ProcessIno(100), "0101")) == ENOENT);
+}
+
 TEST_CASE("getattr gives the owner of a process's files, ENOENT when gone",
           "[daemon]") {
   Fixture f;
