@@ -1,22 +1,9 @@
 #include "tokenfs/peer_grants.h"
 
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <optional>
 
 namespace tokenfs {
-
-namespace {
-
-// getsockopt SO_PEERPIDFD (Linux 6.5), which Debian 12's headers predate.
-constexpr int kSoPeerPidfd = 77;
-
-}  // namespace
 
 PeerGrants::PeerGrants(Registry& registry, ProcessFacts& facts,
                        EventSync& events, Resolver& resolver)
@@ -29,65 +16,16 @@ tl::expected<std::string, FsError> PeerGrants::Resolve(const Caller& caller,
                                                        uint64_t fd) {
   const std::string where =
       resolver_.mount_point() + "/peer/" + std::to_string(fd);
-  // Borrow the caller's descriptor to ask the kernel who is at the other
-  // end (Linux has no connect-time token to capture).
-  const int pidfd =
-      static_cast<int>(::syscall(SYS_pidfd_open, caller.process.pid, 0));
-  if (pidfd < 0) {
-    return tl::unexpected(
-        Fail(ErrorCode::kProcessGone, where + ": caller process is gone"));
-  }
-  const int socket = static_cast<int>(
-      ::syscall(SYS_pidfd_getfd, pidfd, static_cast<int>(fd), 0));
-  const int getfd_error = errno;
-  ::close(pidfd);
-  if (socket < 0) {
-    return tl::unexpected(Fail(
-        getfd_error == EBADF ? ErrorCode::kNotFound : ErrorCode::kAccessDenied,
-        where + ": cannot look at the caller's fd " + std::to_string(fd) +
-            ": " + std::strerror(getfd_error)));
-  }
-  int domain = 0;
-  socklen_t domain_length = sizeof domain;
-  ucred peer{};
-  socklen_t peer_length = sizeof peer;
-  const bool unix_socket = ::getsockopt(socket, SOL_SOCKET, SO_DOMAIN, &domain,
-                                        &domain_length) == 0 &&
-                           domain == AF_UNIX;
-  const bool have_peer =
-      unix_socket &&
-      ::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 &&
-      peer.pid > 0;
-  // The peer as it connected, pinned (SO_PEERPIDFD, Linux 6.5+): its pid
-  // can never name another process through this descriptor.
-  int peer_pidfd = -1;
-  socklen_t pidfd_length = sizeof peer_pidfd;
-  const bool pinned =
-      have_peer && ::getsockopt(socket, SOL_SOCKET, kSoPeerPidfd, &peer_pidfd,
-                                &pidfd_length) == 0;
-  const int pin_error = errno;
-  ::close(socket);
-  if (!have_peer) {
-    return tl::unexpected(
-        Fail(ErrorCode::kNotFound,
-             where + ": fd " + std::to_string(fd) +
-                 " of the caller is not a connected Unix socket"));
-  }
+  auto socket_peer =
+      facts_.SocketPeerOf(caller.process.pid, static_cast<int>(fd));
+  if (!socket_peer) return tl::unexpected(Refuse(socket_peer.error(), where));
+  const ProcessFacts::SocketPeer& peer = *socket_peer;
   const std::string gone = where + ": the peer (pid " +
                            std::to_string(peer.pid) +
                            ") has exited; its pid may name another process";
-  if (!pinned && pin_error != ENOPROTOOPT) {
-    return tl::unexpected(Fail(ErrorCode::kNotFound, gone));
-  }
-  // Without SO_PEERPIDFD the peer is pinned by its pid and incarnation as
-  // they are now, and the credential checks below must hold.
-  std::optional<ProcessFacts::PidfdProcess> pin;
-  if (pinned) {
-    auto resolved = facts_.ResolvePidfd(peer_pidfd);
-    ::close(peer_pidfd);
-    if (!resolved) return tl::unexpected(Fail(ErrorCode::kNotFound, gone));
-    pin = *resolved;
-  }
+  // Without a pin the peer is pinned by its pid and incarnation as they are
+  // now, and the credential checks below must hold.
+  const std::optional<ProcessFacts::PidfdProcess>& pin = peer.pinned;
   const int32_t peer_pid = pin ? pin->pid : peer.pid;
   events_.Sync({peer_pid});
   auto process = registry_.Process(peer_pid);

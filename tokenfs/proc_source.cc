@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -19,6 +20,9 @@
 
 namespace tokenfs {
 namespace {
+
+// getsockopt SO_PEERPIDFD (Linux 6.5), which Debian 12's headers predate.
+constexpr int kSoPeerPidfd = 77;
 
 // pidfs's magic number (statfs f_type) and pidfd_open's PIDFD_THREAD flag
 // (O_EXCL), which Debian 12's headers predate.
@@ -481,6 +485,66 @@ Result<ProcProcessSource::PidfdProcess> ProcProcessSource::ResolvePidfd(
     }
   }
   return process;
+}
+
+Result<ProcProcessSource::SocketPeer> ProcProcessSource::SocketPeerOf(
+    int32_t pid, int fd) const {
+  // Borrow the process's descriptor to ask the kernel who is at the other
+  // end (Linux has no connect-time token to capture).
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    return MakeError(ErrorCode::kProcessGone, "caller process is gone");
+  }
+  const int socket = static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+  const int getfd_error = errno;
+  ::close(pidfd);
+  if (socket < 0) {
+    return MakeError(
+        getfd_error == EBADF ? ErrorCode::kNotFound : ErrorCode::kAccessDenied,
+        "cannot look at the caller's fd " + std::to_string(fd) + ": " +
+            std::strerror(getfd_error));
+  }
+  int domain = 0;
+  socklen_t domain_length = sizeof domain;
+  ucred peer{};
+  socklen_t peer_length = sizeof peer;
+  const bool unix_socket = ::getsockopt(socket, SOL_SOCKET, SO_DOMAIN, &domain,
+                                        &domain_length) == 0 &&
+                           domain == AF_UNIX;
+  const bool have_peer =
+      unix_socket &&
+      ::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &peer_length) == 0 &&
+      peer.pid > 0;
+  // The peer as it connected, pinned (SO_PEERPIDFD, Linux 6.5+): its pid
+  // can never name another process through this descriptor.
+  int peer_pidfd = -1;
+  socklen_t pidfd_length = sizeof peer_pidfd;
+  const bool pinned =
+      have_peer && ::getsockopt(socket, SOL_SOCKET, kSoPeerPidfd, &peer_pidfd,
+                                &pidfd_length) == 0;
+  const int pin_error = errno;
+  ::close(socket);
+  if (!have_peer) {
+    return MakeError(ErrorCode::kNotFound,
+                     "fd " + std::to_string(fd) +
+                         " of the caller is not a connected Unix socket");
+  }
+  const std::string gone = "the peer (pid " + std::to_string(peer.pid) +
+                           ") has exited; its pid may name another process";
+  if (!pinned && pin_error != ENOPROTOOPT) {
+    return MakeError(ErrorCode::kNotFound, gone);
+  }
+  SocketPeer result;
+  result.pid = peer.pid;
+  result.uid = peer.uid;
+  result.gid = peer.gid;
+  if (pinned) {
+    auto resolved = ResolvePidfd(peer_pidfd);
+    ::close(peer_pidfd);
+    if (!resolved) return MakeError(ErrorCode::kNotFound, gone);
+    result.pinned = *resolved;
+  }
+  return result;
 }
 
 std::optional<TargetState> ProcProcessSource::CurrentState(int32_t pid) const {

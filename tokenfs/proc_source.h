@@ -65,6 +65,8 @@ class ProcProcessSource : public ProcessFacts {
   // pid namespace and its pidfs inode (0 without pidfs). kNotFound once it
   // has been reaped (its pid may then name another process).
   Result<PidfdProcess> ResolvePidfd(int pidfd) const override;
+  // Borrows the descriptor (pidfd_getfd) and asks the socket.
+  Result<SocketPeer> SocketPeerOf(int32_t pid, int fd) const override;
 
  private:
   std::optional<bool> RootOwnedDumpable(int directory) const;

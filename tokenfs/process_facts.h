@@ -1,8 +1,8 @@
 // ProcessFacts: what the request handlers learn about processes from the
 // operating system, beyond the registry's ProcessSource: a task's
 // capability sets and user namespace now, the state the inspection rule
-// needs (credentials, namespace owner, dumpability), and which process a
-// pidfd refers to.
+// needs (credentials, namespace owner, dumpability), which process a
+// pidfd refers to, and who is at the other end of a process's socket.
 //
 // Invariant: every answer describes the system as it is at the call; no
 // answer is derived from registry state (the registry is built on these
@@ -46,6 +46,23 @@ class ProcessFacts : public ProcessSource {
   // The process pidfd `pidfd` refers to; kNotFound once it has been reaped
   // (its pid may then name another process).
   virtual Result<PidfdProcess> ResolvePidfd(int pidfd) const = 0;
+
+  // The process at the other end of a connected Unix socket, as it
+  // connected (SO_PEERCRED): its pid, effective uid and gid then, and, when
+  // the kernel pins it (SO_PEERPIDFD, Linux 6.5+), the process that pid
+  // names now through the pin.
+  struct SocketPeer {
+    int32_t pid = 0;
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::optional<PidfdProcess> pinned;
+  };
+  // The peer of descriptor `fd` of process `pid`. kProcessGone when that
+  // process has exited; kNotFound when it has no descriptor `fd`, the
+  // descriptor is not a connected Unix socket, or the pinned peer has exited
+  // (its pid may name another process); kAccessDenied when the daemon may
+  // not look at the descriptor. Messages do not name the file asked about.
+  virtual Result<SocketPeer> SocketPeerOf(int32_t pid, int fd) const = 0;
 };
 
 }  // namespace tokenfs

@@ -1,8 +1,9 @@
 // In-memory stand-ins for what the daemon learns from the operating system,
 // for driving TokenFilesystem's handlers without /proc, the proc connector
 // or FUSE: FakeProcessFacts (a process table: the registry's ProcessSource
-// and the handlers' ProcessFacts), FakeEventSync (no events: Sync returns at
-// once) and FakeMinter (a bare token per effective uid).
+// and the handlers' ProcessFacts, with a table of connected sockets),
+// FakeEventSync (no events: Sync returns at once) and FakeMinter (a bare
+// token per effective uid).
 //
 // Invariant: a task exists iff it is in `tasks`; every answer is read from
 // that table at the call, so a test changes the system by editing it.
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/capability.h"
@@ -104,7 +106,21 @@ class FakeProcessFacts : public ProcessFacts {
     return MakeError(ErrorCode::kNotFound, "no such pidfd");
   }
 
+  // The peers of connected Unix sockets, by (pid, fd): a test connects two
+  // processes by adding an entry.
+  Result<SocketPeer> SocketPeerOf(int32_t pid, int fd) const override {
+    if (!tasks.count(pid)) {
+      return MakeError(ErrorCode::kProcessGone, "caller process is gone");
+    }
+    auto it = sockets.find({pid, fd});
+    if (it == sockets.end()) {
+      return MakeError(ErrorCode::kNotFound, "not a connected Unix socket");
+    }
+    return it->second;
+  }
+
   std::map<int32_t, Task> tasks;
+  std::map<std::pair<int32_t, int>, SocketPeer> sockets;
 };
 
 // Events are applied as they happen (the fake table is the truth): Sync has
