@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,13 @@ inline uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
 inline int ErrnoOf(const Fs::Outcome& outcome) {
   REQUIRE_FALSE(outcome);
   return outcome.error().errno_value();
+}
+
+// The first number after "id" in a derive command's result.
+inline uint64_t IdIn(const std::string& result) {
+  const size_t at = result.find("id");
+  REQUIRE(at != std::string::npos);
+  return std::stoull(result.substr(result.find_first_of("0123456789", at)));
 }
 
 struct FilesystemFixture {
@@ -111,6 +119,35 @@ struct FilesystemFixture {
     REQUIRE(process);
     return process->primary->Get();
   }
+  // Edits process `pid`'s primary token in place (test setup: what a
+  // policy would have minted).
+  void EditPrimary(int32_t pid, const std::function<void(Token&)>& edit) {
+    auto process = registry.Process(pid);
+    REQUIRE(process);
+    auto updated = process->primary->Update([&](const Token& token) {
+      Token copy = token;
+      edit(copy);
+      return Result<Token>(copy);
+    });
+    REQUIRE(updated);
+  }
+  // Gives process `pid`'s primary token privilege `bit`, enabled.
+  void GivePrivilege(int32_t pid, int bit) {
+    EditPrimary(pid, [bit](Token& token) {
+      token.privileges.present |= privilege::Bit(bit);
+      token.privileges.enabled |= privilege::Bit(bit);
+    });
+  }
+  // Derives a token object from process `pid`'s primary token as `who`
+  // (duplicate `command`); its id.
+  uint64_t Duplicate(const Context& who, int32_t pid,
+                     std::string_view command = "") {
+    std::string result;
+    auto outcome = Write(who, ProcessIno(pid, Code(NodeCode::kDuplicateFile)),
+                         command, &result);
+    if (!outcome) FAIL("duplicate: " << outcome.error().reason);
+    return IdIn(result);
+  }
   std::vector<std::string> List(const Context& who, uint64_t inode) {
     auto opened = fs.DoOpendir(who, inode);
     REQUIRE(opened);
@@ -139,13 +176,6 @@ struct FilesystemFixture {
   Fs fs;
   std::vector<uint64_t> open_files;
 };
-
-// The first number after "id" in a derive command's result.
-inline uint64_t IdIn(const std::string& result) {
-  const size_t at = result.find("id");
-  REQUIRE(at != std::string::npos);
-  return std::stoull(result.substr(result.find_first_of("0123456789", at)));
-}
 
 }  // namespace tokenfs::test
 

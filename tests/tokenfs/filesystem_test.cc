@@ -74,6 +74,28 @@ TEST_CASE("setattr accepts only a truncation to 0 of a writable file",
                                wanted, FUSE_SET_ATTR_SIZE, false)) == EPERM);
 }
 
+TEST_CASE("setattr by path is authorized like an open for writing",
+          "[daemon]") {
+  Fixture f;
+  struct stat wanted {};
+  const uint64_t privs = ProcessIno(100, Text(TokenFile::kPrivs));
+  // truncate(2) of another user's token file: refused as its open would be.
+  CHECK(ErrnoOf(f.fs.DoSetattr(kBob, privs, wanted, FUSE_SET_ATTR_SIZE,
+                               false)) == EACCES);
+  // Through a handle (ftruncate) the open was already authorized.
+  auto truncated =
+      f.fs.DoSetattr(kAlice, privs, wanted, FUSE_SET_ATTR_SIZE, true);
+  REQUIRE(truncated);
+  CHECK(std::get<Fs::AttrReply>(*truncated).attr.st_uid == 1000);
+}
+
+TEST_CASE("linked exists only while a token has a partner", "[daemon]") {
+  Fixture f;
+  CHECK(ErrnoOf(f.fs.DoLookup(kAlice, ProcessIno(100), "linked")) == ENOENT);
+  CHECK(ErrnoOf(f.fs.DoReadlink(
+            kAlice, ProcessIno(100, Code(NodeCode::kLinkedLink)))) == ENOENT);
+}
+
 TEST_CASE("readlink of self names the caller's own thread", "[daemon]") {
   Fixture f;
   auto link = f.fs.DoReadlink(kAlice, RootIno(NodeCode::kSelfLink));
@@ -105,8 +127,8 @@ TEST_CASE("open refuses directories, links and writing read-only files",
 TEST_CASE("open refuses another user's token to an unprivileged caller",
           "[daemon]") {
   Fixture f;
-  CHECK(f.OpenErrno(kBob, ProcessIno(100, Text(TokenFile::kPrivs)),
-                    O_RDONLY) == EACCES);
+  CHECK(f.OpenErrno(kBob, ProcessIno(100, Text(TokenFile::kPrivs)), O_RDONLY) ==
+        EACCES);
   // Root (SeDebug through CAP_SYS_PTRACE) may read it.
   f.Open(kRoot, ProcessIno(100, Text(TokenFile::kPrivs)), O_RDONLY);
 }
@@ -153,8 +175,8 @@ TEST_CASE("flush succeeds; release frees the handle", "[daemon]") {
   auto flushed = f.fs.DoFlush();
   REQUIRE(flushed);
   CHECK(std::holds_alternative<Fs::NoneReply>(*flushed));
-  auto opened = f.fs.DoOpen(kAlice, ProcessIno(100, Text(TokenFile::kUser)),
-                            O_RDONLY);
+  auto opened =
+      f.fs.DoOpen(kAlice, ProcessIno(100, Text(TokenFile::kUser)), O_RDONLY);
   REQUIRE(opened);
   const auto handle = reinterpret_cast<uint64_t>(
       std::get<Fs::OpenReply>(*opened).file.release());
@@ -163,16 +185,15 @@ TEST_CASE("flush succeeds; release frees the handle", "[daemon]") {
   CHECK_FALSE(std::get<Fs::ReleaseReply>(*released).release_objects);
 }
 
-TEST_CASE("release of an object's file releases an unused object",
-          "[daemon]") {
+TEST_CASE("release of an object's file releases an unused object", "[daemon]") {
   Fixture f;
   std::string result;
   REQUIRE(f.Write(kAlice, ProcessIno(100, Code(NodeCode::kDuplicateFile)), "",
                   &result));
   const uint64_t id = IdIn(result);
   REQUIRE(f.registry.FindObject(Luid{id}));
-  auto opened = f.fs.DoOpen(kAlice, ObjectIno(id, Text(TokenFile::kUser)),
-                            O_RDONLY);
+  auto opened =
+      f.fs.DoOpen(kAlice, ObjectIno(id, Text(TokenFile::kUser)), O_RDONLY);
   REQUIRE(opened);
   const auto handle = reinterpret_cast<uint64_t>(
       std::get<Fs::OpenReply>(*opened).file.release());
@@ -197,8 +218,8 @@ TEST_CASE("opendir and readdir list the root, pids and a process's threads",
   CHECK(f.Listed(process, "install"));
   CHECK_FALSE(f.Listed(process, "impersonate"));  // threads only
   CHECK_FALSE(f.Listed(process, "linked"));       // no partner
-  CHECK(ErrnoOf(f.fs.DoOpendir(kAlice, ProcessIno(100, Text(TokenFile::kUser)))) ==
-        ENOTDIR);
+  CHECK(ErrnoOf(f.fs.DoOpendir(
+            kAlice, ProcessIno(100, Text(TokenFile::kUser)))) == ENOTDIR);
 }
 
 TEST_CASE("readdir continues from its offset", "[daemon]") {
@@ -221,8 +242,7 @@ TEST_CASE("readdir continues from its offset", "[daemon]") {
   CHECK(released);
 }
 
-TEST_CASE("access checks existence, execute and the write right",
-          "[daemon]") {
+TEST_CASE("access checks existence, execute and the write right", "[daemon]") {
   Fixture f;
   const uint64_t user = ProcessIno(100, Text(TokenFile::kUser));
   CHECK(f.fs.DoAccess(kAlice, user, F_OK));
@@ -238,8 +258,8 @@ TEST_CASE("access checks existence, execute and the write right",
 TEST_CASE("rmdir removes only token objects", "[daemon]") {
   Fixture f;
   CHECK(ErrnoOf(f.fs.DoRmdir(kAlice, FUSE_ROOT_ID, "100")) == EPERM);
-  CHECK(ErrnoOf(f.fs.DoRmdir(kAlice, RootIno(NodeCode::kObjectsDir),
-                             "999")) == ENOENT);
+  CHECK(ErrnoOf(f.fs.DoRmdir(kAlice, RootIno(NodeCode::kObjectsDir), "999")) ==
+        ENOENT);
   std::string result;
   REQUIRE(f.Write(kAlice, ProcessIno(100, Code(NodeCode::kDuplicateFile)),
                   "persist", &result));
