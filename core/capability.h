@@ -1,5 +1,5 @@
 // Capabilities: what a token's holder may do through tokenfs itself, in the
-// mytoken model (../shared/seeds/002_*).
+// mytoken model, whose rules follow.
 //
 // A capability is a ':'-separated path ("tokeninfo:introspect"); a parent
 // includes every descendant ("tokeninfo" includes "tokeninfo:history"). A

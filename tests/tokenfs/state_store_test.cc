@@ -315,6 +315,35 @@ TEST_CASE(
     CHECK_FALSE(std::filesystem::is_symlink(dir.db()));
     CHECK(std::filesystem::file_size(other.db()) > 0);  // left alone
   }
+  SECTION("a meta number that is not a decimal number") {
+    for (const char* key : {"commits", "id_limit"}) {
+      for (const char* junk : {"", "12x", " 12", "+12", "-1", "0x10",
+                               "18446744073709551616"}) {
+        INFO(key << " = '" << junk << "'");
+        Sql(dir.db(), std::string("UPDATE meta SET value = '") + junk +
+                          "' WHERE key = '" + key + "'");
+        CHECK(OpenError(dir) == prefix + "corrupt (meta " + key + " '" +
+                                    junk +
+                                    "') (--discard-state starts with an "
+                                    "empty store)");
+      }
+      Sql(dir.db(), std::string("UPDATE meta SET value = '1' WHERE key = '") +
+                        key + "'");
+    }
+  }
+  SECTION("a generation file whose numbers are not decimal numbers") {
+    for (const char* text :
+         {"tokenfs-state 1x 2\n", "tokenfs-state -1 2\n",
+          "tokenfs-state 1 +2\n", "tokenfs-state 1 0x2\n",
+          "tokenfs-state 1 18446744073709551616\n", "tokenfs-state 1\n",
+          "tokenfs-state 1 2 3\n"}) {
+      INFO(text);
+      std::ofstream(dir.path + "/generation", std::ios::trunc) << text;
+      CHECK(OpenError(dir) == prefix + dir.path +
+                                  "/generation is damaged (--discard-state "
+                                  "starts with an empty store)");
+    }
+  }
   SECTION("a damaged generation file") {
     std::ofstream(dir.path + "/generation", std::ios::trunc) << "garbage\n";
     CHECK(OpenError(dir) == prefix + dir.path +
