@@ -532,7 +532,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
   NodeId child;
   bool found = false;
   if (parent->scope == Scope::kRoot &&
-      parent->code == static_cast<uint8_t>(NodeCode::kRootDir)) {
+      parent->code == CodeOf(NodeCode::kRootDir)) {
     if (const TreeEntry* entry = FindEntry(RootEntries(), name, Scope::kRoot)) {
       child = NodeId{Scope::kRoot, entry->code};
       found = true;
@@ -541,26 +541,25 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
       found = true;
     }
   } else if (parent->scope == Scope::kRoot &&
-             parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
+             parent->code == CodeOf(NodeCode::kObjectsDir)) {
     if (auto id = ParseNodeNumber(name, UINT64_MAX); id && *id > 0) {
       child = NodeId{Scope::kObject, 0, 0, 0, *id};
       found = true;
     }
   } else if (parent->scope == Scope::kRoot &&
-             parent->code == static_cast<uint8_t>(NodeCode::kPeerDir)) {
+             parent->code == CodeOf(NodeCode::kPeerDir)) {
     if (auto fd = ParseNodeNumber(name, INT32_MAX)) {
-      child = NodeId{Scope::kRoot, static_cast<uint8_t>(NodeCode::kPeerLink), 0,
-                     0, *fd};
+      child = NodeId{Scope::kRoot, CodeOf(NodeCode::kPeerLink), 0, 0, *fd};
       found = true;
     }
   } else if (parent->is_token_scope() &&
-             parent->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+             parent->code == CodeOf(NodeCode::kTokenDir)) {
     if (const TreeEntry* entry =
             FindEntry(TokenDirectoryEntries(), name, parent->scope)) {
       child = *parent;
       child.code = entry->code;
       found = true;
-      if (entry->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
+      if (entry->code == CodeOf(NodeCode::kLinkedLink)) {
         auto target = resolver_.ResolveTarget(*parent);
         if (!target) return tl::unexpected(target.error());
         found = target->object->LinkedPartner() != nullptr;
@@ -573,7 +572,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
       }
     }
   } else if (parent->is_token_scope() &&
-             parent->code == static_cast<uint8_t>(NodeCode::kQueryDir)) {
+             parent->code == CodeOf(NodeCode::kQueryDir)) {
     if (const TreeEntry* entry =
             FindEntry(QueryDirectoryEntries(), name, parent->scope)) {
       child = *parent;
@@ -653,22 +652,21 @@ TokenFilesystem::Outcome TokenFilesystem::DoReadlink(
   if (!node) return tl::unexpected(node.error());
   resolver_.SyncFor(context, *node);
   if (node->scope == Scope::kRoot &&
-      node->code == static_cast<uint8_t>(NodeCode::kSelfLink)) {
+      node->code == CodeOf(NodeCode::kSelfLink)) {
     auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     return LinkReply{std::to_string(caller->process.pid) + "/" +
                      std::to_string(caller->tid)};
   }
   if (node->scope == Scope::kRoot &&
-      node->code == static_cast<uint8_t>(NodeCode::kPeerLink)) {
+      node->code == CodeOf(NodeCode::kPeerLink)) {
     auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     auto link = peer_grants_.Resolve(*caller, node->object);
     if (!link) return tl::unexpected(link.error());
     return LinkReply{std::move(*link)};
   }
-  if (node->is_token_scope() &&
-      node->code == static_cast<uint8_t>(NodeCode::kLinkedLink)) {
+  if (node->is_token_scope() && node->code == CodeOf(NodeCode::kLinkedLink)) {
     auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     auto target = resolver_.ResolveTarget(*node);
@@ -710,7 +708,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
   file->opener = WriterOf(*caller);
 
   if (node->scope == Scope::kRoot) {
-    if (node->code == static_cast<uint8_t>(NodeCode::kRegistryFile)) {
+    if (node->code == CodeOf(NodeCode::kRegistryFile)) {
       file->content = std::make_shared<const std::string>(
           RenderRegistryFile(registry_.GetStats(), events_.events_applied(),
                              events_.overflows(), requests_.load()));
@@ -727,8 +725,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
     // whatever the thread impersonates); another process's threads need
     // QUERY on that process's primary token.
     Target about = *target;
-    const bool thread_state =
-        node->code == static_cast<uint8_t>(NodeCode::kImpersonateFile);
+    const bool thread_state = node->code == CodeOf(NodeCode::kImpersonateFile);
     if (thread_state) {
       about.object = target->primary;
       about.token = target->primary->Get();
@@ -870,8 +867,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
   };
   add(".", *node, S_IFDIR);
   add("..", NodeId{}, S_IFDIR);
-  if (node->scope == Scope::kRoot &&
-      node->code == static_cast<uint8_t>(NodeCode::kRootDir)) {
+  if (node->scope == Scope::kRoot && node->code == CodeOf(NodeCode::kRootDir)) {
     for (const TreeEntry& entry : RootEntries()) {
       add(std::string(entry.name), NodeId{Scope::kRoot, entry.code},
           ModeFor(entry.kind, entry.writable));
@@ -880,10 +876,10 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
       add(std::to_string(pid), NodeId{Scope::kProcess, 0, pid}, S_IFDIR);
     }
   } else if (node->scope == Scope::kRoot &&
-             node->code == static_cast<uint8_t>(NodeCode::kPeerDir)) {
+             node->code == CodeOf(NodeCode::kPeerDir)) {
     // Peer links depend on the caller's descriptors: look them up by number.
   } else if (node->scope == Scope::kRoot &&
-             node->code == static_cast<uint8_t>(NodeCode::kObjectsDir)) {
+             node->code == CodeOf(NodeCode::kObjectsDir)) {
     auto caller = resolver_.ResolveCaller(context);
     if (!caller) return tl::unexpected(caller.error());
     for (Luid id : registry_.ListObjects()) {
@@ -899,14 +895,14 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
       }
     }
   } else if (node->is_token_scope() &&
-             node->code == static_cast<uint8_t>(NodeCode::kTokenDir)) {
+             node->code == CodeOf(NodeCode::kTokenDir)) {
     auto target = resolver_.ResolveTarget(*node);
     if (!target) return tl::unexpected(target.error());
     for (const TreeEntry& entry : TokenDirectoryEntries()) {
       if (!entry.AppliesTo(node->scope)) continue;
       // `linked` exists only while there is a partner, so `ls -l`, `cp -r`
       // and `tar` never meet a dangling link.
-      if (entry.code == static_cast<uint8_t>(NodeCode::kLinkedLink) &&
+      if (entry.code == CodeOf(NodeCode::kLinkedLink) &&
           !target->object->LinkedPartner()) {
         continue;
       }
@@ -921,7 +917,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpendir(
       }
     }
   } else if (node->is_token_scope() &&
-             node->code == static_cast<uint8_t>(NodeCode::kQueryDir)) {
+             node->code == CodeOf(NodeCode::kQueryDir)) {
     for (const TreeEntry& entry : QueryDirectoryEntries()) {
       NodeId child = *node;
       child.code = entry.code;
@@ -1009,7 +1005,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoRmdir(const RequestContext& context,
   auto parent = resolver_.Decode(parent_inode);
   if (!parent) return tl::unexpected(parent.error());
   if (!(parent->scope == Scope::kRoot &&
-        parent->code == static_cast<uint8_t>(NodeCode::kObjectsDir))) {
+        parent->code == CodeOf(NodeCode::kObjectsDir))) {
     return tl::unexpected(Fail(ErrorCode::kNotPermitted,
                                "only token objects (" + options_.mount_point +
                                    "/objects/ID) can be removed"));

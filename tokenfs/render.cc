@@ -41,18 +41,18 @@ std::string RenderNode(const NodeId& node, const Token& token,
   if (const std::optional<TokenFile> file = TextFileOf(code)) {
     return RenderTokenFile(token, *file, options);
   }
-  if (code == static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+  if (code == CodeOf(NodeCode::kQueryAllFile)) {
     return AllClassesJson(token, options).dump(2) + "\n";
   }
-  if (code > static_cast<uint8_t>(NodeCode::kQueryFileBase) &&
-      code < static_cast<uint8_t>(NodeCode::kQueryAllFile)) {
+  if (code > CodeOf(NodeCode::kQueryFileBase) &&
+      code < CodeOf(NodeCode::kQueryAllFile)) {
     auto query_class =
-        QueryClassFromId(code - static_cast<uint8_t>(NodeCode::kQueryFileBase));
+        QueryClassFromId(code - CodeOf(NodeCode::kQueryFileBase));
     if (query_class) {
       return QueryClassJson(token, *query_class, options).dump(2) + "\n";
     }
   }
-  if (code == static_cast<uint8_t>(NodeCode::kImpersonateFile)) {
+  if (code == CodeOf(NodeCode::kImpersonateFile)) {
     if (token.type == TokenType::kImpersonation) {
       return TextLine("impersonating",
                       "id:" + std::to_string(token.token_id.value)) +
@@ -61,7 +61,7 @@ std::string RenderNode(const NodeId& node, const Token& token,
     }
     return TextLine("impersonating", "none");
   }
-  if (code == static_cast<uint8_t>(NodeCode::kPersistFile)) {
+  if (code == CodeOf(NodeCode::kPersistFile)) {
     auto info = registry.ObjectDetails(Luid{node.object});
     return TextLine("persist", info && info->persist ? "yes" : "no");
   }

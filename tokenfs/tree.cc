@@ -14,40 +14,39 @@ constexpr uint64_t kPayloadMask = (uint64_t{1} << 53) - 1;
 constexpr int kPidShift = 26;
 constexpr uint64_t kTidMask = (uint64_t{1} << 26) - 1;
 
-uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
-
 std::vector<TreeEntry> BuildTokenEntries() {
   std::vector<TreeEntry> entries;
   for (const TokenFileInfo& info : TokenFileTable()) {
     const AccessMask read = info.file == TokenFile::kSecurity
                                 ? access::kReadControl
                                 : access::kTokenQuery;
-    entries.push_back(TreeEntry{
-        info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
-        TokenFileWriteRight(info.file), TokenFileWritable(info.file), false, false, false});
+    entries.push_back(
+        TreeEntry{info.name, TextFileCode(info.file), NodeKind::kTextFile, read,
+                  TokenFileWriteRight(info.file), TokenFileWritable(info.file),
+                  false, false, false});
   }
-  entries.push_back(TreeEntry{"query", Code(NodeCode::kQueryDir),
+  entries.push_back(TreeEntry{"query", CodeOf(NodeCode::kQueryDir),
                               NodeKind::kDirectory, access::kTokenQuery,
                               AccessMask(), false, false, false, false});
-  entries.push_back(TreeEntry{"linked", Code(NodeCode::kLinkedLink),
+  entries.push_back(TreeEntry{"linked", CodeOf(NodeCode::kLinkedLink),
                               NodeKind::kSymlink, access::kTokenQuery,
                               AccessMask(), false, false, false, false});
   entries.push_back(TreeEntry{
-      "duplicate", Code(NodeCode::kDuplicateFile), NodeKind::kTransaction,
+      "duplicate", CodeOf(NodeCode::kDuplicateFile), NodeKind::kTransaction,
       AccessMask(), access::kTokenDuplicate, true, false, false, false});
   entries.push_back(TreeEntry{
-      "restrict", Code(NodeCode::kRestrictFile), NodeKind::kTransaction,
+      "restrict", CodeOf(NodeCode::kRestrictFile), NodeKind::kTransaction,
       AccessMask(), access::kTokenDuplicate, true, false, false, false});
-  entries.push_back(TreeEntry{"access", Code(NodeCode::kAccessFile),
+  entries.push_back(TreeEntry{"access", CodeOf(NodeCode::kAccessFile),
                               NodeKind::kTransaction, access::kTokenQuery,
                               access::kTokenQuery, true, false, false, false});
-  entries.push_back(TreeEntry{"impersonate", Code(NodeCode::kImpersonateFile),
+  entries.push_back(TreeEntry{"impersonate", CodeOf(NodeCode::kImpersonateFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, true, false, false});
-  entries.push_back(TreeEntry{"persist", Code(NodeCode::kPersistFile),
+  entries.push_back(TreeEntry{"persist", CodeOf(NodeCode::kPersistFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, false, true, false});
-  entries.push_back(TreeEntry{"install", Code(NodeCode::kInstallFile),
+  entries.push_back(TreeEntry{"install", CodeOf(NodeCode::kInstallFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, false, false, true});
   return entries;
@@ -58,12 +57,12 @@ std::vector<TreeEntry> BuildQueryEntries() {
   for (const QueryClassInfo& info : QueryClassTable()) {
     entries.push_back(
         TreeEntry{info.name,
-                  static_cast<uint8_t>(Code(NodeCode::kQueryFileBase) +
+                  static_cast<uint8_t>(CodeOf(NodeCode::kQueryFileBase) +
                                        static_cast<uint8_t>(info.id)),
                   NodeKind::kQueryFile, access::kTokenQuery, AccessMask(),
                   false, false, false, false});
   }
-  entries.push_back(TreeEntry{"all", Code(NodeCode::kQueryAllFile),
+  entries.push_back(TreeEntry{"all", CodeOf(NodeCode::kQueryAllFile),
                               NodeKind::kQueryFile, access::kTokenQuery,
                               AccessMask(), false, false, false, false});
   return entries;
@@ -72,12 +71,13 @@ std::vector<TreeEntry> BuildQueryEntries() {
 }  // namespace
 
 uint64_t EncodeInode(const NodeId& node) {
-  if (node.scope == Scope::kRoot && node.code == Code(NodeCode::kRootDir)) {
+  if (node.scope == Scope::kRoot && node.code == CodeOf(NodeCode::kRootDir)) {
     return 1;  // FUSE_ROOT_ID
   }
   uint64_t payload = 0;
   if (node.scope == Scope::kObject ||
-      (node.scope == Scope::kRoot && node.code == Code(NodeCode::kPeerLink))) {
+      (node.scope == Scope::kRoot &&
+       node.code == CodeOf(NodeCode::kPeerLink))) {
     payload = node.object & kPayloadMask;
   } else if (node.scope != Scope::kRoot) {
     payload = (static_cast<uint64_t>(node.pid) << kPidShift) |
@@ -96,13 +96,13 @@ std::optional<NodeId> DecodeInode(uint64_t inode) {
   const uint64_t payload = inode & kPayloadMask;
   switch (node.scope) {
     case Scope::kRoot:
-      if (node.code == Code(NodeCode::kPeerLink)) {
+      if (node.code == CodeOf(NodeCode::kPeerLink)) {
         if (payload > INT32_MAX) return std::nullopt;
         node.object = payload;
         return node;
       }
-      if (node.code == Code(NodeCode::kRootDir) ||
-          node.code > Code(NodeCode::kPeerDir) || payload != 0) {
+      if (node.code == CodeOf(NodeCode::kRootDir) ||
+          node.code > CodeOf(NodeCode::kPeerDir) || payload != 0) {
         return std::nullopt;
       }
       return node;
@@ -120,7 +120,7 @@ std::optional<NodeId> DecodeInode(uint64_t inode) {
       }
       break;
   }
-  if (node.code != Code(NodeCode::kTokenDir) && !EntryForNode(node)) {
+  if (node.code != CodeOf(NodeCode::kTokenDir) && !EntryForNode(node)) {
     return std::nullopt;
   }
   return node;
@@ -138,17 +138,17 @@ std::span<const TreeEntry> QueryDirectoryEntries() {
 
 std::span<const TreeEntry> RootEntries() {
   static const TreeEntry entries[] = {
-      {"self", Code(NodeCode::kSelfLink), NodeKind::kSymlink, AccessMask(),
+      {"self", CodeOf(NodeCode::kSelfLink), NodeKind::kSymlink, AccessMask(),
        AccessMask(), false, false, false, false},
-      {"objects", Code(NodeCode::kObjectsDir), NodeKind::kDirectory,
+      {"objects", CodeOf(NodeCode::kObjectsDir), NodeKind::kDirectory,
        AccessMask(), AccessMask(), false, false, false, false},
-      {"create", Code(NodeCode::kCreateFile), NodeKind::kTransaction,
+      {"create", CodeOf(NodeCode::kCreateFile), NodeKind::kTransaction,
        AccessMask(), AccessMask(), true, false, false, false},
-      {"link", Code(NodeCode::kLinkFile), NodeKind::kControl, AccessMask(),
+      {"link", CodeOf(NodeCode::kLinkFile), NodeKind::kControl, AccessMask(),
        AccessMask(), true, false, false, false},
-      {"registry", Code(NodeCode::kRegistryFile), NodeKind::kTextFile,
+      {"registry", CodeOf(NodeCode::kRegistryFile), NodeKind::kTextFile,
        AccessMask(), AccessMask(), false, false, false, false},
-      {"peer", Code(NodeCode::kPeerDir), NodeKind::kDirectory, AccessMask(),
+      {"peer", CodeOf(NodeCode::kPeerDir), NodeKind::kDirectory, AccessMask(),
        AccessMask(), false, false, false, false},
   };
   return entries;
@@ -164,9 +164,9 @@ const TreeEntry* FindEntry(std::span<const TreeEntry> entries,
 
 const TreeEntry* EntryForNode(const NodeId& node) {
   std::span<const TreeEntry> table;
-  if (node.scope == Scope::kRoot && node.code == Code(NodeCode::kPeerLink)) {
+  if (node.scope == Scope::kRoot && node.code == CodeOf(NodeCode::kPeerLink)) {
     static const TreeEntry peer_link{"",
-                                     Code(NodeCode::kPeerLink),
+                                     CodeOf(NodeCode::kPeerLink),
                                      NodeKind::kSymlink,
                                      AccessMask(),
                                      AccessMask(),

@@ -58,6 +58,12 @@ enum class NodeCode : uint8_t {
   kInstallFile = 97,
 };
 
+// The number a NodeId, a TreeEntry and an inode carry for `code`: the one
+// conversion, so no other file casts a NodeCode. Codes are numbers rather
+// than the enum in NodeId because a text file's and a query file's code is a
+// base plus an index (TextFileCode, kQueryFileBase + class id).
+constexpr uint8_t CodeOf(NodeCode code) { return static_cast<uint8_t>(code); }
+
 struct NodeId {
   Scope scope = Scope::kRoot;
   uint8_t code = 0;
@@ -124,23 +130,22 @@ const TreeEntry* EntryForNode(const NodeId& node);
 
 // Node code of text file `file`.
 constexpr uint8_t TextFileCode(TokenFile file) {
-  return static_cast<uint8_t>(static_cast<uint8_t>(NodeCode::kTextFileBase) +
+  return static_cast<uint8_t>(CodeOf(NodeCode::kTextFileBase) +
                               static_cast<uint8_t>(file));
 }
 // The text file a token-scope node code names; nullopt for other codes.
 constexpr std::optional<TokenFile> TextFileOf(uint8_t code) {
-  if (code < static_cast<uint8_t>(NodeCode::kTextFileBase) ||
-      code >= static_cast<uint8_t>(NodeCode::kQueryDir)) {
+  if (code < CodeOf(NodeCode::kTextFileBase) ||
+      code >= CodeOf(NodeCode::kQueryDir)) {
     return std::nullopt;
   }
-  return static_cast<TokenFile>(code -
-                                static_cast<uint8_t>(NodeCode::kTextFileBase));
+  return static_cast<TokenFile>(code - CodeOf(NodeCode::kTextFileBase));
 }
 // True iff a token-scope node code names a file in the query directory (a
 // class or all).
 constexpr bool IsQueryFileCode(uint8_t code) {
-  return code > static_cast<uint8_t>(NodeCode::kQueryDir) &&
-         code <= static_cast<uint8_t>(NodeCode::kQueryAllFile);
+  return code > CodeOf(NodeCode::kQueryDir) &&
+         code <= CodeOf(NodeCode::kQueryAllFile);
 }
 
 }  // namespace tokenfs

@@ -28,10 +28,10 @@ tl::expected<std::string, FsError> WriteCommands::Apply(
     const NodeId& node, const ProcessKey& opened_on, const Caller& caller,
     std::string_view data) {
   if (node.scope == Scope::kRoot) {
-    if (node.code == static_cast<uint8_t>(NodeCode::kCreateFile)) {
+    if (node.code == CodeOf(NodeCode::kCreateFile)) {
       return Create(caller, data);
     }
-    if (node.code == static_cast<uint8_t>(NodeCode::kLinkFile)) {
+    if (node.code == CodeOf(NodeCode::kLinkFile)) {
       return Link(caller, data);
     }
     return tl::unexpected(Fail(ErrorCode::kAccessDenied,

@@ -39,7 +39,7 @@ inline const Context kBob{200, 2000, 2000};
 
 inline uint64_t Ino(const NodeId& node) { return EncodeInode(node); }
 inline uint64_t RootIno(NodeCode code) {
-  return Ino(NodeId{Scope::kRoot, static_cast<uint8_t>(code)});
+  return Ino(NodeId{Scope::kRoot, CodeOf(code)});
 }
 inline uint64_t ProcessIno(int32_t pid, uint8_t code = 0) {
   return Ino(NodeId{Scope::kProcess, code, pid});
@@ -51,7 +51,7 @@ inline uint64_t ObjectIno(uint64_t id, uint8_t code = 0) {
   return Ino(NodeId{Scope::kObject, code, 0, 0, id});
 }
 inline uint8_t Text(TokenFile file) { return TextFileCode(file); }
-inline uint8_t Code(NodeCode code) { return static_cast<uint8_t>(code); }
+inline uint8_t Code(NodeCode code) { return CodeOf(code); }
 
 inline int ErrnoOf(const Fs::Outcome& outcome) {
   REQUIRE_FALSE(outcome);
