@@ -370,7 +370,16 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
     parent_credentials = leader->credentials;
     parent_key = leader->key;
     parent_known = true;
+    // As if the leader had forked it: what the leader would drop back to
+    // (a set-ID program's inheritance) comes along.
     origin.reset();
+    origin_credentials = LinuxCredentials{};
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(leader->key.pid);
+    if (it != processes_.end() && it->second.key == leader->key) {
+      origin = it->second.origin;
+      origin_credentials = it->second.origin_credentials;
+    }
   }
   if (!parent_known && task.ppid > 0 && depth < kMaxAncestors) {
     // An unknown parent (forked while the daemon was down, or older than
@@ -427,21 +436,47 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
 
 std::optional<Registry::ProcessView> Registry::LineageLeader(
     const TaskInfo& task, int depth) {
-  if (task.session <= 0 || task.session == task.tgid || task.ppid <= 0 ||
+  // Session 0 is a real session in the initial pid namespace: pid 1's,
+  // when it never called setsid, and every process it forks without one.
+  if (task.session < 0 || task.session == task.tgid || task.ppid <= 0 ||
       depth >= kMaxAncestors) {
     return std::nullopt;
   }
-  // Sessions are inherited at fork: a process whose session is not its
-  // parent's (nor its own, made by setsid) was forked by another process,
-  // which has ended and left it to pid 1 or a subreaper.
   auto parent = source_.ReadTask(task.ppid);
-  if (!parent || parent->session == task.session) return std::nullopt;
-  for (int32_t leader : {task.process_group, task.session}) {
+  if (!parent) return std::nullopt;
+  std::vector<int32_t> leaders;
+  if (parent->session != task.session) {
+    // Sessions are inherited at fork: a process whose session is not its
+    // parent's (nor its own, made by setsid) was forked by another process,
+    // which has ended and left it to pid 1 or a subreaper.
+    leaders = {task.process_group, task.session};
+  } else if (parent->process_group != task.process_group &&
+             task.process_group > 0 && task.process_group != task.tgid &&
+             IsAncestor(task.ppid, task.process_group, depth)) {
+    // The same session but another group, led by a descendant of the
+    // parent: either a re-parented process whose reaper shares its session
+    // (pid 1 in session 0, a subreaper that did not setsid), or one its
+    // parent put into a sibling's group (a shell's pipeline). The leader is
+    // the nearest ancestor Linux still shows for the first; for the second
+    // it holds a copy of the same parent's token.
+    leaders = {task.process_group};
+  }
+  for (int32_t leader : leaders) {
     if (leader <= 0 || leader == task.tgid || leader == task.ppid) continue;
     auto view = LookupProcess(leader, /*force_validation=*/false, depth + 1);
     if (view && view->key.start_time <= task.start_time) return *view;
   }
   return std::nullopt;
+}
+
+bool Registry::IsAncestor(int32_t ancestor, int32_t pid, int depth) const {
+  for (int steps = depth; steps < kMaxAncestors; ++steps) {
+    auto task = source_.ReadTask(pid);
+    if (!task || task->ppid <= 0) return false;
+    if (task->ppid == ancestor) return true;
+    pid = task->ppid;
+  }
+  return false;
 }
 
 Result<Registry::ProcessView> Registry::Process(int32_t pid) {

@@ -420,16 +420,23 @@ class Registry {
   // A parent the registry does not know is looked up first (up to
   // `depth` ancestors), so the entry inherits from its nearest known
   // ancestor as if every fork had been seen. A process that was
-  // re-parented (its session is neither its own nor its parent's: it did
-  // not get it from the parent it has now) inherits from its process
-  // group's leader, else its session's leader, when one of them lives and
-  // is older: the nearest ancestor Linux still shows.
+  // re-parented inherits from its process group's leader, else its
+  // session's leader, when one of them lives and is older: the nearest
+  // ancestor Linux still shows (see LineageLeader).
   Result<ProcessEntry> MakeEntry(const TaskInfo& task, int depth);
   // Deeper than any real process tree; bounds the walk up unknown parents.
   static constexpr int kMaxAncestors = 256;
   // The leader MakeEntry inherits from instead of a re-parented process's
-  // parent, or nullopt.
+  // parent, or nullopt. Re-parented: its session is neither its own nor
+  // its parent's (it did not get it from the parent it has now; then the
+  // group's leader, else the session's), or its session is its parent's
+  // but its group, not its own, is led by a descendant of its parent (a
+  // reaper sharing the session, such as pid 1 in session 0; then the
+  // group's leader only).
   std::optional<ProcessView> LineageLeader(const TaskInfo& task, int depth);
+  // Whether `ancestor` is a proper ancestor of `pid` by the source's parent
+  // links, walking at most kMaxAncestors - depth steps.
+  bool IsAncestor(int32_t ancestor, int32_t pid, int depth) const;
   Result<TokenObjectPtr> MintObject(const LinuxCredentials& credentials);
   Result<ProcessView> LookupProcess(int32_t pid, bool force_validation,
                                     int depth = 0);

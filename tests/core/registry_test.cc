@@ -1136,6 +1136,63 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "an orphan in pid 1's own session inherits from its process group's "
+    "leader") {
+  // pid 1 never called setsid: it and what it forks without one share
+  // session 0, so a re-parented process's session is its reaper's.
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 0, 0);
+  life.source.SetGroups(100, 100, 0);  // a job: a group of its own
+  life.Disable(100, privilege::kChangeNotify);
+  life.Restart();
+  // The job forked twice while the daemon was down, the middle process
+  // ended: the grandchild's parent is now pid 1, its group still the job's.
+  life.source.AddProcess(400, 1, 60, 1000);
+  life.source.SetGroups(400, 100, 0);
+  CHECK_FALSE(life.Enabled(400));
+  CHECK(life.minter->mints == 0);
+}
+
+TEST_CASE(
+    "a subreaper in the orphan's session is passed over for the group's "
+    "leader") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 1, 1);
+  life.source.SetGroups(100, 100, 100);  // a login shell: a subreaper
+  life.source.AddProcess(300, 100, 30, 1000);
+  life.source.SetGroups(300, 300, 100);  // a job it started, adjusted
+  life.Disable(300, privilege::kChangeNotify);
+  life.Restart();
+  life.source.AddProcess(400, 100, 60, 1000);  // re-parented to the shell
+  life.source.SetGroups(400, 300, 100);
+  CHECK_FALSE(life.Enabled(400));
+  CHECK(life.Enabled(100));
+}
+
+TEST_CASE(
+    "joining the group of a process that is not one's parent's descendant "
+    "buys nothing") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 1, 1);
+  life.source.SetGroups(100, 100, 100);  // a session's leader
+  life.source.AddProcess(200, 100, 25, 1000);
+  life.source.SetGroups(200, 200, 100);  // an unadjusted job
+  life.source.AddProcess(300, 100, 30, 1000);
+  life.source.SetGroups(300, 300, 100);  // a restricted job
+  life.Disable(300, privilege::kChangeNotify);
+  life.Restart();
+  // While the daemon was down the restricted job forked a child that moved
+  // itself into the unadjusted job's group (setpgid within the session).
+  life.source.AddProcess(400, 300, 60, 1000);
+  life.source.SetGroups(400, 200, 100);
+  CHECK_FALSE(life.Enabled(400));
+  CHECK(life.Enabled(200));
+}
+
+TEST_CASE(
     "a process pid 1 started in a session of its own is minted, not "
     "inherited") {
   Lifetime life;
