@@ -1193,6 +1193,32 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "joining the group of a descendant that ran a set-ID program gives back "
+    "what that descendant inherited") {
+  Lifetime life;
+  WithProcesses(life);
+  life.source.SetGroups(1, 1, 1);
+  life.source.SetGroups(100, 100, 100);
+  life.source.AddProcess(300, 100, 30, 1000);
+  life.source.SetGroups(300, 300, 100);  // a restricted job
+  life.Disable(300, privilege::kChangeNotify);
+  life.Restart();
+  // While the daemon was down the job started a set-uid root program in a
+  // group of its own, and then a child that joined that group.
+  life.source.AddProcess(500, 300, 50, 1000);
+  life.source.SetGroups(500, 500, 100);
+  auto& setuid = life.source.tasks.at(500).credentials;
+  setuid.effective_uid = setuid.saved_uid = setuid.fs_uid = 0;
+  CHECK(life.registry->Process(500)->primary->Get()->user ==
+        well_known::LocalSystem());  // a set-ID program: a fresh token
+  life.source.AddProcess(400, 300, 60, 1000);
+  life.source.SetGroups(400, 500, 100);
+  CHECK_FALSE(life.Enabled(400));
+  CHECK(life.registry->Process(400)->primary->Get()->user ==
+        well_known::UnixUser(1000));
+}
+
+TEST_CASE(
     "a process pid 1 started in a session of its own is minted, not "
     "inherited") {
   Lifetime life;
