@@ -8,11 +8,27 @@ namespace tokenfs {
 std::string_view QueryCapabilityFor(const Token& caller_effective,
                                     const Token& caller_primary,
                                     const Token& target) {
-  if (target.token_id == caller_effective.token_id ||
-      target.token_id == caller_primary.token_id) {
-    return tree_capability::kIntrospect;
+  return CapabilityFor(TreeAction::kRead, caller_effective, caller_primary,
+                       target);
+}
+
+std::string_view CapabilityFor(TreeAction action, const Token& caller_effective,
+                               const Token& caller_primary,
+                               const Token& target) {
+  const bool own = target.token_id == caller_effective.token_id ||
+                   target.token_id == caller_primary.token_id;
+  if (!own && !(target.user == caller_effective.user)) return {};
+  switch (action) {
+    case TreeAction::kRead:
+      return own ? tree_capability::kIntrospect : tree_capability::kListOwn;
+    case TreeAction::kListSubtokens:
+      return own ? tree_capability::kReadSubtokens : tree_capability::kListOwn;
+    case TreeAction::kReadTags:
+      return own ? tree_capability::kReadTags
+                 : tree_capability::kReadManageTags;
+    case TreeAction::kChangeTags:
+      return own ? tree_capability::kTags : tree_capability::kManageTags;
   }
-  if (target.user == caller_effective.user) return tree_capability::kListOwn;
   return {};
 }
 

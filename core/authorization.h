@@ -44,11 +44,22 @@
 namespace tokenfs {
 
 // Capabilities the tree's operations require (names from the mytoken
-// catalog).
+// catalog; man/tokenfs.5 CAPABILITIES maps each to what it permits). The
+// read@ forms are what reads ask for: the read-write name covers its read@
+// twin, so a token holding either may read, and only the read-write one may
+// change.
 namespace tree_capability {
 inline constexpr std::string_view kIntrospect = "tokeninfo:introspect";
+inline constexpr std::string_view kHistory = "tokeninfo:history";
+inline constexpr std::string_view kNotify = "tokeninfo:notify";
+inline constexpr std::string_view kSubtokens = "tokeninfo:subtokens";
+inline constexpr std::string_view kReadSubtokens = "read@tokeninfo:subtokens";
+inline constexpr std::string_view kTags = "tokeninfo:tags";
+inline constexpr std::string_view kReadTags = "read@tokeninfo:tags";
 inline constexpr std::string_view kListOwn = "manage_mytokens:list";
 inline constexpr std::string_view kRevoke = "manage_mytokens:revoke";
+inline constexpr std::string_view kManageTags = "manage_mytokens:tags";
+inline constexpr std::string_view kReadManageTags = "read@manage_mytokens:tags";
 inline constexpr std::string_view kCreate = "create_mytoken";
 inline constexpr std::string_view kImpersonate = "AT";
 }  // namespace tree_capability
@@ -146,6 +157,30 @@ AuthorizationResult AuthorizePeer(const Token& checking, AccessMask desired,
 std::string_view QueryCapabilityFor(const Token& caller_effective,
                                     const Token& caller_primary,
                                     const Token& target);
+
+// The operations whose capability depends on whose token is the target.
+enum class TreeAction {
+  kRead,           // any token file (QueryCapabilityFor)
+  kListSubtokens,  // the subtokens file
+  kReadTags,       // reading the tags file
+  kChangeTags,     // writing the tags file
+};
+
+// When a gate applies, and which: the rule QueryCapabilityFor set. A token
+// is the caller's own when it is the caller's effective or primary token
+// (tokeninfo:* capabilities, "this token"); another token of the caller's
+// user is governed by manage_mytokens:* ("any of the user's tokens"); a
+// token of another user has no gate (its DACL decides, and a gate on the
+// caller's token would not protect that user). Returns, for own / same
+// user:
+//   kRead           tokeninfo:introspect       / manage_mytokens:list
+//   kListSubtokens  read@tokeninfo:subtokens   / manage_mytokens:list
+//   kReadTags       read@tokeninfo:tags        / read@manage_mytokens:tags
+//   kChangeTags     tokeninfo:tags             / manage_mytokens:tags
+// and "" for another user's token.
+std::string_view CapabilityFor(TreeAction action, const Token& caller_effective,
+                               const Token& caller_primary,
+                               const Token& target);
 
 }  // namespace tokenfs
 

@@ -350,6 +350,70 @@ TEST_CASE("reading a token needs the capability that fits whose it is") {
         tree_capability::kIntrospect);
 }
 
+TEST_CASE("each tree action's gate: own token, same user, other user") {
+  const Token caller = UserToken(1000, 1);
+  const Token same_user = UserToken(1000, 2);
+  const Token other_user = UserToken(1001, 3);
+  struct Case {
+    TreeAction action;
+    std::string_view own;
+    std::string_view same;
+  };
+  const Case cases[] = {
+      {TreeAction::kRead, "tokeninfo:introspect", "manage_mytokens:list"},
+      {TreeAction::kListSubtokens, "read@tokeninfo:subtokens",
+       "manage_mytokens:list"},
+      {TreeAction::kReadTags, "read@tokeninfo:tags",
+       "read@manage_mytokens:tags"},
+      {TreeAction::kChangeTags, "tokeninfo:tags", "manage_mytokens:tags"},
+  };
+  for (const Case& c : cases) {
+    INFO(static_cast<int>(c.action));
+    CHECK(CapabilityFor(c.action, caller, caller, caller) == c.own);
+    CHECK(CapabilityFor(c.action, caller, caller, same_user) == c.same);
+    CHECK(CapabilityFor(c.action, caller, caller, other_user).empty());
+    // Impersonating another user's token: the primary is still its own.
+    CHECK(CapabilityFor(c.action, other_user, caller, caller) == c.own);
+  }
+}
+
+TEST_CASE("every tree capability is a catalog capability or its read@ twin") {
+  for (std::string_view name :
+       {tree_capability::kIntrospect, tree_capability::kHistory,
+        tree_capability::kNotify, tree_capability::kSubtokens,
+        tree_capability::kReadSubtokens, tree_capability::kTags,
+        tree_capability::kReadTags, tree_capability::kListOwn,
+        tree_capability::kRevoke, tree_capability::kManageTags,
+        tree_capability::kReadManageTags, tree_capability::kCreate,
+        tree_capability::kImpersonate}) {
+    INFO(name);
+    Result<std::string> parsed = ParseCapabilityName(name);
+    REQUIRE(parsed);
+    CHECK(*parsed == name);
+    std::string_view body = name;
+    if (body.starts_with(kReadOnlyCapabilityPrefix)) {
+      body.remove_prefix(kReadOnlyCapabilityPrefix.size());
+    }
+    CHECK(FindCapabilityInfo(body) != nullptr);
+  }
+}
+
+TEST_CASE("a capability gate refuses naming the capability; read@ reads only") {
+  Fixture f;
+  f.caller.capabilities = {*MakeCapability("read@tokeninfo:tags")};
+  const AuthorizationResult change =
+      f.Run(access::kTokenQuery, tree_capability::kTags);
+  CHECK_FALSE(change.allowed);
+  CHECK(change.code == ErrorCode::kAccessDenied);
+  CHECK_THAT(change.reason,
+             Catch::Contains("lacks the capability 'tokeninfo:tags'"));
+  CHECK(f.Run(access::kTokenQuery, tree_capability::kReadTags).allowed);
+  // The read-write form covers the read.
+  f.caller.capabilities = {*MakeCapability("tokeninfo:tags")};
+  CHECK(f.Run(access::kTokenQuery, tree_capability::kReadTags).allowed);
+  CHECK(f.Run(access::kTokenQuery, tree_capability::kTags).allowed);
+}
+
 TEST_CASE("privileges the access check used are reported") {
   Fixture f;
   f.caller = UserToken(1000, 1);
