@@ -779,4 +779,73 @@ Result<LinkCommand> ParseLinkCommand(std::string_view text,
   return command;
 }
 
+namespace {
+
+// A word of a tags command as quoted in errors: printable ASCII as is,
+// other bytes as \xNN, long words shortened.
+std::string QuotedWord(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  constexpr size_t kShown = 40;
+  std::string shown;
+  for (char c : text.substr(0, kShown)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte > 0x20 && byte < 0x7f) {
+      shown += c;
+    } else {
+      shown += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 0xf];
+    }
+  }
+  return "'" + shown + (text.size() > kShown ? "...'" : "'");
+}
+
+}  // namespace
+
+Result<TagCommand> ParseTagCommand(std::string_view text) {
+  // Words are separated by spaces or tabs; one trailing newline (echo's) is
+  // allowed, nothing else after the tag.
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  std::vector<std::pair<std::string_view, size_t>> words;  // word, offset
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i == text.size()) break;
+    const size_t start = i;
+    while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+    words.emplace_back(text.substr(start, i - start), start);
+  }
+  if (words.empty()) {
+    return InvalidArgument("empty command: expected add NAME or remove NAME",
+                           1);
+  }
+  TagCommand command;
+  if (words[0].first == "add") {
+    command.add = true;
+  } else if (words[0].first == "remove") {
+    command.add = false;
+  } else {
+    return InvalidArgument("unknown command " + QuotedWord(words[0].first) +
+                               ": expected add NAME or remove NAME",
+                           static_cast<int>(words[0].second) + 1);
+  }
+  if (words.size() < 2) {
+    return InvalidArgument(
+        std::string(words[0].first) + " needs a tag: expected " +
+            std::string(words[0].first) + " NAME",
+        static_cast<int>(text.size()) + 1);
+  }
+  if (words.size() > 2) {
+    return InvalidArgument("one tag per command; unexpected " +
+                               QuotedWord(words[2].first),
+                           static_cast<int>(words[2].second) + 1);
+  }
+  auto tag = ParseTag(words[1].first);
+  if (!tag) {
+    return InvalidArgument(
+        tag.error().message,
+        tag.error().column + static_cast<int>(words[1].second));
+  }
+  command.tag = std::move(*tag);
+  return command;
+}
+
 }  // namespace tokenfs

@@ -29,6 +29,9 @@
 //                 [holder=pid:N]
 //   persist       yes | no | revoke | holder=pid:N
 //   link          elevated=REF filtered=REF session=N
+//   tags          add TAG | remove TAG    (one tag, core/tag.h; the verb is
+//                 lower case, words are separated by spaces or tabs, and
+//                 one trailing newline is allowed)
 // Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)".
 // Token references REF: pid:N, pid:N/TID, id:N, or a path under the mount
 // (/tokens/N, /tokens/N/TID, /tokens/objects/N).
@@ -49,6 +52,7 @@
 #include "core/result.h"
 #include "core/security_descriptor.h"
 #include "core/sid.h"
+#include "core/tag.h"
 #include "core/token.h"
 #include "core/token_operations.h"
 
@@ -165,6 +169,12 @@ struct LinkCommand {
 };
 Result<LinkCommand> ParseLinkCommand(std::string_view text,
                                      std::string_view mount_point);
+
+// Parses one write to a tags file. Fails with kInvalidArgument: an empty
+// or unknown verb ("expected add NAME or remove NAME"), a missing or extra
+// word, or a tag ParseTag refuses (its message, the column shifted to the
+// command's).
+Result<TagCommand> ParseTagCommand(std::string_view text);
 
 // Splits a command into items at whitespace, honouring double quotes.
 // Exposed for tests.

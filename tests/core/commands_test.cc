@@ -431,5 +431,70 @@ TEST_CASE("commands refuse NUL bytes and oversize input") {
   CHECK(big.error().code == ErrorCode::kResourceExhausted);
 }
 
+// ---- tags: add NAME / remove NAME (the tag grammar is core/tag.h's).
+
+TEST_CASE("tag commands parse: add or remove, one tag, echo's newline") {
+  struct Case {
+    std::string input;
+    bool add;
+    std::string tag;
+  };
+  const Case cases[] = {
+      {"add Build\n", true, "build"},
+      {"remove\tbuild", false, "build"},
+      {"  add   x.y  ", true, "x.y"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.input);
+    auto parsed = ParseTagCommand(c.input);
+    REQUIRE(parsed);
+    CHECK(parsed->add == c.add);
+    CHECK(parsed->tag == c.tag);
+  }
+}
+
+TEST_CASE("bad tag commands are refused with the exact error") {
+  struct Case {
+    std::string input;
+    std::string message;
+    int column;
+  };
+  const Case cases[] = {
+      {"", "empty command: expected add NAME or remove NAME", 1},
+      {"\n", "empty command: expected add NAME or remove NAME", 1},
+      {"set x", "unknown command 'set': expected add NAME or remove NAME", 1},
+      {"ADD x", "unknown command 'ADD': expected add NAME or remove NAME", 1},
+      {"add", "add needs a tag: expected add NAME", 4},
+      {"add a b", "one tag per command; unexpected 'b'", 7},
+      {"add a\n\n", "tag 'a\\x0a': invalid character '\\x0a' at column 2 "
+                    "(letters, digits and . _ - : = / only)",
+       6},
+      {"remove -a", "tag '-a': invalid character '-' at column 1 (a tag "
+                    "starts with a letter or digit)",
+       8},
+  };
+  for (const Case& c : cases) {
+    INFO(c.input);
+    auto parsed = ParseTagCommand(c.input);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::kInvalidArgument);
+    CHECK(parsed.error().message == c.message);
+    CHECK(parsed.error().column == c.column);
+  }
+}
+
+TEST_CASE("a parsed tag command written back parses to the same command") {
+  for (std::string_view input : {"add Build", "remove ENV=prod\n"}) {
+    INFO(input);
+    auto first = ParseTagCommand(input);
+    REQUIRE(first);
+    auto again = ParseTagCommand(std::string(first->add ? "add " : "remove ") +
+                                 first->tag);
+    REQUIRE(again);
+    CHECK(again->add == first->add);
+    CHECK(again->tag == first->tag);
+  }
+}
+
 }  // namespace
 }  // namespace tokenfs

@@ -33,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(ParseRestrictCommand(text));
   Check(ParseLinkCommand(text, "/tokens"));
   Check(ParseInstallCommand(text, "/tokens"));
+  Check(ParseTagCommand(text));
   // The write rules' parse of each token file: a parsed write always names
   // the token right it needs.
   for (TokenFile file :
