@@ -1063,7 +1063,8 @@ Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
 Result<TokenObjectPtr> Registry::AddObject(Token token,
                                            const ProcessKey& creator,
                                            uint32_t creator_uid, bool persist,
-                                           uint32_t creator_gid) {
+                                           uint32_t creator_gid,
+                                           Derivation derivation) {
   const size_t bytes = ApproximateTokenBytes(token);
   std::lock_guard<std::mutex> lock(mutex_);
   size_t held = 0;
@@ -1092,6 +1093,8 @@ Result<TokenObjectPtr> Registry::AddObject(Token token,
   auto object = NewObject(std::move(token));
   ObjectInfo info{object->id(), creator, creator_uid,
                   creator_gid,  persist, bytes};
+  info.derived_from = derivation.from;
+  info.derivation = std::move(derivation.how);
   objects_[object->id().value] = ObjectEntry{object, info};
   RecordObjectLocked(info);
   return object;
@@ -1164,14 +1167,68 @@ int32_t Registry::PrimaryUser(const TokenObjectPtr& object,
   return 0;
 }
 
-Status Registry::RemoveObject(Luid id) {
+Result<std::vector<Luid>> Registry::RemoveObject(Luid id) {
+  std::vector<Luid> revoked;
+  std::vector<TokenObjectPtr> released;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!objects_.erase(id.value)) {
+  if (!objects_.count(id.value)) {
     return MakeError(ErrorCode::kNotFound,
                      "no token object " + std::to_string(id.value));
   }
-  if (journal_) journal_->ForgetObject(id);
-  return Ok();
+  // Breadth first from `id`; an object is visited once (ids are unique and
+  // a derivation always names an older token, so there are no cycles, but
+  // the set makes that no precondition).
+  std::unordered_set<uint64_t> seen{id.value};
+  revoked.push_back(id);
+  for (size_t next = 0; next < revoked.size(); ++next) {
+    std::vector<Luid> children;
+    for (const auto& [child, entry] : objects_) {
+      if (entry.info.derived_from == revoked[next] && seen.insert(child).second) {
+        children.push_back(Luid{child});
+      }
+    }
+    std::sort(children.begin(), children.end());
+    revoked.insert(revoked.end(), children.begin(), children.end());
+  }
+  std::sort(revoked.begin() + 1, revoked.end());
+  for (Luid gone : revoked) {
+    auto it = objects_.find(gone.value);
+    released.push_back(std::move(it->second.object));
+    objects_.erase(it);
+    if (journal_) journal_->ForgetObject(gone);
+  }
+  return revoked;
+}
+
+std::vector<Registry::ObjectInfo> Registry::ObjectChildren(Luid parent) const {
+  std::vector<ObjectInfo> children;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, entry] : objects_) {
+      if (parent.value != 0 && entry.info.derived_from == parent) {
+        children.push_back(entry.info);
+      }
+    }
+  }
+  std::sort(children.begin(), children.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
+  return children;
+}
+
+Result<std::vector<std::string>> Registry::UpdateTags(
+    Luid id, const std::function<Result<std::vector<std::string>>(
+                 const std::vector<std::string>&)>& change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = objects_.find(id.value);
+  if (it == objects_.end()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token object " + std::to_string(id.value));
+  }
+  Result<std::vector<std::string>> tags = change(it->second.info.tags);
+  if (!tags) return tags;
+  it->second.info.tags = *tags;
+  RecordObjectLocked(it->second.info);
+  return tags;
 }
 
 bool Registry::ProcessAliveLocked(const ProcessKey& key) const {
@@ -1181,16 +1238,28 @@ bool Registry::ProcessAliveLocked(const ProcessKey& key) const {
 
 void Registry::ReleaseUnused() {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = objects_.begin(); it != objects_.end();) {
-    const ObjectEntry& entry = it->second;
-    const bool in_use = entry.info.persist ||
-                        ProcessAliveLocked(entry.info.creator) ||
-                        entry.object.use_count() > 1;
-    if (in_use) {
-      ++it;
-    } else {
-      if (journal_) journal_->ForgetObject(entry.info.id);
-      it = objects_.erase(it);
+  // An object with a live child stays: the child's subtree is revoked with
+  // it, so it must remain reachable. Releasing a child may free its parent,
+  // hence the passes until nothing changes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::unordered_set<uint64_t> parents;
+    for (const auto& [id, entry] : objects_) {
+      parents.insert(entry.info.derived_from.value);
+    }
+    for (auto it = objects_.begin(); it != objects_.end();) {
+      const ObjectEntry& entry = it->second;
+      const bool in_use = entry.info.persist ||
+                          ProcessAliveLocked(entry.info.creator) ||
+                          entry.object.use_count() > 1 ||
+                          parents.count(it->first);
+      if (in_use) {
+        ++it;
+      } else {
+        if (journal_) journal_->ForgetObject(entry.info.id);
+        it = objects_.erase(it);
+        changed = true;
+      }
     }
   }
 }

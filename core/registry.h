@@ -255,6 +255,21 @@ class Registry {
     uint32_t creator_gid = 0;
     bool persist = false;
     size_t bytes = 0;  // ApproximateTokenBytes at creation
+    // The token this object was derived from (its token id: a process's,
+    // a thread's or another object's) and how: "duplicate", "restrict", or
+    // "" when it was not derived (create, the Full half of a minted pair).
+    // The objects form a tree by it (subtokens); revoking an object revokes
+    // its subtree.
+    Luid derived_from;
+    std::string derivation;
+    // Labels (core/tag.h): canonical, sorted, no repeats.
+    std::vector<std::string> tags;
+    friend bool operator==(const ObjectInfo&, const ObjectInfo&) = default;
+  };
+  // How a new object came to be (AddObject).
+  struct Derivation {
+    Luid from;  // the source token's id; 0: not derived
+    std::string how;
   };
 
   // What Restore() did, for the start-up log.
@@ -351,7 +366,8 @@ class Registry {
   // (count or bytes).
   Result<TokenObjectPtr> AddObject(Token token, const ProcessKey& creator,
                                    uint32_t creator_uid, bool persist,
-                                   uint32_t creator_gid = 0);
+                                   uint32_t creator_gid = 0,
+                                   Derivation derivation = {});
   Result<TokenObjectPtr> FindObject(Luid id) const;
   Result<ObjectInfo> ObjectDetails(Luid id) const;
   // Registers an existing object (the Full half of a minted elevation
@@ -366,10 +382,26 @@ class Registry {
   // The pid of a process, other than `except_pid`, whose primary token is
   // `object`; 0 when none. A token is primary for one process at a time.
   int32_t PrimaryUser(const TokenObjectPtr& object, int32_t except_pid) const;
-  // Ends an object (rmdir / revoke); users of it keep their reference.
-  Status RemoveObject(Luid id);
+  // Revokes an object and its whole subtree: every object derived from it,
+  // directly or through other objects (ObjectInfo::derived_from), so no
+  // object outlives the one that authorised it. Each ends as one object
+  // would: it leaves /tokens/objects and the journal (a restart does not
+  // bring it back); a process or thread that holds one as its primary or
+  // impersonation token keeps its reference, as it kept any revoked
+  // object's. Returns the revoked ids, `id` first, then by id.
+  Result<std::vector<Luid>> RemoveObject(Luid id);
+  // The objects derived directly from token `parent`, by id.
+  std::vector<ObjectInfo> ObjectChildren(Luid parent) const;
+  // Applies `change` to the object's tags (it gets the current tags and
+  // returns the new ones, or an error, and then nothing changes) and
+  // records them. kNotFound for no such object.
+  Result<std::vector<std::string>> UpdateTags(
+      Luid id,
+      const std::function<Result<std::vector<std::string>>(
+          const std::vector<std::string>&)>& change);
   // Drops objects that nothing uses any more (see the lifetime rule in
-  // the header comment): not persistent, creator gone, no other reference.
+  // the header comment): not persistent, creator gone, no other reference
+  // and no object derived from them.
   void ReleaseUnused();
   std::vector<Luid> ListObjects() const;
 

@@ -23,9 +23,16 @@ namespace {
 
 // 'Tkfs': marks the database as a tokenfs state store.
 constexpr int kApplicationId = 0x546b6673;
-// 2: processes.origin and processes.origin_credentials (version 1 stores
-// are upgraded in place when opened).
-constexpr int kSchemaVersion = 2;
+// 2: processes.origin and processes.origin_credentials; 3:
+// objects.derived_from, objects.derivation and objects.tags (one tag per
+// line). Older stores are upgraded in place when opened.
+constexpr int kSchemaVersion = 3;
+
+// The ALTERs that bring objects from schema 2 to 3.
+constexpr const char* kObjectsV3 =
+    "ALTER TABLE objects ADD COLUMN derived_from INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN derivation TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '';";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,13 +53,23 @@ CREATE TABLE objects(id INTEGER PRIMARY KEY, holder_pid INTEGER NOT NULL,
                      holder_start_time INTEGER NOT NULL,
                      holder_instance INTEGER NOT NULL, uid INTEGER NOT NULL,
                      gid INTEGER NOT NULL, persist INTEGER NOT NULL,
-                     bytes INTEGER NOT NULL);
+                     bytes INTEGER NOT NULL,
+                     derived_from INTEGER NOT NULL DEFAULT 0,
+                     derivation TEXT NOT NULL DEFAULT '',
+                     tags TEXT NOT NULL DEFAULT '');
 )sql";
 
 // SQLite integers are signed 64-bit; ids, start times and marks are
 // unsigned and stored bit for bit.
 int64_t Stored(uint64_t value) { return static_cast<int64_t>(value); }
 uint64_t Loaded(int64_t value) { return static_cast<uint64_t>(value); }
+
+// Tags as stored: one per line (a tag never holds a newline).
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  return text;
+}
 
 std::string SqliteError(sqlite3* db) {
   return db ? sqlite3_errmsg(db) : "out of memory";
@@ -379,14 +396,23 @@ Status StateStore::Load() {
   }
   if (version == 1) {
     if (!Execute(db_,
-                 "BEGIN;"
-                 "ALTER TABLE processes ADD COLUMN origin INTEGER NOT NULL "
-                 "DEFAULT 0;"
-                 "ALTER TABLE processes ADD COLUMN origin_credentials TEXT "
-                 "NOT NULL DEFAULT '';"
-                 "PRAGMA user_version = 2; COMMIT;",
+                 (std::string("BEGIN;"
+                              "ALTER TABLE processes ADD COLUMN origin INTEGER "
+                             "NOT NULL DEFAULT 0;"
+                             "ALTER TABLE processes ADD COLUMN "
+                             "origin_credentials TEXT NOT NULL DEFAULT '';") +
+                     kObjectsV3 + "PRAGMA user_version = 3; COMMIT;")
+                     .c_str(),
                  error)) {
       return InvalidArgument("cannot upgrade schema 1: " + error);
+    }
+  } else if (version == 2) {
+    if (!Execute(db_,
+                 (std::string("BEGIN;") + kObjectsV3 +
+                  "PRAGMA user_version = 3; COMMIT;")
+                     .c_str(),
+                 error)) {
+      return InvalidArgument("cannot upgrade schema 2: " + error);
     }
   } else if (version != kSchemaVersion) {
     return InvalidArgument("unknown schema version " + std::to_string(version));
@@ -512,7 +538,7 @@ Status StateStore::Load() {
   if (status) {
     status = query(
         "SELECT id, holder_pid, holder_start_time, holder_instance, uid, gid, "
-        "persist, bytes FROM objects",
+        "persist, bytes, derived_from, derivation, tags FROM objects",
         [&](sqlite3_stmt* row) -> Status {
           ObjectRecord record;
           record.id = Luid{Loaded(sqlite3_column_int64(row, 0))};
@@ -526,6 +552,12 @@ Status StateStore::Load() {
               static_cast<uint32_t>(sqlite3_column_int64(row, 5));
           record.persist = sqlite3_column_int64(row, 6) != 0;
           record.bytes = static_cast<size_t>(sqlite3_column_int64(row, 7));
+          record.derived_from = Luid{Loaded(sqlite3_column_int64(row, 8))};
+          record.derivation = Text(row, 9);
+          std::istringstream tags(Text(row, 10));
+          for (std::string tag; std::getline(tags, tag);) {
+            if (!tag.empty()) record.tags.push_back(tag);
+          }
           state.objects.push_back(record);
           return Ok();
         });
@@ -674,8 +706,8 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
       "DELETE FROM threads WHERE tid = ?1 AND start_time = ?2 AND "
       "instance = ?3",
       "INSERT OR REPLACE INTO objects(id, holder_pid, holder_start_time, "
-      "holder_instance, uid, gid, persist, bytes) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "holder_instance, uid, gid, persist, bytes, derived_from, derivation, "
+      "tags) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
       "DELETE FROM objects WHERE id = ?1",
       "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
   };
@@ -760,6 +792,9 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Bind(6, change.creator_gid)
                      .Bind(7, change.persist ? 1 : 0)
                      .Bind(8, Stored(change.bytes))
+                     .Bind(9, Stored(change.derived_from.value))
+                     .Bind(10, change.derivation)
+                     .Bind(11, JoinLines(change.tags))
                      .Run();
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();

@@ -1327,6 +1327,125 @@ TEST_CASE("objects come back while persistent, held or referred to") {
   CHECK(life.journal.tokens.count(held_id.value) == 0);
 }
 
+// A chain root (from process 100's token) -> child -> grandchild, plus a
+// sibling of the root, all held by process 200 of uid 1000.
+struct Family {
+  explicit Family(Lifetime& life) {
+    WithProcesses(life);
+    life.source.AddProcess(200, 1, 30, 1000);
+    const ProcessKey holder = life.registry->Process(200)->key;
+    const Token base = *life.registry->Process(100)->primary->Get();
+    process_token = base.token_id;
+    auto add = [&](Luid from, std::string how) {
+      Token token = base;
+      token.token_id = life.ids.Next();
+      auto object = life.registry->AddObject(token, holder, 1000, false, 1000,
+                                             {from, std::move(how)});
+      REQUIRE(object);
+      return (*object)->id();
+    };
+    root = add(process_token, "duplicate");
+    child = add(root, "restrict");
+    grandchild = add(child, "duplicate");
+    sibling = add(process_token, "restrict");
+  }
+  Luid process_token, root, child, grandchild, sibling;
+};
+
+TEST_CASE("derived objects form a tree by the token they came from") {
+  Lifetime life;
+  Family family(life);
+  auto children = life.registry->ObjectChildren(family.process_token);
+  REQUIRE(children.size() == 2);
+  CHECK(children[0].id == family.root);
+  CHECK(children[0].derivation == "duplicate");
+  CHECK(children[1].id == family.sibling);
+  CHECK(children[1].derivation == "restrict");
+  children = life.registry->ObjectChildren(family.root);
+  REQUIRE(children.size() == 1);
+  CHECK(children[0].id == family.child);
+  CHECK(life.registry->ObjectChildren(family.grandchild).empty());
+  CHECK(life.registry->ObjectChildren(Luid{0}).empty());
+}
+
+TEST_CASE("revoking an object revokes its subtree, durably") {
+  Lifetime life;
+  Family family(life);
+  auto revoked = life.registry->RemoveObject(family.root);
+  REQUIRE(revoked);
+  CHECK(*revoked ==
+        std::vector<Luid>{family.root, family.child, family.grandchild});
+  CHECK_FALSE(life.registry->FindObject(family.child));
+  CHECK_FALSE(life.registry->FindObject(family.grandchild));
+  CHECK(life.registry->FindObject(family.sibling));
+  CHECK(life.journal.objects.count(family.grandchild.value) == 0);
+  life.Restart();
+  CHECK_FALSE(life.registry->FindObject(family.root));
+  CHECK_FALSE(life.registry->FindObject(family.grandchild));
+  CHECK(life.registry->FindObject(family.sibling));
+  CHECK_FALSE(life.registry->RemoveObject(family.root));
+}
+
+TEST_CASE("a holder of a revoked child keeps its token, as of any revoked "
+          "object") {
+  Lifetime life;
+  Family family(life);
+  auto grandchild = life.registry->FindObject(family.grandchild);
+  REQUIRE(grandchild);
+  REQUIRE(life.registry->InstallPrimary(200, *grandchild));
+  REQUIRE(life.registry->RemoveObject(family.root));
+  CHECK_FALSE(life.registry->FindObject(family.grandchild));
+  CHECK(life.registry->Process(200)->primary->id() == family.grandchild);
+}
+
+TEST_CASE("an object with a derived object is not released as unused") {
+  Lifetime life;
+  Family family(life);
+  life.source.Remove(200);
+  life.registry->OnExit(200, 200);
+  // Nothing holds them any more: the leaves go, then their parents.
+  life.registry->ReleaseUnused();
+  CHECK(life.registry->ListObjects().empty());
+
+  Family again(life);
+  REQUIRE(life.registry->SetPersist(again.grandchild, true));
+  life.source.Remove(200);
+  life.registry->OnExit(200, 200);
+  life.registry->ReleaseUnused();
+  // The persistent grandchild keeps its ancestors, so revoking the root
+  // still reaches it.
+  CHECK(life.registry->ListObjects() ==
+        std::vector<Luid>{again.root, again.child, again.grandchild});
+  auto revoked = life.registry->RemoveObject(again.root);
+  REQUIRE(revoked);
+  CHECK(revoked->size() == 3);
+}
+
+TEST_CASE("tags change all or nothing and come back after a restart") {
+  Lifetime life;
+  Family family(life);
+  auto tags = life.registry->UpdateTags(
+      family.child, [](const std::vector<std::string>&)
+                        -> Result<std::vector<std::string>> {
+        return std::vector<std::string>{"build", "ci"};
+      });
+  REQUIRE(tags);
+  auto refused = life.registry->UpdateTags(
+      family.child, [](const std::vector<std::string>&)
+                        -> Result<std::vector<std::string>> {
+        return MakeError(ErrorCode::kResourceExhausted, "full");
+      });
+  CHECK_FALSE(refused);
+  CHECK(life.registry->ObjectDetails(family.child)->tags ==
+        std::vector<std::string>{"build", "ci"});
+  CHECK_FALSE(life.registry->UpdateTags(
+      Luid{1}, [](const std::vector<std::string>& held)
+                   -> Result<std::vector<std::string>> { return held; }));
+  life.Restart();
+  CHECK(life.registry->ObjectDetails(family.child)->tags ==
+        std::vector<std::string>{"build", "ci"});
+}
+
 TEST_CASE("an elevation pair comes back linked") {
   Lifetime life;
   life.minter->split_admins = true;

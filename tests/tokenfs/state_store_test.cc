@@ -87,6 +87,9 @@ TEST_CASE("what was flushed comes back when the store is reopened") {
   process.exec_mark = ~uint64_t{0};  // above 2^63: stored bit for bit
   ThreadRecord thread{4243, 4242, {778, 100}, token.token_id, Luid{}};
   ObjectRecord object{token.token_id, process.key, 1000, 1000, true, 512};
+  object.derived_from = Luid{0x1234};
+  object.derivation = "restrict";
+  object.tags = {"build", "env=prod"};
   {
     auto store = OpenStarted(dir);
     store->SetBootId("boot-a");
@@ -112,6 +115,7 @@ TEST_CASE("what was flushed comes back when the store is reopened") {
   CHECK(state.objects[0].creator == object.creator);
   CHECK(state.objects[0].persist);
   CHECK(state.objects[0].bytes == 512);
+  CHECK(state.objects[0] == object);  // derivation and tags included
   // Ids continue above every stored token.
   CHECK(store->first_id() > token.token_id.value);
 }
@@ -214,16 +218,19 @@ TEST_CASE(
               "with --state)");
   }
   SECTION("a newer schema") {
-    Sql(dir.db(), "PRAGMA user_version = 3");
+    Sql(dir.db(), "PRAGMA user_version = 4");
     CHECK(OpenError(dir) == prefix +
-                                "written by a newer tokenfs (schema 3, this "
-                                "one reads 2) (--discard-state starts with an "
+                                "written by a newer tokenfs (schema 4, this "
+                                "one reads 3) (--discard-state starts with an "
                                 "empty store)");
   }
   SECTION("a schema 1 store is upgraded in place") {
     Sql(dir.db(),
         "ALTER TABLE processes DROP COLUMN origin;"
         "ALTER TABLE processes DROP COLUMN origin_credentials;"
+        "ALTER TABLE objects DROP COLUMN derived_from;"
+        "ALTER TABLE objects DROP COLUMN derivation;"
+        "ALTER TABLE objects DROP COLUMN tags;"
         "PRAGMA user_version = 1");
     {
       auto store = OpenStarted(dir);
@@ -240,6 +247,29 @@ TEST_CASE(
     REQUIRE(store->loaded().processes.size() == 1);
     CHECK(store->loaded().processes[0].origin.value != 0);
     CHECK(store->loaded().processes[0].origin_credentials.real_uid == 1000);
+  }
+  SECTION("a schema 2 store is upgraded in place, objects keep their rows") {
+    Sql(dir.db(),
+        "INSERT INTO objects(id, holder_pid, holder_start_time, "
+        "holder_instance, uid, gid, persist, bytes) "
+        "VALUES(9, 0, 0, 0, 1000, 1000, 1, 1);"
+        "ALTER TABLE objects DROP COLUMN derived_from;"
+        "ALTER TABLE objects DROP COLUMN derivation;"
+        "ALTER TABLE objects DROP COLUMN tags;"
+        "PRAGMA user_version = 2");
+    {
+      auto store = OpenStarted(dir);
+      REQUIRE(store->loaded().objects.size() == 1);
+      CHECK(store->loaded().objects[0].tags.empty());
+      ObjectRecord object = store->loaded().objects[0];
+      object.tags = {"kept"};
+      store->RecordObject(object);
+      REQUIRE(store->Flush());
+    }
+    auto store = OpenStarted(dir);
+    REQUIRE(store->loaded().objects.size() == 1);
+    CHECK(store->loaded().objects[0].tags ==
+          std::vector<std::string>{"kept"});
   }
   SECTION("another application's database") {
     Sql(dir.db(), "PRAGMA application_id = 0");
