@@ -737,10 +737,17 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
     const AccessMask read_right =
         entry->read_right.empty() ? entry->write_right : entry->read_right;
     if (file->readable && !own_thread_state) {
+      // The gate follows whose token it is (core CapabilityFor); the
+      // subtokens and tags files name their own capability.
+      const TreeAction action =
+          node->code == CodeOf(NodeCode::kSubtokensFile)
+              ? TreeAction::kListSubtokens
+          : node->code == CodeOf(NodeCode::kTagsFile) ? TreeAction::kReadTags
+                                                      : TreeAction::kRead;
       const std::string_view capability =
           read_right == access::kTokenQuery && !thread_state
-              ? QueryCapabilityFor(*caller->effective, *caller->primary,
-                                   *about.token)
+              ? CapabilityFor(action, *caller->effective, *caller->primary,
+                              *about.token)
               : std::string_view();
       auto allowed =
           authorizer_.Authorize(*caller, about, read_right, capability, "read");

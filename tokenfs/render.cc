@@ -7,6 +7,7 @@
 #include "core/privilege.h"
 #include "core/query_class.h"
 #include "core/sddl.h"
+#include "core/tag.h"
 
 namespace tokenfs {
 
@@ -65,7 +66,23 @@ std::string RenderNode(const NodeId& node, const Token& token,
     auto info = registry.ObjectDetails(Luid{node.object});
     return TextLine("persist", info && info->persist ? "yes" : "no");
   }
+  if (code == CodeOf(NodeCode::kSubtokensFile)) {
+    return RenderSubtokens(registry.ObjectChildren(token.token_id));
+  }
+  if (code == CodeOf(NodeCode::kTagsFile)) {
+    auto info = registry.ObjectDetails(Luid{node.object});
+    return info ? RenderTags(info->tags) : std::string();
+  }
   return {};
+}
+
+std::string RenderSubtokens(std::span<const Registry::ObjectInfo> children) {
+  std::string text;
+  for (const Registry::ObjectInfo& child : children) {
+    text += TextLine(std::to_string(child.id.value),
+                     child.derivation.empty() ? "-" : child.derivation);
+  }
+  return text;
 }
 
 std::string RenderRegistryFile(const Registry::Stats& stats,

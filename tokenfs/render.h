@@ -1,6 +1,6 @@
 // The text of the tree's generated files: what reading a token file, a
-// query file, the impersonate and persist files or /tokens/registry shows,
-// and what the access file answers.
+// query file, the impersonate, persist, subtokens and tags files or
+// /tokens/registry shows, and what the access file answers.
 //
 // Models the daemon's view of a token as text. Token files and query
 // classes are rendered by core (core/render.h, core/query_class.h); this
@@ -8,9 +8,9 @@
 // files as "key  value" lines.
 //
 // Invariant: each function is a pure function of its arguments (and, for a
-// persist file, of the registry's record of the object at the call), so a
-// token snapshot renders to the same text every time; the render cache
-// relies on that.
+// persist, subtokens or tags file, of the registry's records at the call),
+// so a token snapshot renders a token or query file to the same text every
+// time; the render cache relies on that (it caches only those two kinds).
 //
 // Thread-safety: safe to call from any thread. Ownership: borrows its
 // arguments for the call only.
@@ -18,6 +18,7 @@
 #define TOKENFS_TOKENFS_RENDER_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,10 @@ std::string TextLine(std::string_view key, std::string_view value);
 // file) shows for `token`; empty for nodes without generated content.
 std::string RenderNode(const NodeId& node, const Token& token,
                        const RenderOptions& options, const Registry& registry);
+
+// A subtokens file: one line per object derived directly from the token,
+// by id: "<object id>  <duplicate|restrict>" ("-" when not recorded).
+std::string RenderSubtokens(std::span<const Registry::ObjectInfo> children);
 
 // /tokens/registry: the registry's counters, the event feed's and the
 // number of requests served.

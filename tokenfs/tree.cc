@@ -49,6 +49,19 @@ std::vector<TreeEntry> BuildTokenEntries() {
   entries.push_back(TreeEntry{"install", CodeOf(NodeCode::kInstallFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, false, false, true});
+  // The registry's view around the token rather than the token itself:
+  // rendered at open, never cached per snapshot (a child can come or go
+  // while the token stays the same).
+  entries.push_back(TreeEntry{"subtokens", CodeOf(NodeCode::kSubtokensFile),
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), false, false, false, false});
+  // Tags are the object's metadata; changing them needs ADJUST_DEFAULT,
+  // the right that changes what a token brings along without changing
+  // what it grants.
+  entries.push_back(TreeEntry{"tags", CodeOf(NodeCode::kTagsFile),
+                              NodeKind::kControl, access::kTokenQuery,
+                              access::kTokenAdjustDefault, true, false, true,
+                              false});
   return entries;
 }
 

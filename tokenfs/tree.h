@@ -56,6 +56,8 @@ enum class NodeCode : uint8_t {
   kImpersonateFile = 95,
   kPersistFile = 96,
   kInstallFile = 97,
+  kSubtokensFile = 98,
+  kTagsFile = 99,
 };
 
 // The number a NodeId, a TreeEntry and an inode carry for `code`: the one
@@ -103,7 +105,7 @@ struct TreeEntry {
   AccessMask write_right;
   bool writable;
   bool thread_only;   // impersonate
-  bool object_only;   // persist
+  bool object_only;   // persist, tags
   bool process_only;  // install
 
   // True iff the entry exists in a token directory of `scope`.

@@ -5,8 +5,10 @@
 #include <span>
 
 #include "core/access_check.h"
+#include "core/authorization.h"
 #include "core/commands.h"
 #include "core/token_operations.h"
+#include "core/tag.h"
 #include "core/token_spec.h"
 #include "core/write_rules.h"
 #include "tokenfs/render.h"
@@ -62,6 +64,8 @@ tl::expected<std::string, FsError> WriteCommands::Apply(
       return Persist(caller, *target, data);
     case NodeCode::kInstallFile:
       return Install(caller, *target, data);
+    case NodeCode::kTagsFile:
+      return Tags(caller, *target, data);
     default:
       return tl::unexpected(Fail(ErrorCode::kAccessDenied,
                                  resolver_.Describe(node) + " is read-only"));
@@ -222,8 +226,11 @@ tl::expected<std::string, FsError> WriteCommands::Derive(
     if (!kept_by) return tl::unexpected(kept_by.error());
     keeper = *kept_by;
   }
-  auto object = registry_.AddObject(std::move(derived), keeper, caller.uid,
-                                    persist, caller.gid);
+  auto object = registry_.AddObject(
+      std::move(derived), keeper, caller.uid, persist, caller.gid,
+      Registry::Derivation{target.token->token_id,
+                           code == NodeCode::kDuplicateFile ? "duplicate"
+                                                            : "restrict"});
   if (!object) return tl::unexpected(Refuse(object.error(), where));
   const std::string id = std::to_string((*object)->id().value);
   return TextLine("id", id) +
@@ -296,7 +303,12 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
   if (word == "revoke") {
     auto removed = registry_.RemoveObject(Luid{target.node.object});
     if (!removed) return tl::unexpected(Refuse(removed.error(), where));
-    return std::string("revoked\n");
+    // The first id is the object itself; the rest its subtree.
+    std::string text = "revoked\n";
+    for (size_t i = 1; i < removed->size(); ++i) {
+      text += TextLine("subtoken", std::to_string((*removed)[i].value));
+    }
+    return text;
   }
   if (word.rfind("holder=", 0) == 0) {
     auto pid = ParseHolder(std::string_view(word).substr(7));
@@ -316,6 +328,25 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
   return tl::unexpected(
       Fail(ErrorCode::kInvalidArgument,
            where + ": expected yes, no or revoke, got '" + word + "'"));
+}
+
+tl::expected<std::string, FsError> WriteCommands::Tags(
+    const Caller& caller, const Target& target, std::string_view data) {
+  const std::string where = resolver_.Describe(target.node);
+  auto command = ParseTagCommand(data);
+  if (!command) return tl::unexpected(Refuse(command.error(), where));
+  auto allowed = authorizer_.Authorize(
+      caller, target, access::kTokenAdjustDefault,
+      CapabilityFor(TreeAction::kChangeTags, *caller.effective,
+                    *caller.primary, *target.token),
+      "change the tags of");
+  if (!allowed) return tl::unexpected(allowed.error());
+  auto tags = registry_.UpdateTags(
+      Luid{target.node.object}, [&](const std::vector<std::string>& held) {
+        return ApplyTagCommand(held, *command);
+      });
+  if (!tags) return tl::unexpected(Refuse(tags.error(), where));
+  return RenderTags(*tags);
 }
 
 tl::expected<std::string, FsError> WriteCommands::Link(const Caller& caller,

@@ -7,7 +7,8 @@
 //   - access: answer an access check against the token;
 //   - duplicate, restrict: derive a new token object;
 //   - objects/<id>/persist (and rmdir of objects/<id>): keep, release,
-//     hand over or revoke a token object;
+//     hand over or revoke a token object (revoking revokes its subtree);
+//   - objects/<id>/tags: add or remove a tag;
 //   - <pid>/install: install a primary token;
 //   - /tokens/create: create a token from a spec;
 //   - /tokens/link: link an elevated and a filtered token.
@@ -82,6 +83,9 @@ class WriteCommands {
   tl::expected<std::string, FsError> Install(const Caller& caller,
                                              const Target& process,
                                              std::string_view data);
+  tl::expected<std::string, FsError> Tags(const Caller& caller,
+                                          const Target& target,
+                                          std::string_view data);
 
   Registry& registry_;
   LuidAllocator& ids_;

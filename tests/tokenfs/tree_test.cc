@@ -95,13 +95,15 @@ TEST_CASE("each token directory lists the files of its scope", "[daemon]") {
       "caps",    "claims",     "integrity",    "logon",    "source",
       "origin",  "stats",      "type",         "level",    "elevation",
       "session", "restricted", "default-dacl", "security", "all",
-      "query",   "linked",     "duplicate",    "restrict", "access"};
+      "query",   "linked",     "duplicate",    "restrict", "access",
+      "subtokens"};
   std::set<std::string> process = common;
   process.insert("install");
   std::set<std::string> thread = common;
   thread.insert("impersonate");
   std::set<std::string> object = common;
   object.insert("persist");
+  object.insert("tags");
   CHECK(names(Scope::kProcess) == process);
   CHECK(names(Scope::kThread) == thread);
   CHECK(names(Scope::kObject) == object);
@@ -112,6 +114,7 @@ TEST_CASE("each token directory lists the files of its scope", "[daemon]") {
       FindEntry(TokenDirectoryEntries(), "impersonate", Scope::kProcess));
   CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "install", Scope::kObject));
   CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "persist", Scope::kThread));
+  CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "tags", Scope::kProcess));
   // Names are exact: no case folding, no prefixes.
   CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "Privs", Scope::kProcess));
   CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "priv", Scope::kProcess));

@@ -159,6 +159,57 @@ TEST_CASE("persist: the creator keeps an object; another user cannot",
   CHECK_FALSE(f.registry.FindObject(Luid{id}));
 }
 
+TEST_CASE("subtokens lists derived objects; revoking a parent revokes them",
+          "[daemon]") {
+  Fixture f;
+  std::string result;
+  REQUIRE(f.Write(kRoot, ProcessIno(1, Code(NodeCode::kDuplicateFile)), "",
+                  &result));
+  const uint64_t parent = IdIn(result);
+  REQUIRE(f.Write(kRoot, ObjectIno(parent, Code(NodeCode::kRestrictFile)), "",
+                  &result));
+  const uint64_t child = IdIn(result);
+  REQUIRE(f.Write(kRoot, ObjectIno(child, Code(NodeCode::kDuplicateFile)), "",
+                  &result));
+  const uint64_t grandchild = IdIn(result);
+  const std::string listed =
+      f.ReadFile(kRoot, ProcessIno(1, Code(NodeCode::kSubtokensFile)));
+  CHECK(listed.find(std::to_string(parent) + "  duplicate\n") !=
+        std::string::npos);
+  CHECK(f.ReadFile(kRoot, ObjectIno(parent, Code(NodeCode::kSubtokensFile))) ==
+        std::to_string(child) + "  restrict\n");
+  REQUIRE(f.Write(kRoot, ObjectIno(parent, Code(NodeCode::kPersistFile)),
+                  "revoke", &result));
+  CHECK(result == "revoked\nsubtoken  " + std::to_string(child) +
+                      "\nsubtoken  " + std::to_string(grandchild) + "\n");
+  CHECK_FALSE(f.registry.FindObject(Luid{child}));
+  CHECK_FALSE(f.registry.FindObject(Luid{grandchild}));
+}
+
+TEST_CASE("tags: add and remove, bad commands change nothing, gated",
+          "[daemon]") {
+  Fixture f;
+  std::string result;
+  REQUIRE(f.Write(kAlice, ProcessIno(100, Code(NodeCode::kDuplicateFile)), "",
+                  &result));
+  const uint64_t id = IdIn(result);
+  const uint64_t tags = ObjectIno(id, Code(NodeCode::kTagsFile));
+  REQUIRE(f.Write(kAlice, tags, "add Build", &result));
+  CHECK(result == "build\n");
+  REQUIRE(f.Write(kAlice, tags, "add ci\n", &result));
+  CHECK(f.ReadFile(kAlice, tags) == "build\nci\n");
+  CHECK(ErrnoOf(f.Write(kAlice, tags, "add a b")) == EINVAL);
+  CHECK(ErrnoOf(f.Write(kAlice, tags, "tag x")) == EINVAL);
+  REQUIRE(f.Write(kAlice, tags, "remove build", &result));
+  CHECK(f.registry.ObjectDetails(Luid{id})->tags ==
+        std::vector<std::string>{"ci"});
+  // Another user: the object's DACL gives Bob nothing.
+  CHECK(f.OpenErrno(kBob, tags, O_RDONLY) == EACCES);
+  CHECK(f.OpenErrno(kBob, tags, O_WRONLY) == EACCES);
+  // Process directories have no tags file.
+  CHECK_FALSE(FindEntry(TokenDirectoryEntries(), "tags", Scope::kProcess));
+}
+
 TEST_CASE("install: needs SeAssignPrimaryToken", "[daemon]") {
   Fixture f;
   std::string result;
