@@ -114,6 +114,11 @@ Runner AddRevoke(CLI::App& app);
 Runner AddSpecEncode(CLI::App& app);
 Runner AddSpecDecode(CLI::App& app);
 
+// Token objects as a collection (cli/objects.cc).
+Runner AddSubtokens(CLI::App& app);
+Runner AddTag(CLI::App& app);
+Runner AddList(CLI::App& app);
+
 // Impersonation (cli/impersonate.cc).
 Runner AddImpersonate(CLI::App& app);
 Runner AddRevert(CLI::App& app);

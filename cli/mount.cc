@@ -352,10 +352,14 @@ CliError Mount::ErrorFor(int error, const std::string& path,
         return CliError{exit_status::kDenied,
                         "access denied: " + label + because};
       }
-      return CliError{exit_status::kDenied, "access denied: " + label + ": " +
-                                                std::string(operation.doing) +
-                                                " needs " +
-                                                std::string(operation.right)};
+      return CliError{
+          exit_status::kDenied,
+          "access denied: " + label + ": " + std::string(operation.doing) +
+              " needs " + std::string(operation.right) +
+              (operation.capability.empty()
+                   ? std::string()
+                   : " and the capability " +
+                         std::string(operation.capability))};
     case EPERM:
       return CliError{exit_status::kDenied,
                       "not permitted: " + label + ": " +

@@ -68,13 +68,22 @@ struct ResolvedTarget {
 };
 
 // What an operation needed, for the denial message "access denied: <label>:
-// <doing> needs <right>".
+// <doing> needs <right>" (" and the capability <capability>" when it has
+// one). An open the tree refuses carries no reason, and both the token's
+// DACL and the capability gate refuse with EACCES, so the message names
+// both, and with them the capability that may be the one missing.
 struct Operation {
   std::string_view doing;  // "reading its token"
   std::string_view right;  // "QUERY"
+  // The gate on a token of the caller's own user (core CapabilityFor);
+  // "" when the operation has none.
+  std::string_view capability = {};
 };
 
-inline constexpr Operation kReadOperation{"reading its token", "QUERY"};
+inline constexpr Operation kReadOperation{
+    "reading its token", "QUERY",
+    "tokeninfo:introspect (its own token) or manage_mytokens:list (another "
+    "token of its user)"};
 
 class Mount {
  public:

@@ -121,14 +121,30 @@ TEST_CASE("restyling sets the display of every nested SID object") {
   CHECK(raw["groups"][0]["index"] == 0);
 }
 
-TEST_CASE("a denial names the target and the right that was needed") {
+TEST_CASE(
+    "a denial names the target, the right and the capability that was "
+    "needed") {
   const Mount mount("/nonexistent-tokenfs-root");
   const CliError error = mount.ErrorFor(EACCES, "/x/4242/query/all", "pid 4242",
                                         kReadOperation, "");
   CHECK(error.exit_status == exit_status::kDenied);
+  // An open refused by the capability gate carries no reason: the message
+  // names the capability that may be the one missing, not only the right.
   CHECK(error.message ==
-        "access denied: pid 4242: reading its token needs "
-        "QUERY");
+        "access denied: pid 4242: reading its token needs QUERY and the "
+        "capability tokeninfo:introspect (its own token) or "
+        "manage_mytokens:list (another token of its user)");
+  const CliError no_capability = mount.ErrorFor(
+      EACCES, "/x/objects/7/tags", "token object 7",
+      Operation{"reading its tags", "QUERY", "read@tokeninfo:tags"}, "");
+  CHECK(no_capability.message ==
+        "access denied: token object 7: reading its tags needs QUERY and the "
+        "capability read@tokeninfo:tags");
+  const CliError right_only = mount.ErrorFor(
+      EACCES, "/x/4242/restrict", "pid 4242",
+      Operation{"restricting it", "DUPLICATE"}, "");
+  CHECK(right_only.message ==
+        "access denied: pid 4242: restricting it needs DUPLICATE");
   const CliError model =
       mount.ErrorFor(EPERM, "/x/4242/privs", "pid 4242",
                      Operation{"adjusting its privileges", "ADJUST_PRIVILEGES"},

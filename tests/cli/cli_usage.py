@@ -43,6 +43,9 @@ def main():
                            (["adjust", "privs", "--help"], "--reset"),
                            (["impersonate", "--help"], "--strict"),
                            (["spec", "--help"], "encode"),
+                           (["subtokens", "--help"], "--tree"),
+                           (["list", "--help"], "--tag"),
+                           (["tag", "--help"], "add NAME"),
                            (["-h"], "Subcommands:")):
         result = token_run(*args)
         checks.status(result, 0, f"token {' '.join(args)}")
@@ -86,6 +89,13 @@ def main():
         (["create", "--pid", "1", "spec"], None),
         (["revoke"], "id"),
         (["revoke", "x"], "x"),
+        (["tag"], "id"),
+        (["tag", "x"], "x"),
+        (["tag", "5", "frob", "x"], "add NAME or remove NAME"),
+        (["tag", "5", "add"], "add NAME or remove NAME"),
+        (["--pid", "1", "tag", "add", "x"], "token object"),
+        (["--pid", "1", "list"], "takes no target flags"),
+        (["subtokens", "extra"], None),
         (["spec"], None),
         (["spec", "encode", "--pid", "1"], None),
         (["revert", "--id", "3"], "thread"),
@@ -118,6 +128,8 @@ def main():
         (["duplicate", "--type", "weird"], "weird"),
         (["dup", "--level", "weird"], "weird"),
         (["dup", "--access", "NOT_A_RIGHT"], "NOT_A_RIGHT"),
+        (["tag", "5", "add", "a@b"], "invalid character '@'"),
+        (["list", "--tag", "a b"], "invalid character"),
         (["dup", "--type", "primary", "--level", "delegation"], "level"),
         (["caps", "--check", "tokeninfo", "bad!"], "bad!"),
         (["impersonate", "--level", "weird"], "weird"),
