@@ -114,6 +114,10 @@ Runner AddRevoke(CLI::App& app);
 Runner AddSpecEncode(CLI::App& app);
 Runner AddSpecDecode(CLI::App& app);
 
+// History and watching (cli/history.cc).
+Runner AddHistory(CLI::App& app);
+Runner AddWatch(CLI::App& app);
+
 // Impersonation (cli/impersonate.cc).
 Runner AddImpersonate(CLI::App& app);
 Runner AddRevert(CLI::App& app);

@@ -154,6 +154,16 @@ constexpr Subcommand kSubcommands[] = {
      .description = "end the invoking thread's impersonation",
      .takes_target = true,
      .add = AddRevert},
+    {.name = "history",
+     .description = "the token's event log: what changed it, when, by whom "
+                    "(needs tokeninfo:history)",
+     .takes_target = true,
+     .add = AddHistory},
+    {.name = "watch",
+     .description = "print each change of the token as it happens "
+                    "(--count N, --timeout SECS)",
+     .takes_target = true,
+     .add = AddWatch},
     {.name = "spec",
      .description = "convert token specs (see token spec --help)",
      .children = kSpecSubcommands},

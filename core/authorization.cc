@@ -16,6 +16,22 @@ std::string_view QueryCapabilityFor(const Token& caller_effective,
   return {};
 }
 
+std::optional<std::string> WatchDenial(const Token& caller_effective,
+                                       const Token& caller_primary,
+                                       const Token& checking,
+                                       const Token& target) {
+  if (target.token_id == caller_effective.token_id ||
+      target.token_id == caller_primary.token_id) {
+    return std::nullopt;
+  }
+  if (HasCapability(checking.capabilities, tree_capability::kNotify)) {
+    return std::nullopt;
+  }
+  return "the caller's token lacks the capability '" +
+         std::string(tree_capability::kNotify) +
+         "' needed to watch another token";
+}
+
 const Token& CheckingToken(const Token& effective, const Token& primary) {
   const bool identify_only =
       effective.type == TokenType::kImpersonation &&

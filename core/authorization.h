@@ -51,6 +51,8 @@ inline constexpr std::string_view kListOwn = "manage_mytokens:list";
 inline constexpr std::string_view kRevoke = "manage_mytokens:revoke";
 inline constexpr std::string_view kCreate = "create_mytoken";
 inline constexpr std::string_view kImpersonate = "AT";
+inline constexpr std::string_view kHistory = "tokeninfo:history";
+inline constexpr std::string_view kNotify = "tokeninfo:notify";
 }  // namespace tree_capability
 
 // The request's one checking token: the caller's effective token, except
@@ -146,6 +148,16 @@ AuthorizationResult AuthorizePeer(const Token& checking, AccessMask desired,
 std::string_view QueryCapabilityFor(const Token& caller_effective,
                                     const Token& caller_primary,
                                     const Token& target);
+
+// Watching `target` (poll, select or epoll on one of its files, after an
+// open that was authorized): nullopt when the checking token `checking` of
+// a caller whose tokens are `caller_effective`/`caller_primary` may, else
+// the reason, naming the capability. A caller may always watch its own
+// tokens; any other token needs tokeninfo:notify.
+std::optional<std::string> WatchDenial(const Token& caller_effective,
+                                       const Token& caller_primary,
+                                       const Token& checking,
+                                       const Token& target);
 
 }  // namespace tokenfs
 

@@ -471,12 +471,15 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
     // reported) keeps what it inherited, for when it drops back.
     KeepOrigin(entry, parent_primary, parent_credentials, task.credentials,
                followed->change, followed->origin_spent);
-    RecordEvent(entry.primary,
-                followed->change == CredentialChange::kNewIdentity
-                    ? HistoryKind::kMinted
-                    : HistoryKind::kInherited,
-                parent_key.pid, parent_primary->Get().get(),
-                parent_primary->id().value);
+    // Minted afresh for its own credentials: the process is the actor;
+    // else the copy of its parent's (or ancestor's) token.
+    if (followed->change == CredentialChange::kNewIdentity) {
+      RecordEvent(entry.primary, HistoryKind::kMinted, task.tgid,
+                  entry.primary->Get().get());
+    } else {
+      RecordEvent(entry.primary, HistoryKind::kInherited, parent_key.pid,
+                  parent_primary->Get().get(), parent_primary->id().value);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     switch (followed->change) {
       case CredentialChange::kNone:

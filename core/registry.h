@@ -208,6 +208,7 @@ class TokenObject {
   void Record(HistoryEvent event);
   std::vector<HistoryEvent> History() const { return history_.Events(); }
   uint64_t history_seq() const { return history_.last_seq(); }
+  size_t history_limit() const { return history_.limit(); }
   // Puts back the events a store kept (Registry::Restore).
   void RestoreHistory(std::vector<HistoryEvent> events) {
     history_.Restore(std::move(events));

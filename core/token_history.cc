@@ -142,10 +142,10 @@ std::optional<HistoryEvent> TokenHistory::Append(HistoryEvent event) {
         newest.actor_pid == event.actor_pid &&
         newest.actor_user == event.actor_user &&
         newest.operation == event.operation) {
+      // Same number (a store replaces its copy), but the log changed.
       if (newest.repeat < UINT32_MAX) ++newest.repeat;
       newest.time_ns = event.time_ns;
-      newest.seq = last_seq_.load(std::memory_order_relaxed) + 1;
-      last_seq_.store(newest.seq, std::memory_order_release);
+      last_seq_.fetch_add(1, std::memory_order_acq_rel);
       return newest;
     }
   }

@@ -14,10 +14,11 @@
 // reader that remembers the last number it saw finds exactly what is newer.
 // A limit of 0 keeps nothing but still counts (last_seq), so change
 // notification works without a log. A refusal by the same actor for the same
-// operation as the newest event is folded into it (`repeat` + 1), so one
-// process retrying cannot push everything else out.
+// operation as the newest event is folded into it (`repeat` + 1, same seq,
+// newer time), so one process retrying cannot push everything else out;
+// last_seq still grows, so a poller sees the log changed.
 //
-// JSON line (documented in tokenfs(5) HISTORY), keys always in this order:
+// JSON line (documented in tokenfs(5) TOKEN HISTORY), keys always in this order:
 //   {"seq":N,"time":"2026-12-06T02:47:37.123456789Z","time_ns":N,
 //    "event":"adjusted","actor_pid":N,"actor_user":"S-1-…",
 //    "file":"privs","before":"…","after":"…","token":N,"operation":"…",

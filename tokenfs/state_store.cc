@@ -23,9 +23,25 @@ namespace {
 
 // 'Tkfs': marks the database as a tokenfs state store.
 constexpr int kApplicationId = 0x546b6673;
-// 2: processes.origin and processes.origin_credentials (version 1 stores
-// are upgraded in place when opened).
-constexpr int kSchemaVersion = 2;
+// 2: processes.origin and processes.origin_credentials; 3: history (older
+// stores are upgraded in place when opened).
+constexpr int kSchemaVersion = 3;
+
+// Each token's history events (core/token_history.h JSON lines), at most
+// `keep` (the daemon's --history) per token: the insert trigger drops older
+// ones, and a token's events go with its row (the delete trigger; INSERT OR
+// REPLACE on tokens fires no delete trigger without recursive_triggers).
+constexpr const char* kHistorySchema = R"sql(
+CREATE TABLE history(token INTEGER NOT NULL, seq INTEGER NOT NULL,
+                     keep INTEGER NOT NULL, event TEXT NOT NULL,
+                     PRIMARY KEY(token, seq));
+CREATE TRIGGER history_bound AFTER INSERT ON history BEGIN
+  DELETE FROM history WHERE token = NEW.token AND seq <= NEW.seq - NEW.keep;
+END;
+CREATE TRIGGER history_with_token AFTER DELETE ON tokens BEGIN
+  DELETE FROM history WHERE token = OLD.id;
+END;
+)sql";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -359,7 +375,7 @@ Status StateStore::Load() {
   }
   if (tables == 0 && application == 0 && version == 0) {
     const std::string create =
-        std::string("BEGIN;") + kSchema +
+        std::string("BEGIN;") + kSchema + kHistorySchema +
         "PRAGMA application_id = " + std::to_string(kApplicationId) +
         "; PRAGMA user_version = " + std::to_string(kSchemaVersion) +
         "; COMMIT;";
@@ -387,6 +403,14 @@ Status StateStore::Load() {
                  "PRAGMA user_version = 2; COMMIT;",
                  error)) {
       return InvalidArgument("cannot upgrade schema 1: " + error);
+    }
+  }
+  if (version == 1 || version == 2) {
+    const std::string upgrade =
+        std::string("BEGIN;") + kHistorySchema +
+        "PRAGMA user_version = 3; COMMIT;";
+    if (!Execute(db_, upgrade.c_str(), error)) {
+      return InvalidArgument("cannot upgrade schema 2: " + error);
     }
   } else if (version != kSchemaVersion) {
     return InvalidArgument("unknown schema version " + std::to_string(version));
@@ -456,6 +480,21 @@ Status StateStore::Load() {
           state.tokens.push_back(StoredToken{
               std::move(*token), Luid{Loaded(sqlite3_column_int64(row, 1))},
               sqlite3_column_int64(row, 2) != 0});
+          return Ok();
+        });
+  }
+  if (status) {
+    status = query(
+        "SELECT token, event FROM history ORDER BY token, seq",
+        [&](sqlite3_stmt* row) -> Status {
+          const uint64_t id = Loaded(sqlite3_column_int64(row, 0));
+          auto event = ParseHistoryEventJson(Text(row, 1));
+          if (!event) {
+            return InvalidArgument("corrupt (history of token " +
+                                   std::to_string(id) + ": " +
+                                   event.error().message + ")");
+          }
+          state.history.emplace_back(Luid{id}, std::move(*event));
           return Ok();
         });
   }
@@ -583,6 +622,9 @@ void StateStore::ForgetThread(int32_t tid, const TaskIncarnation& incarnation) {
 }
 void StateStore::RecordObject(const ObjectRecord& object) { Enqueue(object); }
 void StateStore::ForgetObject(Luid id) { Enqueue(ObjectDrop{id}); }
+void StateStore::RecordHistory(Luid id, const HistoryEvent& event) {
+  Enqueue(HistoryPut{id, event.seq, HistoryEventJson(event)});
+}
 
 Status StateStore::Flush() {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -677,6 +719,8 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
       "holder_instance, uid, gid, persist, bytes) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
       "DELETE FROM objects WHERE id = ?1",
+      "INSERT OR REPLACE INTO history(token, seq, keep, event) "
+      "VALUES(?1, ?2, ?3, ?4)",
       "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
   };
   static_assert(std::size(kSql) == std::variant_size_v<Change>);
@@ -760,6 +804,12 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Bind(6, change.creator_gid)
                      .Bind(7, change.persist ? 1 : 0)
                      .Bind(8, Stored(change.bytes))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, HistoryPut>) {
+            ok = statement.Bind(1, Stored(change.id.value))
+                     .Bind(2, Stored(change.seq))
+                     .Bind(3, Stored(history_limit_))
+                     .Bind(4, change.event)
                      .Run();
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();

@@ -110,6 +110,12 @@ class StateStore : public StateJournal, public LuidReservations {
   void ForgetThread(int32_t tid, const TaskIncarnation& incarnation) override;
   void RecordObject(const ObjectRecord& object) override;
   void ForgetObject(Luid id) override;
+  // Keeps the event (its JSON line); the store holds at most the history
+  // bound (SetHistoryLimit) per token.
+  void RecordHistory(Luid id, const HistoryEvent& event) override;
+  // The bound of each token's stored history (tokenfs --history); set
+  // before Start.
+  void SetHistoryLimit(size_t limit) { history_limit_ = limit; }
   Status Flush() override;
 
   // LuidReservations: records the limit and flushes.
@@ -139,13 +145,20 @@ class StateStore : public StateJournal, public LuidReservations {
   struct ObjectDrop {
     Luid id;
   };
+  struct HistoryPut {
+    Luid id;
+    uint64_t seq;
+    std::string event;  // its JSON line
+  };
   struct MetaPut {
     std::string key;
     std::string value;
   };
+  // MetaPut stays last: Commit writes the commit count with its statement.
   using Change =
       std::variant<TokenPut, TokenDrop, ProcessRecord, ProcessDrop,
-                   ThreadRecord, ThreadDrop, ObjectRecord, ObjectDrop, MetaPut>;
+                   ThreadRecord, ThreadDrop, ObjectRecord, ObjectDrop,
+                   HistoryPut, MetaPut>;
 
   StateStore() = default;
   Status Load();
@@ -158,6 +171,7 @@ class StateStore : public StateJournal, public LuidReservations {
   std::string Commit(const std::vector<Change>& batch);
 
   std::string path_;
+  size_t history_limit_ = kDefaultHistoryLimit;
   sqlite3* db_ = nullptr;
   StoredState loaded_;
   uint64_t first_id_ = kFirstId;

@@ -49,6 +49,11 @@ std::vector<TreeEntry> BuildTokenEntries() {
   entries.push_back(TreeEntry{"install", CodeOf(NodeCode::kInstallFile),
                               NodeKind::kControl, access::kTokenQuery,
                               AccessMask(), true, false, false, true});
+  // The token's event log (JSON lines); reading it also needs
+  // tokeninfo:history.
+  entries.push_back(TreeEntry{"history", CodeOf(NodeCode::kHistoryFile),
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), false, false, false, false});
   return entries;
 }
 

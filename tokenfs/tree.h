@@ -56,6 +56,7 @@ enum class NodeCode : uint8_t {
   kImpersonateFile = 95,
   kPersistFile = 96,
   kInstallFile = 97,
+  kHistoryFile = 98,
 };
 
 // The number a NodeId, a TreeEntry and an inode carry for `code`: the one

@@ -350,6 +350,21 @@ TEST_CASE("reading a token needs the capability that fits whose it is") {
         tree_capability::kIntrospect);
 }
 
+TEST_CASE("watching another token needs tokeninfo:notify; one's own never") {
+  Token caller = UserToken(1000, 1);
+  const Token other = UserToken(1000, 2);
+  caller.capabilities = {*MakeCapability("tokeninfo:introspect")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, caller));
+  auto denied = WatchDenial(caller, caller, caller, other);
+  REQUIRE(denied);
+  CHECK(denied->find("tokeninfo:notify") != std::string::npos);
+  caller.capabilities = {*MakeCapability("tokeninfo:notify")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, other));
+  // The parent capability covers it.
+  caller.capabilities = {*MakeCapability("tokeninfo")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, other));
+}
+
 TEST_CASE("privileges the access check used are reported") {
   Fixture f;
   f.caller = UserToken(1000, 1);

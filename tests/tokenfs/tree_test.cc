@@ -95,7 +95,8 @@ TEST_CASE("each token directory lists the files of its scope", "[daemon]") {
       "caps",    "claims",     "integrity",    "logon",    "source",
       "origin",  "stats",      "type",         "level",    "elevation",
       "session", "restricted", "default-dacl", "security", "all",
-      "query",   "linked",     "duplicate",    "restrict", "access"};
+      "query",   "linked",     "duplicate",    "restrict", "access",
+      "history"};
   std::set<std::string> process = common;
   process.insert("install");
   std::set<std::string> thread = common;
