@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
     // The writer: adjusts the parent's token when told to.
     const std::string commands[2] = {privilege + "=enabled\n",
                                      privilege + "=disabled\n"};
+    ::close(go[1]);  // so the parent's close ends the loop
+    ::close(done[0]);
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) Fail("open " + path + ": " + std::strerror(errno));
     char byte;
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
     }
     std::_Exit(0);
   }
+  ::close(go[0]);
+  ::close(done[1]);
   std::vector<int64_t> wake, write_time;
   for (long i = 0; i < iterations + 20; ++i) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

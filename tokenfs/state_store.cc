@@ -424,6 +424,12 @@ Status StateStore::Load() {
     if (verdict != "ok") return InvalidArgument("corrupt (" + verdict + ")");
   }
 
+  // History written behind a token's drop (Seal, crash) names no token.
+  if (!Execute(db_,
+               "DELETE FROM history WHERE token NOT IN (SELECT id FROM tokens)",
+               error)) {
+    return InvalidArgument("corrupt (" + error + ")");
+  }
   StoredState state;
   const auto query = [this](const char* sql, auto&& row) -> Status {
     Statement statement(db_, sql);
@@ -623,7 +629,15 @@ void StateStore::ForgetThread(int32_t tid, const TaskIncarnation& incarnation) {
 void StateStore::RecordObject(const ObjectRecord& object) { Enqueue(object); }
 void StateStore::ForgetObject(Luid id) { Enqueue(ObjectDrop{id}); }
 void StateStore::RecordHistory(Luid id, const HistoryEvent& event) {
-  Enqueue(HistoryPut{id, event.seq, HistoryEventJson(event)});
+  // Encoded by the writer thread, off the request's path.
+  HistoryPut put{id, event};
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sealed_ || !failure_.empty()) return;
+  history_queue_.push_back(std::move(put));
+  if (history_queue_.size() == 1) {
+    history_due_ = std::chrono::steady_clock::now() + kHistoryDelay;
+    queued_.notify_one();
+  }
 }
 
 Status StateStore::Flush() {
@@ -671,10 +685,28 @@ void StateStore::WriterLoop() {
     uint64_t through = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping, nothing left
+      // History rows are written behind: with the next commit once they
+      // are due, or alone when they are due and nothing else comes.
+      const auto due = [this] {
+        return !history_queue_.empty() &&
+               (stopping_ || std::chrono::steady_clock::now() >= history_due_);
+      };
+      for (;;) {
+        if (stopping_ || !queue_.empty() || due()) break;
+        if (history_queue_.empty()) {
+          queued_.wait(lock);
+        } else {
+          queued_.wait_until(lock, history_due_);
+        }
+      }
+      if (queue_.empty() && history_queue_.empty()) break;  // stopping
       batch.swap(queue_);
       through = enqueued_;
+      if (due()) {
+        // After the batch's own records, so the tokens they name exist.
+        for (Change& change : history_queue_) batch.push_back(std::move(change));
+        history_queue_.clear();
+      }
     }
     std::string error = Commit(batch);
     std::function<void(const std::string&)> on_failure;
@@ -807,9 +839,9 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Run();
           } else if constexpr (std::is_same_v<T, HistoryPut>) {
             ok = statement.Bind(1, Stored(change.id.value))
-                     .Bind(2, Stored(change.seq))
+                     .Bind(2, Stored(change.event.seq))
                      .Bind(3, Stored(history_limit_))
-                     .Bind(4, change.event)
+                     .Bind(4, HistoryEventJson(change.event))
                      .Run();
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();

@@ -43,6 +43,7 @@
 #ifndef TOKENFS_TOKENFS_STATE_STORE_H_
 #define TOKENFS_TOKENFS_STATE_STORE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -111,7 +112,9 @@ class StateStore : public StateJournal, public LuidReservations {
   void RecordObject(const ObjectRecord& object) override;
   void ForgetObject(Luid id) override;
   // Keeps the event (its JSON line); the store holds at most the history
-  // bound (SetHistoryLimit) per token.
+  // bound (SetHistoryLimit) per token. Written behind: Flush does not wait
+  // for it; it is committed within about a second, and at Seal, so a clean
+  // stop keeps every event and a crash may lose the last second's.
   void RecordHistory(Luid id, const HistoryEvent& event) override;
   // The bound of each token's stored history (tokenfs --history); set
   // before Start.
@@ -147,8 +150,7 @@ class StateStore : public StateJournal, public LuidReservations {
   };
   struct HistoryPut {
     Luid id;
-    uint64_t seq;
-    std::string event;  // its JSON line
+    HistoryEvent event;  // stored as its JSON line
   };
   struct MetaPut {
     std::string key;
@@ -187,6 +189,12 @@ class StateStore : public StateJournal, public LuidReservations {
   std::condition_variable queued_;     // writer waits for changes
   std::condition_variable committed_;  // Flush waits for commits
   std::vector<Change> queue_;          // guarded by mutex_
+  // HistoryPut records, written behind (not waited for by Flush): they
+  // join a commit once kHistoryDelay has passed since the oldest, or at
+  // Seal, so history never enlarges the commit a write waits for.
+  std::vector<Change> history_queue_;                  // guarded by mutex_
+  std::chrono::steady_clock::time_point history_due_;  // guarded by mutex_
+  static constexpr std::chrono::milliseconds kHistoryDelay{1000};
   uint64_t enqueued_ = 0;              // guarded by mutex_
   uint64_t durable_ = 0;               // guarded by mutex_
   bool stopping_ = false;              // guarded by mutex_

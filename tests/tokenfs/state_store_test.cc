@@ -173,7 +173,9 @@ TEST_CASE("a token's history comes back, bounded, and goes with the token") {
     // A folded refusal keeps its number: the store replaces its copy.
     store->RecordHistory(token.token_id, event(6));
     store->RecordHistory(token.token_id, event(6, 4));
+    // Written behind: a flush does not wait for it, a clean stop does.
     REQUIRE(store->Flush());
+    store->Seal();
   }
   {
     auto store = OpenStarted(dir);
