@@ -5,16 +5,20 @@ another process, on a re-mint at exec, on a revoke of a token object (write
 and rmdir), and not on reads; `token watch --count 3` prints the three
 changes a script makes; `token history` names each change's actor (pid and
 user SID); history survives a restart on the same --state; reading history
-needs tokeninfo:history and watching another token tokeninfo:notify.
+needs tokeninfo:history and watching another token tokeninfo:notify; inotify
+sees a write through the watched file itself (IN_MODIFY), not a change the
+daemon makes (an exec re-mint).
 
 Usage (as root): watch.py TOKENFS_BINARY FD_HANDOFF_BINARY TOKEN_BINARY
 """
 
+import ctypes
 import errno
 import json
 import os
 import pwd
 import select
+import struct
 import subprocess
 import sys
 import tempfile
@@ -90,6 +94,31 @@ def adjust_as_user(path, commands):
     return int(done.stdout.strip())
 
 
+IN_MODIFY = 0x2
+
+
+def inotify_watch(path):
+    """An inotify descriptor watching `path` for everything (nonblocking)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK)
+    if fd < 0 or libc.inotify_add_watch(fd, path.encode(), 0xfff) < 0:
+        raise OSError(ctypes.get_errno(), "inotify")
+    return fd
+
+
+def inotify_masks(fd):
+    try:
+        data = os.read(fd, 65536)
+    except BlockingIOError:
+        return []
+    masks = []
+    while data:
+        _, mask, _, length = struct.unpack_from("iIII", data)
+        masks.append(mask)
+        data = data[16 + length:]
+    return masks
+
+
 def history(m, directory):
     with open(os.path.join(directory, "history")) as f:
         return [json.loads(line) for line in f.read().splitlines()]
@@ -140,6 +169,7 @@ def run(checks, mount, token, sleeper, user_sid):
 
     # --- A poller wakes on an adjustment by another process ---
     fd = os.open(f"{target}/privs", os.O_RDONLY)
+    watcher = inotify_watch(f"{target}/privs")
     checks.ok(not wakes(fd, QUIET), "a fresh open token file has no news")
     adjuster = adjust_as_user(f"{target}/privs", ["SeChangeNotify=disabled"])
     checks.ok(wakes(fd, WAKE), "select wakes on an adjustment by another "
@@ -148,6 +178,9 @@ def run(checks, mount, token, sleeper, user_sid):
     checks.ok(events & select.POLLPRI and events & select.POLLIN,
               "... and poll reports POLLPRI|POLLIN", events)
     os.close(fd)
+    checks.ok(any(mask & IN_MODIFY for mask in inotify_masks(watcher)),
+              "inotify reports IN_MODIFY for a write through that very file")
+    os.close(watcher)
 
     # --- ... and not on reads ---
     fd = os.open(f"{target}/privs", os.O_RDONLY)
@@ -207,12 +240,19 @@ def run(checks, mount, token, sleeper, user_sid):
     try:
         time.sleep(0.2)
         fd = os.open(mount.file(child.pid, "user"), os.O_RDONLY)
+        watcher = inotify_watch(mount.file(child.pid, "user"))
         checks.ok(not wakes(fd, QUIET), "a root process's user file is quiet")
         child.stdin.write(b"go\n")
         child.stdin.flush()
         checks.ok(wakes(fd, WAKE), "a poller wakes when exec re-mints the "
                   "process's token")
         os.close(fd)
+        # inotify sees only what goes through the mount point (tokenfs(5),
+        # NOTIFICATION): the daemon's change raises no IN_MODIFY.
+        checks.ok(not any(mask & IN_MODIFY
+                          for mask in inotify_masks(watcher)),
+                  "inotify reports no IN_MODIFY for a daemon-side change")
+        os.close(watcher)
         time.sleep(0.3)
         reminted = history(m, mount.file(child.pid))
         checks.ok(any(e["event"] == "reminted" for e in reminted),
