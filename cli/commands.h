@@ -118,6 +118,9 @@ Runner AddSpecDecode(CLI::App& app);
 Runner AddSubtokens(CLI::App& app);
 Runner AddTag(CLI::App& app);
 Runner AddList(CLI::App& app);
+// History and watching (cli/history.cc).
+Runner AddHistory(CLI::App& app);
+Runner AddWatch(CLI::App& app);
 
 // Impersonation (cli/impersonate.cc).
 Runner AddImpersonate(CLI::App& app);

@@ -28,8 +28,27 @@ std::string_view CapabilityFor(TreeAction action, const Token& caller_effective,
                  : tree_capability::kReadManageTags;
     case TreeAction::kChangeTags:
       return own ? tree_capability::kTags : tree_capability::kManageTags;
+    case TreeAction::kReadHistory:
+      return own ? tree_capability::kReadHistory
+                 : tree_capability::kReadManageHistory;
   }
   return {};
+}
+
+std::optional<std::string> WatchDenial(const Token& caller_effective,
+                                       const Token& caller_primary,
+                                       const Token& checking,
+                                       const Token& target) {
+  if (target.token_id == caller_effective.token_id ||
+      target.token_id == caller_primary.token_id) {
+    return std::nullopt;
+  }
+  if (HasCapability(checking.capabilities, tree_capability::kNotify)) {
+    return std::nullopt;
+  }
+  return "the caller's token lacks the capability '" +
+         std::string(tree_capability::kNotify) +
+         "' needed to watch another token";
 }
 
 const Token& CheckingToken(const Token& effective, const Token& primary) {

@@ -62,6 +62,9 @@ inline constexpr std::string_view kManageTags = "manage_mytokens:tags";
 inline constexpr std::string_view kReadManageTags = "read@manage_mytokens:tags";
 inline constexpr std::string_view kCreate = "create_mytoken";
 inline constexpr std::string_view kImpersonate = "AT";
+inline constexpr std::string_view kReadHistory = "read@tokeninfo:history";
+inline constexpr std::string_view kReadManageHistory =
+    "read@manage_mytokens:history";
 }  // namespace tree_capability
 
 // The request's one checking token: the caller's effective token, except
@@ -164,6 +167,7 @@ enum class TreeAction {
   kListSubtokens,  // the subtokens file
   kReadTags,       // reading the tags file
   kChangeTags,     // writing the tags file
+  kReadHistory,    // the history file
 };
 
 // When a gate applies, and which: the rule QueryCapabilityFor set. A token
@@ -177,10 +181,21 @@ enum class TreeAction {
 //   kListSubtokens  read@tokeninfo:subtokens   / manage_mytokens:list
 //   kReadTags       read@tokeninfo:tags        / read@manage_mytokens:tags
 //   kChangeTags     tokeninfo:tags             / manage_mytokens:tags
+//   kReadHistory    read@tokeninfo:history     / read@manage_mytokens:history
 // and "" for another user's token.
 std::string_view CapabilityFor(TreeAction action, const Token& caller_effective,
                                const Token& caller_primary,
                                const Token& target);
+
+// Watching `target` (poll, select or epoll on one of its files, after an
+// open that was authorized): nullopt when the checking token `checking` of
+// a caller whose tokens are `caller_effective`/`caller_primary` may, else
+// the reason, naming the capability. A caller may always watch its own
+// tokens; any other token needs tokeninfo:notify.
+std::optional<std::string> WatchDenial(const Token& caller_effective,
+                                       const Token& caller_primary,
+                                       const Token& checking,
+                                       const Token& target);
 
 }  // namespace tokenfs
 

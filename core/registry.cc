@@ -41,9 +41,12 @@ uint64_t SnapshotSerial(const std::shared_ptr<const Token>& token) {
   return snapshot ? snapshot->serial : 0;
 }
 
-TokenObject::TokenObject(Token token, StateJournal* journal)
+TokenObject::TokenObject(Token token, StateJournal* journal,
+                         const TokenObjectHooks* hooks)
     : id_(token.token_id),
       journal_(journal),
+      hooks_(hooks),
+      history_(hooks ? hooks->history_limit : kDefaultHistoryLimit),
       token_(Publish(Labelled(std::move(token)))) {
   if (journal_) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -68,6 +71,24 @@ void TokenObject::RecordLocked() {
   journal_->RecordToken(token_, partner, owns);
 }
 
+void TokenObject::Notify() const {
+  if (hooks_ && hooks_->on_change) hooks_->on_change();
+}
+
+void TokenObject::MarkChanged() {
+  changes_.fetch_add(1, std::memory_order_acq_rel);
+  Notify();
+}
+
+void TokenObject::Record(HistoryEvent event) {
+  if (event.time_ns == 0 && hooks_ && hooks_->clock) {
+    event.time_ns = hooks_->clock->NowNanoseconds();
+  }
+  auto kept = history_.Append(std::move(event));
+  if (kept && journal_) journal_->RecordHistory(id_, *kept);
+  Notify();
+}
+
 std::shared_ptr<const Token> TokenObject::Get() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return token_;
@@ -75,7 +96,20 @@ std::shared_ptr<const Token> TokenObject::Get() const {
 
 Result<std::shared_ptr<const Token>> TokenObject::Update(
     const std::function<Result<Token>(const Token&)>& change) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_ptr<const Token> updated;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto result = UpdateLocked(change);
+    if (!result) return result;
+    updated = std::move(*result);
+    changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  Notify();
+  return updated;
+}
+
+Result<std::shared_ptr<const Token>> TokenObject::UpdateLocked(
+    const std::function<Result<Token>(const Token&)>& change) {
   auto replacement = change(*token_);
   if (!replacement) return tl::unexpected(replacement.error());
   // An operation may never change which token this object is.
@@ -103,17 +137,25 @@ void TokenObject::MarkPrivilegesUsed(uint64_t privileges) {
 }
 
 void TokenObject::LinkOwning(std::shared_ptr<TokenObject> partner) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  weak_partner_.reset();
-  owned_partner_ = std::move(partner);
-  RecordLocked();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    weak_partner_.reset();
+    owned_partner_ = std::move(partner);
+    RecordLocked();
+    changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  Notify();
 }
 
 void TokenObject::LinkWeak(const std::shared_ptr<TokenObject>& partner) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  owned_partner_.reset();
-  weak_partner_ = partner;
-  RecordLocked();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    owned_partner_.reset();
+    weak_partner_ = partner;
+    RecordLocked();
+    changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  Notify();
 }
 
 std::shared_ptr<TokenObject> TokenObject::LinkedPartner() const {
@@ -134,7 +176,25 @@ Registry::Registry(const ProcessSource& source, TokenMinter& minter,
       journal_(journal) {}
 
 TokenObjectPtr Registry::NewObject(Token token) {
-  return std::make_shared<TokenObject>(std::move(token), journal_);
+  return std::make_shared<TokenObject>(std::move(token), journal_,
+                                       &options_.hooks);
+}
+
+void Registry::NotifyChange() const {
+  if (options_.hooks.on_change) options_.hooks.on_change();
+}
+
+void Registry::RecordEvent(const TokenObjectPtr& object, HistoryKind kind,
+                           int32_t actor_pid, const Token* actor,
+                           uint64_t other, std::string operation) {
+  if (!object) return;
+  HistoryEvent event;
+  event.kind = kind;
+  event.actor_pid = actor_pid;
+  if (actor) event.actor_user = actor->user.ToString();
+  event.token = other;
+  event.operation = std::move(operation);
+  object->Record(std::move(event));
 }
 
 void Registry::RecordProcessLocked(const ProcessEntry& entry) {
@@ -184,6 +244,7 @@ void Registry::EraseProcessLocked(
   const int32_t pid = it->first;
   ForgetProcessLocked(it->second.key);
   processes_.erase(it);
+  NotifyChange();
   for (auto thread = threads_.begin(); thread != threads_.end();) {
     if (thread->second.tgid == pid) {
       ForgetThreadLocked(thread->first, thread->second);
@@ -410,6 +471,15 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
     // reported) keeps what it inherited, for when it drops back.
     KeepOrigin(entry, parent_primary, parent_credentials, task.credentials,
                followed->change, followed->origin_spent);
+    // Minted afresh for its own credentials: the process is the actor;
+    // else the copy of its parent's (or ancestor's) token.
+    if (followed->change == CredentialChange::kNewIdentity) {
+      RecordEvent(entry.primary, HistoryKind::kMinted, task.tgid,
+                  entry.primary->Get().get());
+    } else {
+      RecordEvent(entry.primary, HistoryKind::kInherited, parent_key.pid,
+                  parent_primary->Get().get(), parent_primary->id().value);
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     switch (followed->change) {
       case CredentialChange::kNone:
@@ -428,6 +498,8 @@ Result<Registry::ProcessEntry> Registry::MakeEntry(const TaskInfo& task,
   auto minted = MintObject(task.credentials);
   if (!minted) return tl::unexpected(minted.error());
   entry.primary = std::move(*minted);
+  RecordEvent(entry.primary, HistoryKind::kMinted, task.tgid,
+              entry.primary->Get().get());
   RegisterPartner(entry.primary, entry.key, task.credentials.effective_uid);
   std::lock_guard<std::mutex> lock(mutex_);
   ++counters_.minted;
@@ -615,8 +687,11 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
   }
   it->second.credentials = task.credentials;
   if (primary && primary != it->second.primary) {
+    RecordEvent(primary, HistoryKind::kReminted, key.pid, primary->Get().get(),
+                held ? held->id().value : 0, "credentials");
     it->second.primary = std::move(primary);
     CountChangeLocked(change);
+    NotifyChange();
   }
   RecordProcessLocked(it->second);
   return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
@@ -768,6 +843,8 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
   entry.ppid = parent_tgid;
   entry.credentials = parent->credentials;
   entry.primary = CopyForFork(*parent->primary);
+  RecordEvent(entry.primary, HistoryKind::kInherited, parent_tgid,
+              parent->primary->Get().get(), parent->primary->id().value);
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = processes_.find(parent_tgid);
       it != processes_.end() && it->second.key == parent->key) {
@@ -849,10 +926,15 @@ void Registry::OnExec(int32_t tgid) {
   }
   it->second.credentials = task->credentials;
   if (primary != it->second.primary) {
+    RecordEvent(primary, HistoryKind::kReminted, tgid, primary->Get().get(),
+                held ? held->id().value : 0,
+                adopted ? "adopt" : "exec");
     it->second.primary = std::move(primary);
     CountChangeLocked(change);
   }
   RecordProcessLocked(it->second);
+  // Exec ended impersonation even when the token stayed.
+  NotifyChange();
 }
 
 void Registry::OnCredentialsChanged(int32_t tid, int32_t tgid) {
@@ -1019,6 +1101,7 @@ Status Registry::Impersonate(int32_t pid, int32_t tid, TokenObjectPtr token,
   }
   entry = ThreadEntry{pid, start, std::move(token), std::move(adopt_at_exec)};
   RecordThreadLocked(tid, entry);
+  NotifyChange();
   return Ok();
 }
 
@@ -1037,6 +1120,7 @@ Status Registry::Revert(int32_t pid, int32_t tid) {
       ForgetThreadLocked(it->first, it->second);
       it->second.impersonation.reset();
       it->second.adopt_at_exec.reset();
+      NotifyChange();
     }
   }
   ReleaseUnused();
@@ -1056,6 +1140,7 @@ Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
     it->second.primary = std::move(token);
     RecordProcessLocked(it->second);
   }
+  NotifyChange();
   ReleaseUnused();
   return Ok();
 }
@@ -1167,7 +1252,8 @@ int32_t Registry::PrimaryUser(const TokenObjectPtr& object,
   return 0;
 }
 
-Result<std::vector<Luid>> Registry::RemoveObject(Luid id) {
+Result<std::vector<Luid>> Registry::RemoveObject(Luid id,
+                                                 const HistoryEvent* why) {
   std::vector<Luid> revoked;
   std::vector<TokenObjectPtr> released;  // freed after the lock
   std::lock_guard<std::mutex> lock(mutex_);
@@ -1193,6 +1279,15 @@ Result<std::vector<Luid>> Registry::RemoveObject(Luid id) {
   std::sort(revoked.begin() + 1, revoked.end());
   for (Luid gone : revoked) {
     auto it = objects_.find(gone.value);
+    if (why) {
+      HistoryEvent event = *why;
+      if (gone != id) {
+        event.token = id.value;
+        event.operation = "with_ancestor";
+      }
+      it->second.object->Record(std::move(event));
+    }
+    it->second.object->MarkChanged();  // wakes its pollers
     released.push_back(std::move(it->second.object));
     objects_.erase(it);
     if (journal_) journal_->ForgetObject(gone);
@@ -1337,6 +1432,10 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
   for (const StoredToken& token : state.tokens) {
     stored[token.token.token_id.value] = &token;
   }
+  std::unordered_map<uint64_t, std::vector<HistoryEvent>> stored_history;
+  for (const auto& [id, event] : state.history) {
+    stored_history[id.value].push_back(event);
+  }
   std::unordered_map<uint64_t, TokenObjectPtr> built;
   std::function<TokenObjectPtr(Luid)> object_for =
       [&](Luid id) -> TokenObjectPtr {
@@ -1345,6 +1444,10 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
     auto it = stored.find(id.value);
     if (it == stored.end()) return nullptr;
     auto object = NewObject(it->second->token);
+    if (auto events = stored_history.find(id.value);
+        events != stored_history.end()) {
+      object->RestoreHistory(std::move(events->second));
+    }
     built[id.value] = object;
     if (it->second->owns_partner) {
       if (auto partner = object_for(it->second->partner)) {

@@ -52,6 +52,7 @@
 #ifndef TOKENFS_CORE_REGISTRY_H_
 #define TOKENFS_CORE_REGISTRY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,6 +67,7 @@
 #include "core/minting_policy.h"
 #include "core/result.h"
 #include "core/token.h"
+#include "core/token_history.h"
 
 namespace tokenfs {
 
@@ -136,6 +138,20 @@ class ProcessSource {
 
 class StateJournal;
 struct StoredState;
+class Clock;
+
+// What every token object of a registry shares: the clock history events
+// are stamped with (none: time 0), the bound of each object's history, and
+// the observer told after any change a reader could notice (a new token
+// snapshot, a link, a history event, a process's token replaced, an object
+// revoked). `on_change` is called with no token object's lock held but
+// possibly with the registry's: it must not call into the registry or a
+// token object (tokenfs only wakes its pollers).
+struct TokenObjectHooks {
+  const Clock* clock = nullptr;
+  size_t history_limit = kDefaultHistoryLimit;
+  std::function<void()> on_change;
+};
 
 // Builds the token of a process the registry has not seen.
 class TokenMinter {
@@ -152,7 +168,10 @@ class TokenObject {
   // With a journal, every snapshot the object publishes (here, Update,
   // MarkPrivilegesUsed, the Link calls) is recorded, and the destructor
   // records its end.
-  explicit TokenObject(Token token, StateJournal* journal = nullptr);
+  // `hooks` (may be null: no clock, the default history bound, nobody
+  // told) must outlive the object.
+  explicit TokenObject(Token token, StateJournal* journal = nullptr,
+                       const TokenObjectHooks* hooks = nullptr);
   ~TokenObject();
   TokenObject(const TokenObject&) = delete;
   TokenObject& operator=(const TokenObject&) = delete;
@@ -175,6 +194,26 @@ class TokenObject {
   // bump the modified id).
   void MarkPrivilegesUsed(uint64_t privileges);
 
+  // A number that grows with every change of the token a reader could see
+  // (Update, the Link calls, MarkChanged), not with MarkPrivilegesUsed:
+  // what a file's poller compares with what it saw at open. Lock-free.
+  uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+  // Counts a change that is not a new snapshot (the object was revoked)
+  // and tells the observer.
+  void MarkChanged();
+
+  // History (core/token_history.h). Record stamps `event` with the hooks'
+  // clock when its time is 0, appends it, journals it (StateJournal::
+  // RecordHistory) and tells the observer.
+  void Record(HistoryEvent event);
+  std::vector<HistoryEvent> History() const { return history_.Events(); }
+  uint64_t history_seq() const { return history_.last_seq(); }
+  size_t history_limit() const { return history_.limit(); }
+  // Puts back the events a store kept (Registry::Restore).
+  void RestoreHistory(std::vector<HistoryEvent> events) {
+    history_.Restore(std::move(events));
+  }
+
   // Elevation link. The Limited half owns its Full partner (keeps it alive);
   // the Full half refers back weakly.
   void LinkOwning(std::shared_ptr<TokenObject> partner);
@@ -184,9 +223,15 @@ class TokenObject {
 
  private:
   void RecordLocked();  // REQUIRES: mutex_ held
+  Result<std::shared_ptr<const Token>> UpdateLocked(
+      const std::function<Result<Token>(const Token&)>& change);
+  void Notify() const;  // REQUIRES: mutex_ not held
 
   const Luid id_;
   StateJournal* const journal_;
+  const TokenObjectHooks* const hooks_;
+  std::atomic<uint64_t> changes_{0};
+  TokenHistory history_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Token> token_;          // guarded by mutex_
   std::shared_ptr<TokenObject> owned_partner_;  // guarded by mutex_
@@ -213,6 +258,9 @@ class Registry {
     // Without live events, Sweep() runs when this many entries were added
     // since the last one.
     size_t sweep_after_inserts = 256;
+    // Shared by every token object the registry makes (clock, history
+    // bound, change observer); see TokenObjectHooks.
+    TokenObjectHooks hooks;
   };
 
   // A process as the registry records it.
@@ -389,7 +437,11 @@ class Registry {
   // bring it back); a process or thread that holds one as its primary or
   // impersonation token keeps its reference, as it kept any revoked
   // object's. Returns the revoked ids, `id` first, then by id.
-  Result<std::vector<Luid>> RemoveObject(Luid id);
+  // With `why`, each revoked object's history records it: `why` itself
+  // on `id`, and on the rest of the subtree the same event naming `id` as
+  // its token and "with_ancestor" as its operation.
+  Result<std::vector<Luid>> RemoveObject(Luid id,
+                                         const HistoryEvent* why = nullptr);
   // The objects derived directly from token `parent`, by id.
   std::vector<ObjectInfo> ObjectChildren(Luid parent) const;
   // Applies `change` to the object's tags (it gets the current tags and
@@ -494,6 +546,13 @@ class Registry {
   // FollowCredentials. Call without mutex_.
   Result<ProcessView> ApplyCredentials(const ProcessKey& key,
                                        const TaskInfo& task);
+  // Tells the hooks' observer that what some path shows changed.
+  void NotifyChange() const;
+  // Records on `object` an event the process `actor_pid` caused with its
+  // token `actor` (null: its user is unknown).
+  static void RecordEvent(const TokenObjectPtr& object, HistoryKind kind,
+                          int32_t actor_pid, const Token* actor,
+                          uint64_t other = 0, std::string operation = {});
   void RegisterPartner(const TokenObjectPtr& object, const ProcessKey& process,
                        uint32_t uid);
   // A fork copy of `parent`: same contents, new token id.

@@ -15,7 +15,9 @@
 //   - impersonating threads (RecordThread / ForgetThread; a thread that does
 //     not impersonate has no record);
 //   - token objects under /tokens/objects with their holder, owner and
-//     persistence (RecordObject / ForgetObject).
+//     persistence (RecordObject / ForgetObject);
+//   - each token's history events (RecordHistory; a store keeps at most
+//     the history bound per token and drops them with ForgetToken).
 // References between records are token ids; a record may name a token whose
 // RecordToken came earlier in the same order (the registry records a token
 // before it refers to it). Token ids themselves come from a LuidAllocator
@@ -37,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/luid.h"
@@ -44,6 +47,7 @@
 #include "core/registry.h"
 #include "core/result.h"
 #include "core/token.h"
+#include "core/token_history.h"
 
 namespace tokenfs {
 
@@ -93,6 +97,8 @@ struct StoredState {
   std::vector<ProcessRecord> processes;
   std::vector<ThreadRecord> threads;
   std::vector<ObjectRecord> objects;
+  // History events by token id, oldest first per token.
+  std::vector<std::pair<Luid, HistoryEvent>> history;
   bool empty() const {
     return tokens.empty() && processes.empty() && threads.empty() &&
            objects.empty();
@@ -113,6 +119,9 @@ class StateJournal {
                             const TaskIncarnation& incarnation) = 0;
   virtual void RecordObject(const ObjectRecord& object) = 0;
   virtual void ForgetObject(Luid id) = 0;
+  // A history event of token `id` (core/token_history.h). A journal that
+  // keeps no history may ignore it.
+  virtual void RecordHistory(Luid /*id*/, const HistoryEvent& /*event*/) {}
 
   // Returns once every record and forget made before the call is durable;
   // an error when it cannot be (the store has failed).

@@ -48,6 +48,20 @@ tl::expected<AuthorizationResult, FsError> RequestAuthorizer::Authorize(
     caller.checking_object()->MarkPrivilegesUsed(result.privileges_used);
   }
   if (!result.allowed) {
+    // A refusal is part of the target's history (core TokenHistory folds
+    // one actor's repeats).
+    if (target.object) {
+      HistoryEvent event;
+      event.kind = HistoryKind::kDenied;
+      event.actor_pid = caller.process.pid;
+      event.actor_user = caller.checking().user.ToString();
+      event.operation = std::string(operation);
+      if (!capability.empty() && result.reason.find(capability) !=
+                                     std::string::npos) {
+        event.operation += " (" + std::string(capability) + ")";
+      }
+      target.object->Record(std::move(event));
+    }
     return tl::unexpected(
         Fail(ErrorCode::kAccessDenied,
              std::string(operation) + " " + resolver_.Describe(target.node) +

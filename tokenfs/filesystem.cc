@@ -8,11 +8,14 @@
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <utility>
+#include <poll.h>
 
 #include "core/access_check.h"
 #include "core/commands.h"
 #include "core/number.h"
 #include "core/sddl.h"
+#include "core/token_history.h"
 #include "core/token_operations.h"
 #include "core/token_spec.h"
 #include "core/well_known_sids.h"
@@ -43,6 +46,17 @@ struct TokenFilesystem::OpenFile {
   size_t read_cursor = 0;  // guarded by mutex
   // The opener's share of OpenContentBudget for `content` at open.
   std::unique_ptr<OpenContentBudget::Hold> hold;
+  // What a poller compares with (token-scope files opened for reading):
+  // the token object the file showed at open (weakly: an open file does
+  // not keep a replaced process token), its change count and history
+  // number then, and why the opener may not watch it (nullopt: may).
+  bool watchable = false;
+  bool history = false;
+  std::weak_ptr<TokenObject> watched;
+  const TokenObject* watched_address = nullptr;
+  uint64_t seen_changes = 0;
+  uint64_t seen_history = 0;
+  std::optional<std::string> watch_denial;
 };
 
 void TokenFilesystem::OpenFileDeleter::operator()(OpenFile* file) const {
@@ -95,6 +109,7 @@ TokenFilesystem::TokenFilesystem(Registry& registry, ProcessFacts& source,
       events_(events),
       accounts_(accounts),
       options_(std::move(options)),
+      pollers_(options_.pollers ? *options_.pollers : own_pollers_),
       start_time_(std::time(nullptr)),
       resolver_(registry, source, events, options_.mount_point),
       peer_grants_(registry, source, events, resolver_),
@@ -128,6 +143,7 @@ const fuse_lowlevel_ops& TokenFilesystem::Operations() {
     ops.releasedir = &TokenFilesystem::OnReleasedir;
     ops.access = &TokenFilesystem::OnAccess;
     ops.rmdir = &TokenFilesystem::OnRmdir;
+    ops.poll = &TokenFilesystem::OnPoll;
     ops.mkdir = [](fuse_req_t request, fuse_ino_t, const char*, mode_t) {
       OnRefuse(request);
     };
@@ -344,6 +360,7 @@ void TokenFilesystem::Send(fuse_req_t request, Outcome& outcome,
           },
           [&](WriteReply& write) { fuse_reply_write(request, write.count); },
           [&](ReleaseReply&) { fuse_reply_err(request, 0); },
+          [&](PollReply& poll) { fuse_reply_poll(request, poll.revents); },
           [&](NoneReply&) { fuse_reply_err(request, 0); },
       },
       *outcome);
@@ -466,6 +483,17 @@ void TokenFilesystem::OnRmdir(fuse_req_t request, fuse_ino_t parent,
         [&](TokenFilesystem* self, const RequestContext& context) {
           return self->DoRmdir(context, parent, name);
         });
+}
+
+void TokenFilesystem::OnPoll(fuse_req_t request, fuse_ino_t,
+                             fuse_file_info* info,
+                             fuse_pollhandle* poll_handle) noexcept {
+  Serve(request, "poll", [&](TokenFilesystem* self, const RequestContext&) {
+    fuse_pollhandle* handle = std::exchange(poll_handle, nullptr);
+    return self->DoPoll(info->fh, handle);
+  });
+  // Serve's handler threw before taking it.
+  if (poll_handle) fuse_pollhandle_destroy(poll_handle);
 }
 
 // ---------------------------------------------------------------------------
@@ -736,13 +764,15 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
     // restrict) is read with the right its write needs.
     const AccessMask read_right =
         entry->read_right.empty() ? entry->write_right : entry->read_right;
+    file->history = node->code == CodeOf(NodeCode::kHistoryFile);
     if (file->readable && !own_thread_state) {
       // The gate follows whose token it is (core CapabilityFor); the
-      // subtokens and tags files name their own capability.
+      // subtokens, tags and history files name their own capability.
       const TreeAction action =
           node->code == CodeOf(NodeCode::kSubtokensFile)
               ? TreeAction::kListSubtokens
           : node->code == CodeOf(NodeCode::kTagsFile) ? TreeAction::kReadTags
+          : file->history                             ? TreeAction::kReadHistory
                                                       : TreeAction::kRead;
       const std::string_view capability =
           read_right == access::kTokenQuery && !thread_state
@@ -758,8 +788,24 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
           authorizer_.AuthorizeWriteOpen(*caller, about, *entry, *node);
       if (!allowed) return tl::unexpected(allowed.error());
     }
-    if (file->readable && (entry->kind == NodeKind::kTextFile ||
-                           entry->kind == NodeKind::kQueryFile)) {
+    if (file->readable) {
+      // What a poller compares with; taken before the content is made, and
+      // a token replaced since it was resolved counts as news at once.
+      file->watchable = true;
+      file->watched = target->object;
+      file->watched_address = target->object.get();
+      file->seen_changes = target->object->changes();
+      file->seen_history = target->object->history_seq();
+      if (target->object->Get() != target->token) --file->seen_changes;
+      file->watch_denial =
+          WatchDenial(*caller->effective, *caller->primary, caller->checking(),
+                      *target->token);
+    }
+    if (file->readable && file->history) {
+      file->content = std::make_shared<const std::string>(
+          HistoryJsonLines(target->object->History()));
+    } else if (file->readable && (entry->kind == NodeKind::kTextFile ||
+                                  entry->kind == NodeKind::kQueryFile)) {
       // A pure function of the token snapshot: rendered once per version
       // while the cache keeps it, and opens of that version share the text.
       file->content = render_cache_.Get(target->token, node->code, [&] {
@@ -798,6 +844,15 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
   std::lock_guard<std::mutex> lock(file->mutex);
   size_t start = static_cast<size_t>(std::max<off_t>(offset, 0));
   if (file->writable) start = file->read_cursor;
+  // A history file read again from the start shows its token's events as
+  // they are now (like /proc/self/mounts after POLLPRI), also after the
+  // token was revoked or its process ended.
+  if (file->history && start == 0) {
+    if (auto object = file->watched.lock()) {
+      file->content =
+          std::make_shared<const std::string>(HistoryJsonLines(object->History()));
+    }
+  }
   if (!file->content || start >= file->content->size()) return DataReply{};
   const size_t count = std::min(size, file->content->size() - start);
   if (file->writable) file->read_cursor = start + count;
@@ -955,6 +1010,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoFlush() {
 
 TokenFilesystem::Outcome TokenFilesystem::DoRelease(uint64_t handle) {
   auto* file = reinterpret_cast<OpenFile*>(handle);
+  pollers_.Drop(handle);
   const bool object_scope = file && file->node.scope == Scope::kObject;
   delete file;
   return ReleaseReply{object_scope};
@@ -1004,6 +1060,47 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(
   auto allowed = authorizer_.Authorize(*caller, *target, desired, {}, "access");
   if (!allowed) return tl::unexpected(allowed.error());
   return NoneReply{};
+}
+
+bool TokenFilesystem::HasNews(const OpenFile& file) {
+  const NodeId& node = file.node;
+  TokenObjectPtr current;
+  if (node.scope == Scope::kObject) {
+    auto object = registry_.FindObject(Luid{node.object});
+    if (!object) return true;  // revoked
+    current = std::move(*object);
+  } else if (node.scope == Scope::kProcess) {
+    auto process = registry_.Process(node.pid);
+    if (!process || !(process->key == file.process)) return true;
+    current = process->primary;
+  } else if (node.scope == Scope::kThread) {
+    auto thread = registry_.Thread(node.pid, node.tid);
+    if (!thread || !(thread->process == file.process)) return true;
+    current = thread->effective();
+  }
+  if (!current || current.get() != file.watched_address) return true;
+  if (current->changes() != file.seen_changes) return true;
+  return file.history && current->history_seq() != file.seen_history;
+}
+
+TokenFilesystem::Outcome TokenFilesystem::DoPoll(uint64_t handle,
+                                                 fuse_pollhandle* poll_handle) {
+  auto* file = reinterpret_cast<OpenFile*>(handle);
+  // Files that show no token (root files, writers) are always readable.
+  if (!file->watchable) {
+    if (poll_handle) fuse_pollhandle_destroy(poll_handle);
+    return PollReply{POLLIN | POLLRDNORM};
+  }
+  if (file->watch_denial) {
+    if (poll_handle) fuse_pollhandle_destroy(poll_handle);
+    return tl::unexpected(Fail(ErrorCode::kAccessDenied,
+                               "watch " + resolver_.Describe(file->node) +
+                                   ": " + *file->watch_denial));
+  }
+  // Kept first, checked after: a change between the two still wakes it.
+  pollers_.Keep(handle, poll_handle);
+  if (HasNews(*file)) return PollReply{POLLIN | POLLPRI | POLLRDNORM};
+  return PollReply{0};
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoRmdir(const RequestContext& context,

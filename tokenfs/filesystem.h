@@ -67,6 +67,7 @@
 #include "tokenfs/linked_copies.h"
 #include "tokenfs/open_content_budget.h"
 #include "tokenfs/peer_grants.h"
+#include "tokenfs/pollers.h"
 #include "tokenfs/process_facts.h"
 #include "tokenfs/render_cache.h"
 #include "tokenfs/resolve.h"
@@ -89,6 +90,10 @@ class TokenFilesystem {
     // that changed state replies only once the journal has made it
     // durable.
     StateJournal* journal = nullptr;
+    // Where open files wait for a change (POLL); null: the filesystem's
+    // own, which nothing kicks (tests). The daemon shares one with the
+    // registry's change observer (TokenObjectHooks::on_change).
+    Pollers* pollers = nullptr;
   };
 
   TokenFilesystem(Registry& registry, ProcessFacts& source, EventSync& events,
@@ -170,11 +175,16 @@ class TokenFilesystem {
   struct ReleaseReply {
     bool release_objects = false;
   };
+  // POLL: the events the open file has (POLLIN|POLLPRI|POLLRDNORM when the
+  // token it shows changed since it was opened, else 0).
+  struct PollReply {
+    unsigned revents = 0;
+  };
   // Success without data (errno 0).
   struct NoneReply {};
   using Reply = std::variant<EntryReply, AttrReply, DataReply, ContentReply,
                              DirectoryReply, LinkReply, OpenReply, OpendirReply,
-                             WriteReply, ReleaseReply, NoneReply>;
+                             WriteReply, ReleaseReply, PollReply, NoneReply>;
   using Outcome = tl::expected<Reply, FsError>;
 
   Outcome DoLookup(const RequestContext& context, fuse_ino_t parent,
@@ -198,6 +208,13 @@ class TokenFilesystem {
   // Frees the open directory `handle`.
   Outcome DoReleasedir(uint64_t handle);
   Outcome DoAccess(const RequestContext& context, fuse_ino_t inode, int mask);
+  // Whether the open file `handle` has news (the token it shows changed, was
+  // replaced or revoked, or, for `history`, a new event); when it has none
+  // and `poll_handle` is given, the handle is kept and woken at the next
+  // change (Pollers). Takes ownership of `poll_handle`. A file opened on
+  // another token without tokeninfo:notify is refused (the poller sees
+  // POLLERR).
+  Outcome DoPoll(uint64_t handle, fuse_pollhandle* poll_handle);
   Outcome DoRmdir(const RequestContext& context, fuse_ino_t parent,
                   std::string_view name);
 
@@ -223,6 +240,10 @@ class TokenFilesystem {
   static void OnAccess(fuse_req_t, fuse_ino_t, int) noexcept;
   static void OnRmdir(fuse_req_t, fuse_ino_t, const char*) noexcept;
   static void OnRefuse(fuse_req_t) noexcept;
+  static void OnPoll(fuse_req_t, fuse_ino_t, fuse_file_info*,
+                     fuse_pollhandle*) noexcept;
+  // True iff `file` shows a token that changed since it was opened.
+  bool HasNews(const OpenFile& file);
 
   // Runs `handler` with the request's context, catches everything, logs a
   // refusal, replies once (Send). `info` is the open file of OPEN and
@@ -249,6 +270,8 @@ class TokenFilesystem {
   RenderCache render_cache_;
   OpenContentBudget open_content_;
   const Options options_;
+  Pollers own_pollers_;
+  Pollers& pollers_;
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};
 

@@ -32,6 +32,7 @@
 #include "tokenfs/account_lookup.h"
 #include "tokenfs/filesystem.h"
 #include "tokenfs/log.h"
+#include "tokenfs/pollers.h"
 #include "tokenfs/proc_events.h"
 #include "tokenfs/proc_source.h"
 #include "tokenfs/state_store.h"
@@ -179,6 +180,7 @@ int Run(int argc, char** argv) {
   std::vector<std::string> mount_options;
   size_t quota = 1024;
   size_t quota_bytes = size_t{16} << 20;
+  size_t history = kDefaultHistoryLimit;
   unsigned threads = 16;
   std::string state_directory = "/var/lib/tokenfs";
   bool discard_state = false;
@@ -202,6 +204,10 @@ int Run(int argc, char** argv) {
   app.add_option("--quota-bytes", quota_bytes,
                  "bytes of token objects one user may hold (default 16 MiB)")
       ->check(CLI::Range(size_t{1} << 16, size_t{1} << 34));
+  app.add_option("--history", history,
+                 "events each token's history keeps (default 64; 0 keeps "
+                 "none, change notification still works)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 16));
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
@@ -269,6 +275,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<StateStore> store = std::move(*opened);
+  store->SetHistoryLimit(history);
   bool cleared_stale_mount = false;
   if (std::string reason = CheckMountPoint(mount_point, cleared_stale_mount);
       !reason.empty()) {
@@ -282,15 +289,22 @@ int Run(int argc, char** argv) {
   LuidAllocator ids(store->first_id(), *store);
   ProcProcessSource source;
   PolicyMinter minter(policy, ids, clock, accounts);
+  // Outlives the registry, whose change observer kicks it, and the
+  // filesystem, whose open files wait in it.
+  Pollers pollers;
   Registry::Options registry_options;
   registry_options.object_quota_per_user = quota;
   registry_options.object_bytes_per_user = quota_bytes;
+  registry_options.hooks.clock = &clock;
+  registry_options.hooks.history_limit = history;
+  registry_options.hooks.on_change = [&pollers] { pollers.Kick(); };
   Registry registry(source, minter, ids, registry_options, store.get());
   ProcessEventWatcher events(registry);
   TokenFilesystem::Options filesystem_options;
   filesystem_options.mount_point = mount_point;
   filesystem_options.max_read = std::get<uint32_t>(max_read);
   filesystem_options.journal = store.get();
+  filesystem_options.pollers = &pollers;
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 

@@ -25,7 +25,8 @@ namespace {
 constexpr int kApplicationId = 0x546b6673;
 // 2: processes.origin and processes.origin_credentials; 3:
 // objects.derived_from, objects.derivation and objects.tags (one tag per
-// line). Older stores are upgraded in place when opened.
+// line), and the history table. Older stores are upgraded in place when
+// opened.
 constexpr int kSchemaVersion = 3;
 
 // The ALTERs that bring objects from schema 2 to 3.
@@ -33,6 +34,22 @@ constexpr const char* kObjectsV3 =
     "ALTER TABLE objects ADD COLUMN derived_from INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE objects ADD COLUMN derivation TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '';";
+
+// Each token's history events (core/token_history.h JSON lines), at most
+// `keep` (the daemon's --history) per token: the insert trigger drops older
+// ones, and a token's events go with its row (the delete trigger; INSERT OR
+// REPLACE on tokens fires no delete trigger without recursive_triggers).
+constexpr const char* kHistorySchema = R"sql(
+CREATE TABLE history(token INTEGER NOT NULL, seq INTEGER NOT NULL,
+                     keep INTEGER NOT NULL, event TEXT NOT NULL,
+                     PRIMARY KEY(token, seq));
+CREATE TRIGGER history_bound AFTER INSERT ON history BEGIN
+  DELETE FROM history WHERE token = NEW.token AND seq <= NEW.seq - NEW.keep;
+END;
+CREATE TRIGGER history_with_token AFTER DELETE ON tokens BEGIN
+  DELETE FROM history WHERE token = OLD.id;
+END;
+)sql";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -367,7 +384,7 @@ Status StateStore::Load() {
     return InvalidArgument("not a usable SQLite database (" + error + ")");
   }
   const int64_t application = PragmaValue(db_, "PRAGMA application_id");
-  const int64_t version = PragmaValue(db_, "PRAGMA user_version");
+  int64_t version = PragmaValue(db_, "PRAGMA user_version");
   const int64_t tables = PragmaValue(
       db_, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
   if (application < 0 || version < 0 || tables < 0) {
@@ -376,7 +393,7 @@ Status StateStore::Load() {
   }
   if (tables == 0 && application == 0 && version == 0) {
     const std::string create =
-        std::string("BEGIN;") + kSchema +
+        std::string("BEGIN;") + kSchema + kHistorySchema +
         "PRAGMA application_id = " + std::to_string(kApplicationId) +
         "; PRAGMA user_version = " + std::to_string(kSchemaVersion) +
         "; COMMIT;";
@@ -396,22 +413,22 @@ Status StateStore::Load() {
   }
   if (version == 1) {
     if (!Execute(db_,
-                 (std::string("BEGIN;"
-                              "ALTER TABLE processes ADD COLUMN origin INTEGER "
-                             "NOT NULL DEFAULT 0;"
-                             "ALTER TABLE processes ADD COLUMN "
-                             "origin_credentials TEXT NOT NULL DEFAULT '';") +
-                     kObjectsV3 + "PRAGMA user_version = 3; COMMIT;")
-                     .c_str(),
+                 "BEGIN;"
+                 "ALTER TABLE processes ADD COLUMN origin INTEGER NOT NULL "
+                 "DEFAULT 0;"
+                 "ALTER TABLE processes ADD COLUMN origin_credentials TEXT "
+                 "NOT NULL DEFAULT '';"
+                 "PRAGMA user_version = 2; COMMIT;",
                  error)) {
       return InvalidArgument("cannot upgrade schema 1: " + error);
     }
-  } else if (version == 2) {
-    if (!Execute(db_,
-                 (std::string("BEGIN;") + kObjectsV3 +
-                  "PRAGMA user_version = 3; COMMIT;")
-                     .c_str(),
-                 error)) {
+    version = 2;
+  }
+  if (version == 2) {
+    const std::string upgrade = std::string("BEGIN;") + kObjectsV3 +
+                                kHistorySchema +
+                                "PRAGMA user_version = 3; COMMIT;";
+    if (!Execute(db_, upgrade.c_str(), error)) {
       return InvalidArgument("cannot upgrade schema 2: " + error);
     }
   } else if (version != kSchemaVersion) {
@@ -426,6 +443,12 @@ Status StateStore::Load() {
     if (verdict != "ok") return InvalidArgument("corrupt (" + verdict + ")");
   }
 
+  // History written behind a token's drop (Seal, crash) names no token.
+  if (!Execute(db_,
+               "DELETE FROM history WHERE token NOT IN (SELECT id FROM tokens)",
+               error)) {
+    return InvalidArgument("corrupt (" + error + ")");
+  }
   StoredState state;
   const auto query = [this](const char* sql, auto&& row) -> Status {
     Statement statement(db_, sql);
@@ -482,6 +505,21 @@ Status StateStore::Load() {
           state.tokens.push_back(StoredToken{
               std::move(*token), Luid{Loaded(sqlite3_column_int64(row, 1))},
               sqlite3_column_int64(row, 2) != 0});
+          return Ok();
+        });
+  }
+  if (status) {
+    status = query(
+        "SELECT token, event FROM history ORDER BY token, seq",
+        [&](sqlite3_stmt* row) -> Status {
+          const uint64_t id = Loaded(sqlite3_column_int64(row, 0));
+          auto event = ParseHistoryEventJson(Text(row, 1));
+          if (!event) {
+            return InvalidArgument("corrupt (history of token " +
+                                   std::to_string(id) + ": " +
+                                   event.error().message + ")");
+          }
+          state.history.emplace_back(Luid{id}, std::move(*event));
           return Ok();
         });
   }
@@ -615,6 +653,17 @@ void StateStore::ForgetThread(int32_t tid, const TaskIncarnation& incarnation) {
 }
 void StateStore::RecordObject(const ObjectRecord& object) { Enqueue(object); }
 void StateStore::ForgetObject(Luid id) { Enqueue(ObjectDrop{id}); }
+void StateStore::RecordHistory(Luid id, const HistoryEvent& event) {
+  // Encoded by the writer thread, off the request's path.
+  HistoryPut put{id, event};
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sealed_ || !failure_.empty()) return;
+  history_queue_.push_back(std::move(put));
+  if (history_queue_.size() == 1) {
+    history_due_ = std::chrono::steady_clock::now() + kHistoryDelay;
+    queued_.notify_one();
+  }
+}
 
 Status StateStore::Flush() {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -661,10 +710,28 @@ void StateStore::WriterLoop() {
     uint64_t through = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping, nothing left
+      // History rows are written behind: with the next commit once they
+      // are due, or alone when they are due and nothing else comes.
+      const auto due = [this] {
+        return !history_queue_.empty() &&
+               (stopping_ || std::chrono::steady_clock::now() >= history_due_);
+      };
+      for (;;) {
+        if (stopping_ || !queue_.empty() || due()) break;
+        if (history_queue_.empty()) {
+          queued_.wait(lock);
+        } else {
+          queued_.wait_until(lock, history_due_);
+        }
+      }
+      if (queue_.empty() && history_queue_.empty()) break;  // stopping
       batch.swap(queue_);
       through = enqueued_;
+      if (due()) {
+        // After the batch's own records, so the tokens they name exist.
+        for (Change& change : history_queue_) batch.push_back(std::move(change));
+        history_queue_.clear();
+      }
     }
     std::string error = Commit(batch);
     std::function<void(const std::string&)> on_failure;
@@ -709,6 +776,8 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
       "holder_instance, uid, gid, persist, bytes, derived_from, derivation, "
       "tags) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
       "DELETE FROM objects WHERE id = ?1",
+      "INSERT OR REPLACE INTO history(token, seq, keep, event) "
+      "VALUES(?1, ?2, ?3, ?4)",
       "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
   };
   static_assert(std::size(kSql) == std::variant_size_v<Change>);
@@ -795,6 +864,12 @@ std::string StateStore::Commit(const std::vector<Change>& batch) {
                      .Bind(9, Stored(change.derived_from.value))
                      .Bind(10, change.derivation)
                      .Bind(11, JoinLines(change.tags))
+                     .Run();
+          } else if constexpr (std::is_same_v<T, HistoryPut>) {
+            ok = statement.Bind(1, Stored(change.id.value))
+                     .Bind(2, Stored(change.event.seq))
+                     .Bind(3, Stored(history_limit_))
+                     .Bind(4, HistoryEventJson(change.event))
                      .Run();
           } else if constexpr (std::is_same_v<T, MetaPut>) {
             ok = statement.Bind(1, change.key).Bind(2, change.value).Run();

@@ -43,6 +43,7 @@
 #ifndef TOKENFS_TOKENFS_STATE_STORE_H_
 #define TOKENFS_TOKENFS_STATE_STORE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -110,6 +111,14 @@ class StateStore : public StateJournal, public LuidReservations {
   void ForgetThread(int32_t tid, const TaskIncarnation& incarnation) override;
   void RecordObject(const ObjectRecord& object) override;
   void ForgetObject(Luid id) override;
+  // Keeps the event (its JSON line); the store holds at most the history
+  // bound (SetHistoryLimit) per token. Written behind: Flush does not wait
+  // for it; it is committed within about a second, and at Seal, so a clean
+  // stop keeps every event and a crash may lose the last second's.
+  void RecordHistory(Luid id, const HistoryEvent& event) override;
+  // The bound of each token's stored history (tokenfs --history); set
+  // before Start.
+  void SetHistoryLimit(size_t limit) { history_limit_ = limit; }
   Status Flush() override;
 
   // LuidReservations: records the limit and flushes.
@@ -139,13 +148,19 @@ class StateStore : public StateJournal, public LuidReservations {
   struct ObjectDrop {
     Luid id;
   };
+  struct HistoryPut {
+    Luid id;
+    HistoryEvent event;  // stored as its JSON line
+  };
   struct MetaPut {
     std::string key;
     std::string value;
   };
+  // MetaPut stays last: Commit writes the commit count with its statement.
   using Change =
       std::variant<TokenPut, TokenDrop, ProcessRecord, ProcessDrop,
-                   ThreadRecord, ThreadDrop, ObjectRecord, ObjectDrop, MetaPut>;
+                   ThreadRecord, ThreadDrop, ObjectRecord, ObjectDrop,
+                   HistoryPut, MetaPut>;
 
   StateStore() = default;
   Status Load();
@@ -158,6 +173,7 @@ class StateStore : public StateJournal, public LuidReservations {
   std::string Commit(const std::vector<Change>& batch);
 
   std::string path_;
+  size_t history_limit_ = kDefaultHistoryLimit;
   sqlite3* db_ = nullptr;
   StoredState loaded_;
   uint64_t first_id_ = kFirstId;
@@ -173,6 +189,12 @@ class StateStore : public StateJournal, public LuidReservations {
   std::condition_variable queued_;     // writer waits for changes
   std::condition_variable committed_;  // Flush waits for commits
   std::vector<Change> queue_;          // guarded by mutex_
+  // HistoryPut records, written behind (not waited for by Flush): they
+  // join a commit once kHistoryDelay has passed since the oldest, or at
+  // Seal, so history never enlarges the commit a write waits for.
+  std::vector<Change> history_queue_;                  // guarded by mutex_
+  std::chrono::steady_clock::time_point history_due_;  // guarded by mutex_
+  static constexpr std::chrono::milliseconds kHistoryDelay{1000};
   uint64_t enqueued_ = 0;              // guarded by mutex_
   uint64_t durable_ = 0;               // guarded by mutex_
   bool stopping_ = false;              // guarded by mutex_

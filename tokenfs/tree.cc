@@ -62,6 +62,11 @@ std::vector<TreeEntry> BuildTokenEntries() {
                               NodeKind::kControl, access::kTokenQuery,
                               access::kTokenAdjustDefault, true, false, true,
                               false});
+  // The token's event log (JSON lines); reading it also needs
+  // tokeninfo:history.
+  entries.push_back(TreeEntry{"history", CodeOf(NodeCode::kHistoryFile),
+                              NodeKind::kControl, access::kTokenQuery,
+                              AccessMask(), false, false, false, false});
   return entries;
 }
 

@@ -58,6 +58,7 @@ enum class NodeCode : uint8_t {
   kInstallFile = 97,
   kSubtokensFile = 98,
   kTagsFile = 99,
+  kHistoryFile = 100,
 };
 
 // The number a NodeId, a TreeEntry and an inode carry for `code`: the one

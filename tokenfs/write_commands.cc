@@ -26,6 +26,23 @@ WriteCommands::WriteCommands(Registry& registry, LuidAllocator& ids,
       resolver_(resolver),
       authorizer_(authorizer) {}
 
+namespace {
+
+// An event `caller` caused, with its pid and the user SID of its checking
+// token.
+HistoryEvent CallerEvent(const Caller& caller, HistoryKind kind,
+                         uint64_t other = 0, std::string operation = {}) {
+  HistoryEvent event;
+  event.kind = kind;
+  event.actor_pid = caller.process.pid;
+  event.actor_user = caller.checking().user.ToString();
+  event.token = other;
+  event.operation = std::move(operation);
+  return event;
+}
+
+}  // namespace
+
 tl::expected<std::string, FsError> WriteCommands::Apply(
     const NodeId& node, const ProcessKey& opened_on, const Caller& caller,
     std::string_view data) {
@@ -82,10 +99,22 @@ tl::expected<std::string, FsError> WriteCommands::TokenFileWrite(
       authorizer_.Authorize(caller, target, write->right, {}, "write");
   if (!allowed) return tl::unexpected(allowed.error());
   const Token& checking = caller.checking();
+  // The file's text before and after, for the token's history (plain SIDs:
+  // no account lookups on the write path).
+  const RenderOptions plain;
+  HistoryEvent event = CallerEvent(caller, HistoryKind::kAdjusted);
+  event.file = TokenFileName(text_file);
   auto updated = target.object->Update([&](const Token& token) {
+    if (target.object->history_limit() != 0) {
+      event.before = RenderTokenFile(token, text_file, plain);
+    }
     return tokenfs::ApplyTokenFileWrite(token, *write, checking, ids_);
   });
   if (!updated) return tl::unexpected(Refuse(updated.error(), where));
+  if (target.object->history_limit() != 0) {
+    event.after = RenderTokenFile(**updated, text_file, plain);
+  }
+  target.object->Record(std::move(event));
   return std::string("ok\n");
 }
 
@@ -102,8 +131,14 @@ tl::expected<std::string, FsError> WriteCommands::Impersonate(
                                "impersonate " + where + ": " + *denial));
   }
   if (command->revert) {
+    const TokenObjectPtr was =
+        thread.object != thread.primary ? thread.object : nullptr;
     auto reverted = registry_.Revert(thread.node.pid, thread.node.tid);
     if (!reverted) return tl::unexpected(Refuse(reverted.error(), where));
+    if (was) {
+      was->Record(CallerEvent(caller, HistoryKind::kReverted, 0,
+                              thread.description));
+    }
     return std::string("reverted\n");
   }
   auto resolved = resolver_.ResolveReference(command->target);
@@ -147,6 +182,14 @@ tl::expected<std::string, FsError> WriteCommands::Impersonate(
   auto done = registry_.Impersonate(thread.node.pid, thread.node.tid,
                                     impersonation, adopt);
   if (!done) return tl::unexpected(Refuse(done.error(), where));
+  client.object->Record(CallerEvent(caller, HistoryKind::kImpersonated,
+                                    impersonation->id().value,
+                                    thread.description));
+  if (impersonation != client.object) {
+    impersonation->Record(CallerEvent(caller, HistoryKind::kMinted,
+                                      client.object->id().value,
+                                      "impersonate"));
+  }
   std::string text = TextLine("impersonating", client.description);
   text += TextLine("level", ImpersonationLevelName(decision->level));
   if (decision->capped) text += TextLine("capped", decision->reason);
@@ -232,6 +275,12 @@ tl::expected<std::string, FsError> WriteCommands::Derive(
                            code == NodeCode::kDuplicateFile ? "duplicate"
                                                             : "restrict"});
   if (!object) return tl::unexpected(Refuse(object.error(), where));
+  const std::string operation =
+      code == NodeCode::kDuplicateFile ? "duplicate" : "restrict";
+  target.object->Record(CallerEvent(caller, HistoryKind::kDerived,
+                                    (*object)->id().value, operation));
+  (*object)->Record(CallerEvent(caller, HistoryKind::kMinted,
+                                target.object->id().value, operation));
   const std::string id = std::to_string((*object)->id().value);
   return TextLine("id", id) +
          TextLine("path", resolver_.mount_point() + "/objects/" + id) + notes;
@@ -273,6 +322,7 @@ tl::expected<std::string, FsError> WriteCommands::Create(
   auto object = registry_.AddObject(std::move(*token), caller.process,
                                     caller.uid, false, caller.gid);
   if (!object) return tl::unexpected(Refuse(object.error(), where));
+  (*object)->Record(CallerEvent(caller, HistoryKind::kMinted, 0, "create"));
   const std::string id = std::to_string((*object)->id().value);
   return TextLine("id", id) +
          TextLine("path", resolver_.mount_point() + "/objects/" + id);
@@ -301,7 +351,8 @@ tl::expected<std::string, FsError> WriteCommands::Persist(
   }
   const std::string& word = (*items)[0];
   if (word == "revoke") {
-    auto removed = registry_.RemoveObject(Luid{target.node.object});
+    const HistoryEvent why = CallerEvent(caller, HistoryKind::kRevoked);
+    auto removed = registry_.RemoveObject(Luid{target.node.object}, &why);
     if (!removed) return tl::unexpected(Refuse(removed.error(), where));
     // The first id is the object itself; the rest its subtree.
     std::string text = "revoked\n";
@@ -379,6 +430,11 @@ tl::expected<std::string, FsError> WriteCommands::Link(const Caller& caller,
   }
   filtered->object->LinkOwning(elevated->object);
   elevated->object->LinkWeak(filtered->object);
+  filtered->object->Record(CallerEvent(caller, HistoryKind::kLinked,
+                                       elevated->object->id().value, "full"));
+  elevated->object->Record(CallerEvent(caller, HistoryKind::kLinked,
+                                       filtered->object->id().value,
+                                       "limited"));
   return std::string("linked\n");
 }
 
@@ -412,6 +468,8 @@ tl::expected<std::string, FsError> WriteCommands::Install(
   caller.checking_object()->MarkPrivilegesUsed(*used);
   auto installed = registry_.InstallPrimary(process.node.pid, token.object);
   if (!installed) return tl::unexpected(Refuse(installed.error(), where));
+  token.object->Record(CallerEvent(caller, HistoryKind::kInstalled, 0,
+                                   process.description));
   return TextLine("installed", token.description);
 }
 

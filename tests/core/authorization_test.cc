@@ -366,6 +366,8 @@ TEST_CASE("each tree action's gate: own token, same user, other user") {
       {TreeAction::kReadTags, "read@tokeninfo:tags",
        "read@manage_mytokens:tags"},
       {TreeAction::kChangeTags, "tokeninfo:tags", "manage_mytokens:tags"},
+      {TreeAction::kReadHistory, "read@tokeninfo:history",
+       "read@manage_mytokens:history"},
   };
   for (const Case& c : cases) {
     INFO(static_cast<int>(c.action));
@@ -385,7 +387,8 @@ TEST_CASE("every tree capability is a catalog capability or its read@ twin") {
         tree_capability::kReadTags, tree_capability::kListOwn,
         tree_capability::kRevoke, tree_capability::kManageTags,
         tree_capability::kReadManageTags, tree_capability::kCreate,
-        tree_capability::kImpersonate}) {
+        tree_capability::kImpersonate, tree_capability::kReadHistory,
+        tree_capability::kReadManageHistory}) {
     INFO(name);
     Result<std::string> parsed = ParseCapabilityName(name);
     REQUIRE(parsed);
@@ -412,6 +415,21 @@ TEST_CASE("a capability gate refuses naming the capability; read@ reads only") {
   f.caller.capabilities = {*MakeCapability("tokeninfo:tags")};
   CHECK(f.Run(access::kTokenQuery, tree_capability::kReadTags).allowed);
   CHECK(f.Run(access::kTokenQuery, tree_capability::kTags).allowed);
+}
+
+TEST_CASE("watching another token needs tokeninfo:notify; one's own never") {
+  Token caller = UserToken(1000, 1);
+  const Token other = UserToken(1000, 2);
+  caller.capabilities = {*MakeCapability("tokeninfo:introspect")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, caller));
+  auto denied = WatchDenial(caller, caller, caller, other);
+  REQUIRE(denied);
+  CHECK(denied->find("tokeninfo:notify") != std::string::npos);
+  caller.capabilities = {*MakeCapability("tokeninfo:notify")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, other));
+  // The parent capability covers it.
+  caller.capabilities = {*MakeCapability("tokeninfo")};
+  CHECK_FALSE(WatchDenial(caller, caller, caller, other));
 }
 
 TEST_CASE("privileges the access check used are reported") {

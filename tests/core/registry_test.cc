@@ -1386,6 +1386,24 @@ TEST_CASE("revoking an object revokes its subtree, durably") {
   CHECK_FALSE(life.registry->RemoveObject(family.root));
 }
 
+TEST_CASE("a subtree's revoke is in each revoked object's history") {
+  Lifetime life;
+  Family family(life);
+  auto grandchild = life.registry->FindObject(family.grandchild);
+  REQUIRE(grandchild);
+  HistoryEvent why;
+  why.kind = HistoryKind::kRevoked;
+  why.actor_pid = 100;
+  why.actor_user = "S-1-5-18";
+  REQUIRE(life.registry->RemoveObject(family.root, &why));
+  const std::vector<HistoryEvent> events = (*grandchild)->History();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().kind == HistoryKind::kRevoked);
+  CHECK(events.back().actor_pid == 100);
+  CHECK(events.back().token == family.root.value);
+  CHECK(events.back().operation == "with_ancestor");
+}
+
 TEST_CASE("a holder of a revoked child keeps its token, as of any revoked "
           "object") {
   Lifetime life;
@@ -1518,6 +1536,120 @@ TEST_CASE("ids are reserved durably before they are handed out") {
   CHECK(reservations.limits.size() == 1);
   CHECK(ids.Next().value == 0x20010);
   CHECK(reservations.limits.back() == 0x20020);
+}
+
+
+// --- History and change notification ---
+
+struct FixedClock : Clock {
+  uint64_t NowNanoseconds() const override { return 1'000'000'007; }
+};
+
+struct HookedFixture {
+  HookedFixture()
+      : minter(ids),
+        registry(source, minter, ids, OptionsWithHooks(this)) {
+    source.AddProcess(1, 0, 10, 0);
+    source.AddProcess(100, 1, 20, 1000);
+  }
+  static Registry::Options OptionsWithHooks(HookedFixture* self) {
+    Registry::Options options;
+    options.hooks.clock = &self->clock;
+    options.hooks.history_limit = 8;
+    options.hooks.on_change = [self] { ++self->changes; };
+    return options;
+  }
+  FixedClock clock;
+  int changes = 0;
+  LuidAllocator ids;
+  FakeProcessSource source;
+  FakeMinter minter;
+  Registry registry;
+};
+
+TEST_CASE("a token's history starts with its mint, stamped by the clock") {
+  HookedFixture f;
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  const auto events = view->primary->History();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == HistoryKind::kMinted);
+  CHECK(events[0].actor_pid == 100);
+  CHECK(events[0].actor_user == well_known::UnixUser(1000).ToString());
+  CHECK(events[0].time_ns == 1'000'000'007);
+}
+
+TEST_CASE("a fork copy records it was inherited, naming the parent") {
+  HookedFixture f;
+  f.registry.SetEventsLive(true);
+  auto parent = f.registry.Process(100);
+  REQUIRE(parent);
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.registry.OnFork(100, 200, 200);
+  auto child = f.registry.Process(200);
+  REQUIRE(child);
+  const auto events = child->primary->History();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().kind == HistoryKind::kInherited);
+  CHECK(events.back().actor_pid == 100);
+  CHECK(events.back().token == parent->primary->id().value);
+}
+
+TEST_CASE("an exec re-mint is recorded on the new token and told") {
+  HookedFixture f;
+  f.registry.SetEventsLive(true);
+  auto before = f.registry.Process(100);
+  REQUIRE(before);
+  const int told = f.changes;
+  f.source.SetUid(100, 0);
+  f.registry.OnExec(100);
+  auto after = f.registry.Process(100);
+  REQUIRE(after);
+  REQUIRE(after->primary != before->primary);
+  const auto events = after->primary->History();
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().kind == HistoryKind::kReminted);
+  CHECK(events.back().operation == "exec");
+  CHECK(events.back().token == before->primary->id().value);
+  CHECK(f.changes > told);
+}
+
+TEST_CASE("an adjustment counts as a change; a used privilege does not") {
+  HookedFixture f;
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  const uint64_t changes = view->primary->changes();
+  const int told = f.changes;
+  view->primary->MarkPrivilegesUsed(
+      privilege::Bit(privilege::kChangeNotify));
+  CHECK(view->primary->changes() == changes);
+  CHECK(f.changes == told);
+  REQUIRE(view->primary->Update([](const Token& token) -> Result<Token> {
+    Token copy = token;
+    copy.privileges.enabled &= ~privilege::Bit(privilege::kChangeNotify);
+    return copy;
+  }));
+  CHECK(view->primary->changes() == changes + 1);
+  CHECK(f.changes == told + 1);
+  // A refused update changes nothing and tells nobody.
+  CHECK_FALSE(view->primary->Update([](const Token&) -> Result<Token> {
+    return InvalidArgument("no");
+  }));
+  CHECK(view->primary->changes() == changes + 1);
+  CHECK(f.changes == told + 1);
+}
+
+TEST_CASE("revoking an object counts as a change of it") {
+  HookedFixture f;
+  auto view = f.registry.Process(100);
+  REQUIRE(view);
+  Token copy = *view->primary->Get();
+  copy.token_id = f.ids.Next();
+  auto object = f.registry.AddObject(copy, view->key, 1000, true);
+  REQUIRE(object);
+  const uint64_t changes = (*object)->changes();
+  REQUIRE(f.registry.RemoveObject((*object)->id()));
+  CHECK((*object)->changes() == changes + 1);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // caller (pid, uid, gid) and its reply value is inspected.
 #include "tokenfs/filesystem.h"
 
+#include <poll.h>
+
 #include "tests/tokenfs/filesystem_fixture.h"
 
 namespace tokenfs::test {
@@ -272,4 +274,60 @@ TEST_CASE("rmdir removes only token objects", "[daemon]") {
 }
 
 }  // namespace
+unsigned PollEvents(Fixture& f, uint64_t handle) {
+  auto outcome = f.fs.DoPoll(handle, nullptr);
+  REQUIRE(outcome);
+  return std::get<Fs::PollReply>(*outcome).revents;
+}
+
+TEST_CASE("an open token file has news once its token changes, not on reads",
+          "[daemon]") {
+  Fixture f;
+  const uint64_t privs =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)), O_RDONLY);
+  const uint64_t history =
+      f.Open(kAlice, ProcessIno(100, Code(NodeCode::kHistoryFile)), O_RDONLY);
+  CHECK(PollEvents(f, privs) == 0);
+  (void)f.ReadFile(kAlice, ProcessIno(100, Text(TokenFile::kGroups)));
+  (void)f.Read(privs);
+  CHECK(PollEvents(f, privs) == 0);
+  CHECK(PollEvents(f, history) == 0);
+  REQUIRE(f.Write(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)),
+                  "SeChangeNotify=disabled"));
+  CHECK(PollEvents(f, privs) == (POLLIN | POLLPRI | POLLRDNORM));
+  CHECK(PollEvents(f, history) == (POLLIN | POLLPRI | POLLRDNORM));
+  // Read again from the start, history shows the adjustment by its actor.
+  const std::string text = f.Read(history);
+  CHECK(text.find("\"event\":\"adjusted\"") != std::string::npos);
+  CHECK(text.find("\"actor_pid\":100") != std::string::npos);
+  CHECK(text.find("\"file\":\"privs\"") != std::string::npos);
+}
+
+TEST_CASE("history needs tokeninfo:history; watching another token notify",
+          "[daemon]") {
+  Fixture f;
+  const uint64_t id = f.Duplicate(kAlice, 100);
+  f.EditPrimary(100, [](Token& token) {
+    token.capabilities = {*MakeCapability("tokeninfo:introspect"),
+                          *MakeCapability("manage_mytokens:list")};
+  });
+  CHECK(f.OpenErrno(kAlice, ProcessIno(100, Code(NodeCode::kHistoryFile)),
+                    O_RDONLY) == EACCES);
+  // The refusal is in the token's history.
+  f.EditPrimary(100, [](Token& token) {
+    token.capabilities.push_back(*MakeCapability("tokeninfo:history"));
+  });
+  const std::string text = f.ReadFile(
+      kAlice, ProcessIno(100, Code(NodeCode::kHistoryFile)));
+  CHECK(text.find("\"event\":\"denied\"") != std::string::npos);
+  CHECK(text.find("tokeninfo:history") != std::string::npos);
+  // Its own token may be watched; another one of the same user not.
+  const uint64_t own =
+      f.Open(kAlice, ProcessIno(100, Text(TokenFile::kUser)), O_RDONLY);
+  CHECK(PollEvents(f, own) == 0);
+  const uint64_t other =
+      f.Open(kAlice, ObjectIno(id, Text(TokenFile::kUser)), O_RDONLY);
+  CHECK(ErrnoOf(f.fs.DoPoll(other, nullptr)) == EACCES);
+}
+
 }  // namespace tokenfs::test

@@ -149,6 +149,51 @@ TEST_CASE("forgotten records are gone after reopening") {
   CHECK(store->loaded().empty());
 }
 
+TEST_CASE("a token's history comes back, bounded, and goes with the token") {
+  TempDir dir;
+  LuidAllocator ids(0x30000);
+  Token token = MintedToken(1000, ids);
+  const auto event = [](uint64_t seq, uint32_t repeat = 1) {
+    HistoryEvent e;
+    e.seq = seq;
+    e.kind = repeat > 1 ? HistoryKind::kDenied : HistoryKind::kAdjusted;
+    e.actor_pid = 42;
+    e.actor_user = "S-1-22-1-1000";
+    e.file = repeat > 1 ? "" : "privs";
+    e.operation = repeat > 1 ? "write" : "";
+    e.repeat = repeat;
+    return e;
+  };
+  {
+    auto opened = StateStore::Open(dir.path, false);
+    REQUIRE(opened);
+    auto& store = *opened;
+    store->SetHistoryLimit(3);
+    store->Start();
+    store->RecordToken(std::make_shared<const Token>(token), Luid{}, false);
+    for (uint64_t seq = 1; seq <= 5; ++seq) {
+      store->RecordHistory(token.token_id, event(seq));
+    }
+    // A folded refusal keeps its number: the store replaces its copy.
+    store->RecordHistory(token.token_id, event(6));
+    store->RecordHistory(token.token_id, event(6, 4));
+    // Written behind: a flush does not wait for it, a clean stop does.
+    REQUIRE(store->Flush());
+    store->Seal();
+  }
+  {
+    auto store = OpenStarted(dir);
+    const auto& history = store->loaded().history;
+    REQUIRE(history.size() == 3);
+    CHECK(history[0].second.seq == 4);
+    CHECK(history[2].second == event(6, 4));
+    store->ForgetToken(token.token_id);
+    REQUIRE(store->Flush());
+  }
+  auto store = OpenStarted(dir);
+  CHECK(store->loaded().history.empty());
+}
+
 TEST_CASE("reserved ids are never handed out again") {
   TempDir dir;
   uint64_t last = 0;
@@ -226,6 +271,8 @@ TEST_CASE(
   }
   SECTION("a schema 1 store is upgraded in place") {
     Sql(dir.db(),
+        "DROP TRIGGER history_bound; DROP TRIGGER history_with_token;"
+        "DROP TABLE history;"
         "ALTER TABLE processes DROP COLUMN origin;"
         "ALTER TABLE processes DROP COLUMN origin_credentials;"
         "ALTER TABLE objects DROP COLUMN derived_from;"

@@ -96,7 +96,7 @@ TEST_CASE("each token directory lists the files of its scope", "[daemon]") {
       "origin",  "stats",      "type",         "level",    "elevation",
       "session", "restricted", "default-dacl", "security", "all",
       "query",   "linked",     "duplicate",    "restrict", "access",
-      "subtokens"};
+      "subtokens", "history"};
   std::set<std::string> process = common;
   process.insert("install");
   std::set<std::string> thread = common;
