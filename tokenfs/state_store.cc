@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "core/number.h"
@@ -729,7 +730,24 @@ void StateStore::WriterLoop() {
       through = enqueued_;
       if (due()) {
         // After the batch's own records, so the tokens they name exist.
-        for (Change& change : history_queue_) batch.push_back(std::move(change));
+        // Only what the insert trigger would keep is written: of each
+        // token, the events within the bound of its newest, each seq once
+        // (a folded refusal is queued again under its seq). A burst of
+        // adjustments to one token then writes at most the bound's rows.
+        std::map<uint64_t, uint64_t> newest;  // token -> its largest seq
+        std::set<std::pair<uint64_t, uint64_t>> written;
+        std::vector<bool> keep(history_queue_.size());
+        for (size_t i = history_queue_.size(); i-- > 0;) {
+          const auto& put = std::get<HistoryPut>(history_queue_[i]);
+          const uint64_t seq = put.event.seq;
+          const uint64_t top =
+              newest.emplace(put.id.value, seq).first->second;
+          keep[i] = seq + history_limit_ > top &&
+                    written.emplace(put.id.value, seq).second;
+        }
+        for (size_t i = 0; i < history_queue_.size(); ++i) {
+          if (keep[i]) batch.push_back(std::move(history_queue_[i]));
+        }
         history_queue_.clear();
       }
     }

@@ -194,6 +194,38 @@ TEST_CASE("a token's history comes back, bounded, and goes with the token") {
   CHECK(store->loaded().history.empty());
 }
 
+TEST_CASE("a burst of history writes only the rows the bound keeps") {
+  TempDir dir;
+  LuidAllocator ids(0x30000);
+  Token token = MintedToken(1000, ids);
+  HistoryEvent event;
+  event.kind = HistoryKind::kAdjusted;
+  event.actor_pid = 42;
+  event.file = "privs";
+  {
+    auto opened = StateStore::Open(dir.path, false);
+    REQUIRE(opened);
+    auto& store = *opened;
+    store->SetHistoryLimit(8);
+    store->Start();
+    store->RecordToken(std::make_shared<const Token>(token), Luid{}, false);
+    REQUIRE(store->Flush());
+    const uint64_t before = store->statistics().changes;
+    for (uint64_t seq = 1; seq <= 1000; ++seq) {
+      event.seq = seq;
+      store->RecordHistory(token.token_id, event);
+    }
+    store->Seal();
+    // The 992 older events would only have been deleted by the trigger.
+    CHECK(store->statistics().changes - before == 8);
+  }
+  auto store = OpenStarted(dir);
+  const auto& history = store->loaded().history;
+  REQUIRE(history.size() == 8);
+  CHECK(history.front().second.seq == 993);
+  CHECK(history.back().second.seq == 1000);
+}
+
 TEST_CASE("reserved ids are never handed out again") {
   TempDir dir;
   uint64_t last = 0;
