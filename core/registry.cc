@@ -639,63 +639,75 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
 
 Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
                                                          const TaskInfo& task) {
-  LinuxCredentials recorded;
-  TokenObjectPtr held;
-  TokenObjectPtr origin;
-  LinuxCredentials origin_credentials;
-  {
+  // The token is followed outside the lock; when another change replaced
+  // the entry's token or credentials meanwhile (an install, another event),
+  // the result is stale and the follow starts again from the new state.
+  for (int attempt = 0;; ++attempt) {
+    LinuxCredentials recorded;
+    TokenObjectPtr held;
+    TokenObjectPtr origin;
+    LinuxCredentials origin_credentials;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = processes_.find(key.pid);
+      if (it == processes_.end() || !(it->second.key == key)) {
+        return MakeError(ErrorCode::kNotFound,
+                         "process " + std::to_string(key.pid) + " is gone");
+      }
+      if (SameCredentials(it->second.credentials, task.credentials)) {
+        return ProcessView{it->second.key, it->second.ppid,
+                           it->second.credentials, it->second.primary};
+      }
+      recorded = it->second.credentials;
+      held = it->second.primary;
+      origin = it->second.origin;
+      origin_credentials = it->second.origin_credentials;
+    }
+    // The credentials changed: a new identity is minted afresh, a narrowing
+    // narrows the held token. An adoption pending at exec does not defer
+    // this: it may be reverted, and until the exec the process runs with
+    // these credentials.
+    auto followed =
+        FollowCredentials(held, recorded, task.credentials, key,
+                          /*copy=*/false, origin, origin_credentials);
+    if (!followed) return tl::unexpected(followed.error());
+    TokenObjectPtr primary = std::move(followed->object);
+    const CredentialChange change = followed->change;
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(key.pid);
     if (it == processes_.end() || !(it->second.key == key)) {
       return MakeError(ErrorCode::kNotFound,
                        "process " + std::to_string(key.pid) + " is gone");
     }
-    if (SameCredentials(it->second.credentials, task.credentials)) {
-      return ProcessView{it->second.key, it->second.ppid,
-                         it->second.credentials, it->second.primary};
+    if ((it->second.primary != held || it->second.origin != origin ||
+         !SameCredentials(it->second.credentials, recorded)) &&
+        attempt < kMaxFollowAttempts) {
+      continue;
     }
-    recorded = it->second.credentials;
-    held = it->second.primary;
-    origin = it->second.origin;
-    origin_credentials = it->second.origin_credentials;
+    if (it->second.adopt_at_exec && change == CredentialChange::kNewIdentity &&
+        recorded.real_uid == task.credentials.real_uid) {
+      // With an adoption pending the process has chosen its next token: a
+      // new identity now (the kernel reports a set-ID exec's ids before the
+      // exec) comes back to that token, not to the one it is leaving.
+      it->second.origin = it->second.adopt_at_exec;
+      it->second.origin_credentials = recorded;
+    } else if (it->second.origin == origin) {
+      KeepOrigin(it->second, held, recorded, task.credentials, change,
+                 followed->origin_spent);
+    }
+    it->second.credentials = task.credentials;
+    if (primary && primary != it->second.primary) {
+      RecordEvent(primary, HistoryKind::kReminted, key.pid,
+                  primary->Get().get(), held ? held->id().value : 0,
+                  "credentials");
+      it->second.primary = std::move(primary);
+      CountChangeLocked(change);
+      NotifyChange();
+    }
+    RecordProcessLocked(it->second);
+    return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
+                       it->second.primary};
   }
-  // The credentials changed: a new identity is minted afresh, a narrowing
-  // narrows the held token. An adoption pending at exec does not defer
-  // this: it may be reverted, and until the exec the process runs with
-  // these credentials.
-  auto followed = FollowCredentials(held, recorded, task.credentials, key,
-                                    /*copy=*/false, origin, origin_credentials);
-  if (!followed) return tl::unexpected(followed.error());
-  TokenObjectPtr primary = std::move(followed->object);
-  const CredentialChange change = followed->change;
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = processes_.find(key.pid);
-  if (it == processes_.end() || !(it->second.key == key)) {
-    return MakeError(ErrorCode::kNotFound,
-                     "process " + std::to_string(key.pid) + " is gone");
-  }
-  if (it->second.adopt_at_exec && change == CredentialChange::kNewIdentity &&
-      recorded.real_uid == task.credentials.real_uid) {
-    // With an adoption pending the process has chosen its next token: a
-    // new identity now (the kernel reports a set-ID exec's ids before the
-    // exec) comes back to that token, not to the one it is leaving.
-    it->second.origin = it->second.adopt_at_exec;
-    it->second.origin_credentials = recorded;
-  } else if (it->second.origin == origin) {
-    KeepOrigin(it->second, held, recorded, task.credentials, change,
-               followed->origin_spent);
-  }
-  it->second.credentials = task.credentials;
-  if (primary && primary != it->second.primary) {
-    RecordEvent(primary, HistoryKind::kReminted, key.pid, primary->Get().get(),
-                held ? held->id().value : 0, "credentials");
-    it->second.primary = std::move(primary);
-    CountChangeLocked(change);
-    NotifyChange();
-  }
-  RecordProcessLocked(it->second);
-  return ProcessView{it->second.key, it->second.ppid, it->second.credentials,
-                     it->second.primary};
 }
 
 void Registry::Revalidate() {
@@ -869,6 +881,7 @@ void Registry::OnExec(int32_t tgid) {
   LinuxCredentials recorded;
   TokenObjectPtr adopt;
   TokenObjectPtr held;
+  TokenObjectPtr held_at_exec;
   TokenObjectPtr origin;
   LinuxCredentials origin_credentials;
   {
@@ -878,6 +891,7 @@ void Registry::OnExec(int32_t tgid) {
     key = it->second.key;
     recorded = it->second.credentials;
     held = it->second.primary;
+    held_at_exec = held;
     origin = it->second.origin;
     origin_credentials = it->second.origin_credentials;
     adopt = std::move(it->second.adopt_at_exec);
@@ -916,19 +930,33 @@ void Registry::OnExec(int32_t tgid) {
   if (adopted && change == CredentialChange::kNone) {
     change = CredentialChange::kNewIdentity;  // counted as a new token
   }
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto it = processes_.find(tgid);
+    if (it == processes_.end() || !(it->second.key == key)) return;
+    if (it->second.primary != held_at_exec ||
+        !SameCredentials(it->second.credentials, recorded)) {
+      // Replaced since the exec was taken (an install, a credential event
+      // that got there first): that later decision stands; only what the
+      // credentials did since is followed from it.
+      lock.unlock();
+      (void)ApplyCredentials(key, *task);
+      NotifyChange();
+      return;
+    }
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = processes_.find(tgid);
   if (it == processes_.end() || !(it->second.key == key)) return;
   if (adopted && it->second.origin != origin) it->second.origin.reset();
   if (it->second.origin == origin) {
-    KeepOrigin(it->second, held, recorded, task->credentials,
-               followed->change, followed->origin_spent);
+    KeepOrigin(it->second, held, recorded, task->credentials, followed->change,
+               followed->origin_spent);
   }
   it->second.credentials = task->credentials;
   if (primary != it->second.primary) {
     RecordEvent(primary, HistoryKind::kReminted, tgid, primary->Get().get(),
-                held ? held->id().value : 0,
-                adopted ? "adopt" : "exec");
+                held ? held->id().value : 0, adopted ? "adopt" : "exec");
     it->second.primary = std::move(primary);
     CountChangeLocked(change);
   }
@@ -1128,7 +1156,11 @@ Status Registry::Revert(int32_t pid, int32_t tid) {
 }
 
 Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
-  auto process = Process(pid);
+  // Checked against the OS first, not taken from the cache: a credential
+  // change (a setuid before an exec) that has happened but was not yet
+  // reported is applied now, so that its report, arriving after the
+  // install, finds nothing left to change and leaves the installed token.
+  auto process = LookupProcess(pid, /*force_validation=*/true);
   if (!process) return tl::unexpected(process.error());
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1269,7 +1301,8 @@ Result<std::vector<Luid>> Registry::RemoveObject(Luid id,
   for (size_t next = 0; next < revoked.size(); ++next) {
     std::vector<Luid> children;
     for (const auto& [child, entry] : objects_) {
-      if (entry.info.derived_from == revoked[next] && seen.insert(child).second) {
+      if (entry.info.derived_from == revoked[next] &&
+          seen.insert(child).second) {
         children.push_back(Luid{child});
       }
     }
@@ -1305,8 +1338,9 @@ std::vector<Registry::ObjectInfo> Registry::ObjectChildren(Luid parent) const {
       }
     }
   }
-  std::sort(children.begin(), children.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
+  std::sort(
+      children.begin(), children.end(),
+      [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
   return children;
 }
 
@@ -1344,10 +1378,9 @@ void Registry::ReleaseUnused() {
     }
     for (auto it = objects_.begin(); it != objects_.end();) {
       const ObjectEntry& entry = it->second;
-      const bool in_use = entry.info.persist ||
-                          ProcessAliveLocked(entry.info.creator) ||
-                          entry.object.use_count() > 1 ||
-                          parents.count(it->first);
+      const bool in_use =
+          entry.info.persist || ProcessAliveLocked(entry.info.creator) ||
+          entry.object.use_count() > 1 || parents.count(it->first);
       if (in_use) {
         ++it;
       } else {

@@ -448,9 +448,8 @@ class Registry {
   // returns the new ones, or an error, and then nothing changes) and
   // records them. kNotFound for no such object.
   Result<std::vector<std::string>> UpdateTags(
-      Luid id,
-      const std::function<Result<std::vector<std::string>>(
-          const std::vector<std::string>&)>& change);
+      Luid id, const std::function<Result<std::vector<std::string>>(
+                   const std::vector<std::string>&)>& change);
   // Drops objects that nothing uses any more (see the lifetime rule in
   // the header comment): not persistent, creator gone, no other reference
   // and no object derived from them.
@@ -510,6 +509,9 @@ class Registry {
   Result<ProcessEntry> MakeEntry(const TaskInfo& task, int depth);
   // Deeper than any real process tree; bounds the walk up unknown parents.
   static constexpr int kMaxAncestors = 256;
+  // How often ApplyCredentials starts its follow again when the entry
+  // changed under it, before it stores its last result anyway.
+  static constexpr int kMaxFollowAttempts = 64;
   // The leader MakeEntry inherits from instead of a re-parented process's
   // parent, or nullopt. Re-parented: its session is neither its own nor
   // its parent's (it did not get it from the parent it has now; then the

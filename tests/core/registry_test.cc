@@ -1,7 +1,9 @@
 #include "core/registry.h"
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
+#include <utility>
 
 #include "core/state_journal.h"
 #include "core/well_known_sids.h"
@@ -114,6 +116,7 @@ class FakeMinter : public TokenMinter {
   explicit FakeMinter(LuidAllocator& ids) : ids_(ids) {}
   Result<MintedIdentity> Mint(const LinuxCredentials& credentials) override {
     ++mints;
+    if (auto hook = std::exchange(during_next_mint, nullptr)) hook();
     Token token;
     token.user = credentials.effective_uid == 0
                      ? well_known::LocalSystem()
@@ -141,6 +144,9 @@ class FakeMinter : public TokenMinter {
   }
   int mints = 0;
   bool split_admins = false;
+  // Runs once, inside the next Mint: another request arriving while a
+  // follow of credentials is under way outside the registry's lock.
+  std::function<void()> during_next_mint;
 
  private:
   LuidAllocator& ids_;
@@ -215,6 +221,62 @@ TEST_CASE("a forked child inherits a copy of its parent's token at fork time") {
   REQUIRE(parent);
   CHECK(child->primary != parent->primary);
   CHECK(child->primary->id() != parent->primary->id());
+}
+
+TEST_CASE(
+    "an install stands when the setuid it follows is reported after it") {
+  // root forks a child, which drops to a user (setpriv) and execs; root
+  // installs a restricted token into it. Under load the kernel's reports of
+  // the uid change and the exec reach the daemon after the install: they
+  // must not re-mint the user a fresh token over the installed one.
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.source.AddProcess(50, 1, 15, 0);  // root
+  f.source.AddProcess(200, 50, 30, 0);
+  f.registry.OnFork(50, 200, 200);    // recorded with root's credentials
+  f.source.SetUid(200, 1000);         // setresuid, not yet reported
+  Token installed = *f.registry.Process(100)->primary->Get();
+  installed.token_id = f.ids.Next();
+  installed.privileges.enabled = 0;
+  TokenObjectPtr object = f.registry.NewObject(installed);
+  REQUIRE(f.registry.InstallPrimary(200, object));
+  f.registry.OnCredentialsChanged(200, 200);
+  f.registry.OnExec(200);
+  CHECK(f.registry.Process(200)->primary == object);
+  CHECK_FALSE(f.ChangeNotifyEnabled(200));
+}
+
+TEST_CASE(
+    "an install made while an exec is being followed is not overwritten") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.source.AddProcess(50, 1, 15, 0);  // root
+  f.source.AddProcess(200, 50, 30, 0);
+  f.registry.OnFork(50, 200, 200);
+  f.source.SetUid(200, 1000);  // setpriv, then exec
+  Token installed = *f.registry.Process(100)->primary->Get();
+  installed.token_id = f.ids.Next();
+  installed.privileges.enabled = 0;
+  TokenObjectPtr object = f.registry.NewObject(installed);
+  // The exec's report mints the user a token (a new identity); meanwhile
+  // root installs the restricted one.
+  f.minter.during_next_mint = [&] {
+    REQUIRE(f.registry.InstallPrimary(200, object));
+  };
+  f.registry.OnExec(200);
+  CHECK(f.registry.Process(200)->primary == object);
+  // And the same with the uid change's report.
+  f.source.AddProcess(201, 50, 31, 0);
+  f.registry.OnFork(50, 201, 201);
+  f.source.SetUid(201, 1000);
+  Token second = installed;
+  second.token_id = f.ids.Next();
+  TokenObjectPtr other = f.registry.NewObject(second);
+  f.minter.during_next_mint = [&] {
+    REQUIRE(f.registry.InstallPrimary(201, other));
+  };
+  f.registry.OnCredentialsChanged(201, 201);
+  CHECK(f.registry.Process(201)->primary == other);
 }
 
 TEST_CASE("a sibling forked before an adjustment keeps the earlier token") {
