@@ -113,8 +113,10 @@ tl::expected<std::string, FsError> WriteCommands::TokenFileWrite(
   if (!updated) return tl::unexpected(Refuse(updated.error(), where));
   if (target.object->history_limit() != 0) {
     event.after = RenderTokenFile(**updated, text_file, plain);
+    // A write that leaves the file as it was (enabling what is enabled)
+    // changed nothing a reader of the history could see.
+    if (event.after != event.before) target.object->Record(std::move(event));
   }
-  target.object->Record(std::move(event));
   return std::string("ok\n");
 }
 

@@ -303,6 +303,18 @@ TEST_CASE("an open token file has news once its token changes, not on reads",
   CHECK(text.find("\"file\":\"privs\"") != std::string::npos);
 }
 
+TEST_CASE("a write that changes nothing adds no history event", "[daemon]") {
+  Fixture f;
+  const uint64_t privs_ino = ProcessIno(100, Text(TokenFile::kPrivs));
+  const uint64_t history_ino = ProcessIno(100, Code(NodeCode::kHistoryFile));
+  REQUIRE(f.Write(kAlice, privs_ino, "SeChangeNotify=disabled"));
+  const std::string once = f.ReadFile(kAlice, history_ino);
+  REQUIRE(f.Write(kAlice, privs_ino, "SeChangeNotify=disabled"));
+  CHECK(f.ReadFile(kAlice, history_ino) == once);
+  REQUIRE(f.Write(kAlice, privs_ino, "SeChangeNotify=enabled"));
+  CHECK(f.ReadFile(kAlice, history_ino).size() > once.size());
+}
+
 TEST_CASE("history needs tokeninfo:history; watching another token notify",
           "[daemon]") {
   Fixture f;
