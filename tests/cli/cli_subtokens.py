@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import clilib
 from clilib import Checks, Mount, Users, run
@@ -246,6 +247,16 @@ def gates(checks, token, tokenfs):
                     stderr=subprocess.PIPE, text=True,
                     env=dict(os.environ, TOKENFS_ROOT=root))
                 clilib.wait_exec(shell.pid, name)
+                # The program has its name from the start of its exec, its
+                # final credentials only at the end: wait until it blocks
+                # reading stdin, so that the install does not race the
+                # exec (see tokenfs(8) LIMITATIONS).
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    with open(f"/proc/{shell.pid}/stat") as stat:
+                        if stat.read().rsplit(")", 1)[1].split()[0] == "S":
+                            break
+                    time.sleep(0.005)
                 install = os.open(mount.file(shell.pid, "install"), os.O_RDWR)
                 try:
                     os.write(install, f"id:{object_id}".encode())

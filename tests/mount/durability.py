@@ -86,6 +86,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from tokenfs_daemon import mounted, require_root  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mountlib import field, txn  # noqa: E402
+
 NO_STATE = os.environ.get("TOKENFS_DURABILITY_NO_STATE") == "1"
 # Python for the processes run as test users: root's python3 may live where
 # they cannot read it (pyenv under /root).
@@ -263,36 +266,7 @@ def ids_of(norm):
     return {norm["token_id"], norm["modified_id"]}
 
 
-# --- Small helpers -----------------------------------------------------------
-
-def field(text, key):
-    for line in text.splitlines():
-        name, _, value = line.partition("  ")
-        if name == key:
-            return value
-    return None
-
-
-def txn(path, text):
-    """One transaction as root: (0, result) or (errno, reason)."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError as error:
-        return error.errno, str(error)
-    try:
-        try:
-            os.write(fd, text if isinstance(text, bytes) else text.encode())
-        except OSError as error:
-            try:
-                return error.errno, os.read(fd, 65536).decode(errors="replace")
-            except OSError:
-                return error.errno, str(error)
-        return 0, os.read(fd, 65536).decode(errors="replace")
-    finally:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+# --- Small helpers (field and txn come from mountlib) ------------------------
 
 
 def new_id(code_result, what):

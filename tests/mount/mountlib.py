@@ -85,3 +85,35 @@ class Checks:
 def errno_name(number):
     import errno
     return errno.errorcode.get(number, str(number))
+
+
+def field(text, key):
+    """The value of `key` in a transaction's "key  value" lines, or None."""
+    for line in text.splitlines():
+        name, _, value = line.partition("  ")
+        if name == key:
+            return value
+    return None
+
+
+def txn(path, text):
+    """One transaction (write, then read the result on the same descriptor):
+    (0, result) or (errno, reason)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError as error:
+        return error.errno, str(error)
+    try:
+        try:
+            os.write(fd, text if isinstance(text, bytes) else text.encode())
+        except OSError as error:
+            try:
+                return error.errno, os.read(fd, 65536).decode(errors="replace")
+            except OSError:
+                return error.errno, str(error)
+        return 0, os.read(fd, 65536).decode(errors="replace")
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass

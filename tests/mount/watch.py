@@ -26,34 +26,11 @@ import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mountlib import Checks, Mount, require_root  # noqa: E402
+from mountlib import Checks, Mount, field, require_root, txn  # noqa: E402
 
 USER = "tkwatch_a"
 WAKE = 3.0  # seconds a poller may take to wake (generous: a shared CI box)
 QUIET = 0.4  # seconds a poller must stay asleep
-
-
-def txn(path, text):
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError as error:
-        return error.errno, str(error)
-    try:
-        try:
-            os.write(fd, text.encode())
-        except OSError as error:
-            return error.errno, os.read(fd, 65536).decode(errors="replace")
-        return 0, os.read(fd, 65536).decode()
-    finally:
-        os.close(fd)
-
-
-def field(text, key):
-    for line in text.splitlines():
-        name, _, value = line.partition("  ")
-        if name == key:
-            return value
-    return None
 
 
 def wakes(fd, seconds):
