@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "core/strict_json.h"
+
 namespace tokenfs {
 namespace {
 
@@ -78,9 +80,17 @@ std::string HistoryEventJson(const HistoryEvent& event) {
 }
 
 Result<HistoryEvent> ParseHistoryEventJson(std::string_view text) {
-  const nlohmann::json line = nlohmann::json::parse(text, nullptr, false);
-  if (line.is_discarded() || !line.is_object()) {
-    return InvalidArgument("history event: not a JSON object");
+  // One flat object, read strictly (a repeated key is refused).
+  constexpr size_t kDepth = 1;
+  auto read = ReadStrictJson(text, kDepth);
+  if (!read) {
+    return InvalidArgument("history event: " +
+                           JsonReadErrorMessage(read.error(), text, kDepth));
+  }
+  const nlohmann::json& line = *read;
+  if (!line.is_object()) {
+    return InvalidArgument("history event: " +
+                           JsonWrongTypeMessage("an object", line));
   }
   HistoryEvent event;
   auto unsigned_at = [&](const char* key, uint64_t& out, bool required) {
@@ -122,6 +132,11 @@ Result<HistoryEvent> ParseHistoryEventJson(std::string_view text) {
   }
   event.kind = *parsed_kind;
   event.repeat = static_cast<uint32_t>(repeat);
+  if (event.kind != HistoryKind::kAdjusted && event.file.empty() &&
+      (!event.before.empty() || !event.after.empty())) {
+    // HistoryEventJson writes a file's texts only with the file.
+    return InvalidArgument("history event: 'before' or 'after' without 'file'");
+  }
   return event;
 }
 

@@ -93,7 +93,9 @@ TEST_CASE("malformed history lines are refused, never half-read") {
        {"", "[]", "{\"seq\":1}", R"({"seq":-1,"time_ns":0,"event":"minted","actor_pid":0})",
         R"({"seq":1,"time_ns":0,"event":"exploded","actor_pid":0})",
         R"({"seq":1,"time_ns":0,"event":"minted","actor_pid":99999999999})",
-        R"({"seq":1,"time_ns":0,"event":"denied","actor_pid":1,"repeat":0})"}) {
+        R"({"seq":1,"time_ns":0,"event":"denied","actor_pid":1,"repeat":0})",
+        R"({"seq":1,"seq":2,"time_ns":0,"event":"minted","actor_pid":0})",
+        R"({"seq":1,"time_ns":0,"event":"denied","actor_pid":0,"after":"x"})"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseHistoryEventJson(bad));
   }
