@@ -35,6 +35,7 @@
 #include "core/minting_policy.h"
 #include "core/privilege.h"
 #include "core/query_class.h"
+#include "core/registry.h"
 #include "core/render.h"
 #include "core/sddl.h"
 #include "core/security_descriptor.h"
@@ -450,6 +451,68 @@ void BM_AuthorizeOpen(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AuthorizeOpen);
+
+// The registry's share of a fork storm: the fork and exit events of a child
+// of a known process that nothing looks at (issue 13). The process source
+// is an in-memory table, so this is the registry's own cost; the daemon adds
+// receiving the events. Arg 1 also looks the child up (its token object is
+// made, read from the table and dropped at exit), the cost every child paid
+// before forks were noted lazily.
+class TableSource : public ProcessSource {
+ public:
+  Result<TaskInfo> ReadTask(int32_t tid) const override {
+    TaskInfo info;
+    info.tid = info.tgid = tid;
+    info.ppid = tid == 100 ? 1 : 100;
+    info.start_time = info.thread_start_time = static_cast<uint64_t>(tid);
+    info.credentials = RootCredentials();
+    return info;
+  }
+  Result<TaskIncarnation> Incarnation(int32_t tid) const override {
+    if (tid == exited) return MakeError(ErrorCode::kNotFound, "gone");
+    return TaskIncarnation{static_cast<uint64_t>(tid), 0};
+  }
+  std::vector<int32_t> ListProcesses() const override { return {}; }
+  std::vector<int32_t> ListThreads(int32_t) const override { return {}; }
+  int32_t exited = 0;  // the child whose exit is being reported
+};
+
+class PolicyMinter : public TokenMinter {
+ public:
+  PolicyMinter(LuidAllocator& ids, const Clock& clock, FixedAccounts& accounts)
+      : ids_(ids), clock_(clock), accounts_(accounts) {}
+  Result<MintedIdentity> Mint(const LinuxCredentials& credentials) override {
+    return MintingPolicy::Default().Mint(
+        credentials, MintContext{ids_, clock_, &accounts_});
+  }
+
+ private:
+  LuidAllocator& ids_;
+  const Clock& clock_;
+  FixedAccounts& accounts_;
+};
+
+void BM_RegistryForkExit(benchmark::State& state) {
+  SystemFixture fixture;
+  TableSource source;
+  PolicyMinter minter(fixture.ids, fixture.clock, fixture.accounts);
+  Registry registry(source, minter, fixture.ids, Registry::Options{});
+  registry.SetEventsLive(true);
+  if (!registry.Process(100)) {
+    state.SkipWithError("the parent could not be minted");
+    return;
+  }
+  const bool look = state.range(0) != 0;
+  int32_t pid = 1000;
+  for (auto _ : state) {
+    registry.OnFork(100, pid, pid);
+    if (look) benchmark::DoNotOptimize(registry.Process(pid));
+    source.exited = pid;
+    registry.OnExit(pid, pid);
+    pid = pid >= 4000000 ? 1000 : pid + 1;
+  }
+}
+BENCHMARK(BM_RegistryForkExit)->ArgName("looked_up")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace tokenfs

@@ -96,6 +96,19 @@ std::shared_ptr<const Token> TokenObject::Get() const {
 
 Result<std::shared_ptr<const Token>> TokenObject::Update(
     const std::function<Result<Token>(const Token&)>& change) {
+  // Children forked from the current snapshot get their own objects first,
+  // and those forked while this runs get theirs after (Registry).
+  const bool hooked = hooks_ && hooks_->before_update;
+  if (hooked && pending_children() > 0) hooks_->before_update(*this);
+  struct After {
+    const TokenObject* self;
+    bool hooked;
+    ~After() {
+      if (hooked && self->pending_children() > 0) {
+        self->hooks_->before_update(*self);
+      }
+    }
+  } after{this, hooked};
   std::shared_ptr<const Token> updated;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -172,8 +185,15 @@ Registry::Registry(const ProcessSource& source, TokenMinter& minter,
     : source_(source),
       minter_(minter),
       ids_(ids),
-      options_(options),
+      options_(WithOwnHooks(std::move(options), this)),
       journal_(journal) {}
+
+Registry::Options Registry::WithOwnHooks(Options options, Registry* registry) {
+  options.hooks.before_update = [registry](const TokenObject& object) {
+    registry->MaterializeChildrenOf(&object, 0);
+  };
+  return options;
+}
 
 TokenObjectPtr Registry::NewObject(Token token) {
   return std::make_shared<TokenObject>(std::move(token), journal_,
@@ -186,9 +206,11 @@ void Registry::NotifyChange() const {
 
 void Registry::RecordEvent(const TokenObjectPtr& object, HistoryKind kind,
                            int32_t actor_pid, const Token* actor,
-                           uint64_t other, std::string operation) {
+                           uint64_t other, std::string operation,
+                           uint64_t time_ns) {
   if (!object) return;
   HistoryEvent event;
+  event.time_ns = time_ns;
   event.kind = kind;
   event.actor_pid = actor_pid;
   if (actor) event.actor_user = actor->user.ToString();
@@ -287,8 +309,9 @@ void Registry::RegisterPartner(const TokenObjectPtr& object,
   }
 }
 
-TokenObjectPtr Registry::CopyForFork(const TokenObject& parent) {
-  Token copy = *parent.Get();
+TokenObjectPtr Registry::CopyForFork(const Token& token,
+                                     const TokenObject& parent) {
+  Token copy = token;
   copy.token_id = ids_.Next();
   auto child = NewObject(std::move(copy));
   // A fork copy stays in the parent's elevation pair (the pair belongs to
@@ -321,7 +344,7 @@ Result<Registry::Followed> Registry::FollowCredentials(
   Followed followed;
   followed.change = ClassifyCredentialChange(before, after);
   if (followed.change == CredentialChange::kNone) {
-    followed.object = copy ? CopyForFork(*held) : held;
+    followed.object = copy ? CopyForFork(*held->Get(), *held) : held;
     return followed;
   }
   if (followed.change == CredentialChange::kNewIdentity) {
@@ -563,6 +586,7 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
   }
   std::optional<ProcessView> cached;
   bool live = false;
+  bool pending = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     live = events_live_;
@@ -571,7 +595,15 @@ Result<Registry::ProcessView> Registry::LookupProcess(int32_t pid,
       const ProcessEntry& entry = it->second;
       cached =
           ProcessView{entry.key, entry.ppid, entry.credentials, entry.primary};
+    } else {
+      pending = pending_.count(pid) != 0;
     }
+  }
+  if (pending) {
+    // Forked and not looked at since: its token object is made now, from
+    // the snapshot its fork gave it.
+    MaterializePending(pid);
+    return LookupProcess(pid, force_validation, depth);
   }
   if (cached && live && !force_validation) return *cached;
 
@@ -663,6 +695,7 @@ Result<Registry::ProcessView> Registry::ApplyCredentials(const ProcessKey& key,
       origin = it->second.origin;
       origin_credentials = it->second.origin_credentials;
     }
+    if (held->pending_children() > 0) MaterializeChildrenOf(held.get(), key.pid);
     // The credentials changed: a new identity is minted afresh, a narrowing
     // narrows the held token. An adoption pending at exec does not defer
     // this: it may be reverted, and until the exec the process runs with
@@ -714,6 +747,9 @@ void Registry::Revalidate() {
   std::vector<int32_t> pids;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Events were lost: a pending child may have ended and its pid be
+    // reused. Those still running are seen as on first sight.
+    while (!pending_.empty()) ErasePendingLocked(pending_.begin());
     pids.reserve(processes_.size());
     for (const auto& [pid, entry] : processes_) pids.push_back(pid);
   }
@@ -792,7 +828,7 @@ Result<Registry::ThreadView> Registry::Task(int32_t tid) {
   int32_t tgid = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (processes_.count(tid)) {
+    if (processes_.count(tid) || pending_.count(tid)) {
       tgid = tid;
     } else if (auto it = threads_.find(tid); it != threads_.end()) {
       tgid = it->second.tgid;
@@ -812,7 +848,7 @@ Result<Registry::ThreadView> Registry::Task(int32_t tid) {
 
 int32_t Registry::CachedProcessOf(int32_t tid) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (processes_.count(tid)) return tid;
+  if (processes_.count(tid) || pending_.count(tid)) return tid;
   if (auto it = threads_.find(tid); it != threads_.end())
     return it->second.tgid;
   return 0;
@@ -824,6 +860,12 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
     // A new thread: remember which process it belongs to, unless the
     // thread was seen already (it impersonated before its clone was
     // reported): that entry is newer than this event.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto pending = pending_.find(child_tgid); pending != pending_.end()) {
+        pending->second.threaded = true;
+      }
+    }
     auto start = source_.Incarnation(child_tid);
     std::lock_guard<std::mutex> lock(mutex_);
     ThreadEntry& thread = threads_[child_tid];
@@ -835,48 +877,162 @@ void Registry::OnFork(int32_t parent_tgid, int32_t child_tid,
     thread = ThreadEntry{child_tgid, {}, nullptr, nullptr};
     return;
   }
-  auto parent = Process(parent_tgid);
-  if (!parent) return;  // the parent is gone; the child is seen lazily
-  auto start = source_.Incarnation(child_tgid);
-  if (!start) return;  // the child is gone already
-  ProcessEntry entry;
-  entry.key = ProcessKey{child_tgid, start->start_time, start->instance};
+  bool parent_known = false;
   {
+    std::lock_guard<std::mutex> lock(mutex_);
+    parent_known = processes_.count(parent_tgid) || pending_.count(parent_tgid);
+  }
+  // The parent is minted first when unseen, so that the child inherits its
+  // token as it is now, not as it may be when the child is first looked at.
+  if (!parent_known && !Process(parent_tgid)) {
+    return;  // the parent is gone; the child is seen lazily
+  }
+  const uint64_t now =
+      options_.hooks.clock ? options_.hooks.clock->NowNanoseconds() : 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (processes_.count(child_tgid) || pending_.count(child_tgid)) {
     // A lookup saw this child before its fork was reported (its parent
     // wrote to it at once, as `token impersonate -- cmd` does): that entry
     // already follows from the parent and may hold the child's own
-    // adjustments or an adoption pending at exec. Keep it.
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (auto it = processes_.find(child_tgid);
-        it != processes_.end() && it->second.key == entry.key) {
-      return;
-    }
+    // adjustments or an adoption pending at exec. Keep it. (The exit of an
+    // earlier process with this pid was reported before this fork, so an
+    // entry here is this child's.)
+    return;
   }
-  entry.ppid = parent_tgid;
-  entry.credentials = parent->credentials;
-  entry.primary = CopyForFork(*parent->primary);
-  RecordEvent(entry.primary, HistoryKind::kInherited, parent_tgid,
-              parent->primary->Get().get(), parent->primary->id().value);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = processes_.find(parent_tgid);
-      it != processes_.end() && it->second.key == parent->key) {
-    entry.origin = it->second.origin;
-    entry.origin_credentials = it->second.origin_credentials;
+  PendingChild child;
+  if (auto it = processes_.find(parent_tgid); it != processes_.end()) {
+    child.token = it->second.primary->Get();
+    child.source = it->second.primary;
+    child.credentials = it->second.credentials;
+    child.origin = it->second.origin;
+    child.origin_credentials = it->second.origin_credentials;
+  } else if (auto pending = pending_.find(parent_tgid);
+             pending != pending_.end()) {
+    child.token = pending->second.token;
+    child.source = pending->second.source;
+    child.credentials = pending->second.credentials;
+    child.origin = pending->second.origin;
+    child.origin_credentials = pending->second.origin_credentials;
+    ++pending->second.children;
+  } else {
+    return;  // gone again meanwhile
   }
-  if (auto old = processes_.find(child_tgid); old != processes_.end()) {
-    EraseProcessLocked(old);
-  }
+  child.ppid = parent_tgid;
+  child.source_id = child.source->id().value;
+  child.forked_ns = now;
+  child.source->AddPendingChild();
   // A reused tid may have left a thread entry behind.
   if (auto thread = threads_.find(child_tgid); thread != threads_.end()) {
     ForgetThreadLocked(thread->first, thread->second);
     threads_.erase(thread);
   }
-  RecordProcessLocked(entry);
-  processes_[child_tgid] = std::move(entry);
+  if (!spare_pending_.empty()) {
+    PendingMap::node_type node = std::move(spare_pending_.back());
+    spare_pending_.pop_back();
+    node.key() = child_tgid;
+    node.mapped() = std::move(child);
+    pending_.insert(std::move(node));
+  } else {
+    pending_.emplace(child_tgid, std::move(child));
+  }
   ++counters_.inherited;
 }
 
+void Registry::ErasePendingLocked(PendingMap::iterator it) {
+  PendingChild& child = it->second;
+  child.source->DropPendingChild();
+  if (auto parent = pending_.find(child.ppid);
+      parent != pending_.end() && parent->second.children > 0) {
+    --parent->second.children;
+  }
+  if (spare_pending_.size() < kMaxSparePending) {
+    PendingMap::node_type node = pending_.extract(it);
+    // Keep the node, not what it refers to.
+    node.mapped() = PendingChild{};
+    spare_pending_.push_back(std::move(node));
+  } else {
+    pending_.erase(it);
+  }
+}
+
+void Registry::MaterializePending(int32_t pid) {
+  PendingChild child;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = pending_.find(pid);
+    if (it == pending_.end()) return;
+    child = it->second;
+  }
+  // Its own pending children were forked from its snapshot; they stay
+  // pending, now on the object made here (below).
+  auto start = source_.Incarnation(pid);
+  ProcessEntry entry;
+  if (start) {
+    entry.key = ProcessKey{pid, start->start_time, start->instance};
+    entry.ppid = child.ppid;
+    entry.credentials = child.credentials;
+    entry.origin = child.origin;
+    entry.origin_credentials = child.origin_credentials;
+    entry.primary = CopyForFork(*child.token, *child.source);
+    RecordEvent(entry.primary, HistoryKind::kInherited, child.ppid,
+                child.token.get(), child.source_id, {}, child.forked_ns);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = pending_.find(pid);
+  // Another thread materialized it (or its exit came) meanwhile.
+  if (it == pending_.end() || it->second.token != child.token ||
+      it->second.source != child.source) {
+    return;
+  }
+  const uint32_t children = it->second.children;
+  ErasePendingLocked(it);
+  if (!start) return;  // gone: its exit event will find nothing
+  if (children > 0) {
+    for (auto& [other, pending] : pending_) {
+      if (pending.ppid != pid) continue;
+      pending.source->DropPendingChild();
+      pending.source = entry.primary;
+      pending.source_id = entry.primary->id().value;
+      pending.source->AddPendingChild();
+    }
+  }
+  if (auto old = processes_.find(pid); old != processes_.end()) {
+    EraseProcessLocked(old);
+  }
+  RecordProcessLocked(entry);
+  processes_[pid] = std::move(entry);
+}
+
+void Registry::MaterializeChildrenOfProcess(int32_t pid) {
+  TokenObjectPtr primary;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = processes_.find(pid);
+    if (it == processes_.end()) return;
+    primary = it->second.primary;
+  }
+  // Its pending children were forked from its primary (a change of that
+  // primary made them first), so the object's count says whether any are.
+  if (primary->pending_children() > 0) MaterializeChildrenOf(primary.get(), pid);
+}
+
+void Registry::MaterializeChildrenOf(const TokenObject* source, int32_t ppid) {
+  std::vector<int32_t> pids;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [pid, child] : pending_) {
+      if (child.source.get() == source || (ppid != 0 && child.ppid == ppid)) {
+        pids.push_back(pid);
+      }
+    }
+  }
+  for (int32_t pid : pids) MaterializePending(pid);
+}
+
 void Registry::OnExec(int32_t tgid) {
+  // The exec may replace the token: pending children keep theirs.
+  MaterializePending(tgid);
+  MaterializeChildrenOfProcess(tgid);
   ProcessKey key;
   LinuxCredentials recorded;
   TokenObjectPtr adopt;
@@ -966,6 +1122,8 @@ void Registry::OnExec(int32_t tgid) {
 }
 
 void Registry::OnCredentialsChanged(int32_t tid, int32_t tgid) {
+  MaterializePending(tgid);
+  MaterializeChildrenOfProcess(tgid);
   ProcessKey key;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -997,6 +1155,26 @@ void Registry::OnExit(int32_t tid, int32_t tgid) {
   // execs makes the old leader exit and takes over its pid, start time and
   // pidfd inode (de_thread): the process lives on. Either way ReapExited
   // drops the entry once the process has really ended.
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto pending = pending_.find(tgid);
+    if (pending != pending_.end() && !pending->second.threaded) {
+      // Never looked at and single-threaded: nothing to record or free.
+      // Its own pending children are about to be re-parented, which a
+      // restart could not tell; they get their objects now.
+      const bool orphans = pending->second.children > 0;
+      if (orphans) {
+        lock.unlock();
+        MaterializeChildrenOf(nullptr, tgid);
+        lock.lock();
+        pending = pending_.find(tgid);
+      }
+      if (pending != pending_.end()) ErasePendingLocked(pending);
+      return;
+    }
+  }
+  MaterializePending(tgid);
+  MaterializeChildrenOfProcess(tgid);
   ProcessKey key;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1050,6 +1228,7 @@ void Registry::ReapExited() {
 }
 
 void Registry::Sweep() {
+  std::vector<int32_t> pending;
   std::vector<ProcessKey> processes;
   std::vector<std::pair<int32_t, ThreadEntry>> threads;
   {
@@ -1060,6 +1239,12 @@ void Registry::Sweep() {
       threads.emplace_back(
           tid, ThreadEntry{entry.tgid, entry.incarnation, nullptr, nullptr});
     }
+    pending.reserve(pending_.size());
+    for (const auto& [pid, child] : pending_) pending.push_back(pid);
+  }
+  std::vector<int32_t> dead_pending;
+  for (int32_t pid : pending) {
+    if (!source_.Incarnation(pid)) dead_pending.push_back(pid);
   }
   std::vector<ProcessKey> dead_processes;
   for (const ProcessKey& key : processes) {
@@ -1076,6 +1261,13 @@ void Registry::Sweep() {
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    for (int32_t pid : dead_pending) {
+      // An exit event that never came (the entry is kept until its pid is
+      // free, so that a reused pid's fork event starts afresh).
+      if (auto it = pending_.find(pid); it != pending_.end()) {
+        ErasePendingLocked(it);
+      }
+    }
     for (const ProcessKey& key : dead_processes) {
       auto it = processes_.find(key.pid);
       if (it != processes_.end() && it->second.key == key) {
@@ -1162,6 +1354,7 @@ Status Registry::InstallPrimary(int32_t pid, TokenObjectPtr token) {
   // install, finds nothing left to change and leaves the installed token.
   auto process = LookupProcess(pid, /*force_validation=*/true);
   if (!process) return tl::unexpected(process.error());
+  MaterializeChildrenOfProcess(pid);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = processes_.find(pid);
@@ -1647,7 +1840,8 @@ Registry::RestoreReport Registry::Restore(const StoredState& state,
 Registry::Stats Registry::GetStats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats stats = counters_;
-  stats.processes = processes_.size();
+  stats.processes = processes_.size() + pending_.size();
+  stats.pending = pending_.size();
   stats.threads = threads_.size();
   stats.impersonating = static_cast<size_t>(std::count_if(
       threads_.begin(), threads_.end(),

@@ -12,7 +12,14 @@
 //   - fork (OnFork): the child gets a copy of the parent's primary token (a
 //     new token object with a new token id), never its impersonation; the
 //     parent is minted first if the registry has not seen it, so the child
-//     always inherits the parent's token as it was at fork time;
+//     always inherits the parent's token as it was at fork time. The copy is
+//     made lazily: the fork only notes the child as pending (the parent's
+//     token snapshot, credentials and set-ID origin at fork; no /proc read,
+//     no token object, nothing journaled), and the child's token object is
+//     made from that note when something first needs it: a lookup, an exec,
+//     a credential change, its own threads' exit, or a change to the token
+//     it was forked from (see "Pending children" below). A child that exits
+//     unseen, as most in a fork storm do, costs two map operations;
 //   - exec (OnExec): impersonation is dropped; a process that asked to
 //     adopt a token at exec (impersonate -- cmd) gets it; otherwise a
 //     change of credentials is applied by FollowCredentials;
@@ -36,6 +43,19 @@
 // Token objects are shared, mutable slots: all readers take the current
 // immutable Token snapshot; a change builds a new Token and swaps it in under
 // the object's lock, so every thread and path sharing the object sees it.
+//
+// Pending children. A pending child is exactly what its parent's token was
+// at fork, and a restart must not give it anything wider (core/state_journal
+// .h): a restarted registry sees an unrecorded process as a child of its
+// nearest recorded ancestor (MakeEntry), which is right only while that
+// ancestor still holds the snapshot and credentials the child was forked
+// with. So before the token object a pending child was forked from changes
+// (TokenObject::Update, through TokenObjectHooks::before_update), before the
+// parent's credentials or primary token are replaced (exec, a credential
+// change, an install) and before the parent's entry goes (exit), the
+// registry makes and records the pending children's token objects first.
+// After lost events (Revalidate) pending notes are dropped: those children
+// are then seen as on first sight.
 //
 // Durability: with a StateJournal (core/state_journal.h) every change to
 // the maps and every token snapshot is recorded, in order, under the lock
@@ -139,6 +159,7 @@ class ProcessSource {
 class StateJournal;
 struct StoredState;
 class Clock;
+class TokenObject;
 
 // What every token object of a registry shares: the clock history events
 // are stamped with (none: time 0), the bound of each object's history, and
@@ -151,6 +172,12 @@ struct TokenObjectHooks {
   const Clock* clock = nullptr;
   size_t history_limit = kDefaultHistoryLimit;
   std::function<void()> on_change;
+  // Called by TokenObject::Update, with no lock held, before the token
+  // changes and once more after, when pending children were forked from
+  // the object (TokenObject::pending_children): the registry makes their
+  // own token objects from the snapshot they were forked with. Set by the
+  // registry itself; it may call into the registry, never into the object.
+  std::function<void(const TokenObject&)> before_update;
 };
 
 // Builds the token of a process the registry has not seen.
@@ -202,6 +229,19 @@ class TokenObject {
   // and tells the observer.
   void MarkChanged();
 
+  // Pending children (Registry) forked from this object and not yet given
+  // token objects of their own. Kept by the registry under its lock;
+  // read lock-free by Update.
+  uint32_t pending_children() const {
+    return pending_children_.load(std::memory_order_acquire);
+  }
+  void AddPendingChild() {
+    pending_children_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  void DropPendingChild() {
+    pending_children_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
   // History (core/token_history.h). Record stamps `event` with the hooks'
   // clock when its time is 0, appends it, journals it (StateJournal::
   // RecordHistory) and tells the observer.
@@ -231,6 +271,7 @@ class TokenObject {
   StateJournal* const journal_;
   const TokenObjectHooks* const hooks_;
   std::atomic<uint64_t> changes_{0};
+  std::atomic<uint32_t> pending_children_{0};
   TokenHistory history_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Token> token_;          // guarded by mutex_
@@ -282,7 +323,8 @@ class Registry {
   };
 
   struct Stats {
-    size_t processes = 0;
+    size_t processes = 0;  // with token objects, and pending (below)
+    size_t pending = 0;    // forked children not yet given a token object
     size_t threads = 0;  // thread entries (tid cache + impersonation)
     size_t impersonating = 0;
     size_t objects = 0;
@@ -496,6 +538,24 @@ class Registry {
     TokenObjectPtr object;
     ObjectInfo info;
   };
+  // A process whose fork was reported and that nothing has looked at since:
+  // what its fork gave it, to make its token object from when needed.
+  struct PendingChild {
+    int32_t ppid = 0;
+    std::shared_ptr<const Token> token;  // the parent's snapshot at fork
+    // The object the snapshot came from (its pending_children counts this
+    // entry; its elevation partner is the copy's). For a child of a pending
+    // parent, that parent's source.
+    TokenObjectPtr source;
+    uint64_t source_id = 0;     // its token id, for the history event
+    LinuxCredentials credentials;  // the parent's at fork
+    TokenObjectPtr origin;         // the parent's set-ID origin at fork
+    LinuxCredentials origin_credentials;
+    uint64_t forked_ns = 0;  // when the fork was applied (hooks' clock)
+    uint32_t children = 0;   // pending children whose ppid is this pid
+    bool threaded = false;   // a thread of it was reported
+  };
+  using PendingMap = std::unordered_map<int32_t, PendingChild>;
 
   // Builds the entry of a process first seen now: inherit from its parent
   // (FollowCredentials), else mint. Reads the source and runs the minter;
@@ -554,11 +614,27 @@ class Registry {
   // token `actor` (null: its user is unknown).
   static void RecordEvent(const TokenObjectPtr& object, HistoryKind kind,
                           int32_t actor_pid, const Token* actor,
-                          uint64_t other = 0, std::string operation = {});
+                          uint64_t other = 0, std::string operation = {},
+                          uint64_t time_ns = 0);
   void RegisterPartner(const TokenObjectPtr& object, const ProcessKey& process,
                        uint32_t uid);
-  // A fork copy of `parent`: same contents, new token id.
-  TokenObjectPtr CopyForFork(const TokenObject& parent);
+  // A fork copy of `token`, a snapshot of `parent`: same contents, new
+  // token id, in `parent`'s elevation pair.
+  TokenObjectPtr CopyForFork(const Token& token, const TokenObject& parent);
+  // Gives pending process `pid` its token object and entry, recorded, as
+  // its fork would have; no-op when it is not pending. Call without mutex_.
+  void MaterializePending(int32_t pid);
+  // Materializes every pending child forked from `source` (the object's
+  // snapshot, or a pending parent's) or whose ppid is `ppid` (0: none), so
+  // that a change to their origin cannot reach them. Call without mutex_.
+  void MaterializeChildrenOf(const TokenObject* source, int32_t ppid);
+  // MaterializeChildrenOf for the children of process `pid`'s primary
+  // token; cheap when it has none. Call without mutex_.
+  void MaterializeChildrenOfProcess(int32_t pid);
+  // Removes pending entry `it`, dropping the counts that name it.
+  // REQUIRES mutex_ held.
+  void ErasePendingLocked(PendingMap::iterator it);
+  static Options WithOwnHooks(Options options, Registry* registry);
   // The token of a process (`key`) whose credentials went from `before` to
   // `after` while it held `held` (ClassifyCredentialChange): `held` itself
   // when nothing changed (a fork copy of it when `copy`), a fresh mint for
@@ -593,6 +669,11 @@ class Registry {
   std::unordered_map<int32_t, ProcessEntry> processes_;  // guarded by mutex_
   std::unordered_map<int32_t, ThreadEntry> threads_;     // guarded by mutex_
   std::unordered_map<uint64_t, ObjectEntry> objects_;    // guarded by mutex_
+  PendingMap pending_;                                   // guarded by mutex_
+  // Nodes of erased pending entries, reused by the next forks so that a
+  // fork storm allocates nothing per event; guarded by mutex_.
+  std::vector<PendingMap::node_type> spare_pending_;
+  static constexpr size_t kMaxSparePending = 256;
   bool events_live_ = false;                             // guarded by mutex_
   size_t inserts_since_sweep_ = 0;                       // guarded by mutex_
   // Processes whose leader exited while other threads ran.

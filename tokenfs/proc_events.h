@@ -3,6 +3,9 @@
 // is exact.
 //
 // A background thread applies events in the order the kernel queued them.
+// It takes up to kBatch datagrams per recvmmsg call into buffers it keeps,
+// and after a large batch (a fork storm) waits a millisecond for more before
+// the next, so that one wake-up serves many events; a Sync ends that wait.
 // Request handlers call Sync(pids) before they depend on registry state: it
 // pulls whatever the kernel has queued so far and waits until the watcher
 // thread has applied the events about those processes (a fork storm
@@ -21,6 +24,11 @@
 #ifndef TOKENFS_TOKENFS_PROC_EVENTS_H_
 #define TOKENFS_TOKENFS_PROC_EVENTS_H_
 
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -74,7 +82,22 @@ class ProcessEventWatcher : public EventSync {
   void ParseDatagramLocked(char* buffer, size_t count);
   void Apply(const Event& event);
 
+  // Datagrams taken per recvmmsg call; a proc connector datagram is one
+  // event of under 100 bytes.
+  static constexpr size_t kBatch = 64;
+  // After a batch of at least kBusyBatch events the thread waits up to
+  // kGatherMilliseconds (or until a Sync wakes it) before the next one.
+  static constexpr size_t kBusyBatch = 8;
+  static constexpr int kGatherMilliseconds = 1;
+  struct Datagram {
+    alignas(nlmsghdr) char bytes[512];
+  };
+
   Registry& registry_;
+  // recvmmsg's buffers, used by DrainSocketLocked (mutex_ held).
+  std::array<Datagram, kBatch> batch_{};
+  std::array<iovec, kBatch> iovecs_{};
+  std::array<mmsghdr, kBatch> headers_{};
   int socket_ = -1;
   int wake_fd_ = -1;
   std::thread thread_;

@@ -90,6 +90,7 @@ std::string RenderRegistryFile(const Registry::Stats& stats,
                                uint64_t event_overflows, uint64_t requests) {
   std::string text;
   text += TextLine("processes", std::to_string(stats.processes));
+  text += TextLine("pending", std::to_string(stats.pending));
   text += TextLine("threads", std::to_string(stats.threads));
   text += TextLine("impersonating", std::to_string(stats.impersonating));
   text += TextLine("objects", std::to_string(stats.objects));

@@ -1716,3 +1716,195 @@ TEST_CASE("revoking an object counts as a change of it") {
 
 }  // namespace
 }  // namespace tokenfs
+
+// ---------------------------------------------------------------------------
+// Pending children: a fork is only noted; the child's token object is made
+// when first needed, and before anything it was forked from changes.
+
+namespace tokenfs {
+namespace {
+
+TEST_CASE("a child that exits unseen costs no /proc read, object or record") {
+  Lifetime life;
+  WithProcesses(life);
+  REQUIRE(life.registry->Process(100));
+  const int reads = life.source.reads;
+  const size_t tokens = life.journal.tokens.size();
+  const size_t processes = life.journal.processes.size();
+  const uint64_t inherited = life.registry->GetStats().inherited;
+  for (int32_t pid = 300; pid < 400; ++pid) {
+    life.source.AddProcess(pid, 100, 30, 1000);
+    life.registry->OnFork(100, pid, pid);
+    life.source.Remove(pid);
+    life.registry->OnExit(pid, pid);
+  }
+  CHECK(life.source.reads == reads);
+  CHECK(life.journal.tokens.size() == tokens);
+  CHECK(life.journal.processes.size() == processes);
+  const Registry::Stats stats = life.registry->GetStats();
+  CHECK(stats.pending == 0);
+  CHECK(stats.inherited == inherited + 100);
+}
+
+TEST_CASE("a pending child counts as a process and is looked up as one") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.registry.OnFork(100, 200, 200);
+  CHECK(f.registry.GetStats().pending == 1);
+  CHECK(f.registry.GetStats().processes == 3);
+  CHECK(f.registry.CachedProcessOf(200) == 200);
+  auto task = f.registry.Task(200);
+  REQUIRE(task);
+  CHECK(task->primary != f.registry.Process(100)->primary);
+  CHECK_FALSE(task->primary->Get()->privileges.IsEnabled(
+      privilege::kChangeNotify));
+  CHECK(f.registry.GetStats().pending == 0);
+  CHECK(f.registry.GetStats().processes == 3);
+}
+
+TEST_CASE(
+    "a pending child keeps its fork-time token when the parent's changes, "
+    "also across a restart") {
+  Lifetime life;
+  WithProcesses(life);
+  // Forked while the parent's privilege was disabled; the parent enables
+  // it again afterwards. A restart must not give the child the parent's
+  // current (wider) token.
+  life.Disable(100, privilege::kChangeNotify);
+  life.source.AddProcess(200, 100, 30, 1000);
+  life.registry->OnFork(100, 200, 200);
+  CHECK(life.journal.processes.count(200) == 0);  // only noted
+  auto parent = life.registry->Process(100);
+  REQUIRE(parent->primary->Update([](const Token& token) -> Result<Token> {
+    Token copy = token;
+    copy.privileges.enabled |= privilege::Bit(privilege::kChangeNotify);
+    return copy;
+  }));
+  // Made and recorded before the parent's change.
+  CHECK(life.journal.processes.count(200) == 1);
+  CHECK(life.registry->GetStats().pending == 0);
+  CHECK_FALSE(life.Enabled(200));
+  CHECK(life.Enabled(100));
+  life.Restart();
+  CHECK_FALSE(life.Enabled(200));
+  CHECK(life.Enabled(100));
+}
+
+TEST_CASE(
+    "a pending child is made before its parent's credentials, token or "
+    "entry change") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  life.source.AddProcess(200, 100, 30, 1000);
+  SECTION("a new identity (setuid without exec)") {
+    life.registry->OnFork(100, 200, 200);
+    life.source.SetUid(100, 1001);
+    life.registry->OnCredentialsChanged(100, 100);
+    CHECK(life.registry->Process(100)->primary->Get()->user ==
+          well_known::UnixUser(1001));
+  }
+  SECTION("an exec with a new identity") {
+    life.registry->OnFork(100, 200, 200);
+    life.source.SetUid(100, 1001);
+    life.registry->OnExec(100);
+  }
+  SECTION("an install") {
+    life.registry->OnFork(100, 200, 200);
+    Token installed = *life.registry->Process(1)->primary->Get();
+    installed.token_id = life.ids.Next();
+    REQUIRE(life.registry->InstallPrimary(100,
+                                          life.registry->NewObject(installed)));
+    CHECK(life.registry->Process(100)->primary->Get()->user ==
+          well_known::LocalSystem());
+  }
+  SECTION("the parent's exit (the child is re-parented)") {
+    life.registry->OnFork(100, 200, 200);
+    life.source.Remove(100);
+    life.source.tasks.at(200).ppid = 1;
+    life.registry->OnExit(100, 100);
+  }
+  CHECK(life.journal.processes.count(200) == 1);
+  CHECK(life.registry->GetStats().pending == 0);
+  CHECK_FALSE(life.Enabled(200));
+  CHECK(life.registry->Process(200)->primary->Get()->user ==
+        well_known::UnixUser(1000));
+  life.Restart();
+  CHECK_FALSE(life.Enabled(200));
+}
+
+TEST_CASE("a pending child's own pending child follows it") {
+  Lifetime life;
+  WithProcesses(life);
+  life.Disable(100, privilege::kChangeNotify);
+  life.source.AddProcess(200, 100, 30, 1000);
+  life.source.AddProcess(300, 200, 40, 1000);
+  life.registry->OnFork(100, 200, 200);
+  life.registry->OnFork(200, 300, 300);  // the grandchild of a pending child
+  CHECK(life.registry->GetStats().pending == 2);
+  SECTION("the grandparent changes: both are made") {
+    REQUIRE(life.registry->Process(100)->primary->Update(
+        [](const Token& token) -> Result<Token> {
+          Token copy = token;
+          copy.privileges.enabled |= privilege::Bit(privilege::kChangeNotify);
+          return copy;
+        }));
+    CHECK(life.journal.processes.count(200) == 1);
+    CHECK(life.journal.processes.count(300) == 1);
+  }
+  SECTION("the middle one is looked up, then changes") {
+    REQUIRE(life.registry->Process(200));
+    CHECK(life.registry->GetStats().pending == 1);
+    REQUIRE(life.registry->Process(200)->primary->Update(
+        [](const Token& token) -> Result<Token> {
+          Token copy = token;
+          copy.privileges.enabled |= privilege::Bit(privilege::kChangeNotify);
+          return copy;
+        }));
+    CHECK(life.journal.processes.count(300) == 1);
+    CHECK(life.Enabled(200));
+  }
+  SECTION("the middle one exits first: the grandchild is made") {
+    life.source.Remove(200);
+    life.source.tasks.at(300).ppid = 1;
+    life.registry->OnExit(200, 200);
+    CHECK(life.journal.processes.count(300) == 1);
+  }
+  CHECK(life.registry->GetStats().pending == 0);
+  CHECK_FALSE(life.Enabled(300));
+  life.Restart();
+  CHECK_FALSE(life.Enabled(300));
+}
+
+TEST_CASE("a pending child whose leader exits while a thread runs lives on") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  f.DisableChangeNotify(100);
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.registry.OnFork(100, 200, 200);
+  f.source.AddThread(201, 200, 31);
+  f.registry.OnFork(200, 201, 200);
+  f.registry.OnExit(200, 200);  // pthread_exit from main; 201 runs on
+  auto view = f.registry.Process(200);
+  REQUIRE(view);
+  CHECK_FALSE(view->primary->Get()->privileges.IsEnabled(
+      privilege::kChangeNotify));
+}
+
+TEST_CASE("lost events drop pending notes; the child is seen on first sight") {
+  Fixture f;
+  f.registry.SetEventsLive(true);
+  REQUIRE(f.registry.Process(100));
+  f.source.AddProcess(200, 100, 30, 1000);
+  f.registry.OnFork(100, 200, 200);
+  f.registry.Revalidate();
+  CHECK(f.registry.GetStats().pending == 0);
+  auto child = f.registry.Process(200);
+  REQUIRE(child);
+  CHECK(child->primary != f.registry.Process(100)->primary);
+}
+
+}  // namespace
+}  // namespace tokenfs
