@@ -163,6 +163,9 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
   sd.owner = creator;
   sd.group = creator;
   Acl dacl;
+  // At most three ACEs, and every token object keeps its own copy: no
+  // growth slack (a spare ACE costs a token about 170 bytes).
+  dacl.aces.reserve(3);
   dacl.aces.push_back(
       Ace{.type = AceType::kAccessAllowed,
           .mask = access::kTokenQuery | access::kTokenAdjustPrivileges |

@@ -167,7 +167,7 @@ std::optional<HistoryEvent> TokenHistory::Append(HistoryEvent event) {
   event.seq = last_seq_.load(std::memory_order_relaxed) + 1;
   last_seq_.store(event.seq, std::memory_order_release);
   if (limit_ == 0) return std::nullopt;
-  if (events_.size() == limit_) events_.pop_front();
+  if (events_.size() == limit_) events_.erase(events_.begin());
   events_.push_back(std::move(event));
   return events_.back();
 }

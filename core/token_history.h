@@ -34,7 +34,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -110,7 +109,10 @@ class TokenHistory {
  private:
   const size_t limit_;
   mutable std::mutex mutex_;
-  std::deque<HistoryEvent> events_;  // guarded by mutex_
+  // Oldest first. A vector, not a deque: an empty deque allocates a
+  // 512-byte block, and most tokens keep one or two events (the bound is
+  // small, so dropping the oldest by moving the rest is cheap).
+  std::vector<HistoryEvent> events_;  // guarded by mutex_
   std::atomic<uint64_t> last_seq_{0};
 };
 

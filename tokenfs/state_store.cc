@@ -380,7 +380,11 @@ Status StateStore::Load() {
   }
   sqlite3_busy_timeout(db_, 5000);
   std::string error;
-  if (!Execute(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+  // Nothing reads the database after Open, so SQLite's page cache only
+  // holds pages being rewritten: 512 KiB instead of the default 2 MiB.
+  if (!Execute(db_,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+               "PRAGMA cache_size=-512;",
                error)) {
     return InvalidArgument("not a usable SQLite database (" + error + ")");
   }
