@@ -83,9 +83,9 @@ class KernelCache : public KernelCacheInterface {
     std::mutex mutex;
     std::condition_variable wake;
     std::condition_variable ended;
-    bool kicked = false;   // guarded by mutex
+    bool kicked = false;    // guarded by mutex
     bool stopping = false;  // guarded by mutex
-    bool done = false;     // guarded by mutex
+    bool done = false;      // guarded by mutex
   };
   std::shared_ptr<Control> control_ = std::make_shared<Control>();
   std::thread thread_;

@@ -66,8 +66,7 @@ class PageCacheState {
   // Decides how handle `handle` opening `inode` with snapshot `serial`
   // (`size` bytes) is served, and unless kDirect registers it until Close.
   // A serial of 0 (a token no object published) is always kDirect.
-  OpenMode Open(uint64_t inode, uint64_t handle, uint64_t serial,
-                size_t size);
+  OpenMode Open(uint64_t inode, uint64_t handle, uint64_t serial, size_t size);
   // A request arrived on `handle` (a READ, a GETATTR with it): its open
   // completed, so a cold open's page drop is done and the pages hold only
   // its snapshot. No-op for unknown or already confirmed handles.

@@ -40,9 +40,10 @@ TEST_CASE("page cache: a new snapshot makes the next open cold",
   CHECK(state.Open(kInode, 4, 8, 90) == OpenMode::kWarm);
 }
 
-TEST_CASE("page cache: an open of another snapshot while one is open is "
-          "direct",
-          "[page_cache]") {
+TEST_CASE(
+    "page cache: an open of another snapshot while one is open is "
+    "direct",
+    "[page_cache]") {
   PageCacheState state;
   REQUIRE(state.Open(kInode, 1, 7, 100) == OpenMode::kCold);
   state.Confirm(kInode, 1);
@@ -61,9 +62,10 @@ TEST_CASE("page cache: a token no object published is never page-cached",
   CHECK(state.handles() == 0);
 }
 
-TEST_CASE("page cache: attributes give the open handles' size, else the "
-          "current one",
-          "[page_cache]") {
+TEST_CASE(
+    "page cache: attributes give the open handles' size, else the "
+    "current one",
+    "[page_cache]") {
   PageCacheState state;
   REQUIRE(state.Open(kInode, 1, 7, 100) == OpenMode::kCold);
   state.Confirm(kInode, 1);
@@ -75,9 +77,10 @@ TEST_CASE("page cache: attributes give the open handles' size, else the "
   CHECK(state.Report(kInode, 8, 90) == 90);
 }
 
-TEST_CASE("page cache: a reported size of another snapshot makes the next "
-          "open cold",
-          "[page_cache]") {
+TEST_CASE(
+    "page cache: a reported size of another snapshot makes the next "
+    "open cold",
+    "[page_cache]") {
   PageCacheState state;
   REQUIRE(state.Open(kInode, 1, 7, 100) == OpenMode::kCold);
   state.Confirm(kInode, 1);
@@ -95,9 +98,10 @@ TEST_CASE("page cache: a reported size of another snapshot makes the next "
   CHECK(state.Open(kInode, 4, 7, 100) == OpenMode::kWarm);
 }
 
-TEST_CASE("page cache: forgetting what the kernel showed makes the inode "
-          "cold and unlisted",
-          "[page_cache]") {
+TEST_CASE(
+    "page cache: forgetting what the kernel showed makes the inode "
+    "cold and unlisted",
+    "[page_cache]") {
   PageCacheState state;
   REQUIRE(state.Open(kInode, 1, 7, 100) == OpenMode::kCold);
   state.Confirm(kInode, 1);
@@ -117,8 +121,8 @@ TEST_CASE("page cache: forgetting what the kernel showed makes the inode "
 TEST_CASE("page cache: idle inodes are bounded, least recently used first",
           "[page_cache]") {
   PageCacheState state;
-  const size_t total = PageCacheState::kShards *
-                       (PageCacheState::kMaxIdlePerShard + 10);
+  const size_t total =
+      PageCacheState::kShards * (PageCacheState::kMaxIdlePerShard + 10);
   for (uint64_t inode = 1; inode <= total; ++inode) {
     REQUIRE(state.Open(inode, inode, 5, 10) == OpenMode::kCold);
     state.Confirm(inode, inode);
@@ -137,8 +141,8 @@ TEST_CASE("page cache: inodes with open handles are never evicted",
   PageCacheState state;
   REQUIRE(state.Open(kInode, 999999, 5, 10) == OpenMode::kCold);
   state.Confirm(kInode, 999999);
-  const size_t total = PageCacheState::kShards *
-                       (PageCacheState::kMaxIdlePerShard + 10);
+  const size_t total =
+      PageCacheState::kShards * (PageCacheState::kMaxIdlePerShard + 10);
   for (uint64_t inode = 1; inode <= total; ++inode) {
     (void)state.Report(inode * PageCacheState::kShards + kInode, 3, 10);
   }
