@@ -57,6 +57,21 @@ struct TokenFilesystem::OpenFile {
   uint64_t seen_changes = 0;
   uint64_t seen_history = 0;
   std::optional<std::string> watch_denial;
+  // How the kernel serves the file (OPEN's reply): token and query files
+  // opened read-only may use the page cache (PageCacheState decides);
+  // everything else is direct I/O.
+  bool direct_io = true;
+  bool keep_cache = false;
+  // Set while registered in `page_cache` (under `inode`), which the
+  // destructor undoes.
+  PageCacheState* page_cache = nullptr;
+  uint64_t inode = 0;
+  // A cold open waiting for its first request (PageCacheState::Confirm).
+  std::atomic<bool> confirm_pending{false};
+
+  ~OpenFile() {
+    if (page_cache) page_cache->Close(inode, reinterpret_cast<uint64_t>(this));
+  }
 };
 
 void TokenFilesystem::OpenFileDeleter::operator()(OpenFile* file) const {
@@ -343,8 +358,8 @@ void TokenFilesystem::Send(fuse_req_t request, Outcome& outcome,
           },
           [&](OpenReply& open) {
             info->fh = reinterpret_cast<uint64_t>(open.file.get());
-            info->direct_io = 1;
-            info->keep_cache = 0;
+            info->direct_io = open.file->direct_io ? 1 : 0;
+            info->keep_cache = open.file->keep_cache ? 1 : 0;
             // Nothing happens at close, so a read-only file can skip the
             // FLUSH round trip.
             info->noflush = !open.file->writable;
@@ -375,10 +390,12 @@ void TokenFilesystem::OnLookup(fuse_req_t request, fuse_ino_t parent,
 }
 
 void TokenFilesystem::OnGetattr(fuse_req_t request, fuse_ino_t inode,
-                                fuse_file_info*) noexcept {
+                                fuse_file_info* info) noexcept {
+  // The kernel names the open file (FUSE_GETATTR_FH) when a read of it
+  // wants the size.
   Serve(request, "getattr",
         [&](TokenFilesystem* self, const RequestContext& context) {
-          return self->DoGetattr(context, inode);
+          return self->DoGetattr(context, inode, info ? info->fh : 0);
         });
 }
 
@@ -544,6 +561,24 @@ tl::expected<struct stat, FsError> TokenFilesystem::Attributes(
   return attr;
 }
 
+void TokenFilesystem::AddSize(const NodeId& node, struct stat& attr) {
+  const TreeEntry* entry = EntryForNode(node);
+  if (!node.is_token_scope() || !entry ||
+      (entry->kind != NodeKind::kTextFile &&
+       entry->kind != NodeKind::kQueryFile)) {
+    return;
+  }
+  auto target = resolver_.ResolveTarget(node);
+  if (!target) return;
+  const auto content = render_cache_.Get(target->token, node.code, [&] {
+    return RenderNode(node, *target->token, render_options_, registry_);
+  });
+  const size_t size = page_cache_.Report(
+      attr.st_ino, SnapshotSerial(target->token), content->size());
+  attr.st_size = static_cast<off_t>(size);
+  attr.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+}
+
 // ---------------------------------------------------------------------------
 // Operations
 
@@ -617,6 +652,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
   }
   auto attr = Attributes(child);
   if (!attr) return tl::unexpected(attr.error());
+  AddSize(child, *attr);
   EntryReply reply{};
   reply.entry.ino = EncodeInode(child);
   reply.entry.attr = *attr;
@@ -626,12 +662,26 @@ TokenFilesystem::Outcome TokenFilesystem::DoLookup(
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoGetattr(
-    const RequestContext& context, fuse_ino_t inode) {
+    const RequestContext& context, fuse_ino_t inode, uint64_t handle) {
   auto node = resolver_.Decode(inode);
   if (!node) return tl::unexpected(node.error());
   resolver_.SyncFor(context, *node);
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
+  auto* file = reinterpret_cast<OpenFile*>(handle);
+  if (file && file->page_cache) {
+    // A page-cached file's read asks the size of its own snapshot, so its
+    // text is never cut or padded by another version's size.
+    if (file->confirm_pending.exchange(false)) {
+      page_cache_.Confirm(file->inode, handle);
+    }
+    std::lock_guard<std::mutex> lock(file->mutex);
+    const size_t size = file->content ? file->content->size() : 0;
+    attr->st_size = static_cast<off_t>(size);
+    attr->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+    return AttrReply{*attr};
+  }
+  AddSize(*node, *attr);
   return AttrReply{*attr};
 }
 
@@ -671,6 +721,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoSetattr(
   }
   auto attr = Attributes(*node);
   if (!attr) return tl::unexpected(attr.error());
+  // The kernel takes this reply's size as the file's: truncating a token
+  // file changes nothing, so its size stays the content's.
+  AddSize(*node, *attr);
   return AttrReply{*attr};
 }
 
@@ -734,6 +787,8 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
   auto caller = resolver_.ResolveCaller(context);
   if (!caller) return tl::unexpected(caller.error());
   file->opener = WriterOf(*caller);
+  // The snapshot a page-cacheable file shows (0: the file is not one).
+  uint64_t serial = 0;
 
   if (node->scope == Scope::kRoot) {
     if (node->code == CodeOf(NodeCode::kRegistryFile)) {
@@ -811,6 +866,7 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
       file->content = render_cache_.Get(target->token, node->code, [&] {
         return RenderNode(*node, *target->token, render_options_, registry_);
       });
+      if (!file->writable) serial = SnapshotSerial(target->token);
     } else if (file->readable && entry->kind == NodeKind::kControl) {
       file->content = std::make_shared<const std::string>(
           RenderNode(*node, *target->token, render_options_, registry_));
@@ -831,7 +887,37 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
     file->hold = std::make_unique<OpenContentBudget::Hold>(&open_content_,
                                                            caller->uid, bytes);
   }
+  if (serial != 0 && options_.kernel_cache) {
+    ChoosePageCache(*file, inode, serial);
+  }
   return OpenReply{std::move(file)};
+}
+
+void TokenFilesystem::ChoosePageCache(OpenFile& file, fuse_ino_t inode,
+                                      uint64_t serial) {
+  const auto handle = reinterpret_cast<uint64_t>(&file);
+  const size_t size = file.content ? file.content->size() : 0;
+  switch (page_cache_.Open(inode, handle, serial, size)) {
+    case PageCacheState::OpenMode::kDirect:
+      return;
+    case PageCacheState::OpenMode::kWarm:
+      file.keep_cache = true;
+      break;
+    case PageCacheState::OpenMode::kCold:
+      // The kernel drops the pages as the open completes (no keep_cache);
+      // its cached size may be another version's, so the first read must
+      // ask (GETATTR with this handle). Attributes only: that takes no page
+      // lock, so a handler may do it.
+      if (!options_.kernel_cache->InvalidateAttributes(inode)) {
+        page_cache_.Close(inode, handle);
+        return;
+      }
+      file.confirm_pending = true;
+      break;
+  }
+  file.direct_io = false;
+  file.page_cache = &page_cache_;
+  file.inode = inode;
 }
 
 TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
@@ -840,6 +926,9 @@ TokenFilesystem::Outcome TokenFilesystem::DoRead(uint64_t handle, size_t size,
   if (!file->readable) {
     return tl::unexpected(
         Fail(ErrorCode::kBadHandle, "file not open for reading"));
+  }
+  if (file->confirm_pending.exchange(false)) {
+    page_cache_.Confirm(file->inode, handle);
   }
   std::lock_guard<std::mutex> lock(file->mutex);
   size_t start = static_cast<size_t>(std::max<off_t>(offset, 0));
@@ -1060,6 +1149,20 @@ TokenFilesystem::Outcome TokenFilesystem::DoAccess(
   auto allowed = authorizer_.Authorize(*caller, *target, desired, {}, "access");
   if (!allowed) return tl::unexpected(allowed.error());
   return NoneReply{};
+}
+
+std::vector<uint64_t> TokenFilesystem::StaleInodes() {
+  std::vector<uint64_t> stale;
+  for (const PageCacheState::Shown& shown : page_cache_.Showing()) {
+    auto node = DecodeInode(shown.inode);
+    if (!node) continue;
+    auto target = resolver_.ResolveTarget(*node);
+    const uint64_t current = target ? SnapshotSerial(target->token) : 0;
+    if (current == shown.serial) continue;
+    page_cache_.Forget(shown.inode, shown.serial);
+    stale.push_back(shown.inode);
+  }
+  return stale;
 }
 
 bool TokenFilesystem::HasNews(const OpenFile& file) {

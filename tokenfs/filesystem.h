@@ -64,8 +64,10 @@
 #include "tokenfs/authorize.h"
 #include "tokenfs/event_sync.h"
 #include "tokenfs/fs_error.h"
+#include "tokenfs/kernel_cache.h"
 #include "tokenfs/linked_copies.h"
 #include "tokenfs/open_content_budget.h"
+#include "tokenfs/page_cache_state.h"
 #include "tokenfs/peer_grants.h"
 #include "tokenfs/pollers.h"
 #include "tokenfs/process_facts.h"
@@ -94,6 +96,11 @@ class TokenFilesystem {
     // own, which nothing kicks (tests). The daemon shares one with the
     // registry's change observer (TokenObjectHooks::on_change).
     Pollers* pollers = nullptr;
+    // What lets token and query files be served from the kernel's page
+    // cache (the open-time rule of PageCacheState needs to drop an inode's
+    // cached attributes); null: every file is served with direct I/O
+    // (tests).
+    KernelCacheInterface* kernel_cache = nullptr;
   };
 
   TokenFilesystem(Registry& registry, ProcessFacts& source, EventSync& events,
@@ -189,7 +196,10 @@ class TokenFilesystem {
 
   Outcome DoLookup(const RequestContext& context, fuse_ino_t parent,
                    std::string_view name);
-  Outcome DoGetattr(const RequestContext& context, fuse_ino_t inode);
+  // `handle`: the open file the GETATTR came with (0: none); a page-cached
+  // file reports the size of its own content.
+  Outcome DoGetattr(const RequestContext& context, fuse_ino_t inode,
+                    uint64_t handle = 0);
   // `has_handle`: the SETATTR came with an open file (ftruncate).
   Outcome DoSetattr(const RequestContext& context, fuse_ino_t inode,
                     const struct stat& wanted, int to_set, bool has_handle);
@@ -217,6 +227,14 @@ class TokenFilesystem {
   Outcome DoPoll(uint64_t handle, fuse_pollhandle* poll_handle);
   Outcome DoRmdir(const RequestContext& context, fuse_ino_t parent,
                   std::string_view name);
+
+  // The inodes whose content or size the kernel may hold for a token
+  // snapshot that is no longer current, each forgotten as it is named (the
+  // notifier of KernelCache drops them). Resolves without waiting for the
+  // event feed.
+  std::vector<uint64_t> StaleInodes();
+  // For tests: the page cache table.
+  const PageCacheState& page_cache() const { return page_cache_; }
 
  private:
   // Trampolines (libfuse callbacks).
@@ -257,6 +275,12 @@ class TokenFilesystem {
                    fuse_file_info* info) noexcept;
 
   tl::expected<struct stat, FsError> Attributes(const NodeId& node);
+  // Sets the size of a token or query file in `attr` (its exact content
+  // length, as PageCacheState::Report chooses); other nodes keep size 0.
+  void AddSize(const NodeId& node, struct stat& attr);
+  // Registers a read-only token or query file showing snapshot `serial`
+  // with the page cache table and sets how OPEN's reply serves it.
+  void ChoosePageCache(OpenFile& file, fuse_ino_t inode, uint64_t serial);
   // Waits until the journal has made every change so far durable; EIO
   // (naming `where`) when it cannot.
   tl::expected<void, FsError> MakeDurable(const std::string& where);
@@ -269,6 +293,7 @@ class TokenFilesystem {
   RenderOptions render_options_;
   RenderCache render_cache_;
   OpenContentBudget open_content_;
+  PageCacheState page_cache_;
   const Options options_;
   Pollers own_pollers_;
   Pollers& pollers_;

@@ -31,6 +31,7 @@
 #include "core/registry.h"
 #include "tokenfs/account_lookup.h"
 #include "tokenfs/filesystem.h"
+#include "tokenfs/kernel_cache.h"
 #include "tokenfs/log.h"
 #include "tokenfs/pollers.h"
 #include "tokenfs/proc_events.h"
@@ -292,12 +293,18 @@ int Run(int argc, char** argv) {
   // Outlives the registry, whose change observer kicks it, and the
   // filesystem, whose open files wait in it.
   Pollers pollers;
+  // Likewise: the change observer kicks its notifier, and the filesystem
+  // asks it to drop an inode's cached attributes.
+  KernelCache kernel_cache;
   Registry::Options registry_options;
   registry_options.object_quota_per_user = quota;
   registry_options.object_bytes_per_user = quota_bytes;
   registry_options.hooks.clock = &clock;
   registry_options.hooks.history_limit = history;
-  registry_options.hooks.on_change = [&pollers] { pollers.Kick(); };
+  registry_options.hooks.on_change = [&pollers, &kernel_cache] {
+    pollers.Kick();
+    kernel_cache.Kick();
+  };
   Registry registry(source, minter, ids, registry_options, store.get());
   ProcessEventWatcher events(registry);
   TokenFilesystem::Options filesystem_options;
@@ -305,6 +312,7 @@ int Run(int argc, char** argv) {
   filesystem_options.max_read = std::get<uint32_t>(max_read);
   filesystem_options.journal = store.get();
   filesystem_options.pollers = &pollers;
+  filesystem_options.kernel_cache = &kernel_cache;
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 
@@ -412,6 +420,7 @@ int Run(int argc, char** argv) {
                                      " records naming missing tokens dropped"
                                : ""));
   }
+  kernel_cache.Start(session, [&filesystem] { return filesystem.StaleInodes(); });
   if (auto started = events.Start(); !started) {
     LogWarning("process events unavailable (" + started.error().message +
                "); validating every lookup against /proc instead");
@@ -435,11 +444,19 @@ int Run(int argc, char** argv) {
     fuse_loop_cfg_destroy(loop);
   }
 
+  // A notifier stuck in the kernel (a page lock held by a READ the stopped
+  // loop will never answer) is left behind with the session, which it may
+  // still use; the process is about to exit.
+  const bool notifier_ended = kernel_cache.Stop();
   events.Stop();
   store->Seal();
   fuse_session_unmount(session);
   fuse_remove_signal_handlers(session);
-  fuse_session_destroy(session);
+  if (notifier_ended) {
+    fuse_session_destroy(session);
+  } else {
+    LogWarning("the page cache notifier did not stop; leaving it behind");
+  }
   LogInfo("unmounted " + mount_point);
   // The loop returns the signal number when a signal ended it: a requested
   // stop, not a failure.

@@ -49,8 +49,10 @@ if ! grep -Eq "$vanished" "$ERR"; then
   tk_expect_eq "ls -l of the mount root exits 0" "0" "$status"
 fi
 
-tk_expect_eq "stat: privs has size 0, mode 644, like /proc" \
-  "0 regular empty file 644" "$(stat -c '%s %F %a' "$ME/privs")"
+tk_expect_eq "stat: privs has its content's exact size, mode 644" \
+  "$(wc -c <"$ME/privs") regular file 644" "$(stat -c '%s %F %a' "$ME/privs")"
+tk_expect_eq "stat: history has size 0 (per-open content, like /proc)" \
+  "0 regular empty file" "$(stat -c '%s %F' "$ME/history")"
 tk_expect_eq "stat: self is a symbolic link" "symbolic link" \
   "$(stat -c '%F' "$M/self")"
 tk_expect_eq "stat -L: self leads to a directory" "directory" \
@@ -95,8 +97,9 @@ tk_expect_eq "cp -r self/ exits 0 silently" "0:" "$status:$(cat "$ERR")"
 tk_expect_eq "cp -r self/ copies cp's own (inherited) privs" "$privs" \
   "$(cat "$TK_WORK/self-copy/privs" 2>/dev/null)"
 
-# tar stores members of size 0 (files report size 0, like /proc): it must
-# still succeed and list every file.
+# tar trusts sizes: token and query files report theirs (stored whole),
+# the per-open files size 0 (stored empty); it must succeed and list every
+# file.
 tar -cf "$TK_WORK/tree.tar" -C "$M" "$SHELL_PID" 2>"$ERR"
 status=$?
 tk_expect_eq "tar of a token directory exits 0" "0" "$status"
@@ -104,6 +107,8 @@ tk_expect_eq "tar of a token directory prints no error" "" "$(cat "$ERR")"
 members=$(tar -tf "$TK_WORK/tree.tar" 2>/dev/null)
 tk_expect_match "tar lists privs" "^$SHELL_PID/privs\$" "$members"
 tk_expect_match "tar lists query/all" "^$SHELL_PID/query/all\$" "$members"
+tk_expect_eq "tar stored privs whole" "$(cat "$ME/privs")" \
+  "$(tar -xOf "$TK_WORK/tree.tar" "$SHELL_PID/privs" 2>/dev/null)"
 
 # --- Python ------------------------------------------------------------------
 python_read=$("$TK_PY" -c 'import sys; print(open(sys.argv[1]).read(), end="")' \

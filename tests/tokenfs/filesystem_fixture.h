@@ -20,6 +20,7 @@
 #include <catch2/catch.hpp>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/privilege.h"
@@ -66,10 +67,10 @@ inline uint64_t IdIn(const std::string& result) {
 }
 
 struct FilesystemFixture {
-  FilesystemFixture()
+  explicit FilesystemFixture(Fs::Options options = {})
       : minter(ids),
         registry(facts, minter, ids, Registry::Options{}),
-        fs(registry, facts, events, ids, clock, accounts, Fs::Options{}) {
+        fs(registry, facts, events, ids, clock, accounts, std::move(options)) {
     facts.AddProcess(1, 0, 10, 0);
     facts.AddProcess(100, 1, 20, 1000);
     facts.AddThread(101, 100, 21);

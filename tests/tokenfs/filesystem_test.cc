@@ -342,4 +342,128 @@ TEST_CASE("history needs tokeninfo:history; watching another token notify",
   CHECK(ErrnoOf(f.fs.DoPoll(other, nullptr)) == EACCES);
 }
 
+// --- The page cache ---
+
+namespace {
+
+// A kernel that drops attributes when asked (or refuses, like one without
+// inode notifications), counting the requests.
+struct FakeKernelCache : KernelCacheInterface {
+  bool InvalidateAttributes(uint64_t) override {
+    ++invalidations;
+    return accept;
+  }
+  bool accept = true;
+  int invalidations = 0;
+};
+
+off_t SizeOf(Fixture& f, uint64_t inode, uint64_t handle = 0) {
+  auto outcome = f.fs.DoGetattr(kAlice, inode, handle);
+  REQUIRE(outcome);
+  auto* reply = std::get_if<Fs::AttrReply>(&*outcome);
+  REQUIRE(reply);
+  return reply->attr.st_size;
+}
+
+}  // namespace
+
+TEST_CASE("lookup and getattr give a token file's exact size", "[daemon]") {
+  Fixture f;
+  for (uint64_t inode : {ProcessIno(100, Text(TokenFile::kPrivs)),
+                         ProcessIno(100, Code(NodeCode::kQueryAllFile))}) {
+    const std::string content = f.ReadFile(kAlice, inode);
+    CHECK(SizeOf(f, inode) == static_cast<off_t>(content.size()));
+  }
+  auto looked_up = f.fs.DoLookup(kAlice, ProcessIno(100), "privs");
+  REQUIRE(looked_up);
+  const auto& entry = std::get<Fs::EntryReply>(*looked_up).entry;
+  CHECK(entry.attr.st_size ==
+        static_cast<off_t>(
+            f.ReadFile(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)))
+                .size()));
+  // Per-open files keep size 0.
+  CHECK(SizeOf(f, ProcessIno(100, Code(NodeCode::kHistoryFile))) == 0);
+  CHECK(SizeOf(f, RootIno(NodeCode::kRegistryFile)) == 0);
+}
+
+TEST_CASE("a read-only open of a token file is page-cached: cold, then warm "
+          "once a read showed the open complete",
+          "[daemon]") {
+  FakeKernelCache kernel;
+  Fs::Options options;
+  options.kernel_cache = &kernel;
+  Fixture f(options);
+  const uint64_t privs = ProcessIno(100, Text(TokenFile::kPrivs));
+  const uint64_t first = f.Open(kAlice, privs, O_RDONLY);
+  CHECK(kernel.invalidations == 1);  // cold: the cached size is dropped
+  CHECK(f.fs.page_cache().handles() == 1);
+  (void)f.Read(first);
+  const uint64_t second = f.Open(kAlice, privs, O_RDONLY);
+  CHECK(kernel.invalidations == 1);  // warm
+  // Writers and files with per-open content are never page-cached.
+  (void)f.Open(kAlice, privs, O_RDWR);
+  (void)f.Open(kAlice, ProcessIno(100, Code(NodeCode::kHistoryFile)),
+               O_RDONLY);
+  CHECK(f.fs.page_cache().handles() == 2);
+  CHECK(kernel.invalidations == 1);
+  for (uint64_t handle : {first, second}) {
+    (void)f.fs.DoRelease(handle);
+    std::erase(f.open_files, handle);
+  }
+  CHECK(f.fs.page_cache().handles() == 0);
+  // A change makes the next open cold again.
+  REQUIRE(f.Write(kAlice, privs, "SeChangeNotify=disabled"));
+  (void)f.Open(kAlice, privs, O_RDONLY);
+  CHECK(kernel.invalidations == 2);
+}
+
+TEST_CASE("an open falls back to direct I/O when the kernel cannot drop "
+          "the cached size",
+          "[daemon]") {
+  FakeKernelCache kernel;
+  kernel.accept = false;
+  Fs::Options options;
+  options.kernel_cache = &kernel;
+  Fixture f(options);
+  (void)f.Open(kAlice, ProcessIno(100, Text(TokenFile::kPrivs)), O_RDONLY);
+  CHECK(kernel.invalidations == 1);
+  CHECK(f.fs.page_cache().handles() == 0);
+}
+
+TEST_CASE("while a page-cached reader is open, sizes are its snapshot's; "
+          "a newer snapshot's open is direct",
+          "[daemon]") {
+  FakeKernelCache kernel;
+  Fs::Options options;
+  options.kernel_cache = &kernel;
+  Fixture f(options);
+  const uint64_t privs = ProcessIno(100, Text(TokenFile::kPrivs));
+  const uint64_t reader = f.Open(kAlice, privs, O_RDONLY);
+  const std::string old_text = f.Read(reader);
+  REQUIRE(f.Write(kAlice, privs, "SeChangeNotify=removed"));
+  const uint64_t newer = f.Open(kAlice, privs, O_RDONLY);
+  const std::string new_text = f.Read(newer);
+  REQUIRE(new_text.size() != old_text.size());
+  CHECK(f.fs.page_cache().handles() == 1);  // the newer open is direct
+  CHECK(SizeOf(f, privs, reader) == static_cast<off_t>(old_text.size()));
+  CHECK(SizeOf(f, privs) == static_cast<off_t>(old_text.size()));
+  for (uint64_t handle : f.open_files) (void)f.fs.DoRelease(handle);
+  f.open_files.clear();
+  CHECK(SizeOf(f, privs) == static_cast<off_t>(new_text.size()));
+}
+
+TEST_CASE("stale inodes are the ones whose token changed since the kernel "
+          "was shown them",
+          "[daemon]") {
+  Fixture f;
+  const uint64_t privs = ProcessIno(100, Text(TokenFile::kPrivs));
+  const uint64_t groups = ProcessIno(200, Text(TokenFile::kGroups));
+  (void)SizeOf(f, privs);
+  (void)SizeOf(f, groups);
+  CHECK(f.fs.StaleInodes().empty());
+  REQUIRE(f.Write(kAlice, privs, "SeChangeNotify=disabled"));
+  CHECK(f.fs.StaleInodes() == std::vector<uint64_t>{privs});
+  CHECK(f.fs.StaleInodes().empty());  // forgotten once named
+}
+
 }  // namespace tokenfs::test
