@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -182,6 +183,9 @@ int Run(int argc, char** argv) {
   size_t quota_bytes = size_t{16} << 20;
   size_t history = kDefaultHistoryLimit;
   unsigned threads = 16;
+  // 0: threads / 2 + 1 (what the loop keeps when no option says otherwise).
+  unsigned idle_threads = 0;
+  bool clone_fd = false;
   std::string state_directory = "/var/lib/tokenfs";
   bool discard_state = false;
   app.add_option("MOUNTPOINT", mount_point,
@@ -211,6 +215,13 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--idle-threads", idle_threads,
+                 "idle worker threads the pool keeps instead of ending them "
+                 "(default: threads / 2 + 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--clone-fd", clone_fd,
+               "give every worker thread its own /dev/fuse descriptor "
+               "(FUSE_DEV_IOC_CLONE)");
   app.add_option("--state", state_directory,
                  "directory of the durable state store state.db (default "
                  "/var/lib/tokenfs; see STATE in tokenfs(8))");
@@ -430,7 +441,10 @@ int Run(int argc, char** argv) {
   } else {
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, threads);
-    fuse_loop_cfg_set_idle_threads(loop, threads / 2 + 1);
+    fuse_loop_cfg_set_idle_threads(
+        loop, idle_threads != 0 ? std::min(idle_threads, threads)
+                                : threads / 2 + 1);
+    fuse_loop_cfg_set_clone_fd(loop, clone_fd ? 1 : 0);
     status = fuse_session_loop_mt(session, loop);
     fuse_loop_cfg_destroy(loop);
   }
