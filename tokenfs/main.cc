@@ -8,6 +8,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 #include <malloc.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -67,6 +68,20 @@ std::variant<uint32_t, std::string> MaxRead(
     max_read = static_cast<uint32_t>(*parsed);
   }
   return max_read;
+}
+
+// The worker pool when no option says otherwise: one worker per CPU the
+// daemon may run on, at least 2 (a request that waits must not stop the
+// others) and at most 16 (the earlier fixed default). Measured on 2 CPUs
+// (docs/benchmarks.md, "Worker pool"): more workers than CPUs made the read
+// cycle slower pinned and unpinned, and ending idle workers (fewer idle
+// threads than threads) started a thread per request under load, so every
+// worker stays.
+unsigned DefaultThreads() {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) return 2;
+  return static_cast<unsigned>(std::clamp(CPU_COUNT(&cpus), 2, 16));
 }
 
 // Mints with the policy, the daemon's id allocator, clock and account names.
@@ -182,8 +197,9 @@ int Run(int argc, char** argv) {
   size_t quota = 1024;
   size_t quota_bytes = size_t{16} << 20;
   size_t history = kDefaultHistoryLimit;
-  unsigned threads = 16;
-  // 0: threads / 2 + 1 (what the loop keeps when no option says otherwise).
+  // 0: DefaultThreads().
+  unsigned threads = 0;
+  // 0: as many as threads, i.e. no worker ever ends.
   unsigned idle_threads = 0;
   bool clone_fd = false;
   std::string state_directory = "/var/lib/tokenfs";
@@ -213,11 +229,12 @@ int Run(int argc, char** argv) {
                  "none, change notification still works)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 16));
   app.add_option("--threads", threads,
-                 "maximum FUSE worker threads (default 16)")
+                 "maximum FUSE worker threads (default: the CPUs the daemon "
+                 "may run on, 2 to 16)")
       ->check(CLI::Range(1, 256));
   app.add_option("--idle-threads", idle_threads,
                  "idle worker threads the pool keeps instead of ending them "
-                 "(default: threads / 2 + 1)")
+                 "(default: as many as --threads)")
       ->check(CLI::Range(1, 256));
   app.add_flag("--clone-fd", clone_fd,
                "give every worker thread its own /dev/fuse descriptor "
@@ -436,14 +453,14 @@ int Run(int argc, char** argv) {
           (events.running() ? "live" : "unavailable") + ")");
 
   int status = 0;
+  if (threads == 0) threads = DefaultThreads();
   if (threads == 1) {
     status = fuse_session_loop(session);
   } else {
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, threads);
     fuse_loop_cfg_set_idle_threads(
-        loop, idle_threads != 0 ? std::min(idle_threads, threads)
-                                : threads / 2 + 1);
+        loop, idle_threads != 0 ? std::min(idle_threads, threads) : threads);
     fuse_loop_cfg_set_clone_fd(loop, clone_fd ? 1 : 0);
     status = fuse_session_loop_mt(session, loop);
     fuse_loop_cfg_destroy(loop);
