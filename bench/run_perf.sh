@@ -189,12 +189,17 @@ wait_mounted() {
 # option), so every start begins with no tokens.
 state_option=0
 if "$tokenfs_bin" --help 2>/dev/null | grep -q -- --state; then state_option=1; fi
+# Room for the RSS section's objects (a root token takes about 2.6 kB).
+quota_args=(--quota $((tokens + 1024)))
+if "$tokenfs_bin" --help 2>/dev/null | grep -q -- --quota-bytes; then
+  quota_args+=(--quota-bytes $(((tokens + 1024) * 8192)))
+fi
 starts=0
 start_tokenfs() {
   local state_args=()
   starts=$((starts + 1))
   ((state_option)) && state_args=(--state "$work/state.$starts")
-  "$tokenfs_bin" -f --quota $((tokens + 1024)) "${state_args[@]}" \
+  "$tokenfs_bin" -f "${quota_args[@]}" "${state_args[@]}" \
     "${tokenfs_args[@]}" "$tokens_dir" >>"$work/tokenfs.log" 2>&1 &
   tokenfs_pid=$!
   wait_mounted "$tokens_dir" "$tokenfs_pid"
