@@ -8,7 +8,17 @@
 // ran during the noisy second. Each target first runs --warmup untimed
 // cycles (dentry and attribute caches, daemon threads, page tables).
 //
-// Besides the read cycle it has two helper modes for run_fuse_bench.sh:
+// Cold cycles (--cold): before every cycle of a target named by --toggle,
+// an untimed write of the next of two texts to a file changes what the target
+// reads (for tokenfs: a privilege of the token toggled through its `privs`),
+// so the cycle is the first read after a change. Targets without --toggle
+// run as usual (for hello_ll every open drops its page cache anyway).
+//
+// Concurrent readers (--readers N): per round and target, N threads run read
+// cycles for --duration-ms / --rounds; reports cycles per second and the
+// median and p99 latency over every thread's cycles.
+//
+// Besides the read cycle it has two helper modes for the scripts:
 //   --list          cycles of opendir + readdir-until-end + closedir
 //                   (`ls -f` without the process), or with --list-stat also
 //                   an lstat of every entry (`ls -l` without formatting);
@@ -20,7 +30,8 @@
 //
 // Output: a table on stdout; with --tsv FILE also one tab-separated line per
 // target (name, cycles, bytes, median, p90, p99, min, mean, open/read/close
-// medians; times in µs) for scripts.
+// medians; times in µs; then cycles per second with --readers, else 0) for
+// scripts.
 //
 // Needs nothing beyond libc and the C++ standard library: it must build on
 // any host the daemon is compared on.
@@ -35,6 +46,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdint>
@@ -43,6 +55,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_support.h"
@@ -67,6 +81,14 @@ constexpr const char* kUsage =
     "  --list           directory cycles instead of file cycles\n"
     "  --list-stat      with --list: also lstat every entry (ls -l)\n"
     "  --cpu N          pin the harness to CPU N\n"
+    "  --toggle NAME:FILE:TEXT_A:TEXT_B\n"
+    "                   with --cold: before each cycle of target NAME, write\n"
+    "                   TEXT_A, then TEXT_B, ... to FILE (untimed)\n"
+    "  --cold           run every cycle right after its target's toggle\n"
+    "  --changes-only   only the toggle writes, --iterations per target\n"
+    "                   (to count what they cost the daemon)\n"
+    "  --readers N      N concurrent reader threads per target; the rounds\n"
+    "                   share --duration-ms (default 5000)\n"
     "  --tsv FILE       also write one tab-separated line per target\n"
     "  --spawn N --pid-file FILE\n"
     "                   fork N sleeping children, write their pids, print\n"
@@ -81,6 +103,12 @@ struct Target {
   std::vector<int64_t> close_ns;
   size_t bytes = 0;       // what one cycle read (entries, with --list)
   size_t read_calls = 0;  // read()s per cycle, the EOF one included
+  // --toggle: the file written before each cold cycle and its two texts.
+  std::string toggle_file;
+  std::string toggle_text[2];
+  long toggles = 0;
+  // --readers: cycles run and wall time spent, over every round.
+  int64_t readers_ns = 0;
 };
 
 struct Options {
@@ -95,6 +123,10 @@ struct Options {
   std::string tsv;
   long spawn = 0;
   std::string pid_file;
+  bool cold = false;
+  bool changes_only = false;
+  long readers = 0;
+  long duration_ms = 5000;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -135,6 +167,61 @@ void ReadCycle(Target& target, std::vector<char>& buffer, bool sample) {
   target.open_ns.push_back(opened - start);
   target.read_ns.push_back(read_done - opened);
   target.close_ns.push_back(closed - read_done);
+}
+
+// Writes the next toggle text of `target` (untimed; see the file comment).
+void Toggle(Target& target) {
+  const std::string& text = target.toggle_text[target.toggles++ % 2];
+  const int fd = ::open(target.toggle_file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) Fail("open " + target.toggle_file + ": " + std::strerror(errno));
+  if (::write(fd, text.data(), text.size()) !=
+      static_cast<ssize_t>(text.size())) {
+    Fail("write '" + text + "' to " + target.toggle_file + ": " +
+         std::strerror(errno));
+  }
+  if (::close(fd) != 0) {
+    Fail("close " + target.toggle_file + ": " + std::strerror(errno));
+  }
+}
+
+// --readers: `readers` threads run read cycles of `target` for `slice_ns`;
+// their samples are appended to the target's.
+void ReadersSlice(Target& target, long readers, size_t buffer_size,
+                  int64_t slice_ns) {
+  std::vector<Target> copies(static_cast<size_t>(readers), target);
+  for (Target& copy : copies) {
+    copy.total_ns.clear();
+    copy.open_ns.clear();
+    copy.read_ns.clear();
+    copy.close_ns.clear();
+  }
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  int64_t deadline = 0;
+  for (Target& copy : copies) {
+    threads.emplace_back([&copy, &go, &deadline, buffer_size] {
+      std::vector<char> buffer(buffer_size);
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      while (NowNs() < deadline) ReadCycle(copy, buffer, true);
+    });
+  }
+  const int64_t start = NowNs();
+  deadline = start + slice_ns;
+  go.store(true, std::memory_order_release);
+  for (std::thread& thread : threads) thread.join();
+  target.readers_ns += NowNs() - start;
+  for (const Target& copy : copies) {
+    target.bytes = copy.bytes;
+    target.read_calls = copy.read_calls;
+    for (auto [from, to] :
+         {std::pair{&copy.total_ns, &target.total_ns},
+          std::pair{&copy.open_ns, &target.open_ns},
+          std::pair{&copy.read_ns, &target.read_ns},
+          std::pair{&copy.close_ns, &target.close_ns}}) {
+      to->insert(to->end(), from->begin(), from->end());
+    }
+  }
 }
 
 // One opendir + readdir-until-end (+ lstat of each entry) + closedir.
@@ -271,6 +358,7 @@ int Spawn(long count, const std::string& pid_file) {
 int main(int argc, char** argv) {
   Options options;
   std::vector<Target> targets;
+  std::vector<std::string> toggles;
   for (int i = 1; i < argc; ++i) {
     const std::string_view argument = argv[i];
     auto value = [&](const char* what) -> const char* {
@@ -318,6 +406,20 @@ int main(int argc, char** argv) {
       }
     } else if (argument == "--pid-file") {
       options.pid_file = value("a file");
+    } else if (argument == "--cold") {
+      options.cold = true;
+    } else if (argument == "--changes-only") {
+      options.changes_only = true;
+    } else if (argument == "--readers") {
+      if (!ParseCount(value("a count"), 1, &options.readers)) {
+        Fail("--readers needs a count >= 1");
+      }
+    } else if (argument == "--duration-ms") {
+      if (!ParseCount(value("a count"), 1, &options.duration_ms)) {
+        Fail("--duration-ms needs a count >= 1");
+      }
+    } else if (argument == "--toggle") {
+      toggles.emplace_back(value("NAME:FILE:TEXT_A:TEXT_B"));
     } else if (argument.starts_with("-")) {
       Fail("unknown option " + std::string(argument) + "\n" + kUsage);
     } else {
@@ -337,6 +439,28 @@ int main(int argc, char** argv) {
     return Spawn(options.spawn, options.pid_file);
   }
   if (targets.empty()) Fail(std::string("no targets\n") + kUsage);
+  for (const std::string& toggle : toggles) {
+    std::vector<std::string> parts;
+    size_t from = 0;
+    for (size_t colon; (colon = toggle.find(':', from)) != std::string::npos;
+         from = colon + 1) {
+      parts.push_back(toggle.substr(from, colon - from));
+    }
+    parts.push_back(toggle.substr(from));
+    if (parts.size() != 4 || parts[0].empty() || parts[1].empty()) {
+      Fail("--toggle '" + toggle + "' is not NAME:FILE:TEXT_A:TEXT_B");
+    }
+    auto found = std::find_if(
+        targets.begin(), targets.end(),
+        [&](const Target& target) { return target.name == parts[0]; });
+    if (found == targets.end()) Fail("--toggle names no target " + parts[0]);
+    found->toggle_file = parts[1];
+    found->toggle_text[0] = parts[2];
+    found->toggle_text[1] = parts[3];
+  }
+  if (options.readers > 0 && (options.cold || options.list)) {
+    Fail("--readers goes with neither --cold nor --list");
+  }
   if (options.cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -358,7 +482,16 @@ int main(int argc, char** argv) {
   }
 
   std::vector<char> buffer(options.buffer);
+  if (options.changes_only) {
+    for (Target& target : targets) {
+      if (target.toggle_file.empty()) continue;
+      for (long i = 0; i < options.iterations; ++i) Toggle(target);
+      std::printf("%s: %ld changes\n", target.name.c_str(), target.toggles);
+    }
+    return 0;
+  }
   auto cycle = [&](Target& target, bool sample) {
+    if (options.cold && !target.toggle_file.empty()) Toggle(target);
     if (options.list) {
       ListCycle(target, options.list_stat, sample);
     } else {
@@ -372,7 +505,16 @@ int main(int argc, char** argv) {
     target.close_ns.reserve(static_cast<size_t>(options.iterations));
     for (long i = 0; i < options.warmup; ++i) cycle(target, false);
   }
-  for (long round = 0; round < options.rounds; ++round) {
+  for (long round = 0; round < options.rounds && options.readers > 0;
+       ++round) {
+    const int64_t slice_ns =
+        int64_t{options.duration_ms} * 1'000'000 / options.rounds;
+    for (Target& target : targets) {
+      ReadersSlice(target, options.readers, options.buffer, slice_ns);
+    }
+  }
+  for (long round = 0; round < options.rounds && options.readers == 0;
+       ++round) {
     // Slice `round` of each target: [begin, end) of its iterations.
     const long begin = options.iterations * round / options.rounds;
     const long end = options.iterations * (round + 1) / options.rounds;
@@ -401,6 +543,19 @@ int main(int argc, char** argv) {
   std::printf("(times in µs; open/%s/close are per-phase medians%s)\n",
               options.list ? "readdir" : "read",
               options.list ? "" : "; read includes the EOF read()");
+  auto rate = [&](const Target& target) {
+    return target.readers_ns == 0
+               ? 0.0
+               : static_cast<double>(target.total_ns.size()) * 1e9 /
+                     static_cast<double>(target.readers_ns);
+  };
+  if (options.readers > 0) {
+    for (const Target& target : targets) {
+      std::printf("%s: %ld readers, %.0f cycles/s over %.2f s\n",
+                  target.name.c_str(), options.readers, rate(target),
+                  static_cast<double>(target.readers_ns) / 1e9);
+    }
+  }
   const Summary& base = summaries[baseline];
   for (size_t i = 0; i < targets.size(); ++i) {
     if (i == baseline) continue;
@@ -416,9 +571,10 @@ int main(int argc, char** argv) {
       const Summary& s = summaries[i];
       std::fprintf(
           file,
-          "%s\t%zu\t%zu\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n",
+          "%s\t%zu\t%zu\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\n",
           targets[i].name.c_str(), targets[i].total_ns.size(), targets[i].bytes,
-          s.median, s.p90, s.p99, s.min, s.mean, s.open, s.read, s.close);
+          s.median, s.p90, s.p99, s.min, s.mean, s.open, s.read, s.close,
+          rate(targets[i]));
     }
     std::fclose(file);
   }

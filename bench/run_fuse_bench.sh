@@ -227,7 +227,12 @@ state_args=()
 if "$tokenfs_bin" --help 2>/dev/null | grep -q -- --state; then
   state_args=(--state "$work/state")
 fi
-"$tokenfs_bin" -f --quota $((tokens + 1024)) "${state_args[@]}" "${tokenfs_args[@]}" "$tokens_dir" >"$work/tokenfs.log" 2>&1 &
+# Room for the objects of section 3b (a root token takes about 2.6 kB).
+quota_args=(--quota $((tokens + 1024)))
+if "$tokenfs_bin" --help 2>/dev/null | grep -q -- --quota-bytes; then
+  quota_args+=(--quota-bytes $(((tokens + 1024) * 8192)))
+fi
+"$tokenfs_bin" -f "${quota_args[@]}" "${state_args[@]}" "${tokenfs_args[@]}" "$tokens_dir" >"$work/tokenfs.log" 2>&1 &
 tokenfs_pid=$!
 wait_mounted "$hello_dir" "$hello_pid"
 wait_mounted "$tokens_dir" "$tokenfs_pid"

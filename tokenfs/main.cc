@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -182,7 +183,16 @@ int Run(int argc, char** argv) {
   size_t quota = 1024;
   size_t quota_bytes = size_t{16} << 20;
   size_t history = kDefaultHistoryLimit;
+  // The pool when no option says otherwise, chosen by measurement on 2 CPUs
+  // (docs/benchmarks.md, "Worker pool"): 16 workers, none ever ended. Fewer
+  // workers bounced less between CPUs on reads alone, but a write holds its
+  // worker until the state store's commit, and with 2 workers 4 concurrent
+  // writers made reads 5-10x slower; ending idle workers (fewer idle threads
+  // than threads) started a thread per request under load (up to 14x).
   unsigned threads = 16;
+  // 0: as many as threads, i.e. no worker ever ends.
+  unsigned idle_threads = 0;
+  bool clone_fd = false;
   std::string state_directory = "/var/lib/tokenfs";
   bool discard_state = false;
   app.add_option("MOUNTPOINT", mount_point,
@@ -212,6 +222,13 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--idle-threads", idle_threads,
+                 "idle worker threads the pool keeps instead of ending them "
+                 "(default: as many as --threads)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--clone-fd", clone_fd,
+               "give every worker thread its own /dev/fuse descriptor "
+               "(FUSE_DEV_IOC_CLONE)");
   app.add_option("--state", state_directory,
                  "directory of the durable state store state.db (default "
                  "/var/lib/tokenfs; see STATE in tokenfs(8))");
@@ -439,7 +456,9 @@ int Run(int argc, char** argv) {
   } else {
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, threads);
-    fuse_loop_cfg_set_idle_threads(loop, threads / 2 + 1);
+    fuse_loop_cfg_set_idle_threads(
+        loop, idle_threads != 0 ? std::min(idle_threads, threads) : threads);
+    fuse_loop_cfg_set_clone_fd(loop, clone_fd ? 1 : 0);
     status = fuse_session_loop_mt(session, loop);
     fuse_loop_cfg_destroy(loop);
   }

@@ -8,7 +8,8 @@ must stay under 50 ms (issue 3), i.e. the daemon keeps answering other
 callers while the readers saturate it. A reader that does not finish within
 HANG_SECONDS after the end is a hang.
 
-Usage (as root): readers.py TOKENFS_BINARY [HELPER]
+Usage (as root): readers.py TOKENFS_BINARY [HELPER [DAEMON_ARGS...]]
+(DAEMON_ARGS, e.g. a worker-pool set-up, go to the daemon.)
 """
 
 import json
@@ -100,7 +101,7 @@ def read_lines(fd):
 def main():
     mountlib.require_root()
     checks = mountlib.Checks()
-    with mountlib.Mount(sys.argv[1]) as mount:
+    with mountlib.Mount(sys.argv[1], *sys.argv[3:]) as mount:
         read_fd, write_fd = os.pipe()
         probe_read, probe_write = os.pipe()
         start = time.monotonic() + 0.5
