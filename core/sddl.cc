@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/ascii.h"
+#include "core/conditional_expression.h"
+#include "core/resource_attribute.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -108,20 +110,55 @@ constexpr std::array<AceTypeName, 16> kAceTypeNames{{
     {"OU", AceType::kSystemAuditObject, true},
     {"OL", AceType::kSystemAlarmObject, true},
     {"ML", AceType::kSystemMandatoryLabel, true},
-    // Conditional (callback) and resource ACEs carry expressions tokenfs
-    // does not evaluate; scoped policy and trust label ACEs refer to policy
-    // tokenfs does not have. Windows' codes, with Samba's XU/ZA assignment.
-    {"XA", AceType::kAccessAllowedCallback, false},
-    {"XD", AceType::kAccessDeniedCallback, false},
-    {"ZA", AceType::kAccessAllowedCallbackObject, false},
-    {"XU", AceType::kSystemAuditCallback, false},
-    {"RA", AceType::kSystemResourceAttribute, false},
-    {"SP", AceType::kSystemScopedPolicyId, false},
+    // Conditional (callback) ACEs carry a condition and resource attribute
+    // ACEs a claim, as a seventh field; scoped policy ACEs are plain.
+    // Windows' codes, with Samba's XU/ZA assignment.
+    {"XA", AceType::kAccessAllowedCallback, true},
+    {"XD", AceType::kAccessDeniedCallback, true},
+    {"ZA", AceType::kAccessAllowedCallbackObject, true},
+    {"XU", AceType::kSystemAuditCallback, true},
+    {"RA", AceType::kSystemResourceAttribute, true},
+    {"SP", AceType::kSystemScopedPolicyId, true},
+    // Trust labels refer to protected-process policy tokenfs does not have.
     {"TL", AceType::kSystemProcessTrustLabel, false},
 }};
 
 // ---------------------------------------------------------------------------
 // Small helpers
+
+// True iff SDDL writes a seventh field for `type`: a condition for the
+// callback types, a claim for resource attribute ACEs.
+bool TakesConditionField(AceType type) {
+  return type == AceType::kAccessAllowedCallback ||
+         type == AceType::kAccessDeniedCallback ||
+         type == AceType::kAccessAllowedCallbackObject ||
+         type == AceType::kAccessDeniedCallbackObject ||
+         type == AceType::kSystemAuditCallback ||
+         type == AceType::kSystemAuditCallbackObject;
+}
+bool TakesDataField(AceType type) {
+  return TakesConditionField(type) ||
+         type == AceType::kSystemResourceAttribute;
+}
+
+// The seventh field of `ace` as SDDL text ("(...)"), or "" when its
+// application data is empty or does not decode.
+std::string DataFieldText(const Ace& ace) {
+  if (ace.application_data.empty()) return "";
+  if (TakesConditionField(ace.type)) {
+    auto expr = DecodeConditionalExpression(ace.application_data);
+    return expr ? FormatConditionalExpression(*expr) : "";
+  }
+  if (ace.type == AceType::kSystemResourceAttribute) {
+    auto claim = DecodeResourceAttribute(ace.application_data);
+    if (!claim) return "";
+    // Only a canonical encoding prints: text must give back the same bytes.
+    auto bytes = EncodeResourceAttribute(*claim);
+    if (!bytes || *bytes != ace.application_data) return "";
+    return FormatSddlResourceAttribute(*claim);
+  }
+  return "";
+}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -166,7 +203,14 @@ size_t ErrorOffset(const Error& error) {
 // Re-anchors an error from a sub-parser whose input started at `base` (a
 // 0-based position in the SDDL text).
 tl::unexpected<Error> Reanchor(const Error& error, size_t base) {
-  return Fail(error.message, base + ErrorOffset(error));
+  // Sub-parsers that end their messages with their own column have it
+  // replaced by the column in the SDDL text.
+  std::string message = error.message;
+  const std::string suffix = " at column " + std::to_string(error.column);
+  if (error.column > 0 && message.ends_with(suffix)) {
+    message.resize(message.size() - suffix.size());
+  }
+  return Fail(std::move(message), base + ErrorOffset(error));
 }
 
 // Binary size of `ace` as Acl::ToBinary writes it, for the 64 KiB limit.
@@ -329,10 +373,18 @@ void AppendAce(std::string& out, const Ace& ace) {
   if (ace.inherited_object_type) out += FormatGuid(*ace.inherited_object_type);
   out += ';';
   if (modeled) AppendSid(out, ace.sid);
-  // Types the parser refuses print their opaque bytes (a condition, a
-  // resource attribute or an unknown body) as a seventh field, so the text
-  // never passes for an unconditional ACE.
-  if (!type_name || !type_name->parsed) {
+  const std::string data_text = type_name ? DataFieldText(ace) : "";
+  if (!data_text.empty()) {
+    out += ';';
+    out += data_text;
+    return;
+  }
+  // Anything else that carries bytes (a condition that does not decode, a
+  // resource attribute in a layout text cannot reproduce, an unknown body)
+  // prints them as a seventh field "0x...", so the text never passes for an
+  // unconditional ACE; such text does not parse back.
+  if (!type_name || !type_name->parsed ||
+      !ace.application_data.empty()) {
     const std::vector<uint8_t>& opaque =
         modeled ? ace.application_data : ace.raw_body;
     if (!opaque.empty()) {
@@ -587,6 +639,9 @@ Result<Ace> Parser::ParseAce() {
   std::array<std::string_view, 6> fields;
   std::array<size_t, 6> starts{};
   const AceTypeName* type_name = nullptr;
+  size_t data_start = std::string_view::npos;
+  std::string_view data_text;
+  size_t data_column = 0;
   for (size_t i = 0; i < fields.size(); ++i) {
     SkipSpace();
     starts[i] = position_;
@@ -638,12 +693,56 @@ Result<Ace> Parser::ParseAce() {
           end);
     }
     if (i + 1 == fields.size() && terminator == ';') {
-      return Fail(
-          "unexpected ';' after the trustee SID: an ACE has six "
-          "fields",
-          end);
+      if (!TakesDataField(type_name->type)) {
+        return Fail(
+            "unexpected ';' after the trustee SID: an ACE has six "
+            "fields",
+            end);
+      }
+      data_start = end + 1;
     }
     position_ = end + 1;
+  }
+  if (data_start != std::string_view::npos) {
+    // The seventh field: "(...)" up to its matching ')', skipping quoted
+    // strings, then the ')' that closes the ACE.
+    position_ = data_start;
+    SkipSpace();
+    const size_t open = position_;
+    if (position_ >= text_.size() || text_[position_] != '(') {
+      return Fail("expected '(' to start the " +
+                      std::string(type_name->type ==
+                                          AceType::kSystemResourceAttribute
+                                      ? "resource attribute"
+                                      : "condition"),
+                  position_);
+    }
+    int depth = 0;
+    size_t end = position_;
+    for (; end < text_.size(); ++end) {
+      const char c = text_[end];
+      if (c == '"') {
+        const size_t close = text_.find('"', end + 1);
+        if (close == std::string_view::npos) break;
+        end = close;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')' && --depth == 0) {
+        break;
+      }
+    }
+    if (end >= text_.size()) {
+      return Fail("unterminated ACE: expected ')'", text_.size());
+    }
+    data_text = text_.substr(open, end + 1 - open);
+    data_column = open;
+    position_ = end + 1;
+    SkipSpace();
+    if (position_ >= text_.size() || text_[position_] != ')') {
+      return Fail("expected ')' to end the ACE after its condition",
+                  position_);
+    }
+    ++position_;
   }
 
   Ace ace;
@@ -702,6 +801,20 @@ Result<Ace> Parser::ParseAce() {
   auto sid = ParseSidToken(trustee, starts[5]);
   if (!sid) return tl::unexpected(sid.error());
   ace.sid = *sid;
+  if (!data_text.empty()) {
+    Result<std::vector<uint8_t>> bytes;
+    if (ace.type == AceType::kSystemResourceAttribute) {
+      auto claim = ParseSddlResourceAttribute(data_text);
+      if (!claim) return Reanchor(claim.error(), data_column);
+      bytes = EncodeResourceAttribute(*claim);
+    } else {
+      auto expr = ParseConditionalExpression(data_text);
+      if (!expr) return Reanchor(expr.error(), data_column);
+      bytes = EncodeConditionalExpression(*expr);
+    }
+    if (!bytes) return Fail(bytes.error().message, data_column);
+    ace.application_data = std::move(*bytes);
+  }
   return ace;
 }
 

@@ -9,8 +9,12 @@
 //     and NO_ACCESS_CONTROL for a NULL ACL (which then takes no ACEs);
 //     "D:" alone is a present, empty DACL; "D:P" a protected empty one;
 //   - ACEs (type;flags;rights;object_guid;inherited_object_guid;sid) of types
-//     A D AU AL OA OD OU OL ML; an object type written without GUIDs stays
+//     A D AU AL OA OD OU OL ML SP; an object type written without GUIDs stays
 //     an object ACE (Samba's choice; MS docs say Windows turns OA into A);
+//   - conditional ACEs XA XD ZA XU with an optional seventh field, the
+//     condition "(...)" (core/conditional_expression.h), stored as its binary
+//     form in the ACE's application data; resource attribute ACEs RA with a
+//     seventh field ("name",TYPE,flags,values...) (core/resource_attribute.h);
 //   - ACE flags OI CI NP IO ID SA FA;
 //   - rights as names (CC DC LC SW RP WP DT LO CR SD RC WD WO GA GX GW GR,
 //     FA FR FW FX, KA KR KW KX, NW NR NX; any ACE type may use any name) or
@@ -22,8 +26,9 @@
 // right names; it is refused inside a field and after the type, flags or
 // rights (Windows refuses "(D ;", "GA ;" and a tab between rights).
 // Refused, each with a message naming the problem and its column:
-//   - conditional, resource, scoped-policy and trust-label ACEs (XA XD XU
-//     ZA RA SP TL): "unsupported ACE type 'XA'";
+//   - trust-label ACEs (TL): "unsupported ACE type 'TL'"; a seventh field on
+//     any type but XA XD ZA XU RA; errors inside a condition or resource
+//     attribute carry their column in the whole SDDL text;
 //   - domain- and machine-relative aliases (DA, DU, LA, ...): tokenfs has no
 //     domain, so the message asks for the S-1-... form;
 //   - numeric masks above 0xffffffff and negative ones, which Windows clamps
@@ -44,10 +49,14 @@
 //     CCDCLCSWRPWPSDRCWDWO), which is what Samba does; Wine would print KA.
 //     ML ACEs print NW NR NX when the mask uses only those bits, else hex;
 //   - SIDs as their alias when one exists, else S-...; GUIDs lower-case.
+//   - a callback ACE's condition and an RA ACE's attribute print as the
+//     seventh field in canonical form (conditions exactly as Windows prints
+//     them: every sub-expression in parentheses).
 // Formatting is total: ACE types the parser refuses still print (with
-// Windows' type code, or 0xNN for a type without one) and any opaque bytes
-// they carry follow as a seventh field "0x<hex>", so a condition is never
-// silently dropped; such text does not parse back. Control bits SDDL cannot
+// Windows' type code, or 0xNN for a type without one), and application
+// data that does not decode (or an RA layout text cannot reproduce) follows
+// as a seventh field "0x<hex>", so a condition is never silently dropped;
+// such text does not parse back. Control bits SDDL cannot
 // express (defaulted, trusted, RM-control, ...) are not printed.
 //
 // Errors are kInvalidArgument; the message names the offending item and
