@@ -146,16 +146,37 @@ constexpr std::array<Prefix, 3> kPrefixes{{
 // ---------------------------------------------------------------------------
 // Formatting
 
+// attr-char1 of MS-DTYP 2.5.1.1: what a local attribute name is made of.
 bool IsPlainNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9') || c == ':' || c == '.' || c == '/' ||
          c == '_';
 }
 
-// An attribute name, with %XXXX for every code unit outside the plain set.
-void AppendName(std::string& out, std::string_view name) {
+// attr-char2: what follows @User., @Device. and @Resource.: attr-char1 plus
+// the literal characters # $ ' * + - ; ? @ [ \ ] ^ ` { } ~ and anything
+// above U+007F.
+bool IsPrefixedNameChar(char c) {
+  if (IsPlainNameChar(c) || static_cast<unsigned char>(c) >= 0x80) return true;
+  switch (c) {
+    case '#': case '$': case '\'': case '*': case '+': case '-': case ';':
+    case '?': case '@': case '[': case '\\': case ']': case '^': case '`':
+    case '{': case '}': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// An attribute name, with %XXXX for every ASCII character outside the set
+// its kind allows (and for a first character a local name cannot start
+// with).
+void AppendName(std::string& out, std::string_view name, bool prefixed) {
+  auto allowed = [prefixed](char c) {
+    return prefixed ? IsPrefixedNameChar(c) : IsPlainNameChar(c);
+  };
   bool plain = true;
-  for (char c : name) plain = plain && IsPlainNameChar(c);
+  for (char c : name) plain = plain && allowed(c);
   if (plain) {
     out += name;
     return;
@@ -165,8 +186,20 @@ void AppendName(std::string& out, std::string_view name) {
     out += name;
     return;
   }
-  for (char16_t unit : units) {
-    if (unit < 0x80 && IsPlainNameChar(static_cast<char>(unit))) {
+  for (size_t i = 0; i < units.size(); ++i) {
+    const char16_t unit = units[i];
+    if (unit >= 0x80 && prefixed) {
+      // Above U+007F: printed as is (the surrogate pair, if any, together).
+      std::string piece;
+      const size_t count =
+          (unit >= 0xd800 && unit <= 0xdbff && i + 1 < units.size()) ? 2 : 1;
+      if (Utf16ToUtf8(std::u16string_view(units).substr(i, count), piece)) {
+        out += piece;
+        i += count - 1;
+        continue;
+      }
+    }
+    if (unit < 0x80 && allowed(static_cast<char>(unit))) {
       out += static_cast<char>(unit);
     } else {
       char buffer[8];
@@ -238,7 +271,7 @@ void AppendOperand(std::string& out, const ConditionalToken& token) {
       out += '}';
       return;
     case Kind::kLocalAttribute:
-      AppendName(out, token.text);
+      AppendName(out, token.text, /*prefixed=*/false);
       return;
     default:
       break;
@@ -246,7 +279,7 @@ void AppendOperand(std::string& out, const ConditionalToken& token) {
   for (const Prefix& prefix : kPrefixes) {
     if (prefix.kind == token.kind) {
       out += prefix.text;
-      AppendName(out, token.text);
+      AppendName(out, token.text, /*prefixed=*/true);
       return;
     }
   }
@@ -579,9 +612,23 @@ class TextParser {
     }
     std::u16string units;
     const size_t name_start = position_;
+    const bool prefixed = token.kind != Kind::kLocalAttribute;
     while (position_ < text_.size()) {
       const char c = text_[position_];
-      if (IsPlainNameChar(c)) {
+      if (static_cast<unsigned char>(c) >= 0x80 && prefixed) {
+        // A UTF-8 sequence: take every continuation byte with it.
+        size_t end = position_ + 1;
+        while (end < text_.size() &&
+               (static_cast<unsigned char>(text_[end]) & 0xc0) == 0x80) {
+          ++end;
+        }
+        std::u16string piece;
+        if (!Utf8ToUtf16(text_.substr(position_, end - position_), piece)) {
+          return Fail("the name is not valid UTF-8", position_);
+        }
+        units += piece;
+        position_ = end;
+      } else if (prefixed ? IsPrefixedNameChar(c) : IsPlainNameChar(c)) {
         units.push_back(static_cast<char16_t>(c));
         ++position_;
       } else if (c == '%') {
@@ -611,13 +658,6 @@ class TextParser {
     }
     if (!Utf16ToUtf8(units, token.text)) {
       return Fail("the name holds an unpaired UTF-16 surrogate", name_start);
-    }
-    if (token.kind == Kind::kLocalAttribute &&
-        !(units[0] == u'_' || (units[0] < 0x80 &&
-                               ((units[0] | 0x20) >= 'a' &&
-                                (units[0] | 0x20) <= 'z')))) {
-      return Fail("a local attribute name starts with a letter or '_'",
-                  name_start);
     }
     return token;
   }

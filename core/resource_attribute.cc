@@ -80,7 +80,9 @@ class Parser {
     auto name = ParseString();
     if (!name) return tl::unexpected(name.error());
     if (name->empty()) return Fail("the attribute name is empty", position_ - 2);
-    claim.name = std::move(*name);
+    auto unescaped = Unescape(*name, position_ - 1 - name->size());
+    if (!unescaped) return tl::unexpected(unescaped.error());
+    claim.name = std::move(*unescaped);
     if (!Comma()) return Fail("expected ',' after the name");
     SkipSpace();
     const std::string_view code = text_.substr(position_, 2);
@@ -143,6 +145,40 @@ class Parser {
   bool Comma() {
     SkipSpace();
     return Take(',');
+  }
+
+  // A name's %XXXX escapes (four hex digits, one UTF-16 code unit), as
+  // Windows reads them; `base` is the position of `text` in the input.
+  Result<std::string> Unescape(const std::string& text, size_t base) const {
+    if (text.find('%') == std::string::npos) return text;
+    std::u16string units;
+    std::u16string piece;
+    for (size_t i = 0; i < text.size();) {
+      if (text[i] != '%') {
+        size_t end = i + 1;
+        while (end < text.size() && text[end] != '%') ++end;
+        Utf8ToUtf16(std::string_view(text).substr(i, end - i), piece);
+        units += piece;
+        i = end;
+        continue;
+      }
+      unsigned value = 0;
+      for (size_t k = 1; k <= 4; ++k) {
+        const int digit = i + k < text.size() ? HexValue(text[i + k]) : -1;
+        if (digit < 0) {
+          return Fail("'%' in a name takes four hex digits", base + i);
+        }
+        value = value * 16 + static_cast<unsigned>(digit);
+      }
+      if (value == 0) return Fail("a name cannot hold %0000", base + i);
+      units.push_back(static_cast<char16_t>(value));
+      i += 5;
+    }
+    std::string out;
+    if (!Utf16ToUtf8(units, out)) {
+      return Fail("the name holds an unpaired UTF-16 surrogate", base);
+    }
+    return out;
   }
 
   Result<std::string> ParseString() {
@@ -430,8 +466,29 @@ Result<Claim> ParseSddlResourceAttribute(std::string_view text) {
   return parser.Parse();
 }
 
+namespace {
+
+// The name with %XXXX for control characters, '"', '%' and DEL, which
+// the quoted form cannot hold as they are.
+std::string EscapeName(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || c == '"' || c == '%' || byte == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "%%%04x", byte);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string FormatSddlResourceAttribute(const Claim& claim) {
-  std::string out = "(\"" + claim.name + "\",";
+  std::string out = "(\"" + EscapeName(claim.name) + "\",";
   for (const TypeCode& entry : kTypeCodes) {
     if (entry.type == claim.type) out += entry.code;
   }

@@ -10,6 +10,7 @@
 #include "core/ace.h"
 #include "core/acl.h"
 #include "core/privilege.h"
+#include "core/sddl.h"
 #include "core/security_descriptor.h"
 #include "core/token.h"
 #include "core/well_known_sids.h"
@@ -1041,7 +1042,7 @@ TEST_CASE("audit, alarm and label ACEs in the DACL are skipped") {
   CHECK(result.reason == "no ACE granted QUERY");
 }
 
-TEST_CASE("callback allow ACEs never grant and callback deny ACEs deny") {
+TEST_CASE("callback ACEs without a condition: allow never grants, deny denies") {
   EXPECT_DENIED(Check(TokenBuilder(),
                       SdBuilder().Add(AceType::kAccessAllowedCallback, kQuery,
                                       well_known::Everyone()),
@@ -1054,6 +1055,123 @@ TEST_CASE("callback allow ACEs never grant and callback deny ACEs deny") {
                           .Allow(kQuery, well_known::Everyone()),
                       kQuery),
                 AccessStatus::kAccessDenied);
+}
+
+// ------------------------------------------------------ conditional ACEs
+
+Claim StringClaim(std::string name, std::string value) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kString;
+  claim.values = {std::move(value)};
+  return claim;
+}
+
+// Runs a check of `desired` (token mapping) for alice, who has the user
+// claim Title = "PM" and, when `device` is set, the device claim
+// Managed = "yes" and the device group Administrators.
+AccessCheckResult CheckSddl(const std::string& sddl, uint32_t desired,
+                            bool device = true) {
+  Token token = TokenBuilder().Build();
+  token.user_claims = {StringClaim("Title", "PM")};
+  if (device) {
+    token.device_claims = {StringClaim("Managed", "yes")};
+    token.device_groups =
+        std::vector<SidAndAttributes>{{well_known::Administrators(),
+                                       kEnabledGroup}};
+  }
+  auto sd = ParseSddl(sddl);
+  REQUIRE(sd.has_value());
+  AccessRequest request;
+  request.desired = AccessMask(desired);
+  return AccessCheck(token, *sd, request);
+}
+
+TEST_CASE("a conditional allow ACE grants only when its condition is TRUE") {
+  // TRUE
+  EXPECT_GRANTED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"PM\"))",
+                           kQuery),
+                 kQuery);
+  // FALSE
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"Dev\"))",
+                          kQuery),
+                AccessStatus::kAccessDenied);
+  // UNKNOWN (the attribute is absent)
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Level >= 3))", kQuery),
+                AccessStatus::kAccessDenied);
+  // The condition is not looked at when the SID does not match.
+  EXPECT_DENIED(
+      CheckSddl("O:BAG:BAD:(XA;;0x8;;;BA;(@User.Title == \"PM\"))", kQuery),
+      AccessStatus::kAccessDenied);
+}
+
+TEST_CASE("a conditional deny ACE denies when TRUE or UNKNOWN, not FALSE") {
+  const std::string allow = "(A;;0x8;;;WD)";
+  // TRUE
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(@User.Title == \"PM\"))" +
+                              allow,
+                          kQuery),
+                AccessStatus::kAccessDenied);
+  // UNKNOWN
+  auto unknown = CheckSddl(
+      "O:BAG:BAD:(XD;;0x8;;;WD;(@User.Level >= 3))" + allow, kQuery);
+  EXPECT_DENIED(unknown, AccessStatus::kAccessDenied);
+  CHECK(unknown.deciding_ace == 0);
+  CHECK(unknown.reason ==
+        "ACE 0 (deny QUERY to Everyone; conditional) denied QUERY: condition "
+        "(@USER.Level >= 3) is UNKNOWN (@USER.Level is absent, expected >= "
+        "3: UNKNOWN)");
+  // FALSE
+  EXPECT_GRANTED(
+      CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(@User.Title == \"Dev\"))" + allow,
+                kQuery),
+      kQuery);
+}
+
+TEST_CASE("conditions see device claims, device groups and resource "
+          "attributes") {
+  EXPECT_GRANTED(
+      CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Device.Managed == \"yes\" && "
+                "Device_Member_of {SID(BA)}))",
+                kQuery),
+      kQuery);
+  // Without a device identity Device_Member_of is UNKNOWN: no grant.
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(Device_Member_of "
+                          "{SID(BA)}))",
+                          kQuery, /*device=*/false),
+                AccessStatus::kAccessDenied);
+  // Resource attributes come from RA ACEs in the SACL.
+  const std::string sacl = "S:(RA;;;;;WD;(\"Dept\",TS,0,\"PM\",\"QA\"))";
+  EXPECT_GRANTED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Resource.Dept Contains "
+                           "@User.Title))" +
+                               sacl,
+                           kQuery),
+                 kQuery);
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Resource.Dept == "
+                          "@User.Title))" +
+                              sacl,
+                          kQuery),
+                AccessStatus::kAccessDenied);
+}
+
+TEST_CASE("the trace says which condition decided and why") {
+  auto result = CheckSddl(
+      "O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"Dev\"))(XA;;0x8;;;WD;"
+      "(Member_of {SID(BU)}))",
+      kQuery);
+  EXPECT_GRANTED(result, kQuery);
+  std::vector<std::string> dacl;
+  for (const AccessTraceStep& step : result.trace) {
+    if (step.step == "dacl") dacl.push_back(step.detail);
+  }
+  REQUIRE(dacl.size() == 3);
+  CHECK(dacl[0] ==
+        "ACE 0 (allow QUERY to Everyone; conditional): condition "
+        "(@USER.Title == \"Dev\") is FALSE (@USER.Title is \"PM\", expected "
+        "== \"Dev\": FALSE): skipped");
+  CHECK(Contains(dacl[1], "condition (Member_of {SID(BU)}) is TRUE"));
+  CHECK(Contains(dacl[1], "applies"));
+  CHECK(Contains(dacl[2], "grants QUERY"));
 }
 
 TEST_CASE("an ACE's MAXIMUM_ALLOWED bit grants nothing") {

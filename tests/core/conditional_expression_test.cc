@@ -154,8 +154,8 @@ const std::vector<InvalidCase> kInvalidCases = {
      "expected ',' or '}' to go on with the '{' at column 13 but found '2' "
      "at column 16"},
     {"(@User.x Foo 1)", "unknown operator 'Foo' at column 10"},
-    {"(Exists 1)",
-     "a local attribute name starts with a letter or '_' at column 9"},
+    {"(Exists \"x\")",
+     "expected an attribute name but found '\"' at column 9"},
     {"(Contains 1)", "'Contains' needs an attribute on its left at column 2"},
     {"(Member_of @User.x)",
      "expected SID(...) or {SID(...), ...} at column 12"},
