@@ -234,9 +234,9 @@ std::string FormatInteger(const ConditionalToken& token) {
   return out;
 }
 
-void AppendSidLiteral(std::string& out, const Sid& sid) {
+void AppendSidLiteral(std::string& out, const Sid& sid, const Sid* domain) {
   out += "SID(";
-  if (auto alias = SddlAliasForSid(sid)) {
+  if (auto alias = SddlAliasForSid(sid, domain)) {
     out += *alias;
   } else {
     out += sid.ToString();
@@ -244,7 +244,8 @@ void AppendSidLiteral(std::string& out, const Sid& sid) {
   out += ')';
 }
 
-void AppendOperand(std::string& out, const ConditionalToken& token) {
+void AppendOperand(std::string& out, const ConditionalToken& token,
+                   const Sid* domain = nullptr) {
   if (IsIntegerKind(token.kind)) {
     out += FormatInteger(token);
     return;
@@ -260,13 +261,13 @@ void AppendOperand(std::string& out, const ConditionalToken& token) {
       out += FormatHexBytes(token.octets);
       return;
     case Kind::kSid:
-      AppendSidLiteral(out, token.sid);
+      AppendSidLiteral(out, token.sid, domain);
       return;
     case Kind::kComposite:
       out += '{';
       for (size_t i = 0; i < token.elements.size(); ++i) {
         if (i > 0) out += ", ";
-        AppendOperand(out, token.elements[i]);
+        AppendOperand(out, token.elements[i], domain);
       }
       out += '}';
       return;
@@ -405,7 +406,8 @@ std::string Quote(std::string_view text) {
 
 class TextParser {
  public:
-  explicit TextParser(std::string_view text) : text_(text) {}
+  TextParser(std::string_view text, const Sid* domain)
+      : text_(text), domain_(domain) {}
 
   Result<ConditionalExpression> Parse() {
     SkipSpace();
@@ -873,7 +875,7 @@ class TextParser {
     if (!numeric && inside.size() != 2) {
       return Fail("unknown SID alias " + Quote(inside) + " in SID()", start);
     }
-    auto sid = ParseSidOrAlias(inside);
+    auto sid = ParseSidOrAlias(inside, domain_);
     if (!sid) {
       const int column = sid.error().column > 0 ? sid.error().column - 1 : 0;
       return Fail("bad SID " + Quote(inside) + ": " + sid.error().message,
@@ -894,6 +896,7 @@ class TextParser {
 
   static constexpr int kMaxDepth = 256;
   std::string_view text_;
+  const Sid* domain_;
   size_t position_ = 0;
   int depth_ = 0;
   std::vector<ConditionalToken> tokens_;
@@ -1469,18 +1472,19 @@ bool HasConditionalSignature(std::span<const uint8_t> application_data) {
 }
 
 Result<ConditionalExpression> ParseConditionalExpression(
-    std::string_view text) {
-  TextParser parser(text);
+    std::string_view text, const Sid* domain) {
+  TextParser parser(text, domain);
   return parser.Parse();
 }
 
-std::string FormatConditionalExpression(const ConditionalExpression& expr) {
+std::string FormatConditionalExpression(const ConditionalExpression& expr,
+                                        const Sid* domain) {
   std::vector<Formatted> stack;
   for (const ConditionalToken& token : expr.tokens) {
     const Kind kind = token.kind;
     if (IsLiteralKind(kind) || IsAttributeKind(kind)) {
       Formatted item;
-      AppendOperand(item.text, token);
+      AppendOperand(item.text, token, domain);
       stack.push_back(std::move(item));
       continue;
     }

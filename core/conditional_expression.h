@@ -155,10 +155,14 @@ bool HasConditionalSignature(std::span<const uint8_t> application_data);
 
 // Parses one condition, written with its outer parentheses: "(...)".
 // Leading and trailing whitespace is accepted.
-Result<ConditionalExpression> ParseConditionalExpression(std::string_view text);
+// `domain` resolves domain-relative aliases in SID(...) (see
+// core/well_known_sids.h).
+Result<ConditionalExpression> ParseConditionalExpression(
+    std::string_view text, const Sid* domain = nullptr);
 // Canonical text, with the outer parentheses. Total: a token sequence that
 // is not a valid expression prints its tokens as far as they reduce.
-std::string FormatConditionalExpression(const ConditionalExpression& expr);
+std::string FormatConditionalExpression(const ConditionalExpression& expr,
+                                        const Sid* domain = nullptr);
 
 // The binary form: "artx", tokens, zero padding to a multiple of 4.
 // Fails with kInvalidArgument when a string or name is not valid UTF-8 or a

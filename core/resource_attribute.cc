@@ -69,7 +69,8 @@ Result<std::string> ReadText(std::span<const uint8_t> bytes, size_t offset,
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, const Sid* domain)
+      : text_(text), domain_(domain) {}
 
   Result<Claim> Parse() {
     Claim claim;
@@ -275,7 +276,7 @@ class Parser {
           ++end;
         }
         while (!token.empty() && IsSpace(token.back())) token.remove_suffix(1);
-        auto sid = ParseSidOrAlias(token);
+        auto sid = ParseSidOrAlias(token, domain_);
         if (!sid) {
           return Fail("bad SID " + QuoteForDisplay(token) + ": " +
                           sid.error().message,
@@ -302,6 +303,7 @@ class Parser {
   }
 
   std::string_view text_;
+  const Sid* domain_;
   size_t position_ = 0;
 };
 
@@ -461,8 +463,9 @@ Result<Claim> DecodeResourceAttribute(std::span<const uint8_t> bytes) {
   return claim;
 }
 
-Result<Claim> ParseSddlResourceAttribute(std::string_view text) {
-  Parser parser(text);
+Result<Claim> ParseSddlResourceAttribute(std::string_view text,
+                                         const Sid* domain) {
+  Parser parser(text, domain);
   return parser.Parse();
 }
 
@@ -487,7 +490,8 @@ std::string EscapeName(std::string_view name) {
 
 }  // namespace
 
-std::string FormatSddlResourceAttribute(const Claim& claim) {
+std::string FormatSddlResourceAttribute(const Claim& claim,
+                                        const Sid* domain) {
   std::string out = "(\"" + EscapeName(claim.name) + "\",";
   for (const TypeCode& entry : kTypeCodes) {
     if (entry.type == claim.type) out += entry.code;
@@ -505,7 +509,7 @@ std::string FormatSddlResourceAttribute(const Claim& claim) {
     } else if (const auto* s = std::get_if<std::string>(&value)) {
       out += '"' + *s + '"';
     } else if (const auto* sid = std::get_if<Sid>(&value)) {
-      auto alias = SddlAliasForSid(*sid);
+      auto alias = SddlAliasForSid(*sid, domain);
       out += alias ? std::string(*alias) : sid->ToString();
     } else {
       out += FormatHexBytes(std::get<std::vector<uint8_t>>(value));

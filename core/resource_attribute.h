@@ -41,8 +41,11 @@ Result<std::vector<uint8_t>> EncodeResourceAttribute(const Claim& claim);
 Result<Claim> DecodeResourceAttribute(std::span<const uint8_t> bytes);
 
 // Parses "(...)" as above. Errors end "at column N", counted in `text`.
-Result<Claim> ParseSddlResourceAttribute(std::string_view text);
-std::string FormatSddlResourceAttribute(const Claim& claim);
+// `domain` resolves and prints domain-relative aliases of TD values.
+Result<Claim> ParseSddlResourceAttribute(std::string_view text,
+                                         const Sid* domain = nullptr);
+std::string FormatSddlResourceAttribute(const Claim& claim,
+                                        const Sid* domain = nullptr);
 
 }  // namespace tokenfs
 

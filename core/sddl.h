@@ -29,8 +29,9 @@
 //   - trust-label ACEs (TL): "unsupported ACE type 'TL'"; a seventh field on
 //     any type but XA XD ZA XU RA; errors inside a condition or resource
 //     attribute carry their column in the whole SDDL text;
-//   - domain- and machine-relative aliases (DA, DU, LA, ...): tokenfs has no
-//     domain, so the message asks for the S-1-... form;
+//   - domain-relative aliases (DA, DU, LA, ...) when no domain SID is
+//     given (`domain`, the machine domain: see core/well_known_sids.h);
+//     with one they resolve, and SIDs in that domain print as their alias;
 //   - numeric masks above 0xffffffff and negative ones, which Windows clamps
 //     or wraps (Samba's choice);
 //   - object GUIDs on a non-object ACE type; an ACL over 65535 bytes.
@@ -81,21 +82,25 @@ namespace tokenfs {
 // its ACLs carry their canonical revision (4 iff an object ACE is present),
 // and the control has only the present bits and the ACL flags written.
 // Fails with kInvalidArgument (column set) on any error; "" is an empty SD.
-Result<SecurityDescriptor> ParseSddl(std::string_view text);
+Result<SecurityDescriptor> ParseSddl(std::string_view text,
+                                     const Sid* domain = nullptr);
 // Prints `sd` in canonical form; FormatSddl(*ParseSddl(x)) is a fixed point.
-std::string FormatSddl(const SecurityDescriptor& sd);
+std::string FormatSddl(const SecurityDescriptor& sd,
+                       const Sid* domain = nullptr);
 
 // A lone DACL as written after "D:" — flags and ACEs, e.g. "P(A;;GA;;;SY)",
 // or "NO_ACCESS_CONTROL" (returns nullopt for the NULL ACL). A leading "D:"
 // is accepted; any other section is an error. ACL flags are accepted and
 // dropped: a lone ACL has no control bits to hold them. Used for token
 // default DACLs.
-Result<std::optional<Acl>> ParseSddlDacl(std::string_view text);
+Result<std::optional<Acl>> ParseSddlDacl(std::string_view text,
+                                         const Sid* domain = nullptr);
 // "D:" followed by the ACEs; "D:NO_ACCESS_CONTROL" for nullopt.
-std::string FormatSddlDacl(const std::optional<Acl>& dacl);
+std::string FormatSddlDacl(const std::optional<Acl>& dacl,
+                           const Sid* domain = nullptr);
 
 // One ACE as written in parentheses, without them.
-std::string FormatSddlAce(const Ace& ace);
+std::string FormatSddlAce(const Ace& ace, const Sid* domain = nullptr);
 
 // The rights field alone, canonical form (see above), as for a non-ML ACE.
 // Returns "" for 0, as Windows prints an empty mask.
