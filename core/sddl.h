@@ -18,11 +18,17 @@
 //   - ACE flags OI CI NP IO ID SA FA;
 //   - rights as names (CC DC LC SW RP WP DT LO CR SD RC WD WO GA GX GW GR,
 //     FA FR FW FX, KA KR KW KX, NW NR NX; any ACE type may use any name) or
-//     one number (0x-hex, 0-octal, decimal); an empty field is the mask 0;
-//   - SIDs as S-1-... (see Sid::Parse) or two-letter aliases.
+//     one number (0x-hex, 0-octal, decimal) read as Windows reads it: a
+//     leading '-' negates modulo 2^32 ("-99" is 0xffffff9d) and a value above
+//     0xffffffff is clamped to it; an empty field is the mask 0;
+//   - SIDs as two-letter aliases or S-1-... read as Windows reads them: each
+//     number decimal or 0x-hex (every number hex when the revision is written
+//     0x1, so S-0x1-20-0-579 is S-1-32-0-1401), whitespace allowed before a
+//     number ("S- 1- 2-3"), sub-authorities above 0xffffffff clamped; at least
+//     one sub-authority.
 // Types, flags, rights, aliases and GUIDs are case-insensitive. Whitespace
 // (space, tab, CR, LF) is accepted before every section, flag, ACE and ACE
-// field, after the trustee SID and at the end, and spaces (only) between
+// field, after an alias trustee and at the end, and spaces (only) between
 // right names; it is refused inside a field and after the type, flags or
 // rights (Windows refuses "(D ;", "GA ;" and a tab between rights).
 // Refused, each with a message naming the problem and its column:
@@ -32,8 +38,8 @@
 //   - domain-relative aliases (DA, DU, LA, ...) when no domain SID is
 //     given (`domain`, the machine domain: see core/well_known_sids.h);
 //     with one they resolve, and SIDs in that domain print as their alias;
-//   - numeric masks above 0xffffffff and negative ones, which Windows clamps
-//     or wraps (Samba's choice);
+//   - whitespace after a numeric trustee ("S-1-3-4 )"), a SID with no
+//     sub-authority ("S-1-5"), an authority above 2^48-1;
 //   - object GUIDs on a non-object ACE type; an ACL over 65535 bytes.
 //
 // Canonical output (verified against Windows):

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -1172,6 +1173,166 @@ TEST_CASE("the trace says which condition decided and why") {
   CHECK(Contains(dacl[1], "condition (Member_of {SID(BU)}) is TRUE"));
   CHECK(Contains(dacl[1], "applies"));
   CHECK(Contains(dacl[2], "grants QUERY"));
+}
+
+// Conditional access checks after Samba's test_run_conditional_ace.c: a
+// user holding Everyone and AA (S-1-5-32-579), device claims and device
+// groups as given, a request of 0x10 under a plain mapping.
+struct ConditionalCheckCase {
+  const char* sddl;
+  std::vector<Claim> user_claims;
+  std::vector<Claim> device_claims;
+  std::vector<Sid> device_groups;
+  bool granted;
+};
+
+Claim Strings(std::string name, std::vector<std::string> values,
+              uint32_t flags = 0) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kString;
+  claim.flags = flags;
+  for (auto& value : values) claim.values.push_back(std::move(value));
+  return claim;
+}
+
+Claim Sids(std::string name, std::vector<Sid> values) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kSid;
+  for (auto& value : values) claim.values.push_back(std::move(value));
+  return claim;
+}
+
+TEST_CASE("conditional access checks: the Samba run-conditional-ace cases") {
+  const Sid wd = well_known::Everyone();
+  const Sid aa = *ParseSidOrAlias("AA");
+  const Sid ba = well_known::Administrators();
+  const Sid bg = *ParseSidOrAlias("BG");
+  const std::vector<Claim> none;
+  const std::vector<Claim> orange_blue = {
+      Strings("colour", {"orange", "blue"})};
+  const std::vector<Claim> blue = {Strings("colour", {"blue"})};
+  const std::vector<ConditionalCheckCase> cases = {
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\"}))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\"}))", none,
+       {Strings("colour", {"blue", "orange"})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\", "
+       "\"orange\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {SID(WD), SID(AA), SID(WD)}))",
+       none, {Sids("colour", {aa, wd})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {2, SID(WD), SID(AA), "
+       "SID(WD)}))",
+       none, {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {SID(WD), SID(AA), 2}))", none,
+       {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XD;;0x1f;;;AA;(@Device.colour == {2, SID(WD), SID(AA), "
+       "SID(WD)}))(D;;;;;WD)",
+       none, {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"OraNgE\", \"BLuE\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"OraNgE\", \"BLuE\"}))",
+       none,
+       {Strings("colour", {"orange", "blue"}, claim_flags::kCaseSensitive)},
+       {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.Colour == {\"orange\", \"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour != {\"orange\", \"blue\", "
+       "\"green\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains {\"orange\", "
+       "\"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains {\"orange\", \"blue\", "
+       "\"red\"}))",
+       none, orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of {\"orange\", \"blue\", "
+       "\"red\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of {\"a\", \"b\", "
+       "\"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of\"blue\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains \"blue\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains \"pink\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of \"pink\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of\"blue\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of{\"blue\"}))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Contains \"blue\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Contains \"pink\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of \"pink\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(!(@Device.colour Not_Any_of \"pink\")))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(! (@Device.colour Not_Contains \"blue\")))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(!(!(Not_Member_of{SID(BA)}))))", none, none,
+       {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(!(!(Not_Member_of{SID(AA)}))))", none, none,
+       {ba, bg}, false},
+      {"D:(XA;;0x1f;;;AA;(!(!(!( !(!(!(  !(!(!( "
+       "Not_Member_of{SID(AA)})))))))))))",
+       none, none, {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(Device_Member_of{SID(BA)} && Member_of{SID(WD)}))",
+       none, none, {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\"))",
+       none, blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\"))",
+       none, blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@User.colour == @Device.colour))", blue, blue, {},
+       true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\", \"red\"))",
+       none, {Strings("colour", {"blue", "red"})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"grue\", \"blue\", \"red\"))",
+       none, blue, {}, true},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))", none,
+       blue, {}, false},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))",
+       {Strings("Project", {"3"})}, none, {}, false},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))"
+       "S:(RA;;;;;WD;(\"Project\",TX,0,1234))",
+       none, none, {}, false},
+  };
+  int passed = 0;
+  for (const ConditionalCheckCase& c : cases) {
+    INFO(c.sddl);
+    Token token = TokenBuilder().Group(aa, kEnabledGroup).Build();
+    token.user_claims = c.user_claims;
+    token.device_claims = c.device_claims;
+    if (!c.device_groups.empty()) {
+      token.device_groups.emplace();
+      for (const Sid& sid : c.device_groups) {
+        token.device_groups->push_back({sid, kEnabledGroup});
+      }
+    }
+    auto sd = ParseSddl(c.sddl);
+    REQUIRE(sd.has_value());
+    sd->owner = well_known::Administrators();
+    sd->group = well_known::Administrators();
+    AccessRequest request;
+    request.desired = AccessMask(0x10);
+    request.mapping = GenericMapping{AccessMask(0x20000), AccessMask(0x20000),
+                                     AccessMask(0x20000), AccessMask(0xfffff)};
+    const bool granted = AccessCheck(token, *sd, request).granted_ok();
+    CHECK(granted == c.granted);
+    if (granted == c.granted) ++passed;
+  }
+  std::printf("conditional access checks (Samba cases): %d/%zu pass\n",
+              passed, cases.size());
 }
 
 TEST_CASE("an ACE's MAXIMUM_ALLOWED bit grants nothing") {
