@@ -114,6 +114,9 @@ Runner AddRevoke(CLI::App& app);
 Runner AddSpecEncode(CLI::App& app);
 Runner AddSpecDecode(CLI::App& app);
 
+// Security descriptors (cli/sddl.cc).
+Runner AddSddl(CLI::App& app);
+
 // Token objects as a collection (cli/objects.cc).
 Runner AddSubtokens(CLI::App& app);
 Runner AddTag(CLI::App& app);

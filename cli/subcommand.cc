@@ -177,6 +177,10 @@ constexpr Subcommand kSubcommands[] = {
     {.name = "spec",
      .description = "convert token specs (see token spec --help)",
      .children = kSpecSubcommands},
+    {.name = "sddl",
+     .description = "a security descriptor as canonical SDDL, binary and "
+                    "ACE by ACE",
+     .add = AddSddl},
 };
 
 constexpr Subcommand kToken = {

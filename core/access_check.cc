@@ -1,12 +1,15 @@
 #include "core/access_check.h"
 
 #include <array>
+#include <unordered_map>
 #include <bit>
 #include <utility>
 
 #include "core/ace.h"
 #include "core/ascii.h"
+#include "core/conditional_expression.h"
 #include "core/privilege.h"
+#include "core/resource_attribute.h"
 #include "core/well_known_sids.h"
 
 // Sources for the order and for each rule: MS-DTYP 2.5.3.2; the Peios v0.20
@@ -220,6 +223,15 @@ class Checker {
   bool SidMatches(PassKind kind, const Sid& sid, bool for_allow) const;
   bool AceSidMatches(PassKind kind, bool caller_is_owner, const Sid& sid,
                      bool for_allow) const;
+  // Evaluates the condition of callback ACE `index` for `kind`; `*why`
+  // receives the sentence the trace and the reason use.
+  Tristate EvaluateCondition(PassKind kind, size_t index, bool for_allow,
+                             std::string* why);
+  // ": <why>" for a deny ACE that applied by its condition, else "".
+  std::string ConditionNote(int ace) const {
+    auto it = condition_reason_.find(static_cast<size_t>(ace));
+    return it == condition_reason_.end() ? "" : ": " + it->second;
+  }
   void EvaluateDacl(PassKind kind, PassState& state);
   void GrantOwnershipPrivileges();
   void RunRestrictedPass();
@@ -253,6 +265,11 @@ class Checker {
   bool restricted_ran_ = false;
   AccessMask restricted_scope_;  // bits the restricted pass had a say in
   PassState restricted_;
+  // The SACL's resource attributes, decoded on first use by a condition.
+  bool resource_attributes_loaded_ = false;
+  std::vector<Claim> resource_attributes_;
+  // For deny ACEs applied by their condition: why, by DACL index.
+  std::unordered_map<size_t, std::string> condition_reason_;
 };
 
 std::string Checker::DescribeAce(size_t index) const {
@@ -265,7 +282,7 @@ std::string Checker::DescribeAce(size_t index) const {
   text += " to ";
   text += SidName(ace.sid);
   if (IsCallbackAceType(ace.type)) {
-    text += "; callback condition not evaluated";
+    text += "; conditional";
   } else if (IsObjectAceType(ace.type)) {
     text += "; object ACE";
   }
@@ -517,6 +534,74 @@ bool Checker::CallerIsOwner(PassKind kind) const {
   return sd_.owner && SidMatches(kind, *sd_.owner, /*for_allow=*/true);
 }
 
+Tristate Checker::EvaluateCondition(PassKind kind, size_t index,
+                                    bool for_allow, std::string* why) {
+  const Ace& ace = sd_.dacl->aces[index];
+  auto expr = DecodeConditionalExpression(ace.application_data);
+  if (!expr) {
+    *why = "its condition does not decode (" + expr.error().message +
+           "): UNKNOWN";
+    return Tristate::kUnknown;
+  }
+  if (!resource_attributes_loaded_) {
+    resource_attributes_loaded_ = true;
+    if (sd_.sacl_present() && sd_.sacl) {
+      for (const Ace& entry : sd_.sacl->aces) {
+        if (entry.type != AceType::kSystemResourceAttribute ||
+            entry.inherit_only()) {
+          continue;
+        }
+        if (auto claim = DecodeResourceAttribute(entry.application_data)) {
+          resource_attributes_.push_back(std::move(*claim));
+        }
+      }
+    }
+  }
+  ConditionalContext context;
+  context.user_claims = &token_.user_claims;
+  context.device_claims = &token_.device_claims;
+  context.resource_attributes = &resource_attributes_;
+  context.for_deny = !for_allow;
+  if (kind == PassKind::kRestricted) {
+    for (const SidAndAttributes& entry : *token_.restricted_sids) {
+      context.member_sids.push_back(entry.sid);
+    }
+  } else {
+    if (!(for_allow && token_.user_deny_only)) {
+      context.member_sids.push_back(token_.user);
+    }
+    for (const SidAndAttributes& group : token_.groups) {
+      const bool enabled = group.attributes & group_attributes::kEnabled;
+      const bool deny_only =
+          group.attributes & group_attributes::kUseForDenyOnly;
+      if (for_allow ? (enabled && !deny_only) : (enabled || deny_only)) {
+        context.member_sids.push_back(group.sid);
+      }
+    }
+  }
+  if (token_.device_groups) {
+    context.has_device = true;
+    for (const SidAndAttributes& group : *token_.device_groups) {
+      if (group.attributes & group_attributes::kEnabled) {
+        context.device_sids.push_back(group.sid);
+      }
+    }
+  }
+  const ConditionalEvaluation evaluation =
+      EvaluateConditionalExpression(*expr, context);
+  *why = "condition " + FormatConditionalExpression(*expr) + " is " +
+         std::string(TristateName(evaluation.result));
+  if (!evaluation.reasons.empty()) {
+    *why += " (";
+    for (size_t k = 0; k < evaluation.reasons.size(); ++k) {
+      if (k > 0) *why += "; ";
+      *why += evaluation.reasons[k];
+    }
+    *why += ")";
+  }
+  return evaluation.result;
+}
+
 bool Checker::AceSidMatches(PassKind kind, bool caller_is_owner, const Sid& sid,
                             bool for_allow) const {
   if (SameSid(sid, OwnerRightsSid())) return caller_is_owner;
@@ -616,18 +701,29 @@ void Checker::EvaluateDacl(PassKind kind, PassState& state) {
       }
       continue;
     }
-    if (allow && IsCallbackAceType(ace.type)) {
-      // tokenfs evaluates no conditions: an unknown result never grants
-      // (Samba: unknown skips an allow ACE, applies a deny ACE).
-      if (tracing_) {
-        Trace(step, DescribeAce(i) + ": condition not evaluated, skipped",
-              index);
-      }
-      continue;
-    }
     if (!AceSidMatches(kind, owner, ace.sid, allow)) {
       if (tracing_) Trace(step, DescribeAce(i) + ": does not match", index);
       continue;
+    }
+    if (IsCallbackAceType(ace.type)) {
+      // MS-DTYP 2.5.3.2: an allow ACE applies only when its condition is
+      // TRUE; a deny ACE unless it is FALSE (UNKNOWN denies).
+      std::string why;
+      const Tristate outcome = EvaluateCondition(kind, i, allow, &why);
+      const bool applies =
+          allow ? outcome == Tristate::kTrue : outcome != Tristate::kFalse;
+      if (!applies) {
+        if (tracing_) {
+          Trace(step, DescribeAce(i) + ": " + why + ": skipped", index);
+        }
+        continue;
+      }
+      if (tracing_) {
+        Trace(step, DescribeAce(i) + ": " + why + ": applies", index);
+      }
+      if (!allow) {
+        condition_reason_[i] = std::move(why);
+      }
     }
     const AccessMask mask =
         MapGeneric(ace.mask, mapping_) & ~access::kMaximumAllowed;
@@ -791,7 +887,8 @@ void Checker::Conclude() {
       if (ace != kNoAce) {
         Finish(AccessStatus::kAccessDenied, AccessMask(),
                DescribeAce(ace) + " denied " +
-                   Rights(normal_.DeniedBy(ace, normal_missing)),
+                   Rights(normal_.DeniedBy(ace, normal_missing)) +
+                   ConditionNote(ace),
                ace);
         return;
       }
@@ -811,7 +908,8 @@ void Checker::Conclude() {
     if (ace != kNoAce) {
       Finish(AccessStatus::kAccessDenied, AccessMask(),
              "restricted pass: " + DescribeAce(ace) + " denied " +
-                 Rights(restricted_.DeniedBy(ace, missing)),
+                 Rights(restricted_.DeniedBy(ace, missing)) +
+                 ConditionNote(ace),
              ace);
     } else {
       Finish(AccessStatus::kAccessDenied, AccessMask(),

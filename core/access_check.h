@@ -24,7 +24,14 @@
 //      deny-only SIDs match deny ACEs only, disabled groups match nothing,
 //      PRINCIPAL SELF stands for request.principal_self, OWNER RIGHTS for the
 //      owner; an absent or NULL DACL grants the mapping's GENERIC_ALL, an
-//      empty one nothing;
+//      empty one nothing; a callback (conditional) ACE whose SID matches is
+//      then gated by its condition (core/conditional_expression.h), read
+//      against the token's user and device claims, its groups and device
+//      groups and the resource attributes of the SACL's RA ACEs: an allow
+//      ACE applies only when the condition is TRUE, a deny ACE when it is
+//      TRUE or UNKNOWN (a condition that does not decode is UNKNOWN); the
+//      trace and a denial's reason give the condition, its value and, leaf
+//      by leaf, the value seen and the value expected;
 //   8. SeTakeOwnership (then SeRelabel) grants WRITE_OWNER when the DACL did
 //      not, in MAXIMUM_ALLOWED mode too, but never across an integrity denial;
 //   9. a restricted token runs the walk again with only its restricting SIDs

@@ -2,8 +2,10 @@
 //
 // Models the MS-DTYP ACE family: a type, inheritance/audit flags, an access
 // mask and a trustee SID; object ACEs add up to two GUIDs; callback and
-// resource-attribute ACEs carry trailing application data that tokenfs keeps
-// as opaque bytes (it evaluates no conditional expressions). ACE types tokenfs
+// resource-attribute ACEs carry trailing application data kept as bytes
+// exactly as encoded (a condition's "artx" form, decoded by
+// core/conditional_expression.h when evaluated or printed; a resource
+// attribute, core/resource_attribute.h). ACE types tokenfs
 // does not understand still decode (as kind kUnknown with their raw body) so a
 // binary ACL round-trips byte for byte.
 //

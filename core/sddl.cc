@@ -1,11 +1,15 @@
 #include "core/sddl.h"
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/ascii.h"
+#include "core/conditional_expression.h"
+#include "core/resource_attribute.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -108,20 +112,55 @@ constexpr std::array<AceTypeName, 16> kAceTypeNames{{
     {"OU", AceType::kSystemAuditObject, true},
     {"OL", AceType::kSystemAlarmObject, true},
     {"ML", AceType::kSystemMandatoryLabel, true},
-    // Conditional (callback) and resource ACEs carry expressions tokenfs
-    // does not evaluate; scoped policy and trust label ACEs refer to policy
-    // tokenfs does not have. Windows' codes, with Samba's XU/ZA assignment.
-    {"XA", AceType::kAccessAllowedCallback, false},
-    {"XD", AceType::kAccessDeniedCallback, false},
-    {"ZA", AceType::kAccessAllowedCallbackObject, false},
-    {"XU", AceType::kSystemAuditCallback, false},
-    {"RA", AceType::kSystemResourceAttribute, false},
-    {"SP", AceType::kSystemScopedPolicyId, false},
+    // Conditional (callback) ACEs carry a condition and resource attribute
+    // ACEs a claim, as a seventh field; scoped policy ACEs are plain.
+    // Windows' codes, with Samba's XU/ZA assignment.
+    {"XA", AceType::kAccessAllowedCallback, true},
+    {"XD", AceType::kAccessDeniedCallback, true},
+    {"ZA", AceType::kAccessAllowedCallbackObject, true},
+    {"XU", AceType::kSystemAuditCallback, true},
+    {"RA", AceType::kSystemResourceAttribute, true},
+    {"SP", AceType::kSystemScopedPolicyId, true},
+    // Trust labels refer to protected-process policy tokenfs does not have.
     {"TL", AceType::kSystemProcessTrustLabel, false},
 }};
 
 // ---------------------------------------------------------------------------
 // Small helpers
+
+// True iff SDDL writes a seventh field for `type`: a condition for the
+// callback types, a claim for resource attribute ACEs.
+bool TakesConditionField(AceType type) {
+  return type == AceType::kAccessAllowedCallback ||
+         type == AceType::kAccessDeniedCallback ||
+         type == AceType::kAccessAllowedCallbackObject ||
+         type == AceType::kAccessDeniedCallbackObject ||
+         type == AceType::kSystemAuditCallback ||
+         type == AceType::kSystemAuditCallbackObject;
+}
+bool TakesDataField(AceType type) {
+  return TakesConditionField(type) ||
+         type == AceType::kSystemResourceAttribute;
+}
+
+// The seventh field of `ace` as SDDL text ("(...)"), or "" when its
+// application data is empty or does not decode.
+std::string DataFieldText(const Ace& ace, const Sid* domain) {
+  if (ace.application_data.empty()) return "";
+  if (TakesConditionField(ace.type)) {
+    auto expr = DecodeConditionalExpression(ace.application_data);
+    return expr ? FormatConditionalExpression(*expr, domain) : "";
+  }
+  if (ace.type == AceType::kSystemResourceAttribute) {
+    auto claim = DecodeResourceAttribute(ace.application_data);
+    if (!claim) return "";
+    // Only a canonical encoding prints: text must give back the same bytes.
+    auto bytes = EncodeResourceAttribute(*claim);
+    if (!bytes || *bytes != ace.application_data) return "";
+    return FormatSddlResourceAttribute(*claim, domain);
+  }
+  return "";
+}
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -166,7 +205,14 @@ size_t ErrorOffset(const Error& error) {
 // Re-anchors an error from a sub-parser whose input started at `base` (a
 // 0-based position in the SDDL text).
 tl::unexpected<Error> Reanchor(const Error& error, size_t base) {
-  return Fail(error.message, base + ErrorOffset(error));
+  // Sub-parsers that end their messages with their own column have it
+  // replaced by the column in the SDDL text.
+  std::string message = error.message;
+  const std::string suffix = " at column " + std::to_string(error.column);
+  if (error.column > 0 && message.ends_with(suffix)) {
+    message.resize(message.size() - suffix.size());
+  }
+  return Fail(std::move(message), base + ErrorOffset(error));
 }
 
 // Binary size of `ace` as Acl::ToBinary writes it, for the 64 KiB limit.
@@ -191,12 +237,17 @@ Result<AccessMask> ParseRightsAt(std::string_view field, size_t base) {
   while (i < field.size() && IsSpace(field[i])) ++i;
   // "(A;;;;;BO)": Windows accepts an empty field as the empty mask.
   if (i == field.size()) return AccessMask(0);
-  const char first = field[i];
-  if (first == '-') {
-    return Fail("negative access masks are not accepted", base + i);
+  char first = field[i];
+  // Windows reads a numeric mask as wcstoul does: a minus sign negates
+  // modulo 2^32 ("-99" is 0xffffff9d) and a value above 0xffffffff is
+  // clamped to it.
+  bool negative = false;
+  if (first == '-' && i + 1 < field.size() && field[i + 1] >= '0' &&
+      field[i + 1] <= '9') {
+    negative = true;
+    first = field[++i];
   }
   if (first >= '0' && first <= '9') {
-    const size_t start = i;
     uint64_t radix = 10;
     if (first == '0' && i + 1 < field.size() &&
         (field[i + 1] == 'x' || field[i + 1] == 'X')) {
@@ -222,12 +273,9 @@ Result<AccessMask> ParseRightsAt(std::string_view field, size_t base) {
                     base + i);
       }
       value = value * radix + static_cast<uint64_t>(digit);
-      if (value > UINT32_MAX) {
-        return Fail(
-            "access mask " + Quote(field.substr(start)) + " exceeds 0xffffffff",
-            base + start);
-      }
+      if (value > UINT32_MAX) value = UINT32_MAX;  // clamped, digits go on
     }
+    if (negative) value = (uint64_t{1} << 32) - value;
     return AccessMask(static_cast<uint32_t>(value));
   }
   uint32_t bits = 0;
@@ -289,15 +337,15 @@ void AppendRights(std::string& out, uint32_t bits, bool mandatory_label) {
 // ---------------------------------------------------------------------------
 // Formatting
 
-void AppendSid(std::string& out, const Sid& sid) {
-  if (auto alias = SddlAliasForSid(sid)) {
+void AppendSid(std::string& out, const Sid& sid, const Sid* domain) {
+  if (auto alias = SddlAliasForSid(sid, domain)) {
     out += *alias;
   } else {
     out += sid.ToString();
   }
 }
 
-void AppendAce(std::string& out, const Ace& ace) {
+void AppendAce(std::string& out, const Ace& ace, const Sid* domain) {
   const AceTypeName* type_name = nullptr;
   for (const AceTypeName& entry : kAceTypeNames) {
     if (entry.type == ace.type) {
@@ -328,11 +376,19 @@ void AppendAce(std::string& out, const Ace& ace) {
   out += ';';
   if (ace.inherited_object_type) out += FormatGuid(*ace.inherited_object_type);
   out += ';';
-  if (modeled) AppendSid(out, ace.sid);
-  // Types the parser refuses print their opaque bytes (a condition, a
-  // resource attribute or an unknown body) as a seventh field, so the text
-  // never passes for an unconditional ACE.
-  if (!type_name || !type_name->parsed) {
+  if (modeled) AppendSid(out, ace.sid, domain);
+  const std::string data_text = type_name ? DataFieldText(ace, domain) : "";
+  if (!data_text.empty()) {
+    out += ';';
+    out += data_text;
+    return;
+  }
+  // Anything else that carries bytes (a condition that does not decode, a
+  // resource attribute in a layout text cannot reproduce, an unknown body)
+  // prints them as a seventh field "0x...", so the text never passes for an
+  // unconditional ACE; such text does not parse back.
+  if (!type_name || !type_name->parsed ||
+      !ace.application_data.empty()) {
     const std::vector<uint8_t>& opaque =
         modeled ? ace.application_data : ace.raw_body;
     if (!opaque.empty()) {
@@ -356,7 +412,8 @@ constexpr AclFlagBits kSaclBits{
     sd_control::kSaclAutoInheritReq, sd_control::kSaclAutoInherited};
 
 void AppendAclSection(std::string& out, char letter, uint16_t control,
-                      const AclFlagBits& bits, const std::optional<Acl>& acl) {
+                      const AclFlagBits& bits, const std::optional<Acl>& acl,
+                      const Sid* domain) {
   out += letter;
   out += ':';
   if (control & bits.is_protected) out += 'P';
@@ -368,7 +425,7 @@ void AppendAclSection(std::string& out, char letter, uint16_t control,
   }
   for (const Ace& ace : acl->aces) {
     out += '(';
-    AppendAce(out, ace);
+    AppendAce(out, ace, domain);
     out += ')';
   }
 }
@@ -398,9 +455,109 @@ uint16_t ControlBits(unsigned flags, const AclFlagBits& bits) {
   return control;
 }
 
+// Reads one SID component the way Windows' SDDL reader does (wcstoul):
+// whitespace before it, an optional sign, a "0x" prefix (or hex throughout
+// when `hex`), digits; a value above `max` is clamped to `max`, and a minus
+// sign negates modulo 2^32. Returns the value and advances `*i`; nullopt
+// when there are no digits.
+std::optional<uint64_t> ReadWindowsNumber(std::string_view text, size_t* i,
+                                          bool hex, uint64_t max) {
+  size_t at = *i;
+  while (at < text.size() && IsSpace(text[at])) ++at;
+  bool negative = false;
+  if (at < text.size() && (text[at] == '-' || text[at] == '+')) {
+    negative = text[at] == '-';
+    ++at;
+  }
+  unsigned radix = hex ? 16 : 10;
+  if (at + 1 < text.size() && text[at] == '0' &&
+      (text[at + 1] == 'x' || text[at + 1] == 'X') && at + 2 < text.size() &&
+      std::isxdigit(static_cast<unsigned char>(text[at + 2]))) {
+    radix = 16;
+    at += 2;
+  }
+  const size_t digits = at;
+  uint64_t value = 0;
+  bool clamped = false;
+  for (; at < text.size(); ++at) {
+    const char c = text[at];
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0 || static_cast<unsigned>(digit) >= radix) break;
+    if (!clamped) {
+      if (value > (max - static_cast<unsigned>(digit)) / radix) {
+        clamped = true;
+        value = max;
+      } else {
+        value = value * radix + static_cast<unsigned>(digit);
+      }
+    }
+  }
+  if (at == digits) return std::nullopt;
+  *i = at;
+  if (negative) value = (uint64_t{1} << 32) - (value & 0xffffffff);
+  return value & (max == UINT32_MAX ? 0xffffffffu : ~uint64_t{0});
+}
+
+// A numeric SID as Windows reads it in SDDL: "S-", the revision 1, the
+// authority, then at least one sub-authority, '-' separated; each number
+// decimal or 0x-hex (all hex when the revision is written 0x1), whitespace
+// allowed before a number, sub-authorities above 0xffffffff clamped.
+// `base` is the token's 0-based position in the SDDL text.
+Result<Sid> ParseWindowsSid(std::string_view token, size_t base) {
+  size_t i = 2;  // after "S-"
+  const bool hex = token.size() > 4 && token[2] == '0' &&
+                   (token[3] == 'x' || token[3] == 'X');
+  auto revision = ReadWindowsNumber(token, &i, hex, UINT32_MAX);
+  if (!revision) return Fail("expected the SID revision", base + i);
+  if (*revision != 1) {
+    return Fail("unsupported SID revision " + std::to_string(*revision) +
+                    " (only 1)",
+                base + 2);
+  }
+  std::vector<uint64_t> parts;
+  const size_t authority_start = i + 1;
+  while (i < token.size()) {
+    if (token[i] != '-') {
+      return Fail("unexpected " + Quote(token.substr(i, 1)) + " in the SID",
+                  base + i);
+    }
+    ++i;
+    const size_t start = i;
+    if (parts.size() == Sid::kMaxSubAuthorities + 1) {
+      return Fail("a SID has at most 15 sub-authorities", base + start);
+    }
+    auto value = ReadWindowsNumber(
+        token, &i, hex, parts.empty() ? UINT64_MAX : uint64_t{UINT32_MAX});
+    if (!value) {
+      return Fail(parts.empty() ? "expected the SID authority"
+                                : "expected a sub-authority",
+                  base + start);
+    }
+    parts.push_back(*value);
+  }
+  if (parts.size() < 2) {
+    return Fail("a SID needs an authority and at least one sub-authority",
+                base + token.size());
+  }
+  if (parts[0] > Sid::kMaxAuthority) {
+    return Fail("SID authority exceeds 2^48-1", base + authority_start);
+  }
+  std::vector<uint32_t> subs;
+  for (size_t k = 1; k < parts.size(); ++k) {
+    subs.push_back(static_cast<uint32_t>(parts[k]));
+  }
+  auto sid = Sid::Create(parts[0], subs);
+  if (!sid) return Fail(sid.error().message, base);
+  return *sid;
+}
+
 // Parses the SID of an "O:"/"G:" section or an ACE trustee: an alias or
 // S-1-..., starting at 0-based `base` in the SDDL text.
-Result<Sid> ParseSidToken(std::string_view token, size_t base) {
+Result<Sid> ParseSidToken(std::string_view token, size_t base,
+                          const Sid* domain) {
   const bool numeric = token.size() >= 2 &&
                        (token[0] == 'S' || token[0] == 's') && token[1] == '-';
   if (!numeric && token.size() > 2) {
@@ -410,14 +567,16 @@ Result<Sid> ParseSidToken(std::string_view token, size_t base) {
                     " after the SID alias " + Quote(token.substr(0, 2)),
                 base + 2);
   }
-  auto sid = numeric ? Sid::Parse(token) : ParseSidOrAlias(token);
+  if (numeric) return ParseWindowsSid(token, base);
+  auto sid = ParseSidOrAlias(token, domain);
   if (!sid) return Reanchor(sid.error(), base);
   return *sid;
 }
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, const Sid* domain)
+      : text_(text), domain_(domain) {}
 
   Result<SecurityDescriptor> ParseDescriptor();
   // Parses ACL flags, NO_ACCESS_CONTROL and ACEs up to the next section or
@@ -446,6 +605,7 @@ class Parser {
   Result<Ace> ParseAce();
 
   std::string_view text_;
+  const Sid* domain_;
   size_t position_ = 0;
 };
 
@@ -515,7 +675,7 @@ Result<Sid> Parser::ParseSectionSid(char letter) {
     return Fail("expected a SID after '" + std::string(1, letter) + ":'",
                 start);
   }
-  return ParseSidToken(text_.substr(start, end - start), start);
+  return ParseSidToken(text_.substr(start, end - start), start, domain_);
 }
 
 Result<AclSection> Parser::ParseAclBody(char letter) {
@@ -587,6 +747,9 @@ Result<Ace> Parser::ParseAce() {
   std::array<std::string_view, 6> fields;
   std::array<size_t, 6> starts{};
   const AceTypeName* type_name = nullptr;
+  size_t data_start = std::string_view::npos;
+  std::string_view data_text;
+  size_t data_column = 0;
   for (size_t i = 0; i < fields.size(); ++i) {
     SkipSpace();
     starts[i] = position_;
@@ -638,12 +801,56 @@ Result<Ace> Parser::ParseAce() {
           end);
     }
     if (i + 1 == fields.size() && terminator == ';') {
-      return Fail(
-          "unexpected ';' after the trustee SID: an ACE has six "
-          "fields",
-          end);
+      if (!TakesDataField(type_name->type)) {
+        return Fail(
+            "unexpected ';' after the trustee SID: an ACE has six "
+            "fields",
+            end);
+      }
+      data_start = end + 1;
     }
     position_ = end + 1;
+  }
+  if (data_start != std::string_view::npos) {
+    // The seventh field: "(...)" up to its matching ')', skipping quoted
+    // strings, then the ')' that closes the ACE.
+    position_ = data_start;
+    SkipSpace();
+    const size_t open = position_;
+    if (position_ >= text_.size() || text_[position_] != '(') {
+      return Fail("expected '(' to start the " +
+                      std::string(type_name->type ==
+                                          AceType::kSystemResourceAttribute
+                                      ? "resource attribute"
+                                      : "condition"),
+                  position_);
+    }
+    int depth = 0;
+    size_t end = position_;
+    for (; end < text_.size(); ++end) {
+      const char c = text_[end];
+      if (c == '"') {
+        const size_t close = text_.find('"', end + 1);
+        if (close == std::string_view::npos) break;
+        end = close;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')' && --depth == 0) {
+        break;
+      }
+    }
+    if (end >= text_.size()) {
+      return Fail("unterminated ACE: expected ')'", text_.size());
+    }
+    data_text = text_.substr(open, end + 1 - open);
+    data_column = open;
+    position_ = end + 1;
+    SkipSpace();
+    if (position_ >= text_.size() || text_[position_] != ')') {
+      return Fail("expected ')' to end the ACE after its condition",
+                  position_);
+    }
+    ++position_;
   }
 
   Ace ace;
@@ -691,49 +898,71 @@ Result<Ace> Parser::ParseAce() {
     (i == 3 ? ace.object_type : ace.inherited_object_type) = *guid;
   }
 
-  // Windows accepts whitespace after the trustee ("WD )"); trim it.
+  // Windows accepts whitespace after an alias trustee ("WD )") but not
+  // after a numeric one ("S-1-3-4 )").
   std::string_view trustee = fields[5];
   while (!trustee.empty() && IsSpace(trustee.back())) {
     trustee.remove_suffix(1);
   }
+  if (trustee.size() != fields[5].size() && trustee.size() >= 2 &&
+      (trustee[0] == 'S' || trustee[0] == 's') && trustee[1] == '-') {
+    return Fail("unexpected whitespace after the trustee SID",
+                starts[5] + trustee.size());
+  }
   if (trustee.empty()) {
     return Fail("expected the ACE's trustee SID", starts[5]);
   }
-  auto sid = ParseSidToken(trustee, starts[5]);
+  auto sid = ParseSidToken(trustee, starts[5], domain_);
   if (!sid) return tl::unexpected(sid.error());
   ace.sid = *sid;
+  if (!data_text.empty()) {
+    Result<std::vector<uint8_t>> bytes;
+    if (ace.type == AceType::kSystemResourceAttribute) {
+      auto claim = ParseSddlResourceAttribute(data_text, domain_);
+      if (!claim) return Reanchor(claim.error(), data_column);
+      bytes = EncodeResourceAttribute(*claim);
+    } else {
+      auto expr = ParseConditionalExpression(data_text, domain_);
+      if (!expr) return Reanchor(expr.error(), data_column);
+      bytes = EncodeConditionalExpression(*expr);
+    }
+    if (!bytes) return Fail(bytes.error().message, data_column);
+    ace.application_data = std::move(*bytes);
+  }
   return ace;
 }
 
 }  // namespace
 
-Result<SecurityDescriptor> ParseSddl(std::string_view text) {
-  Parser parser(text);
+Result<SecurityDescriptor> ParseSddl(std::string_view text,
+                                     const Sid* domain) {
+  Parser parser(text, domain);
   return parser.ParseDescriptor();
 }
 
-std::string FormatSddl(const SecurityDescriptor& sd) {
+std::string FormatSddl(const SecurityDescriptor& sd, const Sid* domain) {
   std::string out;
   out.reserve(64 + EstimateSize(sd.dacl) + EstimateSize(sd.sacl));
   if (sd.owner) {
     out += "O:";
-    AppendSid(out, *sd.owner);
+    AppendSid(out, *sd.owner, domain);
   }
   if (sd.group) {
     out += "G:";
-    AppendSid(out, *sd.group);
+    AppendSid(out, *sd.group, domain);
   }
   if (sd.dacl_present()) {
-    AppendAclSection(out, 'D', sd.control, kDaclBits, sd.dacl);
+    AppendAclSection(out, 'D', sd.control, kDaclBits, sd.dacl, domain);
   }
   if (sd.sacl_present()) {
-    AppendAclSection(out, 'S', sd.control, kSaclBits, sd.sacl);
+    AppendAclSection(out, 'S', sd.control, kSaclBits, sd.sacl, domain);
   }
   return out;
 }
 
-Result<std::optional<Acl>> ParseSddlDacl(std::string_view text) {
-  Parser parser(text);
+Result<std::optional<Acl>> ParseSddlDacl(std::string_view text,
+                                         const Sid* domain) {
+  Parser parser(text, domain);
   parser.SkipSpace();
   if (parser.text().substr(parser.position(), 2) == "D:") {
     parser.set_position(parser.position() + 2);
@@ -750,16 +979,17 @@ Result<std::optional<Acl>> ParseSddlDacl(std::string_view text) {
   return std::move(section->acl);
 }
 
-std::string FormatSddlDacl(const std::optional<Acl>& dacl) {
+std::string FormatSddlDacl(const std::optional<Acl>& dacl,
+                           const Sid* domain) {
   std::string out;
   out.reserve(2 + EstimateSize(dacl));
-  AppendAclSection(out, 'D', 0, kDaclBits, dacl);
+  AppendAclSection(out, 'D', 0, kDaclBits, dacl, domain);
   return out;
 }
 
-std::string FormatSddlAce(const Ace& ace) {
+std::string FormatSddlAce(const Ace& ace, const Sid* domain) {
   std::string out;
-  AppendAce(out, ace);
+  AppendAce(out, ace, domain);
   return out;
 }
 

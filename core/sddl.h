@@ -9,25 +9,37 @@
 //     and NO_ACCESS_CONTROL for a NULL ACL (which then takes no ACEs);
 //     "D:" alone is a present, empty DACL; "D:P" a protected empty one;
 //   - ACEs (type;flags;rights;object_guid;inherited_object_guid;sid) of types
-//     A D AU AL OA OD OU OL ML; an object type written without GUIDs stays
+//     A D AU AL OA OD OU OL ML SP; an object type written without GUIDs stays
 //     an object ACE (Samba's choice; MS docs say Windows turns OA into A);
+//   - conditional ACEs XA XD ZA XU with an optional seventh field, the
+//     condition "(...)" (core/conditional_expression.h), stored as its binary
+//     form in the ACE's application data; resource attribute ACEs RA with a
+//     seventh field ("name",TYPE,flags,values...) (core/resource_attribute.h);
 //   - ACE flags OI CI NP IO ID SA FA;
 //   - rights as names (CC DC LC SW RP WP DT LO CR SD RC WD WO GA GX GW GR,
 //     FA FR FW FX, KA KR KW KX, NW NR NX; any ACE type may use any name) or
-//     one number (0x-hex, 0-octal, decimal); an empty field is the mask 0;
-//   - SIDs as S-1-... (see Sid::Parse) or two-letter aliases.
+//     one number (0x-hex, 0-octal, decimal) read as Windows reads it: a
+//     leading '-' negates modulo 2^32 ("-99" is 0xffffff9d) and a value above
+//     0xffffffff is clamped to it; an empty field is the mask 0;
+//   - SIDs as two-letter aliases or S-1-... read as Windows reads them: each
+//     number decimal or 0x-hex (every number hex when the revision is written
+//     0x1, so S-0x1-20-0-579 is S-1-32-0-1401), whitespace allowed before a
+//     number ("S- 1- 2-3"), sub-authorities above 0xffffffff clamped; at least
+//     one sub-authority.
 // Types, flags, rights, aliases and GUIDs are case-insensitive. Whitespace
 // (space, tab, CR, LF) is accepted before every section, flag, ACE and ACE
-// field, after the trustee SID and at the end, and spaces (only) between
+// field, after an alias trustee and at the end, and spaces (only) between
 // right names; it is refused inside a field and after the type, flags or
 // rights (Windows refuses "(D ;", "GA ;" and a tab between rights).
 // Refused, each with a message naming the problem and its column:
-//   - conditional, resource, scoped-policy and trust-label ACEs (XA XD XU
-//     ZA RA SP TL): "unsupported ACE type 'XA'";
-//   - domain- and machine-relative aliases (DA, DU, LA, ...): tokenfs has no
-//     domain, so the message asks for the S-1-... form;
-//   - numeric masks above 0xffffffff and negative ones, which Windows clamps
-//     or wraps (Samba's choice);
+//   - trust-label ACEs (TL): "unsupported ACE type 'TL'"; a seventh field on
+//     any type but XA XD ZA XU RA; errors inside a condition or resource
+//     attribute carry their column in the whole SDDL text;
+//   - domain-relative aliases (DA, DU, LA, ...) when no domain SID is
+//     given (`domain`, the machine domain: see core/well_known_sids.h);
+//     with one they resolve, and SIDs in that domain print as their alias;
+//   - whitespace after a numeric trustee ("S-1-3-4 )"), a SID with no
+//     sub-authority ("S-1-5"), an authority above 2^48-1;
 //   - object GUIDs on a non-object ACE type; an ACL over 65535 bytes.
 //
 // Canonical output (verified against Windows):
@@ -44,10 +56,14 @@
 //     CCDCLCSWRPWPSDRCWDWO), which is what Samba does; Wine would print KA.
 //     ML ACEs print NW NR NX when the mask uses only those bits, else hex;
 //   - SIDs as their alias when one exists, else S-...; GUIDs lower-case.
+//   - a callback ACE's condition and an RA ACE's attribute print as the
+//     seventh field in canonical form (conditions exactly as Windows prints
+//     them: every sub-expression in parentheses).
 // Formatting is total: ACE types the parser refuses still print (with
-// Windows' type code, or 0xNN for a type without one) and any opaque bytes
-// they carry follow as a seventh field "0x<hex>", so a condition is never
-// silently dropped; such text does not parse back. Control bits SDDL cannot
+// Windows' type code, or 0xNN for a type without one), and application
+// data that does not decode (or an RA layout text cannot reproduce) follows
+// as a seventh field "0x<hex>", so a condition is never silently dropped;
+// such text does not parse back. Control bits SDDL cannot
 // express (defaulted, trusted, RM-control, ...) are not printed.
 //
 // Errors are kInvalidArgument; the message names the offending item and
@@ -72,21 +88,25 @@ namespace tokenfs {
 // its ACLs carry their canonical revision (4 iff an object ACE is present),
 // and the control has only the present bits and the ACL flags written.
 // Fails with kInvalidArgument (column set) on any error; "" is an empty SD.
-Result<SecurityDescriptor> ParseSddl(std::string_view text);
+Result<SecurityDescriptor> ParseSddl(std::string_view text,
+                                     const Sid* domain = nullptr);
 // Prints `sd` in canonical form; FormatSddl(*ParseSddl(x)) is a fixed point.
-std::string FormatSddl(const SecurityDescriptor& sd);
+std::string FormatSddl(const SecurityDescriptor& sd,
+                       const Sid* domain = nullptr);
 
 // A lone DACL as written after "D:" — flags and ACEs, e.g. "P(A;;GA;;;SY)",
 // or "NO_ACCESS_CONTROL" (returns nullopt for the NULL ACL). A leading "D:"
 // is accepted; any other section is an error. ACL flags are accepted and
 // dropped: a lone ACL has no control bits to hold them. Used for token
 // default DACLs.
-Result<std::optional<Acl>> ParseSddlDacl(std::string_view text);
+Result<std::optional<Acl>> ParseSddlDacl(std::string_view text,
+                                         const Sid* domain = nullptr);
 // "D:" followed by the ACEs; "D:NO_ACCESS_CONTROL" for nullopt.
-std::string FormatSddlDacl(const std::optional<Acl>& dacl);
+std::string FormatSddlDacl(const std::optional<Acl>& dacl,
+                           const Sid* domain = nullptr);
 
 // One ACE as written in parentheses, without them.
-std::string FormatSddlAce(const Ace& ace);
+std::string FormatSddlAce(const Ace& ace, const Sid* domain = nullptr);
 
 // The rights field alone, canonical form (see above), as for a non-ML ACE.
 // Returns "" for 0, as Windows prints an empty mask.

@@ -1,5 +1,8 @@
 #include "core/well_known_sids.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <array>
 #include <cstdlib>
 
@@ -140,9 +143,18 @@ constexpr std::array<AliasEntry, 49> kAliases{{
 }};
 
 // Aliases relative to a machine, domain or forest root SID.
-constexpr std::array<const char*, 17> kDomainRelativeAliases{
-    "LA", "LG", "DA", "DU", "DG", "DC", "DD", "CA", "PA",
-    "CN", "AP", "KA", "RS", "RO", "SA", "EA", "EK"};
+struct DomainAlias {
+  const char* alias;
+  uint32_t rid;
+};
+
+// In the order an alias is looked for when printing.
+constexpr std::array<DomainAlias, 17> kDomainRelativeAliases{{
+    {"LA", 500}, {"LG", 501}, {"DA", 512}, {"DU", 513}, {"DG", 514},
+    {"DC", 515}, {"DD", 516}, {"CA", 517}, {"SA", 518}, {"EA", 519},
+    {"PA", 520}, {"CN", 522}, {"AP", 525}, {"KA", 526}, {"EK", 527},
+    {"RO", 498}, {"RS", 553},
+}};
 
 // The `sid` strings of kTable parsed once, so lookups (every SID SDDL parses
 // or prints, every SID a renderer labels) compare values instead of parsing
@@ -289,37 +301,64 @@ std::optional<std::string> SidLabel(const Sid& sid,
   return std::nullopt;
 }
 
-std::optional<Sid> SidFromSddlAlias(std::string_view alias) {
+std::optional<Sid> SidFromSddlAlias(std::string_view alias,
+                                    const Sid* domain) {
   for (size_t i = 0; i < kAliases.size(); ++i) {
     if (EqualsIgnoreCase(alias, kAliases[i].alias)) {
       return ParsedSids<kAliases>()[i];
     }
   }
+  if (domain) {
+    for (const DomainAlias& entry : kDomainRelativeAliases) {
+      if (!EqualsIgnoreCase(alias, entry.alias)) continue;
+      std::vector<uint32_t> subs(domain->sub_authorities().begin(),
+                                 domain->sub_authorities().end());
+      subs.push_back(entry.rid);
+      auto sid = Sid::Create(domain->authority(), subs);
+      if (sid) return *sid;
+    }
+  }
   return std::nullopt;
 }
 
-std::optional<std::string_view> SddlAliasForSid(const Sid& sid) {
+std::optional<std::string_view> SddlAliasForSid(const Sid& sid,
+                                                const Sid* domain) {
   const auto& sids = ParsedSids<kAliases>();
   for (size_t i = 0; i < sids.size(); ++i) {
     if (sids[i] == sid) return std::string_view(kAliases[i].alias);
+  }
+  if (domain && sid.authority() == domain->authority() &&
+      sid.sub_authorities().size() == domain->sub_authorities().size() + 1 &&
+      std::equal(domain->sub_authorities().begin(),
+                 domain->sub_authorities().end(),
+                 sid.sub_authorities().begin())) {
+    const uint32_t rid = sid.sub_authorities().back();
+    for (const DomainAlias& entry : kDomainRelativeAliases) {
+      if (entry.rid == rid) return std::string_view(entry.alias);
+    }
   }
   return std::nullopt;
 }
 
 bool IsDomainRelativeSddlAlias(std::string_view alias) {
-  for (const char* entry : kDomainRelativeAliases) {
-    if (EqualsIgnoreCase(alias, entry)) return true;
+  for (const DomainAlias& entry : kDomainRelativeAliases) {
+    if (EqualsIgnoreCase(alias, entry.alias)) return true;
   }
   return false;
 }
 
-Result<Sid> ParseSidOrAlias(std::string_view text) {
+bool IsDomainSid(const Sid& sid) {
+  const auto subs = sid.sub_authorities();
+  return sid.authority() == 5 && subs.size() == 4 && subs[0] == 21;
+}
+
+Result<Sid> ParseSidOrAlias(std::string_view text, const Sid* domain) {
   if (text.size() == 2) {
-    if (auto sid = SidFromSddlAlias(text)) return *sid;
+    if (auto sid = SidFromSddlAlias(text, domain)) return *sid;
     if (IsDomainRelativeSddlAlias(text)) {
       return InvalidArgument("SID alias '" + std::string(text) +
-                                 "' is relative to a domain, which tokenfs "
-                                 "does not have; write the S-1-... form",
+                                 "' is relative to a domain, and no domain "
+                                 "SID is set; write the S-1-... form",
                              1);
     }
     return InvalidArgument("unknown SID alias '" + std::string(text) + "'", 1);

@@ -99,19 +99,29 @@ Result<uint32_t> ParseIntegrityLevel(std::string_view text);
 std::optional<std::string> SidLabel(const Sid& sid,
                                     const AccountLookup* lookup = nullptr);
 
-// SDDL aliases ("WD" <-> S-1-1-0). Only the machine-independent ones; the
-// domain-relative aliases (DA, DU, LA, ...) need a domain SID tokenfs does not
-// have and are reported as unsupported by the parser.
+// SDDL aliases ("WD" <-> S-1-1-0). The machine-independent ones always
+// resolve; the domain-relative ones (LA = <domain>-500, LG -501, DA -512,
+// DU -513, DG -514, DC -515, DD -516, CA -517, SA -518, EA -519, PA -520,
+// CN -522, AP -525, KA -526, EK -527, RO -498, RS -553) resolve and print
+// only against a domain SID (S-1-5-21-a-b-c), the machine domain tokenfs
+// keeps; with `domain` null they are refused. Forest-root aliases (SA, EA,
+// EK, RO) resolve against the same domain: tokenfs has no forest.
 // Returns the SID for a two-letter alias (case-insensitive), or nullopt.
-std::optional<Sid> SidFromSddlAlias(std::string_view alias);
+std::optional<Sid> SidFromSddlAlias(std::string_view alias,
+                                    const Sid* domain = nullptr);
 // Returns the alias Windows prints for `sid`, or nullopt (then print S-...).
-std::optional<std::string_view> SddlAliasForSid(const Sid& sid);
-// True iff `alias` is a known domain- or machine-relative alias that tokenfs
-// cannot resolve.
+std::optional<std::string_view> SddlAliasForSid(const Sid& sid,
+                                                const Sid* domain = nullptr);
+// True iff `alias` is a known domain-relative alias.
 bool IsDomainRelativeSddlAlias(std::string_view alias);
+// True iff `sid` can serve as a machine domain: S-1-5-21 and three more
+// sub-authorities.
+bool IsDomainSid(const Sid& sid);
 
-// Parses a SID given as "S-..." or an SDDL alias. Errors as Sid::Parse.
-Result<Sid> ParseSidOrAlias(std::string_view text);
+// Parses a SID given as "S-..." or an SDDL alias. Errors as Sid::Parse; a
+// domain-relative alias without `domain` fails naming the alias.
+Result<Sid> ParseSidOrAlias(std::string_view text,
+                            const Sid* domain = nullptr);
 
 }  // namespace tokenfs
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include "core/ace.h"
 #include "core/acl.h"
 #include "core/privilege.h"
+#include "core/sddl.h"
 #include "core/security_descriptor.h"
 #include "core/token.h"
 #include "core/well_known_sids.h"
@@ -1041,7 +1043,7 @@ TEST_CASE("audit, alarm and label ACEs in the DACL are skipped") {
   CHECK(result.reason == "no ACE granted QUERY");
 }
 
-TEST_CASE("callback allow ACEs never grant and callback deny ACEs deny") {
+TEST_CASE("callback ACEs without a condition: allow never grants, deny denies") {
   EXPECT_DENIED(Check(TokenBuilder(),
                       SdBuilder().Add(AceType::kAccessAllowedCallback, kQuery,
                                       well_known::Everyone()),
@@ -1054,6 +1056,283 @@ TEST_CASE("callback allow ACEs never grant and callback deny ACEs deny") {
                           .Allow(kQuery, well_known::Everyone()),
                       kQuery),
                 AccessStatus::kAccessDenied);
+}
+
+// ------------------------------------------------------ conditional ACEs
+
+Claim StringClaim(std::string name, std::string value) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kString;
+  claim.values = {std::move(value)};
+  return claim;
+}
+
+// Runs a check of `desired` (token mapping) for alice, who has the user
+// claim Title = "PM" and, when `device` is set, the device claim
+// Managed = "yes" and the device group Administrators.
+AccessCheckResult CheckSddl(const std::string& sddl, uint32_t desired,
+                            bool device = true) {
+  Token token = TokenBuilder().Build();
+  token.user_claims = {StringClaim("Title", "PM")};
+  if (device) {
+    token.device_claims = {StringClaim("Managed", "yes")};
+    token.device_groups =
+        std::vector<SidAndAttributes>{{well_known::Administrators(),
+                                       kEnabledGroup}};
+  }
+  auto sd = ParseSddl(sddl);
+  REQUIRE(sd.has_value());
+  AccessRequest request;
+  request.desired = AccessMask(desired);
+  return AccessCheck(token, *sd, request);
+}
+
+TEST_CASE("a conditional allow ACE grants only when its condition is TRUE") {
+  // TRUE
+  EXPECT_GRANTED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"PM\"))",
+                           kQuery),
+                 kQuery);
+  // FALSE
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"Dev\"))",
+                          kQuery),
+                AccessStatus::kAccessDenied);
+  // UNKNOWN (the attribute is absent)
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@User.Level >= 3))", kQuery),
+                AccessStatus::kAccessDenied);
+  // The condition is not looked at when the SID does not match.
+  EXPECT_DENIED(
+      CheckSddl("O:BAG:BAD:(XA;;0x8;;;BA;(@User.Title == \"PM\"))", kQuery),
+      AccessStatus::kAccessDenied);
+}
+
+TEST_CASE("a conditional deny ACE denies when TRUE or UNKNOWN, not FALSE") {
+  const std::string allow = "(A;;0x8;;;WD)";
+  // TRUE
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(@User.Title == \"PM\"))" +
+                              allow,
+                          kQuery),
+                AccessStatus::kAccessDenied);
+  // UNKNOWN
+  auto unknown = CheckSddl(
+      "O:BAG:BAD:(XD;;0x8;;;WD;(@User.Level >= 3))" + allow, kQuery);
+  EXPECT_DENIED(unknown, AccessStatus::kAccessDenied);
+  CHECK(unknown.deciding_ace == 0);
+  CHECK(unknown.reason ==
+        "ACE 0 (deny QUERY to Everyone; conditional) denied QUERY: condition "
+        "(@USER.Level >= 3) is UNKNOWN (@USER.Level is absent, expected >= "
+        "3: UNKNOWN)");
+  // FALSE
+  EXPECT_GRANTED(
+      CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(@User.Title == \"Dev\"))" + allow,
+                kQuery),
+      kQuery);
+}
+
+TEST_CASE("conditions see device claims, device groups and resource "
+          "attributes") {
+  EXPECT_GRANTED(
+      CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Device.Managed == \"yes\" && "
+                "Device_Member_of {SID(BA)}))",
+                kQuery),
+      kQuery);
+  // Without a device identity Device_Member_of is UNKNOWN: no grant.
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(Device_Member_of "
+                          "{SID(BA)}))",
+                          kQuery, /*device=*/false),
+                AccessStatus::kAccessDenied);
+  // Resource attributes come from RA ACEs in the SACL.
+  const std::string sacl = "S:(RA;;;;;WD;(\"Dept\",TS,0,\"PM\",\"QA\"))";
+  EXPECT_GRANTED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Resource.Dept Contains "
+                           "@User.Title))" +
+                               sacl,
+                           kQuery),
+                 kQuery);
+  EXPECT_DENIED(CheckSddl("O:BAG:BAD:(XA;;0x8;;;WD;(@Resource.Dept == "
+                          "@User.Title))" +
+                              sacl,
+                          kQuery),
+                AccessStatus::kAccessDenied);
+}
+
+TEST_CASE("the trace says which condition decided and why") {
+  auto result = CheckSddl(
+      "O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"Dev\"))(XA;;0x8;;;WD;"
+      "(Member_of {SID(BU)}))",
+      kQuery);
+  EXPECT_GRANTED(result, kQuery);
+  std::vector<std::string> dacl;
+  for (const AccessTraceStep& step : result.trace) {
+    if (step.step == "dacl") dacl.push_back(step.detail);
+  }
+  REQUIRE(dacl.size() == 3);
+  CHECK(dacl[0] ==
+        "ACE 0 (allow QUERY to Everyone; conditional): condition "
+        "(@USER.Title == \"Dev\") is FALSE (@USER.Title is \"PM\", expected "
+        "== \"Dev\": FALSE): skipped");
+  CHECK(Contains(dacl[1], "condition (Member_of {SID(BU)}) is TRUE"));
+  CHECK(Contains(dacl[1], "applies"));
+  CHECK(Contains(dacl[2], "grants QUERY"));
+}
+
+// Conditional access checks after Samba's test_run_conditional_ace.c: a
+// user holding Everyone and AA (S-1-5-32-579), device claims and device
+// groups as given, a request of 0x10 under a plain mapping.
+struct ConditionalCheckCase {
+  const char* sddl;
+  std::vector<Claim> user_claims;
+  std::vector<Claim> device_claims;
+  std::vector<Sid> device_groups;
+  bool granted;
+};
+
+Claim Strings(std::string name, std::vector<std::string> values,
+              uint32_t flags = 0) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kString;
+  claim.flags = flags;
+  for (auto& value : values) claim.values.push_back(std::move(value));
+  return claim;
+}
+
+Claim Sids(std::string name, std::vector<Sid> values) {
+  Claim claim;
+  claim.name = std::move(name);
+  claim.type = ClaimType::kSid;
+  for (auto& value : values) claim.values.push_back(std::move(value));
+  return claim;
+}
+
+TEST_CASE("conditional access checks: the Samba run-conditional-ace cases") {
+  const Sid wd = well_known::Everyone();
+  const Sid aa = *ParseSidOrAlias("AA");
+  const Sid ba = well_known::Administrators();
+  const Sid bg = *ParseSidOrAlias("BG");
+  const std::vector<Claim> none;
+  const std::vector<Claim> orange_blue = {
+      Strings("colour", {"orange", "blue"})};
+  const std::vector<Claim> blue = {Strings("colour", {"blue"})};
+  const std::vector<ConditionalCheckCase> cases = {
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\"}))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\"}))", none,
+       {Strings("colour", {"blue", "orange"})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"orange\", \"blue\", "
+       "\"orange\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {SID(WD), SID(AA), SID(WD)}))",
+       none, {Sids("colour", {aa, wd})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {2, SID(WD), SID(AA), "
+       "SID(WD)}))",
+       none, {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {SID(WD), SID(AA), 2}))", none,
+       {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XD;;0x1f;;;AA;(@Device.colour == {2, SID(WD), SID(AA), "
+       "SID(WD)}))(D;;;;;WD)",
+       none, {Sids("colour", {aa, wd})}, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"OraNgE\", \"BLuE\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == {\"OraNgE\", \"BLuE\"}))",
+       none,
+       {Strings("colour", {"orange", "blue"}, claim_flags::kCaseSensitive)},
+       {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.Colour == {\"orange\", \"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour != {\"orange\", \"blue\", "
+       "\"green\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains {\"orange\", "
+       "\"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains {\"orange\", \"blue\", "
+       "\"red\"}))",
+       none, orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of {\"orange\", \"blue\", "
+       "\"red\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of {\"a\", \"b\", "
+       "\"blue\"}))",
+       none, orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of\"blue\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains \"blue\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains \"pink\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of \"pink\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of\"blue\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of{\"blue\"}))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Contains \"blue\"))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Contains \"pink\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Not_Any_of \"pink\"))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(!(@Device.colour Not_Any_of \"pink\")))", none,
+       orange_blue, {}, false},
+      {"D:(XA;;0x1f;;;AA;(! (@Device.colour Not_Contains \"blue\")))", none,
+       orange_blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(!(!(Not_Member_of{SID(BA)}))))", none, none,
+       {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(!(!(Not_Member_of{SID(AA)}))))", none, none,
+       {ba, bg}, false},
+      {"D:(XA;;0x1f;;;AA;(!(!(!( !(!(!(  !(!(!( "
+       "Not_Member_of{SID(AA)})))))))))))",
+       none, none, {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(Device_Member_of{SID(BA)} && Member_of{SID(WD)}))",
+       none, none, {ba, bg}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\"))",
+       none, blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour == @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\"))",
+       none, blue, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@User.colour == @Device.colour))", blue, blue, {},
+       true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Contains @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"blue\", \"red\"))",
+       none, {Strings("colour", {"blue", "red"})}, {}, true},
+      {"D:(XA;;0x1f;;;AA;(@Device.colour Any_of @Resource.colour))"
+       "S:(RA;;;;;WD;(\"colour\",TS,0,\"grue\", \"blue\", \"red\"))",
+       none, blue, {}, true},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))", none,
+       blue, {}, false},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))",
+       {Strings("Project", {"3"})}, none, {}, false},
+      {"D:(XD;;FX;;;S-1-1-0;(@User.Project Any_of @Resource.Project))"
+       "S:(RA;;;;;WD;(\"Project\",TX,0,1234))",
+       none, none, {}, false},
+  };
+  int passed = 0;
+  for (const ConditionalCheckCase& c : cases) {
+    INFO(c.sddl);
+    Token token = TokenBuilder().Group(aa, kEnabledGroup).Build();
+    token.user_claims = c.user_claims;
+    token.device_claims = c.device_claims;
+    if (!c.device_groups.empty()) {
+      token.device_groups.emplace();
+      for (const Sid& sid : c.device_groups) {
+        token.device_groups->push_back({sid, kEnabledGroup});
+      }
+    }
+    auto sd = ParseSddl(c.sddl);
+    REQUIRE(sd.has_value());
+    sd->owner = well_known::Administrators();
+    sd->group = well_known::Administrators();
+    AccessRequest request;
+    request.desired = AccessMask(0x10);
+    request.mapping = GenericMapping{AccessMask(0x20000), AccessMask(0x20000),
+                                     AccessMask(0x20000), AccessMask(0xfffff)};
+    const bool granted = AccessCheck(token, *sd, request).granted_ok();
+    CHECK(granted == c.granted);
+    if (granted == c.granted) ++passed;
+  }
+  std::printf("conditional access checks (Samba cases): %d/%zu pass\n",
+              passed, cases.size());
 }
 
 TEST_CASE("an ACE's MAXIMUM_ALLOWED bit grants nothing") {

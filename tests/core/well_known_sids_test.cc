@@ -153,10 +153,36 @@ TEST_CASE("domain-relative aliases are refused because tokenfs has no domain") {
     auto sid = ParseSidOrAlias(alias);
     REQUIRE_FALSE(sid.has_value());
     CHECK_THAT(sid.error().message,
-               Catch::Contains("is relative to a domain, which tokenfs does "
-                               "not have; write the S-1-... form"));
+               Catch::Contains("is relative to a domain, and no domain SID "
+                               "is set; write the S-1-... form"));
     CHECK(sid.error().column == 1);
   }
+}
+
+TEST_CASE("domain-relative aliases resolve and print against a domain SID") {
+  const Sid domain = Sid::Known(kNtAuthority, {21, 1, 2, 3});
+  CHECK(IsDomainSid(domain));
+  CHECK_FALSE(IsDomainSid(Sid::Known(kNtAuthority, {21, 1, 2})));
+  CHECK_FALSE(IsDomainSid(Sid::Known(kNtAuthority, {32, 544})));
+  // [MS-DTYP] 2.4.2.4 RIDs.
+  const std::vector<std::pair<const char*, uint32_t>> cases = {
+      {"LA", 500}, {"LG", 501}, {"DA", 512}, {"DU", 513}, {"DG", 514},
+      {"DC", 515}, {"DD", 516}, {"CA", 517}, {"SA", 518}, {"EA", 519},
+      {"PA", 520}, {"CN", 522}, {"AP", 525}, {"KA", 526}, {"EK", 527},
+      {"RO", 498}, {"RS", 553},
+  };
+  for (const auto& [alias, rid] : cases) {
+    INFO("alias: " << alias);
+    const Sid expected = Sid::Known(kNtAuthority, {21, 1, 2, 3, rid});
+    auto sid = ParseSidOrAlias(alias, &domain);
+    REQUIRE(sid.has_value());
+    CHECK(*sid == expected);
+    CHECK(SddlAliasForSid(expected, &domain) == std::string_view(alias));
+    CHECK_FALSE(SddlAliasForSid(expected).has_value());
+  }
+  // Another domain's SIDs keep their S- form.
+  const Sid other = Sid::Known(kNtAuthority, {21, 9, 9, 9, 500});
+  CHECK_FALSE(SddlAliasForSid(other, &domain).has_value());
 }
 
 TEST_CASE("an unknown alias or malformed SID fails with its column") {
