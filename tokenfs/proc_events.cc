@@ -316,8 +316,9 @@ void ProcessEventWatcher::Run() {
       next_sweep = now + kSweepPeriod;
     }
     if (busy) {
-      // A storm: let events gather for a moment so that one wake-up takes
-      // many (a request that needs them wakes the thread at once).
+      // Events came last time: let more gather for a moment so that one
+      // wake-up takes many (a request that needs them wakes the thread at
+      // once, through wake_fd_).
       pollfd wake{wake_fd_, POLLIN, 0};
       (void)::poll(&wake, 1, kGatherMilliseconds);
     }
@@ -344,7 +345,7 @@ void ProcessEventWatcher::Run() {
       DrainSocketLocked();
       in_flight_.assign(queue_.begin(), queue_.end());
       queue_.clear();
-      busy = in_flight_.size() >= kBusyBatch;
+      busy = !in_flight_.empty();
       if (in_flight_.empty()) continue;
       last = in_flight_.back().sequence;
     }

@@ -4,8 +4,11 @@
 //
 // A background thread applies events in the order the kernel queued them.
 // It takes up to kBatch datagrams per recvmmsg call into buffers it keeps,
-// and after a large batch (a fork storm) waits a millisecond for more before
-// the next, so that one wake-up serves many events; a Sync ends that wait.
+// and after applying any events waits kGatherMilliseconds for more before it
+// looks again, so that under a steady stream (a fork storm) one wake-up
+// serves every event of that period instead of one each; a Sync (a request
+// that depends on queued events) ends that wait at once, so no answer waits
+// for it. The first event after a quiet period is applied at once.
 // Request handlers call Sync(pids) before they depend on registry state: it
 // pulls whatever the kernel has queued so far and waits until the watcher
 // thread has applied the events about those processes (a fork storm
@@ -85,10 +88,10 @@ class ProcessEventWatcher : public EventSync {
   // Datagrams taken per recvmmsg call; a proc connector datagram is one
   // event of under 100 bytes.
   static constexpr size_t kBatch = 64;
-  // After a batch of at least kBusyBatch events the thread waits up to
-  // kGatherMilliseconds (or until a Sync wakes it) before the next one.
-  static constexpr size_t kBusyBatch = 8;
-  static constexpr int kGatherMilliseconds = 1;
+  // After applying events the thread waits up to kGatherMilliseconds (or
+  // until a Sync wakes it) before it takes the next ones: at most one
+  // wake-up per period for events nobody is waiting for.
+  static constexpr int kGatherMilliseconds = 10;
   struct Datagram {
     alignas(nlmsghdr) char bytes[512];
   };
