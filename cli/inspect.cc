@@ -188,7 +188,9 @@ struct AccessFlags {
                    "SDDL letters (GR, FA); default MAXIMUM_ALLOWED")
         ->type_name("RIGHTS");
     app.add_option("--mapping", mapping,
-                   "generic mapping: token (default), file or plain")
+                   "generic mapping: token (default), file, directory, key, "
+                   "process, thread, service, plain, or a custom GR,GW,GX,GA "
+                   "in hex")
         ->type_name("MAPPING");
     app.add_option("--intent", intent,
                    "declared intent that lets SeBackup/SeRestore apply: "
@@ -367,12 +369,11 @@ CliResult<int> RunAccess(Context& context, const AccessFlags& flags) {
   command += "desired=" + FormatHex(desired.bits()) + " ";
   std::string mapping = "token";
   if (flags.mapping) {
-    mapping = AsciiLower(*flags.mapping);
-    if (mapping == "generic") mapping = "plain";
-    if (mapping != "token" && mapping != "file" && mapping != "plain") {
-      return InvalidInput("access --mapping: unknown mapping '" +
-                          *flags.mapping + "' (token, file or plain)");
+    auto parsed = ParseGenericMapping(*flags.mapping);
+    if (!parsed) {
+      return InvalidInput("access --mapping: " + parsed.error().message);
     }
+    mapping = parsed->name;
   }
   command += "mapping=" + mapping + " ";
   if (flags.intent) {

@@ -19,8 +19,10 @@
 //   security      SDDL security descriptor; the sections present say what
 //                 changes (O: owner, G: group, D: DACL, S: SACL and label)
 //   impersonate   REF [level=LEVEL] [exec] | revert
-//   access        [sd=SDDL] [desired=RIGHTS] [mapping=token|file|plain]
-//                 [intent=backup|restore] [self=SID] [json]
+//   access        [sd=SDDL] [desired=RIGHTS] [mapping=NAME|GR,GW,GX,GA]
+//                 [intent=backup|restore] [self=SID] [domain=SID]
+//                 [user-claims=HEX|none] [device-claims=HEX|none] [json]
+//                 (claims: hex of a binary claim array, core/claims.h)
 //   duplicate     [type=primary|impersonation] [level=LEVEL] [access=RIGHTS]
 //                 [persist] [holder=pid:N]
 //   install       REF
@@ -85,7 +87,10 @@ Result<uint32_t> ResolveSidSelector(const SidSelector& selector,
                                     const Token& token);
 
 // nullopt = remove the default DACL.
-Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text);
+// `domain` (may be null): the machine domain SDDL aliases (DA, LA, ...)
+// resolve against, here and in ParseSecurityCommand.
+Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text,
+                                                   const Sid* domain = nullptr);
 
 Result<uint32_t> ParseIntegrityCommand(std::string_view text);
 Result<uint32_t> ParseSessionCommand(std::string_view text);
@@ -94,7 +99,8 @@ struct SecurityCommand {
   SecurityDescriptor descriptor;
   uint32_t information = 0;  // security_information::k* of the sections
 };
-Result<SecurityCommand> ParseSecurityCommand(std::string_view text);
+Result<SecurityCommand> ParseSecurityCommand(std::string_view text,
+                                             const Sid* domain = nullptr);
 
 // A token named in a write.
 struct TokenReference {
@@ -126,12 +132,22 @@ struct AccessCommand {
   std::string sddl;                              // as written, for echoes
   AccessMask desired = access::kMaximumAllowed;
   GenericMapping mapping = kTokenGenericMapping;
-  std::string mapping_name = "token";
+  std::string mapping_name = "token";  // ParseGenericMapping's name
   uint32_t intent = privilege_intent::kNone;
   std::optional<Sid> principal_self;
+  // domain=: the machine domain SID for this check's aliases, instead of the
+  // daemon's.
+  std::optional<Sid> domain;
+  // Claims the check reads instead of the token's own (nullopt: the
+  // token's).
+  std::optional<std::vector<Claim>> user_claims;
+  std::optional<std::vector<Claim>> device_claims;
   bool json = false;  // answer as one JSON object
 };
-Result<AccessCommand> ParseAccessCommand(std::string_view text);
+// `domain` (may be null) is the daemon's machine domain, for the aliases
+// (DA, LA, ...) of sd= and self=; a domain= field replaces it.
+Result<AccessCommand> ParseAccessCommand(std::string_view text,
+                                         const Sid* domain = nullptr);
 
 // Rights for `access`: a number, token right names (QUERY|READ_CONTROL),
 // generic names, or SDDL rights letters (GR, FA, RPWP).

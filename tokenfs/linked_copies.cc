@@ -44,33 +44,16 @@ tl::expected<std::string, FsError> LinkedCopies::Resolve(const Caller& caller,
     }
     return up + std::to_string(partner->id().value);
   }
-  // Without SeTcb: an Identification-level copy, one per caller process.
-  const Key key{caller.process.pid, caller.process.start_time,
-                caller.process.instance, partner->id().value};
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = copies_.find(key);
-    if (it != copies_.end() && registry_.FindObject(Luid{it->second})) {
-      return up + std::to_string(it->second);
-    }
-  }
+  // Without SeTcb: a new Identification-level copy on every fetch, as each
+  // TokenLinkedToken query returns a new token object on Windows; it is
+  // held for the caller's process like any object it derived.
   auto copy = registry_.AddObject(std::move(view->token), caller.process,
                                   caller.uid, false, caller.gid);
   if (!copy) {
     return tl::unexpected(
         Refuse(copy.error(), resolver_.Describe(target.node)));
   }
-  const uint64_t id = (*copy)->id().value;
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = copies_.begin(); it != copies_.end();) {
-    if (!registry_.FindObject(Luid{it->second})) {
-      it = copies_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  copies_[key] = id;
-  return up + std::to_string(id);
+  return up + std::to_string((*copy)->id().value);
 }
 
 }  // namespace tokenfs

@@ -3,15 +3,12 @@
 // Models reading the linked token of a split (elevated/filtered) pair: a
 // caller with SeTcb gets the partner token object itself; any other caller
 // that may QUERY the token gets an Identification-level copy of the partner
-// (core LinkedToken), made once per (caller process incarnation, partner)
-// and handed out again while it exists.
+// (core LinkedToken), a new token object each time the link is read (as
+// Windows returns a new token for every TokenLinkedToken query), held for
+// the caller's process.
 //
-// Invariant: a remembered copy names a token object the registry still
-// holds when it is handed out; entries whose object is gone are dropped
-// whenever a new copy is remembered.
-//
-// Thread-safety: internally locked (a mutex that may be held while calling
-// into the registry).
+// Thread-safety: stateless apart from the borrowed parts, which lock
+// themselves.
 //
 // Ownership: borrows the registry, the id allocator, the resolver and the
 // authorizer; they must outlive it. The copies themselves belong to the
@@ -19,12 +16,8 @@
 #ifndef TOKENFS_TOKENFS_LINKED_COPIES_H_
 #define TOKENFS_TOKENFS_LINKED_COPIES_H_
 
-#include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 #include <tl/expected.hpp>
-#include <tuple>
 
 #include "core/luid.h"
 #include "core/registry.h"
@@ -48,23 +41,10 @@ class LinkedCopies {
                                              const NodeId& node);
 
  private:
-  struct Key {
-    int32_t pid;
-    uint64_t start_time;
-    uint64_t instance;
-    uint64_t partner;
-    friend bool operator<(const Key& a, const Key& b) {
-      return std::tie(a.pid, a.start_time, a.instance, a.partner) <
-             std::tie(b.pid, b.start_time, b.instance, b.partner);
-    }
-  };
-
   Registry& registry_;
   LuidAllocator& ids_;
   Resolver& resolver_;
   RequestAuthorizer& authorizer_;
-  std::mutex mutex_;
-  std::map<Key, uint64_t> copies_;  // guarded by mutex_
 };
 
 }  // namespace tokenfs

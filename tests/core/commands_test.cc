@@ -298,6 +298,10 @@ TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
   CHECK_FALSE(defaults->descriptor);
   CHECK(defaults->desired == access::kMaximumAllowed);
   CHECK(defaults->mapping_name == "token");
+  auto custom = ParseAccessCommand("mapping=0x20019,20006,0X20019,F003F");
+  REQUIRE(custom);
+  CHECK(custom->mapping == kKeyGenericMapping);
+  CHECK(custom->mapping_name == "0x20019,0x20006,0x20019,0xf003f");
   auto letters = ParseAccessCommand("desired=GRGW");
   REQUIRE(letters);
   CHECK(letters->desired == (access::kGenericRead | access::kGenericWrite));
@@ -307,7 +311,10 @@ TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
   };
   const Row rows[] = {
       {"desired=BOGUS", "unknown access rights 'BOGUS'"},
-      {"mapping=disk", "unknown mapping 'disk' (token, file or plain)"},
+      {"mapping=disk",
+       "unknown generic mapping 'disk' (token, file, directory, key, process, "
+       "thread, service, plain, or GR,GW,GX,GA in hex)"},
+      {"mapping=1,2,3", "generic mapping '1,2,3' has 3 values"},
       {"intent=delete", "unknown intent 'delete'"},
       {"sd=D:(A;;GA", "item 1 'sd=D:(A;;GA'"},
       {"colour=blue", "unknown field 'colour'"},
