@@ -212,6 +212,13 @@ Result<std::vector<std::string>> SplitCommandItems(std::string_view text) {
       return InvalidArgument("NUL byte at offset " + std::to_string(i),
                              static_cast<int>(i + 1));
     }
+    if (quoted && c == '\\' && i + 1 < text.size() &&
+        (text[i + 1] == '"' || text[i + 1] == '\\')) {
+      // Inside quotes \" and \\ stand for " and \ (conditional ACEs quote
+      // their strings).
+      current.push_back(text[++i]);
+      continue;
+    }
     if (c == '"') {
       quoted = !quoted;
       in_item = true;

@@ -34,7 +34,9 @@
 //   tags          add TAG | remove TAG    (one tag, core/tag.h; the verb is
 //                 lower case, words are separated by spaces or tabs, and
 //                 one trailing newline is allowed)
-// Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)".
+// Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)"; inside
+// quotes \" and \\ stand for " and \:
+// sd="D:(XA;;FR;;;WD;(@User.x == \"a\"))".
 // Token references REF: pid:N, pid:N/TID, id:N, or a path under the mount
 // (/tokens/N, /tokens/N/TID, /tokens/objects/N).
 //
@@ -192,8 +194,8 @@ Result<LinkCommand> ParseLinkCommand(std::string_view text,
 // command's).
 Result<TagCommand> ParseTagCommand(std::string_view text);
 
-// Splits a command into items at whitespace, honouring double quotes.
-// Exposed for tests.
+// Splits a command into items at whitespace, honouring double quotes;
+// inside quotes \" and \\ stand for " and \. Exposed for tests.
 Result<std::vector<std::string>> SplitCommandItems(std::string_view text);
 
 }  // namespace tokenfs
