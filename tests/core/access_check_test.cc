@@ -1211,6 +1211,94 @@ TEST_CASE("conditions see device claims, device groups and resource "
                 AccessStatus::kAccessDenied);
 }
 
+TEST_CASE("conditions compare every literal type against resource "
+          "attributes, composites included") {
+  struct Row {
+    const char* condition;
+    const char* attribute;
+    bool granted;
+  };
+  const Row rows[] = {
+      {"(@Resource.n == -3)", "(\"n\",TI,0,-3)", true},
+      {"(@Resource.n == 0x10)", "(\"n\",TU,0,16)", true},
+      {"(@Resource.n < 010)", "(\"n\",TU,0,7)", true},
+      {"(@Resource.n > 8)", "(\"n\",TU,0,7)", false},
+      {"(@Resource.s == \"pm\")", "(\"s\",TS,0,\"PM\")", true},
+      {"(@Resource.s == \"pm\")", "(\"s\",TS,0x2,\"PM\")", false},
+      {"(@Resource.d == SID(BA))", "(\"d\",TD,0,SID(BA))", true},
+      {"(@Resource.d == SID(BU))", "(\"d\",TD,0,SID(BA))", false},
+      {"(@Resource.o == #0a0b)", "(\"o\",TX,0,0a0b)", true},
+      {"(@Resource.o == #0a0c)", "(\"o\",TX,0,0a0b)", false},
+      {"(@Resource.b == 1)", "(\"b\",TB,0,1)", true},
+      {"(@Resource.c == {\"PM\", \"QA\"})", "(\"c\",TS,0,\"PM\",\"QA\")", true},
+      {"(@Resource.c == {\"PM\"})", "(\"c\",TS,0,\"PM\",\"QA\")", false},
+      {"(@Resource.c Any_of {\"QA\", \"XX\"})", "(\"c\",TS,0,\"PM\",\"QA\")",
+       true},
+      {"(@Resource.c Contains {\"QA\", \"XX\"})", "(\"c\",TS,0,\"PM\",\"QA\")",
+       false},
+      {"(Exists @Resource.c)", "(\"c\",TS,0,\"PM\")", true},
+      {"(Exists @Resource.missing)", "(\"c\",TS,0,\"PM\")", false},
+      {"(@Resource.missing == 1)", "(\"c\",TS,0,\"PM\")", false},
+  };
+  for (const Row& row : rows) {
+    const std::string sddl = std::string("O:BAG:BAD:(XA;;0x8;;;WD;") +
+                             row.condition + ")S:(RA;;;;;WD;" + row.attribute +
+                             ")";
+    INFO(sddl);
+    auto result = CheckSddl(sddl, kQuery);
+    CHECK(result.granted_ok() == row.granted);
+  }
+}
+
+TEST_CASE("a missing attribute makes a deny ACE deny and an allow ACE not "
+          "grant") {
+  const std::string allow = "(A;;0x8;;;WD)";
+  for (const char* condition :
+       {"(@User.missing == 1)", "(@Device.missing Contains \"x\")",
+        "(!(@Resource.missing >= 2))", "(@User.missing Any_of {1, 2})"}) {
+    INFO(condition);
+    EXPECT_DENIED(CheckSddl(std::string("O:BAG:BAD:(XD;;0x8;;;WD;") +
+                                condition + ")" + allow,
+                            kQuery),
+                  AccessStatus::kAccessDenied);
+    EXPECT_DENIED(CheckSddl(std::string("O:BAG:BAD:(XA;;0x8;;;WD;") +
+                                condition + ")",
+                            kQuery),
+                  AccessStatus::kAccessDenied);
+  }
+  // Not_Exists of a missing attribute is TRUE: the deny ACE denies.
+  EXPECT_DENIED(
+      CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(!(Exists @User.missing)))" + allow,
+                kQuery),
+      AccessStatus::kAccessDenied);
+  // Exists of a missing attribute is FALSE: the deny ACE does not apply.
+  EXPECT_GRANTED(
+      CheckSddl("O:BAG:BAD:(XD;;0x8;;;WD;(Exists @User.missing))" + allow,
+                kQuery),
+      kQuery);
+}
+
+TEST_CASE("claims given with the request replace the token's") {
+  Token token = TokenBuilder().Build();
+  token.user_claims = {StringClaim("Title", "PM")};
+  token.device_claims = {StringClaim("Site", "home")};
+  auto sd = ParseSddl(
+      "O:BAG:BAD:(XA;;0x8;;;WD;(@Device.Site == \"lab\" && "
+      "@User.Title == \"PM\"))");
+  REQUIRE(sd);
+  AccessRequest request;
+  request.desired = AccessMask(kQuery);
+  CHECK_FALSE(AccessCheck(token, *sd, request).granted_ok());
+  const std::vector<Claim> lab = {StringClaim("Site", "lab")};
+  request.device_claims = &lab;
+  CHECK(AccessCheck(token, *sd, request).granted_ok());
+  const std::vector<Claim> none;
+  request.user_claims = &none;
+  CHECK_FALSE(AccessCheck(token, *sd, request).granted_ok());
+  // The token itself is untouched.
+  CHECK(token.device_claims == std::vector<Claim>{StringClaim("Site", "home")});
+}
+
 TEST_CASE("the trace says which condition decided and why") {
   auto result = CheckSddl(
       "O:BAG:BAD:(XA;;0x8;;;WD;(@User.Title == \"Dev\"))(XA;;0x8;;;WD;"
