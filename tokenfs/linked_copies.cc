@@ -1,5 +1,7 @@
 #include "tokenfs/linked_copies.h"
 
+#include <optional>
+
 #include "core/privilege.h"
 #include "core/token_operations.h"
 
@@ -53,7 +55,34 @@ tl::expected<std::string, FsError> LinkedCopies::Resolve(const Caller& caller,
     return tl::unexpected(
         Refuse(copy.error(), resolver_.Describe(target.node)));
   }
-  return up + std::to_string((*copy)->id().value);
+  const uint64_t id = (*copy)->id().value;
+  // Windows frees a copy when its handle closes; here nothing closes, so a
+  // process keeps its two latest copies (a readlink and the path walk that
+  // follows it read the link twice) and older ones leave the object table
+  // (a holder keeps its reference) unless something was derived from them:
+  // reading `linked` in a loop cannot grow the table.
+  const Key key{caller.process.pid, caller.process.start_time,
+                caller.process.instance, partner->id().value};
+  std::optional<uint64_t> oldest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto entry = copies_.begin(); entry != copies_.end();) {
+      if (!registry_.FindObject(Luid{entry->second.latest})) {
+        entry = copies_.erase(entry);
+      } else {
+        ++entry;
+      }
+    }
+    Latest& latest = copies_[key];
+    if (latest.before != 0) oldest = latest.before;
+    latest.before = latest.latest;
+    latest.latest = id;
+  }
+  if (oldest && registry_.FindObject(Luid{*oldest}) &&
+      registry_.ObjectChildren(Luid{*oldest}).empty()) {
+    (void)registry_.RemoveObject(Luid{*oldest});
+  }
+  return up + std::to_string(id);
 }
 
 }  // namespace tokenfs
