@@ -21,6 +21,7 @@
 #include "core/query_class.h"
 #include "core/sddl.h"
 #include "core/sid.h"
+#include "core/token_spec_json.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs::cli {
@@ -177,6 +178,9 @@ struct AccessFlags {
   std::optional<std::string> mapping;
   std::optional<std::string> intent;
   std::optional<std::string> principal_self;
+  std::optional<std::string> domain_sid;
+  std::optional<std::string> user_claims;
+  std::optional<std::string> device_claims;
 
   void Register(CLI::App& app) {
     app.add_option("--sd", sd,
@@ -188,7 +192,9 @@ struct AccessFlags {
                    "SDDL letters (GR, FA); default MAXIMUM_ALLOWED")
         ->type_name("RIGHTS");
     app.add_option("--mapping", mapping,
-                   "generic mapping: token (default), file or plain")
+                   "generic mapping: token (default), file, directory, key, "
+                   "process, thread, service, plain, or a custom GR,GW,GX,GA "
+                   "in hex")
         ->type_name("MAPPING");
     app.add_option("--intent", intent,
                    "declared intent that lets SeBackup/SeRestore apply: "
@@ -197,8 +203,31 @@ struct AccessFlags {
     app.add_option("--principal-self", principal_self,
                    "the SID that PRINCIPAL SELF (PS) ACEs stand for")
         ->type_name("SID");
+    app.add_option("--domain-sid", domain_sid,
+                   "the domain SID (S-1-5-21-a-b-c) that LA, LG, DA, DU... "
+                   "stand for (default: the daemon's machine domain)")
+        ->type_name("SID");
+    app.add_option("--user-claims", user_claims,
+                   "user claims for conditional ACEs instead of the token's, "
+                   "as a JSON array like token spec's user_claims")
+        ->type_name("JSON");
+    app.add_option("--device-claims", device_claims,
+                   "device claims for conditional ACEs instead of the "
+                   "token's: [{\"name\": \"managed\", \"type\": "
+                   "\"boolean\", \"values\": [true]}]")
+        ->type_name("JSON");
   }
 };
+
+// `value` double-quoted for a write command: \ and " escaped.
+std::string QuotedItem(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
 
 CliResult<int> RunQuery(Context& context, const QueryFlags& flags) {
   if (flags.positionals.size() != 1) {
@@ -351,10 +380,38 @@ CliResult<int> RunDiff(Context& context, const DiffFlags& flags) {
 
 CliResult<int> RunAccess(Context& context, const AccessFlags& flags) {
   std::string command;
+  std::optional<Sid> domain;
+  if (flags.domain_sid) {
+    auto sid = ParseDomainSid(*flags.domain_sid);
+    if (!sid) {
+      return InvalidInput("access --domain-sid " + sid.error().message);
+    }
+    domain = *sid;
+    command += "domain=" + sid->ToString() + " ";
+  }
+  // Checked here for a message with its column; the daemon reads the text
+  // itself, against its own machine domain unless --domain-sid names one
+  // (a stand-in domain lets the aliases pass this check).
+  const Sid stand_in = Sid::Known(kNtAuthority, {21, 0, 0, 0});
+  const Sid* check_domain = domain ? &*domain : &stand_in;
   if (flags.sd) {
-    auto sd = ParseSddl(*flags.sd);
+    auto sd = ParseSddl(*flags.sd, check_domain);
     if (!sd) return InvalidInput("access --sd: " + sd.error().message);
-    command += "sd=\"" + FormatSddl(*sd) + "\" ";
+    command += "sd=" + QuotedItem(*flags.sd) + " ";
+  }
+  const std::pair<const std::optional<std::string>*, const char*> claim_flags[] =
+      {{&flags.user_claims, "user-claims"},
+       {&flags.device_claims, "device-claims"}};
+  for (const auto& [text, name] : claim_flags) {
+    if (!*text) continue;
+    auto claims = ParseClaimsJson(**text, std::string("--") + name);
+    if (!claims) return InvalidInput("access " + claims.error().message);
+    auto bytes = EncodeClaims(*claims);
+    if (!bytes) return InvalidInput("access --" + std::string(name) + ": " +
+                                    bytes.error().message);
+    command += std::string(name) + "=" +
+               (bytes->empty() ? std::string("none") : FormatHexBytes(*bytes)) +
+               " ";
   }
   AccessMask desired = access::kMaximumAllowed;
   if (flags.desired) {
@@ -367,12 +424,11 @@ CliResult<int> RunAccess(Context& context, const AccessFlags& flags) {
   command += "desired=" + FormatHex(desired.bits()) + " ";
   std::string mapping = "token";
   if (flags.mapping) {
-    mapping = AsciiLower(*flags.mapping);
-    if (mapping == "generic") mapping = "plain";
-    if (mapping != "token" && mapping != "file" && mapping != "plain") {
-      return InvalidInput("access --mapping: unknown mapping '" +
-                          *flags.mapping + "' (token, file or plain)");
+    auto parsed = ParseGenericMapping(*flags.mapping);
+    if (!parsed) {
+      return InvalidInput("access --mapping: " + parsed.error().message);
     }
+    mapping = parsed->name;
   }
   command += "mapping=" + mapping + " ";
   if (flags.intent) {
@@ -388,16 +444,16 @@ CliResult<int> RunAccess(Context& context, const AccessFlags& flags) {
     command += "intent=" + Join(intents, ",") + " ";
   }
   if (flags.principal_self) {
-    auto sid = ParseSidOrAlias(*flags.principal_self);
+    auto sid = ParseSidOrAlias(*flags.principal_self, check_domain);
     if (!sid) {
       return InvalidInput("access --principal-self: '" +
                           *flags.principal_self +
                           "': " + sid.error().message);
     }
-    command += "self=" + sid->ToString() + " ";
+    command += "self=" + *flags.principal_self + " ";
   }
   command += "json";
-  if (auto parsed = ParseAccessCommand(command); !parsed) {
+  if (auto parsed = ParseAccessCommand(command, check_domain); !parsed) {
     return InvalidInput("access: " + parsed.error().message);
   }
   auto target = ResolveTarget(context);

@@ -144,10 +144,9 @@ CliResult<int> RunSddl(Context& context, const SddlFlags& flags) {
   }
   std::optional<Sid> domain;
   if (flags.domain_sid) {
-    auto sid = Sid::Parse(*flags.domain_sid);
-    if (!sid || !IsDomainSid(*sid)) {
-      return InvalidInput("sddl: --domain-sid wants S-1-5-21-a-b-c, not '" +
-                          *flags.domain_sid + "'");
+    auto sid = ParseDomainSid(*flags.domain_sid);
+    if (!sid) {
+      return InvalidInput("sddl: --domain-sid " + sid.error().message);
     }
     domain = *sid;
   }

@@ -215,6 +215,7 @@ class Checker {
 
   // Steps.
   bool PassGate();
+  bool PassSecurityDescriptorChecks();
   void ResolvePrivileges();
   void GrantByPrivileges();
   bool EnforceIntegrity();  // false: the check is over
@@ -321,6 +322,36 @@ bool Checker::PassGate() {
                             std::string(ImpersonationLevelName(
                                 token_.impersonation_level)) +
                             ": usable for an access check");
+  }
+  return true;
+}
+
+// Windows' AccessCheck order (Wine's tests verify each status): generic
+// rights the mapping cannot resolve, then an owner and a group the check
+// needs; both fail the call instead of denying.
+bool Checker::PassSecurityDescriptorChecks() {
+  const AccessMask left = GenericLeftAfterMapping(request_.desired, mapping_);
+  if (!left.empty()) {
+    Finish(AccessStatus::kGenericNotMapped, AccessMask(),
+           "the generic mapping maps " +
+               Rights(request_.desired & access::kAllGeneric) + " to " +
+               Rights(MapGeneric(request_.desired & access::kAllGeneric,
+                                 mapping_) |
+                      left) +
+               ", which still holds the generic right " + Rights(left));
+    return false;
+  }
+  if (!sd_.owner || !sd_.group) {
+    const char* missing = !sd_.owner && !sd_.group ? "an owner or a group"
+                          : !sd_.owner             ? "an owner"
+                                                   : "a group";
+    Finish(AccessStatus::kInvalidSecurityDescriptor, AccessMask(),
+           std::string("the security descriptor has no ") +
+               (!sd_.owner && !sd_.group ? "owner and no group"
+                : !sd_.owner             ? "owner"
+                                         : "group") +
+               ": an access check needs " + missing);
+    return false;
   }
   return true;
 }
@@ -558,8 +589,10 @@ Tristate Checker::EvaluateCondition(PassKind kind, size_t index,
     }
   }
   ConditionalContext context;
-  context.user_claims = &token_.user_claims;
-  context.device_claims = &token_.device_claims;
+  context.user_claims =
+      request_.user_claims ? request_.user_claims : &token_.user_claims;
+  context.device_claims =
+      request_.device_claims ? request_.device_claims : &token_.device_claims;
   context.resource_attributes = &resource_attributes_;
   context.for_deny = !for_allow;
   if (kind == PassKind::kRestricted) {
@@ -617,12 +650,8 @@ void Checker::EvaluateDacl(PassKind kind, PassState& state) {
   const bool owner = CallerIsOwner(kind);
 
   // Owner implied rights, before the walk so deny ACEs cannot remove them.
-  if (!sd_.owner) {
-    if (tracing_ && kind == PassKind::kNormal) {
-      Trace("owner",
-            "the security descriptor has no owner: no owner rights apply");
-    }
-  } else if (!owner) {
+  // The owner is present: the check refused a descriptor without one.
+  if (!owner) {
     if (tracing_) {
       Trace("owner",
             kind == PassKind::kNormal
@@ -945,6 +974,7 @@ void Checker::Run() {
   const AccessMask mapped = MapGeneric(request_.desired, mapping_);
   result_.desired_mapped = mapped;
   if (!PassGate()) return;
+  if (!PassSecurityDescriptorChecks()) return;
 
   maximum_allowed_ = mapped.Intersects(access::kMaximumAllowed);
   desired_ = mapped & ~access::kMaximumAllowed;

@@ -6,8 +6,14 @@
 //   1. gate: an impersonation token below the Impersonation level (Anonymous
 //      or Identification) cannot be used for a check;
 //   2. generic mapping of the request (kernel-style: GENERIC_* bits in the
-//      request are mapped, not refused) and of every ACE mask; a request that
-//      maps to nothing is denied;
+//      request are mapped, not refused) and of every ACE mask; a request
+//      whose mapping still holds generic bits (a custom mapping that maps a
+//      generic right to a generic right) fails kGenericNotMapped, as
+//      Windows' STATUS_GENERIC_NOT_MAPPED; a request that maps to nothing is
+//      denied;
+//   2a. a security descriptor without an owner or without a group fails
+//      kInvalidSecurityDescriptor (Windows' AccessCheck returns
+//      ERROR_INVALID_SECURITY_DESCR; nothing is granted or denied);
 //   3. privileges that grant before anything else and that no ACE or label
 //      can take back: SeSecurity for ACCESS_SYSTEM_SECURITY, SeBackup and
 //      SeRestore only with declared intent;
@@ -79,6 +85,11 @@ struct AccessRequest {
   std::optional<Sid> principal_self;
   // privilege_intent bits: SeBackup/SeRestore grant only with their intent.
   uint32_t intent = privilege_intent::kNone;
+  // Claims conditional ACEs read instead of the token's own user and device
+  // claims (`token access --user-claims/--device-claims`); null: the
+  // token's. Borrowed for the call.
+  const std::vector<Claim>* user_claims = nullptr;
+  const std::vector<Claim>* device_claims = nullptr;
   // Build AccessCheckResult::trace. Hot paths (the file tree) turn it off;
   // `reason` and `deciding_ace` are filled either way.
   bool want_trace = true;
@@ -95,9 +106,9 @@ enum class AccessStatus {
                                // denied, or nothing was requested
   kPrivilegeNotHeld,           // ACCESS_SYSTEM_SECURITY without SeSecurity
   kBadImpersonationLevel,      // an impersonation token below Impersonation
-  kGenericNotMapped,           // reserved for API-level callers; not returned
-  kInvalidSecurityDescriptor,  // the mandatory label names a non-integrity
-                               // SID
+  kGenericNotMapped,           // generic bits left after mapping
+  kInvalidSecurityDescriptor,  // no owner, no group, or a mandatory label
+                               // that names a non-integrity SID
 };
 
 // One step of the explanation, in evaluation order.

@@ -24,6 +24,34 @@ const GenericMapping kFileGenericMapping{
     access::kFileAllAccess,
 };
 
+const GenericMapping kKeyGenericMapping{
+    access::kKeyRead,
+    access::kKeyWrite,
+    access::kKeyExecute,
+    access::kKeyAllAccess,
+};
+
+const GenericMapping kProcessGenericMapping{
+    AccessMask(0x00020410),
+    AccessMask(0x00020bea),
+    AccessMask(0x00121001),
+    AccessMask(0x001fffff),
+};
+
+const GenericMapping kThreadGenericMapping{
+    AccessMask(0x00020048),
+    AccessMask(0x00020437),
+    AccessMask(0x00121800),
+    AccessMask(0x001fffff),
+};
+
+const GenericMapping kServiceGenericMapping{
+    AccessMask(0x0002008d),
+    AccessMask(0x00020002),
+    AccessMask(0x00020170),
+    AccessMask(0x000f01ff),
+};
+
 const GenericMapping kPlainGenericMapping{
     access::kReadControl,
     access::kReadControl,
@@ -38,6 +66,105 @@ AccessMask MapGeneric(AccessMask mask, const GenericMapping& mapping) {
   if (mask.Intersects(access::kGenericExecute)) result |= mapping.execute;
   if (mask.Intersects(access::kGenericAll)) result |= mapping.all;
   return result;
+}
+
+AccessMask GenericLeftAfterMapping(AccessMask mask,
+                                   const GenericMapping& mapping) {
+  AccessMask members;
+  if (mask.Intersects(access::kGenericRead)) members |= mapping.read;
+  if (mask.Intersects(access::kGenericWrite)) members |= mapping.write;
+  if (mask.Intersects(access::kGenericExecute)) members |= mapping.execute;
+  if (mask.Intersects(access::kGenericAll)) members |= mapping.all;
+  return members & access::kAllGeneric;
+}
+
+namespace {
+
+struct MappingName {
+  std::string_view name;
+  const GenericMapping* mapping;
+};
+
+constexpr std::array<MappingName, 9> kMappingNames{{
+    {"token", &kTokenGenericMapping},
+    {"file", &kFileGenericMapping},
+    {"directory", &kFileGenericMapping},
+    {"key", &kKeyGenericMapping},
+    {"process", &kProcessGenericMapping},
+    {"thread", &kThreadGenericMapping},
+    {"service", &kServiceGenericMapping},
+    {"plain", &kPlainGenericMapping},
+    {"generic", &kPlainGenericMapping},
+}};
+
+constexpr std::string_view kMappingChoices =
+    "token, file, directory, key, process, thread, service, plain, or "
+    "GR,GW,GX,GA in hex";
+
+}  // namespace
+
+Result<NamedGenericMapping> ParseGenericMapping(std::string_view text) {
+  if (text.find(',') == std::string_view::npos) {
+    const std::string name = AsciiLower(text);
+    for (const MappingName& entry : kMappingNames) {
+      if (entry.name == name) {
+        return NamedGenericMapping{
+            *entry.mapping, name == "generic" ? "plain" : name, false};
+      }
+    }
+    if (text.empty()) {
+      return InvalidArgument("empty generic mapping (" +
+                             std::string(kMappingChoices) + ")");
+    }
+    return InvalidArgument("unknown generic mapping '" + std::string(text) +
+                           "' (" + std::string(kMappingChoices) + ")");
+  }
+  static constexpr std::array<std::string_view, 4> kMembers{"GR", "GW", "GX",
+                                                            "GA"};
+  std::array<AccessMask, 4> members;
+  size_t count = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string_view field = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos
+                                               : comma - start);
+    if (count < members.size()) {
+      std::string_view digits = field;
+      if (digits.size() > 2 && digits[0] == '0' &&
+          (digits[1] == 'x' || digits[1] == 'X')) {
+        digits.remove_prefix(2);
+      }
+      auto value = ParseUnsigned(digits, 0xffffffff, NumberBase::kHex);
+      if (!value) {
+        return InvalidArgument(
+            "generic mapping column " + std::to_string(start + 1) + ": " +
+            std::string(kMembers[count]) + " '" + std::string(field) +
+            "' is not a hex number up to 0xffffffff");
+      }
+      members[count] = AccessMask(static_cast<uint32_t>(*value));
+    }
+    ++count;
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (count != members.size()) {
+    return InvalidArgument("generic mapping '" + std::string(text) + "' has " +
+                           std::to_string(count) +
+                           " values; it needs four: GR,GW,GX,GA");
+  }
+  GenericMapping mapping{members[0], members[1], members[2], members[3]};
+  return NamedGenericMapping{mapping, FormatGenericMapping(mapping), true};
+}
+
+std::string FormatGenericMapping(const GenericMapping& mapping) {
+  std::string out;
+  for (AccessMask member :
+       {mapping.read, mapping.write, mapping.execute, mapping.all}) {
+    if (!out.empty()) out += ',';
+    out += "0x" + FormatUnsigned(member.bits(), NumberBase::kHex);
+  }
+  return out;
 }
 
 namespace {

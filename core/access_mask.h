@@ -121,19 +121,73 @@ struct GenericMapping {
   AccessMask write;
   AccessMask execute;
   AccessMask all;
+
+  friend bool operator==(const GenericMapping&, const GenericMapping&) =
+      default;
 };
 
 // Token objects: read 0x20008, write 0x600e0, execute 0x4, all 0xf01ff.
+// (Windows' token object type maps read 0x20008, write 0x200e0, execute
+// 0x20000, all 0xf01ff; docs/architecture.md has the comparison.)
 extern const GenericMapping kTokenGenericMapping;
-// Files: FILE_GENERIC_READ/WRITE/EXECUTE, FILE_ALL_ACCESS.
+// Files and directories (one object type on Windows): FILE_GENERIC_READ
+// 0x120089, FILE_GENERIC_WRITE 0x120116, FILE_GENERIC_EXECUTE 0x1200a0,
+// FILE_ALL_ACCESS 0x1f01ff.
 extern const GenericMapping kFileGenericMapping;
+// Registry keys: KEY_READ 0x20019, KEY_WRITE 0x20006, KEY_EXECUTE 0x20019,
+// KEY_ALL_ACCESS 0xf003f.
+extern const GenericMapping kKeyGenericMapping;
+// Processes (Windows Vista and later): read 0x20410 (VM_READ |
+// QUERY_INFORMATION), write 0x20bea, execute 0x121001 (TERMINATE |
+// QUERY_LIMITED_INFORMATION | SYNCHRONIZE), all PROCESS_ALL_ACCESS 0x1fffff.
+extern const GenericMapping kProcessGenericMapping;
+// Threads: read 0x20048 (GET_CONTEXT | QUERY_INFORMATION), write 0x20437,
+// execute 0x121800 (QUERY_LIMITED_INFORMATION | RESUME | SYNCHRONIZE), all
+// THREAD_ALL_ACCESS 0x1fffff.
+extern const GenericMapping kThreadGenericMapping;
+// Services: read 0x2008d (QUERY_CONFIG | QUERY_STATUS | ENUMERATE_DEPENDENTS
+// | INTERROGATE), write 0x20002 (CHANGE_CONFIG), execute 0x20170 (START |
+// STOP | PAUSE_CONTINUE | USER_DEFINED_CONTROL), all SERVICE_ALL_ACCESS
+// 0xf01ff.
+extern const GenericMapping kServiceGenericMapping;
 // A plain object class: read = READ_CONTROL, write/execute = READ_CONTROL,
 // all = STANDARD_RIGHTS_REQUIRED | 0xffff (every object-specific bit).
 extern const GenericMapping kPlainGenericMapping;
 
+// A generic mapping as a request names it: one of the named mappings above,
+// or a custom one written as four hex numbers.
+struct NamedGenericMapping {
+  GenericMapping mapping;
+  // The canonical text: a lower-case name ("token", "file", "directory",
+  // "key", "process", "thread", "service", "plain"), or for a custom mapping
+  // its four members as FormatGenericMapping writes them.
+  std::string name;
+  bool custom = false;
+};
+
+// Parses a mapping: a name (case-insensitive; "generic" is "plain"), or
+// GR,GW,GX,GA: exactly four hex numbers (0x prefix optional, up to
+// 0xffffffff, no spaces) separated by commas. A custom member may hold
+// generic bits; the access check then refuses requests that use it
+// (GenericLeftAfterMapping). Errors are kInvalidArgument naming the problem
+// and, for a bad member, its 1-based column in `text`.
+Result<NamedGenericMapping> ParseGenericMapping(std::string_view text);
+
+// "0x120089,0x120116,0x1200a0,0x1f01ff": the members in order GR,GW,GX,GA,
+// lower-case hex with a 0x prefix. ParseGenericMapping reads it back.
+std::string FormatGenericMapping(const GenericMapping& mapping);
+
 // RtlMapGenericMask: each generic bit in `mask` adds its mapping member, then
 // the four generic bits are cleared.
 AccessMask MapGeneric(AccessMask mask, const GenericMapping& mapping);
+
+// The generic bits that mapping `mask` would leave behind: those held by the
+// mapping members its generic bits select (a custom mapping such as
+// GR=0x80000000 maps a generic right to a generic right). Empty for every
+// named mapping. The access check refuses a request that leaves any
+// (STATUS_GENERIC_NOT_MAPPED).
+AccessMask GenericLeftAfterMapping(AccessMask mask,
+                                   const GenericMapping& mapping);
 
 // Returns token right names for `mask` joined by " | " in bit order
 // ("QUERY | ADJUST_PRIVILEGES"); unnamed bits as 0x-hex; "0" for empty.

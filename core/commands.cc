@@ -212,6 +212,13 @@ Result<std::vector<std::string>> SplitCommandItems(std::string_view text) {
       return InvalidArgument("NUL byte at offset " + std::to_string(i),
                              static_cast<int>(i + 1));
     }
+    if (quoted && c == '\\' && i + 1 < text.size() &&
+        (text[i + 1] == '"' || text[i + 1] == '\\')) {
+      // Inside quotes \" and \\ stand for " and \ (conditional ACEs quote
+      // their strings).
+      current.push_back(text[++i]);
+      continue;
+    }
     if (c == '"') {
       quoted = !quoted;
       in_item = true;
@@ -321,11 +328,12 @@ Result<uint32_t> ResolveSidSelector(const SidSelector& selector,
                          " is neither the token's user nor one of its groups");
 }
 
-Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text) {
+Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text,
+                                                   const Sid* domain) {
   auto trimmed = WholeCommand(text, "default-dacl");
   if (!trimmed) return tl::unexpected(trimmed.error());
   if (AsciiLower(*trimmed) == "none") return std::optional<Acl>();
-  auto dacl = ParseSddlDacl(*trimmed);
+  auto dacl = ParseSddlDacl(*trimmed, domain);
   if (!dacl) {
     return InvalidArgument("default-dacl: " + dacl.error().message,
                            dacl.error().column);
@@ -361,10 +369,11 @@ Result<uint32_t> ParseSessionCommand(std::string_view text) {
   return static_cast<uint32_t>(*value);
 }
 
-Result<SecurityCommand> ParseSecurityCommand(std::string_view text) {
+Result<SecurityCommand> ParseSecurityCommand(std::string_view text,
+                                             const Sid* domain) {
   auto trimmed = WholeCommand(text, "security");
   if (!trimmed) return tl::unexpected(trimmed.error());
-  auto sd = ParseSddl(*trimmed);
+  auto sd = ParseSddl(*trimmed, domain);
   if (!sd) {
     return InvalidArgument("security: " + sd.error().message,
                            sd.error().column);
@@ -526,14 +535,50 @@ Result<AccessMask> ParseRightsExpression(std::string_view text) {
                          "SDDL letters such as GR)");
 }
 
-Result<AccessCommand> ParseAccessCommand(std::string_view text) {
+// A claim array given as hex of its binary form (core/claims.h), or "none".
+Result<std::vector<Claim>> ParseClaimArrayField(std::string_view value) {
+  if (AsciiLower(value) == "none") return std::vector<Claim>{};
+  std::vector<uint8_t> bytes;
+  if (value.size() % 2 != 0) {
+    return InvalidArgument(
+        "a claim array is hex of its binary form (an even number of hex "
+        "digits) or none");
+  }
+  for (size_t i = 0; i < value.size(); i += 2) {
+    auto byte = ParseUnsigned(value.substr(i, 2), 0xff, NumberBase::kHex);
+    if (!byte) {
+      return InvalidArgument("a claim array is hex of its binary form; '" +
+                             std::string(value.substr(i, 2)) +
+                             "' at column " + std::to_string(i + 1) +
+                             " is not a hex byte");
+    }
+    bytes.push_back(static_cast<uint8_t>(*byte));
+  }
+  return DecodeClaims(bytes);
+}
+
+Result<AccessCommand> ParseAccessCommand(std::string_view text,
+                                         const Sid* domain) {
   auto items = Items(text, "access");
   if (!items) return tl::unexpected(items.error());
   AccessCommand command;
+  // The SD and the principal self SID may use domain aliases, so a domain=
+  // item applies to them wherever it stands (its own rule reports a bad
+  // one).
+  const Sid* effective_domain = domain;
+  std::optional<Sid> given_domain;
+  for (const std::string& item : *items) {
+    const KeyValue field = SplitKeyValue(item);
+    if (field.key != "domain" || !field.value) continue;
+    if (auto sid = ParseDomainSid(*field.value)) {
+      given_domain = *sid;
+      effective_domain = &*given_domain;
+    }
+  }
   const std::vector<FieldRule> rules = {
       {"sd", FieldValue::kRequired,
        [&](const std::string& value) -> Status {
-         auto descriptor = ParseSddl(value);
+         auto descriptor = ParseSddl(value, effective_domain);
          if (!descriptor) return tl::unexpected(descriptor.error());
          command.descriptor = *descriptor;
          command.sddl = value;
@@ -547,18 +592,10 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
        }},
       {"mapping", FieldValue::kRequired,
        [&](const std::string& value) -> Status {
-         const std::string name = AsciiLower(value);
-         if (name == "token") {
-           command.mapping = kTokenGenericMapping;
-         } else if (name == "file") {
-           command.mapping = kFileGenericMapping;
-         } else if (name == "plain" || name == "generic") {
-           command.mapping = kPlainGenericMapping;
-         } else {
-           return InvalidArgument("unknown mapping '" + value +
-                                  "' (token, file or plain)");
-         }
-         command.mapping_name = name == "generic" ? "plain" : name;
+         auto mapping = ParseGenericMapping(value);
+         if (!mapping) return tl::unexpected(mapping.error());
+         command.mapping = mapping->mapping;
+         command.mapping_name = mapping->name;
          return Ok();
        }},
       {"intent", FieldValue::kRequired,
@@ -578,9 +615,27 @@ Result<AccessCommand> ParseAccessCommand(std::string_view text) {
        }},
       {"self", FieldValue::kRequired,
        [&](const std::string& value) -> Status {
-         auto sid = ParseSidOrAlias(value);
+         auto sid = ParseSidOrAlias(value, effective_domain);
          if (sid) command.principal_self = *sid;
          return Forward(sid);
+       }},
+      {"domain", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto sid = ParseDomainSid(value);
+         if (sid) command.domain = *sid;
+         return Forward(sid);
+       }},
+      {"user-claims", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto claims = ParseClaimArrayField(value);
+         if (claims) command.user_claims = std::move(*claims);
+         return Forward(claims);
+       }},
+      {"device-claims", FieldValue::kRequired,
+       [&](const std::string& value) -> Status {
+         auto claims = ParseClaimArrayField(value);
+         if (claims) command.device_claims = std::move(*claims);
+         return Forward(claims);
        }},
       FlagField("json", command.json),
   };

@@ -19,8 +19,10 @@
 //   security      SDDL security descriptor; the sections present say what
 //                 changes (O: owner, G: group, D: DACL, S: SACL and label)
 //   impersonate   REF [level=LEVEL] [exec] | revert
-//   access        [sd=SDDL] [desired=RIGHTS] [mapping=token|file|plain]
-//                 [intent=backup|restore] [self=SID] [json]
+//   access        [sd=SDDL] [desired=RIGHTS] [mapping=NAME|GR,GW,GX,GA]
+//                 [intent=backup|restore] [self=SID] [domain=SID]
+//                 [user-claims=HEX|none] [device-claims=HEX|none] [json]
+//                 (claims: hex of a binary claim array, core/claims.h)
 //   duplicate     [type=primary|impersonation] [level=LEVEL] [access=RIGHTS]
 //                 [persist] [holder=pid:N]
 //   install       REF
@@ -32,7 +34,9 @@
 //   tags          add TAG | remove TAG    (one tag, core/tag.h; the verb is
 //                 lower case, words are separated by spaces or tabs, and
 //                 one trailing newline is allowed)
-// Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)".
+// Values containing spaces may be double-quoted: sd="D:(A;;GA;;;WD)"; inside
+// quotes \" and \\ stand for " and \:
+// sd="D:(XA;;FR;;;WD;(@User.x == \"a\"))".
 // Token references REF: pid:N, pid:N/TID, id:N, or a path under the mount
 // (/tokens/N, /tokens/N/TID, /tokens/objects/N).
 //
@@ -85,7 +89,10 @@ Result<uint32_t> ResolveSidSelector(const SidSelector& selector,
                                     const Token& token);
 
 // nullopt = remove the default DACL.
-Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text);
+// `domain` (may be null): the machine domain SDDL aliases (DA, LA, ...)
+// resolve against, here and in ParseSecurityCommand.
+Result<std::optional<Acl>> ParseDefaultDaclCommand(std::string_view text,
+                                                   const Sid* domain = nullptr);
 
 Result<uint32_t> ParseIntegrityCommand(std::string_view text);
 Result<uint32_t> ParseSessionCommand(std::string_view text);
@@ -94,7 +101,8 @@ struct SecurityCommand {
   SecurityDescriptor descriptor;
   uint32_t information = 0;  // security_information::k* of the sections
 };
-Result<SecurityCommand> ParseSecurityCommand(std::string_view text);
+Result<SecurityCommand> ParseSecurityCommand(std::string_view text,
+                                             const Sid* domain = nullptr);
 
 // A token named in a write.
 struct TokenReference {
@@ -126,12 +134,22 @@ struct AccessCommand {
   std::string sddl;                              // as written, for echoes
   AccessMask desired = access::kMaximumAllowed;
   GenericMapping mapping = kTokenGenericMapping;
-  std::string mapping_name = "token";
+  std::string mapping_name = "token";  // ParseGenericMapping's name
   uint32_t intent = privilege_intent::kNone;
   std::optional<Sid> principal_self;
+  // domain=: the machine domain SID for this check's aliases, instead of the
+  // daemon's.
+  std::optional<Sid> domain;
+  // Claims the check reads instead of the token's own (nullopt: the
+  // token's).
+  std::optional<std::vector<Claim>> user_claims;
+  std::optional<std::vector<Claim>> device_claims;
   bool json = false;  // answer as one JSON object
 };
-Result<AccessCommand> ParseAccessCommand(std::string_view text);
+// `domain` (may be null) is the daemon's machine domain, for the aliases
+// (DA, LA, ...) of sd= and self=; a domain= field replaces it.
+Result<AccessCommand> ParseAccessCommand(std::string_view text,
+                                         const Sid* domain = nullptr);
 
 // Rights for `access`: a number, token right names (QUERY|READ_CONTROL),
 // generic names, or SDDL rights letters (GR, FA, RPWP).
@@ -176,8 +194,8 @@ Result<LinkCommand> ParseLinkCommand(std::string_view text,
 // command's).
 Result<TagCommand> ParseTagCommand(std::string_view text);
 
-// Splits a command into items at whitespace, honouring double quotes.
-// Exposed for tests.
+// Splits a command into items at whitespace, honouring double quotes;
+// inside quotes \" and \\ stand for " and \. Exposed for tests.
 Result<std::vector<std::string>> SplitCommandItems(std::string_view text);
 
 }  // namespace tokenfs

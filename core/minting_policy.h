@@ -73,6 +73,10 @@ struct MintingSettings {
   // still get an elevation pair (sudo cannot elevate it).
   uint32_t no_new_privs_mandatory_policy = 0;
   bool no_new_privs_allow_elevation = false;
+  // The machine domain SID (S-1-5-21-a-b-c) that SDDL aliases such as DA and
+  // LA stand for in the daemon; nullopt: the one the daemon generated for
+  // this host and keeps in its state store.
+  std::optional<Sid> domain_sid;
 
   friend bool operator==(const MintingSettings&,
                          const MintingSettings&) = default;

@@ -168,7 +168,7 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
           CheckKeys(document, "",
                     {"version", "baseline_privileges", "integrity",
                      "mandatory_policy", "token_user_access", "capabilities",
-                     "logon_type", "elevation", "no_new_privs"});
+                     "logon_type", "elevation", "no_new_privs", "domain_sid"});
       !status) {
     return status;
   }
@@ -318,6 +318,21 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
       settings.full_integrity_rid = *rid;
     }
   }
+  if (document.contains("domain_sid")) {
+    const json& value = document["domain_sid"];
+    if (value.is_null()) {
+      settings.domain_sid.reset();
+    } else if (value.is_string()) {
+      auto sid = ParseDomainSid(value.get<std::string>());
+      if (!sid) return PathError("domain_sid", sid.error().message);
+      settings.domain_sid = *sid;
+    } else {
+      return PathError("domain_sid",
+                       JsonWrongTypeMessage("a domain SID S-1-5-21-a-b-c or "
+                                            "null",
+                                            value));
+    }
+  }
   if (document.contains("no_new_privs")) {
     const json& nnp = document["no_new_privs"];
     auto object = ObjectAt(nnp, "no_new_privs");
@@ -401,6 +416,8 @@ json MintingSettingsToJson(const MintingSettings& s) {
        {{"add_mandatory_policy",
          MandatoryPolicyJson(s.no_new_privs_mandatory_policy)},
         {"allow_elevation", s.no_new_privs_allow_elevation}}},
+      {"domain_sid",
+       s.domain_sid ? json(s.domain_sid->ToString()) : json(nullptr)},
   };
 }
 

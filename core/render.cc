@@ -342,9 +342,9 @@ std::string RenderSingleFile(const Token& token, TokenFile file,
       return RenderRestricted(token, options);
     case TokenFile::kDefaultDacl:
       if (!token.default_dacl) return "none\n";
-      return FormatSddlDacl(token.default_dacl) + '\n';
+      return FormatSddlDacl(token.default_dacl, options.domain) + '\n';
     case TokenFile::kSecurity:
-      return FormatSddl(token.security) + '\n';
+      return FormatSddl(token.security, options.domain) + '\n';
     case TokenFile::kAll:
       break;
   }
@@ -537,8 +537,9 @@ json DecodedJson(const Token& token, QueryClass query_class,
     case QueryClass::kDefaultDacl:
       return json{
           {"present", token.default_dacl.has_value()},
-          {"sddl", token.default_dacl ? json(FormatSddlDacl(token.default_dacl))
-                                      : json(nullptr)},
+          {"sddl", token.default_dacl
+                       ? json(FormatSddlDacl(token.default_dacl, options.domain))
+                       : json(nullptr)},
           {"ace_count",
            token.default_dacl ? token.default_dacl->aces.size() : 0}};
     case QueryClass::kImpersonationLevel: {
@@ -695,7 +696,7 @@ nlohmann::json AllClassesJson(const Token& token,
   extras["write_restricted"] = token.write_restricted;
   extras["user_deny_only"] = token.user_deny_only;
   extras["capabilities"] = std::move(capabilities);
-  extras["security_sddl"] = FormatSddl(token.security);
+  extras["security_sddl"] = FormatSddl(token.security, options.domain);
   extras["mandatory_policy"] = MandatoryPolicyNames(token.mandatory_policy);
   extras["parent_token_id"] = FormatLuid(token.parent_token_id);
   extras["created_ns"] = token.created_ns;

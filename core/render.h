@@ -58,6 +58,9 @@ struct RenderOptions {
   // Names of capability SIDs (S-1-15-3-...); null = only the names the
   // token itself carries.
   const CapabilityNames* capability_names = nullptr;
+  // The machine domain: its SIDs print as SDDL aliases (DA, LA, ...) in
+  // descriptors and DACLs; null = as S-....
+  const Sid* domain = nullptr;
 };
 
 // The label of `sid`: SidLabel() (well-known names, integrity levels, logon

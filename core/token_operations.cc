@@ -105,6 +105,9 @@ Result<Token> DuplicateAs(const Token& source, TokenType type,
       type == TokenType::kPrimary ? ImpersonationLevel::kAnonymous : level;
   copy.elevation_type = ElevationType::kDefault;
   MakeNewObject(copy, creator, ids);
+  // Windows (NtDuplicateToken, verified by Wine's tests) gives the copy a
+  // new TokenId but keeps the source's ModifiedId: nothing was adjusted.
+  copy.modified_id = source.modified_id;
   return Checked(std::move(copy));
 }
 

@@ -22,12 +22,14 @@
 // Peios spec says "the caller's real token" (SeTcb for session changes,
 // SeImpersonate for impersonation) the daemon passes the caller's primary.
 //
-// Identifiers (Peios v0.20 wins where it differs from Windows):
+// Identifiers (Peios v0.20 wins where it differs from Windows, except where
+// Windows-verified tests settle it: docs/architecture.md has the table):
 //
 //   operation                      token_id  modified_id     parent_token_id
 //   Adjust*, Reset*, SetIntegrity  same      new, always (1) same
-//   Duplicate, MakeImpersonation-  new       = token_id      same
-//     Token, LinkedToken copy
+//   Duplicate, MakeImpersonation-  new       same (3)        same
+//     Token
+//   LinkedToken copy               new       = token_id      same
 //   Restrict                       new       = token_id      source token_id
 //   LinkTokens, SetSecurity,       same      same (2)        same
 //     MarkPrivilegesUsed
@@ -38,6 +40,9 @@
 //   (2) Setting the elevation role and marking privileges used do not bump
 //       (the Peios token structure); the token object's own SD is not
 //       token content, so changing it does not bump either.
+//   (3) Windows (DuplicateTokenEx, Windows-verified): the copy keeps the
+//       source's ModifiedId, since nothing in it was modified; Peios gives
+//       modified_id = token_id.
 //
 // Duplicate and Restrict follow the Peios model's token creation: elevation is
 // reset to Default, the token object gets a fresh default SD
@@ -276,7 +281,7 @@ struct DuplicateRequest {
 // (Windows' rule; Peios is silent, and a primary token from an
 // Identification token would widen it). Violations are kPrivilegeNotHeld;
 // unknown type or level values kInvalidArgument.
-// New token: token_id new, modified_id = token_id, elevation Default,
+// New token: token_id new, modified_id kept (Windows), elevation Default,
 // security = DefaultTokenSecurity(user, creator); everything else copied,
 // capabilities and `used` included.
 Result<Token> Duplicate(const Token& source, const DuplicateRequest& request,

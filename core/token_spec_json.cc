@@ -931,6 +931,33 @@ Result<TokenSpec> ParseTokenSpecJson(std::string_view text) {
   return FromJson(*root);
 }
 
+Result<std::vector<Claim>> ParseClaimsJson(std::string_view text,
+                                           const std::string& path) {
+  if (text.size() > token_spec_json::kMaxTextBytes) {
+    return MakeError(ErrorCode::kResourceExhausted,
+                     path + " is " + std::to_string(text.size()) +
+                         " bytes (at most 1048576)");
+  }
+  auto root = ReadStrictJson(text, token_spec_json::kMaxDepth);
+  if (!root) {
+    const StrictJsonError& error = root.error();
+    return InvalidArgument(
+        path + ": " +
+            JsonReadErrorMessage(error, text, token_spec_json::kMaxDepth),
+        error.kind == StrictJsonError::Kind::kSyntax
+            ? static_cast<int>(std::min<size_t>(error.position, 1 << 30))
+            : 0);
+  }
+  auto claims = ReadClaims(*root, path);
+  if (!claims) return claims;
+  // The binary array is what a check reads: refuse what cannot be encoded
+  // (a repeated name, too large).
+  if (auto encoded = EncodeClaims(*claims); !encoded) {
+    return InvalidArgument(path + ": " + encoded.error().message);
+  }
+  return claims;
+}
+
 nlohmann::ordered_json TokenSpecToJson(const TokenSpec& spec,
                                        const CapabilityNames* names) {
   OrderedJson out = OrderedJson::object();

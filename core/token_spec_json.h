@@ -98,6 +98,13 @@ nlohmann::ordered_json TokenSpecToJson(const TokenSpec& spec,
 std::string FormatTokenSpecJson(const TokenSpec& spec,
                                 const CapabilityNames* names);
 
+// A claim array in the form of the spec's "user_claims"/"device_claims"
+// ([{"name", "type", "flags", "values"}], as `token access --device-claims`
+// takes it). Errors name the JSON path under `path` ("device_claims[0].type:
+// unknown claim type"); syntax errors set `column`.
+Result<std::vector<Claim>> ParseClaimsJson(std::string_view text,
+                                           const std::string& path);
+
 // `token spec encode`: JSON text to the canonical binary spec. Fails as
 // ParseTokenSpecJson or EncodeTokenSpec.
 Result<std::vector<uint8_t>> TokenSpecJsonToBinary(std::string_view text);

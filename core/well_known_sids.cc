@@ -352,6 +352,15 @@ bool IsDomainSid(const Sid& sid) {
   return sid.authority() == 5 && subs.size() == 4 && subs[0] == 21;
 }
 
+Result<Sid> ParseDomainSid(std::string_view text) {
+  auto sid = Sid::Parse(text);
+  if (!sid || !IsDomainSid(*sid)) {
+    return InvalidArgument("wants S-1-5-21-a-b-c, not '" + std::string(text) +
+                           "'");
+  }
+  return *sid;
+}
+
 Result<Sid> ParseSidOrAlias(std::string_view text, const Sid* domain) {
   if (text.size() == 2) {
     if (auto sid = SidFromSddlAlias(text, domain)) return *sid;

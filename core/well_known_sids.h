@@ -117,6 +117,11 @@ bool IsDomainRelativeSddlAlias(std::string_view alias);
 // True iff `sid` can serve as a machine domain: S-1-5-21 and three more
 // sub-authorities.
 bool IsDomainSid(const Sid& sid);
+// Parses a machine domain SID as `token sddl --domain-sid`, `token access
+// --domain-sid` and the policy's domain_sid take it: S-1-5-21-a-b-c
+// (Sid::Parse's spellings). Fails with kInvalidArgument "wants
+// S-1-5-21-a-b-c, not 'TEXT'".
+Result<Sid> ParseDomainSid(std::string_view text);
 
 // Parses a SID given as "S-..." or an SDDL alias. Errors as Sid::Parse; a
 // domain-relative alias without `domain` fails naming the alias.

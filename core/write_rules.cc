@@ -57,7 +57,8 @@ AccessMask SecurityWriteRight(uint32_t information) {
 }
 
 Result<TokenFileWrite> ParseTokenFileWrite(TokenFile file,
-                                           std::string_view text) {
+                                           std::string_view text,
+                                           const Sid* domain) {
   TokenFileWrite write;
   write.file = file;
   write.right = TokenFileWriteRight(file);
@@ -82,7 +83,7 @@ Result<TokenFileWrite> ParseTokenFileWrite(TokenFile file,
       return write;
     }
     case TokenFile::kDefaultDacl: {
-      auto dacl = ParseDefaultDaclCommand(text);
+      auto dacl = ParseDefaultDaclCommand(text, domain);
       if (!dacl) return tl::unexpected(dacl.error());
       write.command = DefaultDaclWrite{std::move(*dacl)};
       return write;
@@ -100,7 +101,7 @@ Result<TokenFileWrite> ParseTokenFileWrite(TokenFile file,
       return write;
     }
     case TokenFile::kSecurity: {
-      auto command = ParseSecurityCommand(text);
+      auto command = ParseSecurityCommand(text, domain);
       if (!command) return tl::unexpected(command.error());
       write.right = SecurityWriteRight(command->information);
       write.command = std::move(*command);

@@ -76,8 +76,10 @@ struct TokenFileWrite {
 
 // Parses `text` written to `file` (kInvalidArgument with the parser's
 // message; kAccessDenied "read-only" for a file that takes no writes).
+// SDDL aliases of the machine domain resolve against `domain` (may be null).
 Result<TokenFileWrite> ParseTokenFileWrite(TokenFile file,
-                                           std::string_view text);
+                                           std::string_view text,
+                                           const Sid* domain = nullptr);
 
 // `current` after `write`, by a caller whose checking token is `checking`.
 // The model's rules apply: only present privileges can be enabled, mandatory

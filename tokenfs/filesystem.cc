@@ -131,10 +131,12 @@ TokenFilesystem::TokenFilesystem(Registry& registry, ProcessFacts& source,
       authorizer_(resolver_, peer_grants_),
       linked_copies_(registry, ids, resolver_, authorizer_),
       write_commands_(registry, ids, clock, capability_names_, resolver_,
-                      authorizer_) {
+                      authorizer_,
+                      options_.domain_sid ? &*options_.domain_sid : nullptr) {
   render_options_.sid_style = SidStyle::kLabeled;
   render_options_.accounts = &accounts_;
   render_options_.capability_names = &capability_names_;
+  render_options_.domain = options_.domain_sid ? &*options_.domain_sid : nullptr;
 }
 
 // ---------------------------------------------------------------------------

@@ -101,6 +101,11 @@ class TokenFilesystem {
     // cached attributes); null: every file is served with direct I/O
     // (tests).
     KernelCacheInterface* kernel_cache = nullptr;
+    // The machine domain SID (S-1-5-21-a-b-c) that SDDL aliases such as DA
+    // and LA stand for in access checks and rendered descriptors: the
+    // policy's domain_sid, else the one the state store keeps; nullopt: the
+    // aliases are refused and such SIDs print as S-... (tests).
+    std::optional<Sid> domain_sid;
   };
 
   TokenFilesystem(Registry& registry, ProcessFacts& source, EventSync& events,

@@ -1,5 +1,7 @@
 #include "tokenfs/linked_copies.h"
 
+#include <optional>
+
 #include "core/privilege.h"
 #include "core/token_operations.h"
 
@@ -44,16 +46,9 @@ tl::expected<std::string, FsError> LinkedCopies::Resolve(const Caller& caller,
     }
     return up + std::to_string(partner->id().value);
   }
-  // Without SeTcb: an Identification-level copy, one per caller process.
-  const Key key{caller.process.pid, caller.process.start_time,
-                caller.process.instance, partner->id().value};
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = copies_.find(key);
-    if (it != copies_.end() && registry_.FindObject(Luid{it->second})) {
-      return up + std::to_string(it->second);
-    }
-  }
+  // Without SeTcb: a new Identification-level copy on every fetch, as each
+  // TokenLinkedToken query returns a new token object on Windows; it is
+  // held for the caller's process like any object it derived.
   auto copy = registry_.AddObject(std::move(view->token), caller.process,
                                   caller.uid, false, caller.gid);
   if (!copy) {
@@ -61,15 +56,32 @@ tl::expected<std::string, FsError> LinkedCopies::Resolve(const Caller& caller,
         Refuse(copy.error(), resolver_.Describe(target.node)));
   }
   const uint64_t id = (*copy)->id().value;
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = copies_.begin(); it != copies_.end();) {
-    if (!registry_.FindObject(Luid{it->second})) {
-      it = copies_.erase(it);
-    } else {
-      ++it;
+  // Windows frees a copy when its handle closes; here nothing closes, so a
+  // process keeps its two latest copies (a readlink and the path walk that
+  // follows it read the link twice) and older ones leave the object table
+  // (a holder keeps its reference) unless something was derived from them:
+  // reading `linked` in a loop cannot grow the table.
+  const Key key{caller.process.pid, caller.process.start_time,
+                caller.process.instance, partner->id().value};
+  std::optional<uint64_t> oldest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto entry = copies_.begin(); entry != copies_.end();) {
+      if (!registry_.FindObject(Luid{entry->second.latest})) {
+        entry = copies_.erase(entry);
+      } else {
+        ++entry;
+      }
     }
+    Latest& latest = copies_[key];
+    if (latest.before != 0) oldest = latest.before;
+    latest.before = latest.latest;
+    latest.latest = id;
   }
-  copies_[key] = id;
+  if (oldest && registry_.FindObject(Luid{*oldest}) &&
+      registry_.ObjectChildren(Luid{*oldest}).empty()) {
+    (void)registry_.RemoveObject(Luid{*oldest});
+  }
   return up + std::to_string(id);
 }
 

@@ -3,12 +3,16 @@
 // Models reading the linked token of a split (elevated/filtered) pair: a
 // caller with SeTcb gets the partner token object itself; any other caller
 // that may QUERY the token gets an Identification-level copy of the partner
-// (core LinkedToken), made once per (caller process incarnation, partner)
-// and handed out again while it exists.
+// (core LinkedToken), a new token object each time the link is read (as
+// Windows returns a new token for every TokenLinkedToken query), held for
+// the caller's process. A process keeps its two latest copies; an older one
+// leaves the object table (unless an object was derived from it), as
+// Windows frees a copy whose handle is closed, so reading the link in a
+// loop does not grow the table.
 //
-// Invariant: a remembered copy names a token object the registry still
-// holds when it is handed out; entries whose object is gone are dropped
-// whenever a new copy is remembered.
+// Invariant: copies_ maps (caller process incarnation, partner) to the two
+// latest copies handed out (0: none); entries whose latest object is gone
+// are dropped when a new copy is made.
 //
 // Thread-safety: internally locked (a mutex that may be held while calling
 // into the registry).
@@ -64,7 +68,11 @@ class LinkedCopies {
   Resolver& resolver_;
   RequestAuthorizer& authorizer_;
   std::mutex mutex_;
-  std::map<Key, uint64_t> copies_;  // guarded by mutex_
+  struct Latest {
+    uint64_t latest = 0;
+    uint64_t before = 0;
+  };
+  std::map<Key, Latest> copies_;  // guarded by mutex_
 };
 
 }  // namespace tokenfs

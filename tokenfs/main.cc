@@ -330,6 +330,8 @@ int Run(int argc, char** argv) {
   filesystem_options.journal = store.get();
   filesystem_options.pollers = &pollers;
   filesystem_options.kernel_cache = &kernel_cache;
+  filesystem_options.domain_sid =
+      policy.settings().domain_sid.value_or(store->machine_domain_sid());
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 

@@ -108,7 +108,8 @@ std::string RenderRegistryFile(const Registry::Stats& stats,
 
 std::string RenderAccessResult(const AccessCheckResult& result,
                                const AccessCommand& command,
-                               const SecurityDescriptor& sd) {
+                               const SecurityDescriptor& sd,
+                               const Sid* domain) {
   std::vector<std::string_view> used;
   for (const PrivilegeInfo& info : PrivilegeCatalog()) {
     if (result.privileges_used & privilege::Bit(info.bit)) {
@@ -125,7 +126,7 @@ std::string RenderAccessResult(const AccessCheckResult& result,
         {"reason", result.reason},
         {"deciding_ace", result.deciding_ace},
         {"privileges_used", used},
-        {"sd", FormatSddl(sd)},
+        {"sd", FormatSddl(sd, domain)},
         {"trace", nlohmann::json::array()},
     };
     for (const AccessTraceStep& step : result.trace) {
@@ -152,7 +153,7 @@ std::string RenderAccessResult(const AccessCheckResult& result,
     used_names += name;
   }
   text += TextLine("privileges_used", used_names.empty() ? "-" : used_names);
-  text += TextLine("sd", FormatSddl(sd));
+  text += TextLine("sd", FormatSddl(sd, domain));
   for (const AccessTraceStep& step : result.trace) {
     text += TextLine("trace", step.step + ": " + step.detail);
   }

@@ -51,10 +51,12 @@ std::string RenderRegistryFile(const Registry::Stats& stats,
                                uint64_t event_overflows, uint64_t requests);
 
 // The access file's answer to `command`: `result` of checking it against
-// `sd`, as lines or (command.json) one JSON document.
+// `sd`, as lines or (command.json) one JSON document; SIDs of `domain` (may
+// be null) print as their SDDL aliases.
 std::string RenderAccessResult(const AccessCheckResult& result,
                                const AccessCommand& command,
-                               const SecurityDescriptor& sd);
+                               const SecurityDescriptor& sd,
+                               const Sid* domain = nullptr);
 
 }  // namespace tokenfs
 

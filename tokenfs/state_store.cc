@@ -13,11 +13,13 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 
 #include "core/number.h"
 #include "core/token_record.h"
+#include "core/well_known_sids.h"
 
 namespace tokenfs {
 namespace {
@@ -126,6 +128,14 @@ class Statement {
  private:
   sqlite3_stmt* statement_ = nullptr;
 };
+
+// S-1-5-21-a-b-c with random a, b and c, as Windows makes a machine SID.
+Sid NewMachineDomainSid() {
+  std::random_device random;
+  std::uniform_int_distribution<uint32_t> any;
+  return Sid::Known(kNtAuthority,
+                    {21, any(random), any(random), any(random)});
+}
 
 bool Execute(sqlite3* db, const char* sql, std::string& error) {
   char* message = nullptr;
@@ -334,6 +344,19 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(
       return fail(error);
     }
   }
+  if (!store->domain_sid_) {
+    // The host's machine domain, made once: written at once in its own
+    // transaction (not a counted commit), so every later start finds it.
+    const Sid generated = NewMachineDomainSid();
+    Statement insert(store->db_,
+                     "INSERT OR REPLACE INTO meta(key, value) VALUES("
+                     "'domain_sid', ?1)");
+    if (!insert.ok() || !insert.Bind(1, generated.ToString()).Run()) {
+      return fail("cannot record the machine domain SID: " +
+                  SqliteError(store->db_));
+    }
+    store->domain_sid_ = generated;
+  }
   if (recorded) {
     store->commits_ = std::max(store->commits_, recorded->commits);
     store->first_id_ = std::max(store->first_id_, recorded->id_limit);
@@ -476,6 +499,13 @@ Status StateStore::Load() {
         const std::string value = Text(row, 1);
         if (key == "boot_id") {
           state.boot_id = value;
+        } else if (key == "domain_sid") {
+          auto sid = ParseDomainSid(value);
+          if (!sid) {
+            return InvalidArgument("corrupt (meta domain_sid '" + value +
+                                   "')");
+          }
+          domain_sid_ = *sid;
         } else if (key == "commits" || key == "id_limit") {
           // Both are written as decimal numbers; anything else is damage.
           const auto parsed =

@@ -8,7 +8,7 @@
 // set-ID program will give back; schema 2, version 1 stores are upgraded
 // in place), threads (impersonating
 // ones), objects (/tokens/objects entries), and meta (boot id, the id
-// reservation limit). PRAGMA application_id marks the file as ours and
+// reservation limit, the machine domain SID). PRAGMA application_id marks the file as ours and
 // PRAGMA user_version is the schema version.
 //
 // Writes: Record*/Forget* append to an in-memory queue and return; one
@@ -49,6 +49,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -56,6 +57,7 @@
 
 #include "core/luid.h"
 #include "core/result.h"
+#include "core/sid.h"
 #include "core/state_journal.h"
 
 struct sqlite3;
@@ -88,6 +90,10 @@ class StateStore : public StateJournal, public LuidReservations {
   const std::string& path() const { return path_; }
   // True when Open discarded an unreadable store.
   bool discarded() const { return discarded_; }
+  // The machine domain SID (S-1-5-21-a-b-c): made with random
+  // sub-authorities the first time a store is opened, and kept in meta from
+  // then on (also across --discard-state, which keeps the host's identity).
+  const Sid& machine_domain_sid() const { return *domain_sid_; }
 
   // Starts the writer thread (after the daemon has forked into the
   // background: threads do not survive a fork). Until then Record*/Forget*
@@ -178,6 +184,7 @@ class StateStore : public StateJournal, public LuidReservations {
   StoredState loaded_;
   uint64_t first_id_ = kFirstId;
   bool discarded_ = false;
+  std::optional<Sid> domain_sid_;  // set by Open
   int lock_fd_ = -1;        // flock(2)ed DIR itself: one daemon per store
   int generation_fd_ = -1;  // DIR/generation
   // Commits made to the database so far and the durable id limit: set by

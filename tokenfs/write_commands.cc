@@ -18,11 +18,13 @@ namespace tokenfs {
 WriteCommands::WriteCommands(Registry& registry, LuidAllocator& ids,
                              const Clock& clock,
                              const CapabilityNames& capability_names,
-                             Resolver& resolver, RequestAuthorizer& authorizer)
+                             Resolver& resolver, RequestAuthorizer& authorizer,
+                             const Sid* domain)
     : registry_(registry),
       ids_(ids),
       clock_(clock),
       capability_names_(capability_names),
+      domain_(domain),
       resolver_(resolver),
       authorizer_(authorizer) {}
 
@@ -93,7 +95,7 @@ tl::expected<std::string, FsError> WriteCommands::TokenFileWrite(
     const Caller& caller, const Target& target, TokenFile text_file,
     std::string_view data) {
   const std::string where = resolver_.Describe(target.node);
-  auto write = ParseTokenFileWrite(text_file, data);
+  auto write = ParseTokenFileWrite(text_file, data, domain_);
   if (!write) return tl::unexpected(Refuse(write.error(), where));
   auto allowed =
       authorizer_.Authorize(caller, target, write->right, {}, "write");
@@ -207,7 +209,7 @@ tl::expected<std::string, FsError> WriteCommands::Access(
       "access check with");
   if (!allowed) return tl::unexpected(allowed.error());
   const std::string where = resolver_.Describe(target.node);
-  auto command = ParseAccessCommand(data);
+  auto command = ParseAccessCommand(data, domain_);
   if (!command) return tl::unexpected(Refuse(command.error(), where));
   const SecurityDescriptor& sd =
       command->descriptor ? *command->descriptor : target.token->security;
@@ -216,11 +218,14 @@ tl::expected<std::string, FsError> WriteCommands::Access(
   request.mapping = command->mapping;
   request.intent = command->intent;
   request.principal_self = command->principal_self;
+  if (command->user_claims) request.user_claims = &*command->user_claims;
+  if (command->device_claims) request.device_claims = &*command->device_claims;
   const AccessCheckResult result = AccessCheck(*target.token, sd, request);
   if (result.privileges_used) {
     target.object->MarkPrivilegesUsed(result.privileges_used);
   }
-  return RenderAccessResult(result, *command, sd);
+  return RenderAccessResult(result, *command, sd,
+                            command->domain ? &*command->domain : domain_);
 }
 
 tl::expected<std::string, FsError> WriteCommands::Derive(

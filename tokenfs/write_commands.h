@@ -43,9 +43,11 @@ namespace tokenfs {
 
 class WriteCommands {
  public:
+  // `domain` (may be null; borrowed, must outlive this) is the machine
+  // domain SID that access checks resolve and print SDDL aliases against.
   WriteCommands(Registry& registry, LuidAllocator& ids, const Clock& clock,
                 const CapabilityNames& capability_names, Resolver& resolver,
-                RequestAuthorizer& authorizer);
+                RequestAuthorizer& authorizer, const Sid* domain = nullptr);
   WriteCommands(const WriteCommands&) = delete;
   WriteCommands& operator=(const WriteCommands&) = delete;
 
@@ -91,6 +93,7 @@ class WriteCommands {
   LuidAllocator& ids_;
   const Clock& clock_;
   const CapabilityNames& capability_names_;
+  const Sid* domain_;
   Resolver& resolver_;
   RequestAuthorizer& authorizer_;
 };

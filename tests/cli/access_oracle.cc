@@ -60,16 +60,9 @@ int main(int argc, char** argv) {
   if (!desired) return Fail(desired.error().message);
   AccessRequest request;
   request.desired = *desired;
-  const std::string mapping = argv[4];
-  if (mapping == "token") {
-    request.mapping = kTokenGenericMapping;
-  } else if (mapping == "file") {
-    request.mapping = kFileGenericMapping;
-  } else if (mapping == "plain") {
-    request.mapping = kPlainGenericMapping;
-  } else {
-    return Fail("bad mapping " + mapping);
-  }
+  auto mapping = ParseGenericMapping(argv[4]);
+  if (!mapping) return Fail(mapping.error().message);
+  request.mapping = mapping->mapping;
   const std::string intent = argv[5];
   if (intent.find("backup") != std::string::npos) {
     request.intent |= privilege_intent::kBackup;

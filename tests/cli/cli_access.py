@@ -63,6 +63,23 @@ CASES = [
     ("SeBackup does nothing without the intent", "backup",
      "O:SYG:SYD:", "FR", "file", "", None,
      "access-denied", "0x0", None, []),
+    # KEY_READ 0x20019; the custom form of the same mapping (GR,GW,GX,GA).
+    ("the key mapping maps GR to KEY_READ", "golden",
+     "O:SYG:SYD:(A;;GR;;;WD)", "GR", "key", "", None,
+     "granted", "0x20019", 0, []),
+    ("a custom mapping in hex", "golden",
+     "O:SYG:SYD:(A;;GR;;;WD)", "GR", "20019,20006,20019,f003f", "", None,
+     "granted", "0x20019", 0, []),
+    # PROCESS GENERIC_EXECUTE: TERMINATE | QUERY_LIMITED | SYNCHRONIZE.
+    ("the process mapping", "golden",
+     "O:SYG:SYD:(A;;0x121001;;;WD)", "GX", "process", "", None,
+     "granted", "0x121001", 0, []),
+    ("a descriptor without a group is invalid for a check", "golden",
+     "O:SYD:(A;;FA;;;WD)", "FR", "file", "", None,
+     "invalid-security-descriptor", "0x0", -1, []),
+    ("a mapping that leaves a generic bit", "golden",
+     "O:SYG:SYD:(A;;GA;;;WD)", "GR", "80000000,1,2,3", "", None,
+     "generic-not-mapped", "0x0", -1, []),
 ]
 
 
@@ -153,6 +170,48 @@ def main():
                      "the [access] rows of a denial by ACE 0")
         checks.check("ACE 0" in rows.get("reason", ""),
                      "the reason names the deciding ACE", rows)
+
+        # Device claims for a conditional ACE (the golden token has none);
+        # a string literal travels through the command's quoting.
+        conditional = ("O:SYG:SYD:(XA;;FR;;;WD;(@Device.site == \"lab\" && "
+                       "@User.Title == \"PM\"))")
+        claims_args = [token, "--id", ids["golden"], "access", "--sd",
+                       conditional, "--desired", "FR", "--mapping", "file",
+                       "--json"]
+        result = run(claims_args, mount.path)
+        checks.status(result, 3, "no claims: the conditional ACE is not TRUE")
+        result = run(claims_args + [
+            "--device-claims",
+            '[{"name": "site", "type": "string", "values": ["lab"]}]',
+            "--user-claims",
+            '[{"name": "Title", "type": "string", "values": ["PM"]}]'],
+            mount.path)
+        if checks.status(result, 0, "--device-claims and --user-claims"):
+            checks.equal(result.json()["granted"], "0x120089",
+                         "the claims make the condition TRUE")
+        result = run(claims_args + ["--device-claims", '[{"name": 1}]'],
+                     mount.path)
+        checks.status(result, 4, "a bad claim array is refused")
+        # Domain aliases: --domain-sid, else the daemon's machine domain.
+        result = run([token, "--id", ids["golden"], "access", "--sd",
+                      "O:DAG:DUD:(A;;FR;;;LA)", "--desired", "FR",
+                      "--mapping", "file", "--domain-sid", "S-1-5-21-7-8-9",
+                      "--json"], mount.path)
+        if checks.status(result, 3, "--domain-sid: the check runs"):
+            checks.equal(result.json()["sd"], "O:DAG:DUD:(A;;FR;;;LA)",
+                         "SIDs of the given domain print as their aliases")
+        result = run([token, "--id", ids["golden"], "access", "--sd",
+                      "O:S-1-5-21-7-8-9-512G:DUD:", "--desired", "FR",
+                      "--mapping", "file", "--json"], mount.path)
+        if checks.status(result, 3, "the daemon's machine domain"):
+            checks.equal(result.json()["sd"],
+                         "O:S-1-5-21-7-8-9-512G:DUD:",
+                         "another domain's SID keeps its S- form, the "
+                         "machine domain's prints as its alias")
+        result = run([token, "--id", ids["golden"], "access", "--sd",
+                      "O:SYG:SYD:", "--domain-sid", "S-1-5-32-544"],
+                     mount.path)
+        checks.status(result, 4, "--domain-sid refuses a non-domain SID")
 
         # Without --sd: the token object's own security descriptor, which
         # lets the token's user QUERY (DefaultTokenSecurity).

@@ -1,9 +1,11 @@
 #include "core/commands.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/claims.h"
 #include "core/privilege.h"
 #include "core/sddl.h"
 #include "core/well_known_sids.h"
@@ -298,6 +300,10 @@ TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
   CHECK_FALSE(defaults->descriptor);
   CHECK(defaults->desired == access::kMaximumAllowed);
   CHECK(defaults->mapping_name == "token");
+  auto custom = ParseAccessCommand("mapping=0x20019,20006,0X20019,F003F");
+  REQUIRE(custom);
+  CHECK(custom->mapping == kKeyGenericMapping);
+  CHECK(custom->mapping_name == "0x20019,0x20006,0x20019,0xf003f");
   auto letters = ParseAccessCommand("desired=GRGW");
   REQUIRE(letters);
   CHECK(letters->desired == (access::kGenericRead | access::kGenericWrite));
@@ -307,7 +313,10 @@ TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
   };
   const Row rows[] = {
       {"desired=BOGUS", "unknown access rights 'BOGUS'"},
-      {"mapping=disk", "unknown mapping 'disk' (token, file or plain)"},
+      {"mapping=disk",
+       "unknown generic mapping 'disk' (token, file, directory, key, process, "
+       "thread, service, plain, or GR,GW,GX,GA in hex)"},
+      {"mapping=1,2,3", "generic mapping '1,2,3' has 3 values"},
       {"intent=delete", "unknown intent 'delete'"},
       {"sd=D:(A;;GA", "item 1 'sd=D:(A;;GA'"},
       {"colour=blue", "unknown field 'colour'"},
@@ -320,6 +329,69 @@ TEST_CASE("access commands take an SD, rights, a mapping, intent and self") {
     REQUIRE_FALSE(parsed);
     CHECK_THAT(parsed.error().message, Catch::Contains(row.fragment));
   }
+}
+
+TEST_CASE("quoted values take \\\" and \\\\ for a quote and a backslash") {
+  auto items = SplitCommandItems(R"(a="x \"y\" \\z \w" b)");
+  REQUIRE(items);
+  REQUIRE(items->size() == 2);
+  CHECK((*items)[0] == R"(a=x "y" \z \w)");
+  CHECK((*items)[1] == "b");
+  // Outside quotes a backslash is an ordinary character.
+  auto bare = SplitCommandItems(R"(a\"b")");
+  REQUIRE(bare);
+  CHECK((*bare)[0] == R"(a\b")");
+}
+
+TEST_CASE("access commands take a domain, claims and conditional SDs") {
+  const Sid domain = Sid::Known(5, {21, 1, 2, 3});
+  auto daemon_domain =
+      ParseAccessCommand("sd=O:DAG:DUD:(A;;GA;;;DA) self=LA", &domain);
+  REQUIRE(daemon_domain);
+  CHECK(daemon_domain->descriptor->owner ==
+        Sid::Known(5, {21, 1, 2, 3, 512}));
+  CHECK(daemon_domain->principal_self == Sid::Known(5, {21, 1, 2, 3, 500}));
+  // domain= wins over the daemon's, wherever it stands.
+  auto given = ParseAccessCommand("sd=O:DAG:DU self=LA domain=S-1-5-21-7-8-9",
+                                  &domain);
+  REQUIRE(given);
+  CHECK(given->descriptor->owner == Sid::Known(5, {21, 7, 8, 9, 512}));
+  CHECK(given->domain == Sid::Known(5, {21, 7, 8, 9}));
+  auto none = ParseAccessCommand("sd=O:DAG:DU");
+  REQUIRE_FALSE(none);
+  CHECK_THAT(none.error().message, Catch::Contains("relative to a domain"));
+  auto bad = ParseAccessCommand("domain=S-1-5-32-544", &domain);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message,
+             Catch::Contains("wants S-1-5-21-a-b-c, not 'S-1-5-32-544'"));
+
+  Claim claim{"Title", ClaimType::kString, 0, {std::string("PM")}};
+  auto bytes = EncodeClaims({claim});
+  REQUIRE(bytes);
+  std::string hex;
+  for (uint8_t byte : *bytes) {
+    char pair[3];
+    std::snprintf(pair, sizeof pair, "%02x", byte);
+    hex += pair;
+  }
+  auto claims = ParseAccessCommand("device-claims=" + hex + " user-claims=none");
+  REQUIRE(claims);
+  REQUIRE(claims->device_claims);
+  CHECK(*claims->device_claims == std::vector<Claim>{claim});
+  REQUIRE(claims->user_claims);
+  CHECK(claims->user_claims->empty());
+  CHECK_FALSE(ParseAccessCommand("json")->device_claims);
+  for (const char* text : {"device-claims=abc", "device-claims=zz",
+                           "user-claims=01000000"}) {
+    INFO(text);
+    CHECK_FALSE(ParseAccessCommand(text));
+  }
+
+  auto conditional = ParseAccessCommand(
+      R"x(sd="O:BAG:BAD:(XA;;FR;;;WD;(@User.Title == \"PM\"))" json)x");
+  REQUIRE(conditional);
+  CHECK(FormatSddl(*conditional->descriptor) ==
+        R"(O:BAG:BAD:(XA;;FR;;;WD;(@USER.Title == "PM")))");
 }
 
 TEST_CASE("duplicate commands default to a primary copy and check levels") {

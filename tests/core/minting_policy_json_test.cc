@@ -38,6 +38,11 @@ TEST_CASE("valid policy files give the documented effective settings") {
       {"  {\"version\": 1}\n", [](MintingSettings&) {}},
       {R"({"integrity": "low"})",
        [](MintingSettings& s) { s.integrity_rid = 0x1000; }},
+      {R"({"domain_sid": "S-1-5-21-100-200-300"})",
+       [](MintingSettings& s) {
+         s.domain_sid = Sid::Known(5, {21, 100, 200, 300});
+       }},
+      {R"({"domain_sid": null})", [](MintingSettings&) {}},
       {R"({"integrity": 8448})",
        [](MintingSettings& s) { s.integrity_rid = 0x2100; }},
       {R"({"baseline_privileges": {"present": ["SeChangeNotify", "SeTimeZonePrivilege"], "enabled": []}})",
@@ -141,6 +146,12 @@ TEST_CASE("invalid policy files are refused with the path or line and column") {
        "policy: elevation: repeated key 'admin_groups'", 0},
       // Nine keys: too many to list, none within two edits.
       {R"({"colour": 1})", "policy: unknown key 'colour'", 0},
+      {R"({"domain_sid": "S-1-5-32-544"})",
+       "policy: domain_sid: wants S-1-5-21-a-b-c, not 'S-1-5-32-544'", 0},
+      {R"({"domain_sid": 21})",
+       "policy: domain_sid: expected a domain SID S-1-5-21-a-b-c or null, "
+       "found a number",
+       0},
       {R"({"elevation": {"admin_group": ["sudo"]}})",
        "policy: elevation: unknown key 'admin_group' (did you mean "
        "'admin_groups'?)",
@@ -227,6 +238,8 @@ TEST_CASE("a policy serializes to JSON that parses back to the same settings") {
       R"({"token_user_access": "QUERY|DUPLICATE", "logon_type": {"terminal": "network-cleartext"}})",
       R"({"elevation": {"admin_groups": ["admins", 4, "staff"], "full_integrity": "medium-plus"}})",
       R"({"baseline_privileges": {"present": ["SeChangeNotify"], "enabled": ["SeChangeNotify"]}, "no_new_privs": {"allow_elevation": true}})",
+      R"({"domain_sid": "S-1-5-21-11-22-33"})",
+      R"({"domain_sid": null})",
   };
   for (const char* text : policies) {
     INFO(text);
@@ -272,6 +285,7 @@ TEST_CASE("the built-in default serializes to the documented default policy") {
       {"no_new_privs",
        {{"add_mandatory_policy", {"new-process-min"}},
         {"allow_elevation", false}}},
+      {"domain_sid", nullptr},
   };
   CHECK(MintingPolicy::Default().ToJson() == expected);
 }

@@ -430,6 +430,38 @@ TEST_CASE("canonical SDDL round-trips through parse, format and binary") {
   }
 }
 
+TEST_CASE("ACLs holding object ACEs are written with revision 4") {
+  // ACL_REVISION_DS (4) when an object ACE (OA, OD, OU, ZA, ...) is in the
+  // ACL, ACL_REVISION (2) otherwise, as Windows writes them. The DACL is the
+  // only ACL here: it starts right after the 20-byte header.
+  struct Row {
+    const char* sddl;
+    uint8_t revision;
+  };
+  const Row rows[] = {
+      {"O:BAG:BAD:(A;;GA;;;WD)", 2},
+      {"O:BAG:BAD:(OA;;CCDC;bf967aba-0de6-11d0-a285-00aa003049e2;;AO)", 4},
+      {"O:BAG:BAD:(A;;GA;;;WD)(OD;;WP;;bf967aba-0de6-11d0-a285-00aa003049e2;"
+       "WD)",
+       4},
+      {"O:BAG:BAD:(ZA;;CR;bf967aba-0de6-11d0-a285-00aa003049e2;;WD;"
+       "(@User.Title == \"PM\"))",
+       4},
+      {"O:BAG:BAD:(XA;;FR;;;WD;(@User.Title == \"PM\"))", 2},
+  };
+  for (const Row& row : rows) {
+    INFO(row.sddl);
+    auto sd = ParseSddl(row.sddl);
+    REQUIRE(sd);
+    sd->owner.reset();
+    sd->group.reset();
+    auto bytes = sd->ToBinary();
+    REQUIRE(bytes);
+    REQUIRE(bytes->size() > 20);
+    CHECK((*bytes)[20] == row.revision);
+  }
+}
+
 TEST_CASE("the MS-DTYP example SDDL encodes to the documented bytes") {
   // [ms-dtyp] 2.5.1.4, the hex dump under the SDDL string, 0xb0 bytes.
   const std::vector<uint8_t>& expected = test::kMsDtypExampleSdBytes;

@@ -998,17 +998,27 @@ TEST_CASE("a primary token needs an impersonation source at Impersonation") {
   CHECK(primary->impersonation_level == ImpersonationLevel::kAnonymous);
 }
 
-TEST_CASE("a duplicate gets a new token id and modified id equal to it") {
+TEST_CASE("a duplicate gets a new token id and keeps the modified id") {
+  // Windows-verified (DuplicateTokenEx): the copy's ModifiedId equals the
+  // source's, though its TokenId is new.
   LuidAllocator ids(kFirstId);
   Token source = UserToken();
   source.elevation_type = ElevationType::kLimited;
   source.parent_token_id = Luid{0x77};
+  source.modified_id = Luid{0x5a5};
   const Sid creator = well_known::UnixUser(2000);
   Result<Token> copy =
       Duplicate(source, DuplicateRequest{TokenType::kPrimary}, creator, ids);
   REQUIRE(copy);
   CHECK(copy->token_id == Luid{kFirstId});
-  CHECK(copy->modified_id == copy->token_id);  // Peios, not Windows
+  CHECK(copy->modified_id == Luid{0x5a5});
+  auto again = Duplicate(source,
+                         DuplicateRequest{TokenType::kImpersonation,
+                                          ImpersonationLevel::kIdentification},
+                         creator, ids);
+  REQUIRE(again);
+  CHECK(again->token_id != copy->token_id);
+  CHECK(again->modified_id == Luid{0x5a5});
   CHECK(copy->parent_token_id == source.parent_token_id);
   CHECK(copy->elevation_type == ElevationType::kDefault);
   CHECK(copy->security == DefaultTokenSecurity(source.user, creator));
@@ -1325,7 +1335,7 @@ TEST_CASE("an impersonation token is a copy of the client at the level") {
   CHECK(token->user == client.user);
   CHECK(token->groups == client.groups);
   CHECK(token->token_id == Luid{kFirstId});
-  CHECK(token->modified_id == token->token_id);
+  CHECK(token->modified_id == client.modified_id);  // a duplicate's rule
   CHECK(token->elevation_type == ElevationType::kDefault);
 }
 

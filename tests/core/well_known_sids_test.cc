@@ -185,6 +185,29 @@ TEST_CASE("domain-relative aliases resolve and print against a domain SID") {
   CHECK_FALSE(SddlAliasForSid(other, &domain).has_value());
 }
 
+TEST_CASE("a machine domain SID is S-1-5-21 and three sub-authorities") {
+  const std::pair<const char*, const char*> valid[] = {
+      {"S-1-5-21-1-2-3", "S-1-5-21-1-2-3"},
+      {"S-1-5-21-4294967295-0-7", "S-1-5-21-4294967295-0-7"},
+      {"s-1-5-21-16-2-3", "S-1-5-21-16-2-3"},
+  };
+  for (const auto& [text, canonical] : valid) {
+    INFO(text);
+    auto sid = ParseDomainSid(text);
+    REQUIRE(sid);
+    CHECK(sid->ToString() == canonical);
+  }
+  for (const char* text :
+       {"", "S-1-5-21-1-2", "S-1-5-21-1-2-3-4", "S-1-5-32-1-2-3",
+        "S-1-1-21-1-2-3", "DA", "S-1-5-21-1-2-x"}) {
+    INFO(text);
+    auto sid = ParseDomainSid(text);
+    REQUIRE_FALSE(sid);
+    CHECK(sid.error().message ==
+          "wants S-1-5-21-a-b-c, not '" + std::string(text) + "'");
+  }
+}
+
 TEST_CASE("an unknown alias or malformed SID fails with its column") {
   auto unknown = ParseSidOrAlias("XX");
   REQUIRE_FALSE(unknown.has_value());

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "core/access_mask.h"
 #include "core/commands.h"
 #include "core/write_rules.h"
 
@@ -43,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto write = ParseTokenFileWrite(file, text);
     Check(write);
     if (write && write->right.empty()) std::abort();
+  }
+  if (auto mapping = ParseGenericMapping(text)) {
+    // A parsed mapping's canonical text parses to the same mapping.
+    auto again = ParseGenericMapping(mapping->name);
+    if (!again || again->mapping != mapping->mapping ||
+        again->name != mapping->name) {
+      std::abort();
+    }
+  } else if (mapping.error().message.empty()) {
+    std::abort();
   }
   if (auto reference = ParseTokenReference(text, "/tokens")) {
     // A parsed reference prints to text that parses to the same reference.

@@ -145,6 +145,10 @@ class FakeMinter : public TokenMinter {
                      ? well_known::LocalSystem()
                      : well_known::UnixUser(credentials.effective_uid);
     token.token_id = ids_.Next();
+    // No DACL (everything allowed), but an owner and a group: an access
+    // check refuses a descriptor without them, as Windows does.
+    token.security.owner = token.user;
+    token.security.group = token.user;
     // The policy's default: every mytoken capability.
     token.capabilities = FullCapabilitySet();
     token.privileges.present = token.privileges.enabled =

@@ -3,6 +3,8 @@
 // every kind of bad store is refused with one line unless discarded.
 #include "tokenfs/state_store.h"
 
+#include "core/well_known_sids.h"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "core/minting_policy.h"
+#include "core/well_known_sids.h"
 #include "tests/support/test_support.h"
 
 namespace tokenfs {
@@ -118,6 +121,43 @@ TEST_CASE("what was flushed comes back when the store is reopened") {
   CHECK(state.objects[0] == object);  // derivation and tags included
   // Ids continue above every stored token.
   CHECK(store->first_id() > token.token_id.value);
+}
+
+TEST_CASE("the machine domain SID is made once and kept across reopening") {
+  TempDir dir;
+  std::string first;
+  {
+    auto store = OpenStarted(dir);
+    const Sid& sid = store->machine_domain_sid();
+    CHECK(IsDomainSid(sid));
+    first = sid.ToString();
+    store->Seal();
+  }
+  {
+    auto store = OpenStarted(dir);
+    CHECK(store->machine_domain_sid().ToString() == first);
+    store->Seal();
+  }
+  // --discard-state keeps the host's identity.
+  {
+    auto store = OpenStarted(dir, /*discard=*/true);
+    CHECK(store->machine_domain_sid().ToString() == first);
+    store->Seal();
+  }
+  // Another host (a new store) gets another domain.
+  TempDir other;
+  auto elsewhere = OpenStarted(other);
+  CHECK(elsewhere->machine_domain_sid().ToString() != first);
+  elsewhere->Seal();
+}
+
+TEST_CASE("a damaged machine domain SID makes the store refuse to open") {
+  TempDir dir;
+  OpenStarted(dir)->Seal();
+  Sql(dir.db(),
+      "UPDATE meta SET value = 'S-1-5-32-544' WHERE key = 'domain_sid'");
+  CHECK_THAT(OpenError(dir),
+             Catch::Contains("corrupt (meta domain_sid 'S-1-5-32-544')"));
 }
 
 TEST_CASE("forgotten records are gone after reopening") {

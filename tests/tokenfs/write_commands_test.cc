@@ -435,6 +435,35 @@ TEST_CASE("link: SeTcb links two tokens; the filtered one shows linked",
   // Bob may not read Alice's linked token.
   CHECK(ErrnoOf(f.fs.DoReadlink(
             kBob, ObjectIno(filtered, Code(NodeCode::kLinkedLink)))) == EACCES);
+
+  // Without SeTcb every read of `linked` is a new Identification-level copy
+  // (Windows returns a new token object for each TokenLinkedToken query).
+  f.EditPrimary(100, [](Token& token) {
+    token.privileges.enabled &= ~privilege::Bit(privilege::kTcb);
+  });
+  std::vector<std::string> targets;
+  for (int i = 0; i < 3; ++i) {
+    auto copy = f.fs.DoReadlink(
+        kAlice, ObjectIno(filtered, Code(NodeCode::kLinkedLink)));
+    REQUIRE(copy);
+    targets.push_back(std::get<Fs::LinkReply>(*copy).target);
+  }
+  CHECK(targets[0] != targets[1]);
+  CHECK(targets[1] != targets[2]);
+  for (const std::string& target : targets) {
+    REQUIRE(target.rfind("../", 0) == 0);
+    CHECK(target != "../" + std::to_string(elevated));
+  }
+  // The latest copy is an Identification-level copy of the Full partner;
+  // the process keeps its two latest copies and the oldest left the object
+  // table, so reading the link in a loop does not grow it.
+  CHECK(f.registry.FindObject(Luid{std::stoull(targets[1].substr(3))}));
+  auto object = f.registry.FindObject(Luid{std::stoull(targets[2].substr(3))});
+  REQUIRE(object);
+  CHECK((*object)->Get()->impersonation_level ==
+        ImpersonationLevel::kIdentification);
+  CHECK((*object)->Get()->elevation_type == ElevationType::kFull);
+  CHECK_FALSE(f.registry.FindObject(Luid{std::stoull(targets[0].substr(3))}));
 }
 
 }  // namespace
