@@ -1,5 +1,6 @@
 #include "core/acl.h"
 
+#include <array>
 #include <string>
 
 #include "core/byte_io.h"
@@ -166,6 +167,19 @@ Result<Acl> Acl::FromBinary(std::span<const uint8_t> bytes, size_t* consumed) {
     acl.revision = acl.CanonicalRevision();
   }
   if (consumed) *consumed = acl_size;
+  return acl;
+}
+
+Acl InternAcl(Acl acl) {
+  constexpr size_t kRemembered = 8;
+  thread_local std::array<Acl, kRemembered> recent;
+  thread_local size_t next = 0;
+  if (acl.aces.empty()) return acl;
+  for (const Acl& known : recent) {
+    if (known == acl) return known;
+  }
+  recent[next] = acl;
+  next = (next + 1) % kRemembered;
   return acl;
 }
 

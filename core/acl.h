@@ -7,7 +7,7 @@
 // inside their ACE; padding after the last ACE (AclSize larger than the ACEs)
 // is accepted because Windows emits it.
 //
-// Thread-safety: plain value.
+// Thread-safety: plain value. InternAcl keeps its memory per thread.
 #ifndef TOKENFS_CORE_ACL_H_
 #define TOKENFS_CORE_ACL_H_
 
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/ace.h"
+#include "core/cow_vector.h"
 #include "core/result.h"
 
 namespace tokenfs {
@@ -28,7 +29,7 @@ struct Acl {
   // 2 or 4. Decoding keeps what the bytes say, raised to 4 when an object
   // ACE is present.
   uint8_t revision = kRevision;
-  std::vector<Ace> aces;
+  CowVector<Ace> aces;
 
   // Revision 4 iff an object ACE is present, else 2 (what Windows writes).
   uint8_t CanonicalRevision() const;
@@ -44,6 +45,12 @@ struct Acl {
 
   friend bool operator==(const Acl&, const Acl&) = default;
 };
+
+// Returns `acl`, sharing its ACE buffer with an equal ACL this thread made
+// recently (the last few are remembered). The thousands of tokens minted for
+// one user carry equal default DACLs and token SDs: interned, their ACEs are
+// kept once. Values are unaffected (CowVector copies on the first change).
+Acl InternAcl(Acl acl);
 
 }  // namespace tokenfs
 

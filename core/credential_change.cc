@@ -84,7 +84,7 @@ Token NarrowToCredentials(const Token& held, const MintedIdentity& before,
   privileges.used &= privileges.present;
 
   for (size_t index = 0; index < token.groups.size(); ++index) {
-    SidAndAttributes& group = token.groups[index];
+    SidAndAttributes& group = token.groups.Mutable()[index];
     const auto there =
         std::find_if(bound.groups.begin(), bound.groups.end(),
                      [&group](const SidAndAttributes& candidate) {

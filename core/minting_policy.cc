@@ -255,7 +255,7 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
     Acl dacl;
     dacl.aces = {AllowAce(access::kGenericAll, system),
                  AllowAce(access::kGenericAll, well_known::Administrators())};
-    token.default_dacl = std::move(dacl);
+    token.default_dacl = InternAcl(std::move(dacl));
   } else {
     token.user = well_known::UnixUser(credentials.effective_uid);
     for (uint32_t gid : gids) {
@@ -277,7 +277,7 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
     Acl dacl;
     dacl.aces = {AllowAce(access::kGenericAll, token.user),
                  AllowAce(access::kGenericAll, system)};
-    token.default_dacl = std::move(dacl);
+    token.default_dacl = InternAcl(std::move(dacl));
   }
 
   // The token object's own SD: tokenfs (SYSTEM) minted it and owns it; the
@@ -289,7 +289,7 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
     security_dacl.aces.push_back(AllowAce(s.token_user_access, token.user));
   }
   security_dacl.aces.push_back(AllowAce(access::kTokenAllAccess, system));
-  token.security.SetDacl(std::move(security_dacl));
+  token.security.SetDacl(InternAcl(std::move(security_dacl)));
 
   token.privileges.present = present;
   token.privileges.enabled = enabled;
@@ -306,7 +306,7 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
       admin && (!credentials.no_new_privs || s.no_new_privs_allow_elevation);
   if (pair) {
     Token full = token;
-    full.groups[full.groups.size() - 2].attributes = kGroupOwner;
+    full.groups.Mutable()[full.groups.size() - 2].attributes = kGroupOwner;
     full.integrity_rid = s.full_integrity_rid;
     full.privileges.present = present | s.full_privileges;
     full.privileges.enabled = enabled | s.full_privileges;

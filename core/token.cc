@@ -163,8 +163,8 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
   sd.owner = creator;
   sd.group = creator;
   Acl dacl;
-  // At most three ACEs, and every token object keeps its own copy: no
-  // growth slack (a spare ACE costs a token about 170 bytes).
+  // At most three ACEs, no growth slack (a spare ACE costs about 170
+  // bytes); tokens made for one user by one creator share the interned ACL.
   dacl.aces.reserve(3);
   dacl.aces.push_back(
       Ace{.type = AceType::kAccessAllowed,
@@ -184,19 +184,22 @@ SecurityDescriptor DefaultTokenSecurity(const Sid& token_user,
   dacl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
                           .mask = access::kTokenAllAccess,
                           .sid = system});
-  sd.SetDacl(std::move(dacl));
+  sd.SetDacl(InternAcl(std::move(dacl)));
   return sd;
 }
 
 void LabelTokenSecurity(Token& token) {
   SecurityDescriptor& sd = token.security;
   if (sd.sacl) {
-    for (Ace& ace : sd.sacl->aces) {
+    const auto& aces = sd.sacl->aces;
+    for (size_t index = 0; index < aces.size(); ++index) {
+      const Ace& ace = aces[index];
       if (ace.type != AceType::kSystemMandatoryLabel || ace.inherit_only()) {
         continue;
       }
       if (IsIntegritySid(ace.sid) && ace.sid.rid() > token.integrity_rid) {
-        ace.sid = well_known::IntegrityLevel(token.integrity_rid);
+        sd.sacl->aces.Mutable()[index].sid =
+            well_known::IntegrityLevel(token.integrity_rid);
       }
       return;
     }
@@ -206,7 +209,7 @@ void LabelTokenSecurity(Token& token) {
       Ace{.type = AceType::kSystemMandatoryLabel,
           .mask = access::kMandatoryNoWriteUp,
           .sid = well_known::IntegrityLevel(token.integrity_rid)});
-  sd.SetSacl(std::move(sacl));
+  sd.SetSacl(InternAcl(std::move(sacl)));
 }
 
 std::string_view TokenTypeName(TokenType type) {

@@ -32,6 +32,7 @@
 
 #include "core/acl.h"
 #include "core/capability.h"
+#include "core/cow_vector.h"
 #include "core/claims.h"
 #include "core/luid.h"
 #include "core/privilege.h"
@@ -111,7 +112,7 @@ struct Token {
   // Identity core.
   Sid user;
   bool user_deny_only = false;
-  std::vector<SidAndAttributes> groups;  // logon SID included (logon-id bits)
+  CowVector<SidAndAttributes> groups;  // logon SID included (logon-id bits)
   // nullopt = unrestricted; a value (even empty) = restricted token.
   std::optional<std::vector<SidAndAttributes>> restricted_sids;
   bool write_restricted = false;
@@ -166,7 +167,7 @@ struct Token {
   // mytoken capabilities (tokenfs). Their SIDs are what query class 16
   // (CAPABILITIES) returns and what the token spec's confinement-capability
   // section carries; the name is empty for a SID whose name is unknown.
-  std::vector<Capability> capabilities;
+  CowVector<Capability> capabilities;
 
   // The token object's own security descriptor.
   SecurityDescriptor security;

@@ -254,7 +254,7 @@ Result<GroupAdjustment> AdjustGroups(const Token& token,
                                       group_attributes::kEnabled);
   }
   for (const GroupChange& change : changes) {
-    SidAndAttributes& group = result.token.groups[change.index];
+    SidAndAttributes& group = result.token.groups.Mutable()[change.index];
     if (group.attributes & group_attributes::kUseForDenyOnly) continue;
     if (change.enable) {
       group.attributes |= group_attributes::kEnabled;
@@ -272,7 +272,7 @@ Result<GroupAdjustment> AdjustGroups(const Token& token,
 GroupAdjustment ResetGroups(const Token& token, LuidAllocator& ids) {
   GroupAdjustment result{token, {}};
   result.previous_enabled.reserve(token.groups.size());
-  for (SidAndAttributes& group : result.token.groups) {
+  for (SidAndAttributes& group : result.token.groups.Mutable()) {
     result.previous_enabled.push_back(group.attributes &
                                       group_attributes::kEnabled);
     if (group.attributes & group_attributes::kIntegrity) continue;
@@ -370,7 +370,7 @@ Result<Token> SetIntegrity(const Token& target, uint32_t integrity_rid,
   Token adjusted = target;
   adjusted.integrity_rid = integrity_rid;
   const Sid label = well_known::IntegrityLevel(integrity_rid);
-  for (SidAndAttributes& group : adjusted.groups) {
+  for (SidAndAttributes& group : adjusted.groups.Mutable()) {
     if (group.attributes & group_attributes::kIntegrity) group.sid = label;
   }
   adjusted.modified_id = ids.Next();
@@ -590,7 +590,7 @@ Result<RestrictResult> Restrict(const Token& source,
   token.privileges.used = 0;
 
   for (uint32_t index : deny) {
-    uint32_t& attributes = token.groups[index].attributes;
+    uint32_t& attributes = token.groups.Mutable()[index].attributes;
     attributes &=
         ~(group_attributes::kEnabled | group_attributes::kEnabledByDefault);
     attributes |= group_attributes::kUseForDenyOnly;

@@ -628,7 +628,7 @@ Result<Token> DecodeToken(const Json& json) {
   Token token;
   r.SidValue(r.Field(root, "user"), token.user);
   r.Bool(r.Field(root, "user_deny_only"), token.user_deny_only);
-  r.SidList(r.Field(root, "groups"), token.groups);
+  r.SidList(r.Field(root, "groups"), token.groups.Mutable());
   r.OptionalSidList(r.Field(root, "restricted_sids"), token.restricted_sids);
   r.Bool(r.Field(root, "write_restricted"), token.write_restricted);
   r.EnumValue(r.Field(root, "type"), token.type,

@@ -230,7 +230,7 @@ void GrantOwnRestrictedUse(Token& restricted, const Sid& creator) {
   const AccessMask use = access::kTokenQuery | access::kTokenDuplicate |
                          access::kTokenImpersonate |
                          access::kTokenAssignPrimary;
-  for (Ace& ace : restricted.security.dacl->aces) {
+  for (Ace& ace : restricted.security.dacl->aces.Mutable()) {
     if (ace.type == AceType::kAccessAllowed && ace.sid == restricted.user) {
       ace.mask |= use;
       return;

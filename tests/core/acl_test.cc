@@ -391,3 +391,44 @@ TEST_CASE("ACE type predicates sort allow, deny and object types") {
 
 }  // namespace
 }  // namespace tokenfs
+
+namespace tokenfs {
+namespace {
+
+Acl TwoAllows(const Sid& first) {
+  Acl acl;
+  acl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                         .mask = AccessMask{0x1f01ff},
+                         .sid = first});
+  acl.aces.push_back(Ace{.type = AceType::kAccessAllowed,
+                         .mask = AccessMask{0x120089},
+                         .sid = well_known::LocalSystem()});
+  return acl;
+}
+
+TEST_CASE("equal interned ACLs share their ACEs; changes stay private") {
+  const Acl first = InternAcl(TwoAllows(well_known::Everyone()));
+  Acl second = InternAcl(TwoAllows(well_known::Everyone()));
+  CHECK(second.aces.SharesWith(first.aces));
+
+  const Acl other = InternAcl(TwoAllows(well_known::Administrators()));
+  CHECK_FALSE(other.aces.SharesWith(first.aces));
+  CHECK(other.aces[0].sid == well_known::Administrators());
+
+  second.aces.Mutable()[0].mask = AccessMask{0x1};
+  CHECK(first.aces[0].mask == AccessMask{0x1f01ff});
+  CHECK(InternAcl(TwoAllows(well_known::Everyone())).aces[0].mask ==
+        AccessMask{0x1f01ff});
+}
+
+TEST_CASE("interning keeps an ACL's revision and an empty ACL empty") {
+  Acl revised = TwoAllows(well_known::Everyone());
+  revised.revision = Acl::kRevisionDs;
+  const Acl interned = InternAcl(revised);
+  CHECK(interned.revision == Acl::kRevisionDs);
+  CHECK(interned == revised);
+  CHECK(InternAcl(Acl{}).aces.empty());
+}
+
+}  // namespace
+}  // namespace tokenfs

@@ -301,7 +301,7 @@ TEST_CASE("adjusting groups refuses to disable the logon SID") {
   LuidAllocator ids(kFirstId);
   Token token = UserToken();
   // Even a logon SID not marked mandatory stays.
-  token.groups[kLogonIndex].attributes &= ~ga::kMandatory;
+  token.groups.Mutable()[kLogonIndex].attributes &= ~ga::kMandatory;
   const GroupChange changes[] = {{kLogonIndex, false}};
   CheckRefused(AdjustGroups(token, changes, ids), ErrorCode::kPrivilegeNotHeld,
                "group 7 (S-1-5-5-0-42) is the logon SID and cannot be "
@@ -348,11 +348,11 @@ TEST_CASE("adjusting groups refuses the same index twice or no change") {
 TEST_CASE("resetting groups restores defaults but never lifts deny-only") {
   LuidAllocator ids(kFirstId);
   Token token = UserToken();
-  token.groups[kAdminsIndex].attributes &= ~ga::kEnabled;
-  token.groups[kUsersIndex].attributes |= ga::kEnabled;
+  token.groups.Mutable()[kAdminsIndex].attributes &= ~ga::kEnabled;
+  token.groups.Mutable()[kUsersIndex].attributes |= ga::kEnabled;
   // A deny-only group that still has its default bit (as a spec could
   // carry) must stay disabled.
-  token.groups[kDenyOnlyIndex].attributes |= ga::kEnabledByDefault;
+  token.groups.Mutable()[kDenyOnlyIndex].attributes |= ga::kEnabledByDefault;
   const GroupAdjustment result = ResetGroups(token, ids);
   CHECK(result.token.groups[kAdminsIndex].attributes & ga::kEnabled);
   CHECK_FALSE(result.token.groups[kUsersIndex].attributes & ga::kEnabled);
@@ -395,7 +395,7 @@ TEST_CASE("the default owner cannot be a group without the owner attribute") {
 TEST_CASE("the default owner cannot be a deny-only group") {
   LuidAllocator ids(kFirstId);
   Token token = UserToken();
-  token.groups[kAdminsIndex].attributes = ga::kOwner | ga::kUseForDenyOnly;
+  token.groups.Mutable()[kAdminsIndex].attributes = ga::kOwner | ga::kUseForDenyOnly;
   CheckRefused(
       AdjustDefault(token, DefaultChange{.owner_index = kAdminsIndex + 1}, ids),
       ErrorCode::kPrivilegeNotHeld, "names a deny-only group");
@@ -571,7 +571,7 @@ TEST_CASE(
 
 TEST_CASE("the token's owner cannot become a deny-only group of the caller") {
   Token caller = PlainCaller();
-  caller.groups[0].attributes = ga::kOwner | ga::kUseForDenyOnly;
+  caller.groups.Mutable()[0].attributes = ga::kOwner | ga::kUseForDenyOnly;
   CheckRefused(
       SetSecurity(UserToken(), OwnerUpdate(well_known::Administrators()),
                   security_information::kOwner, caller),
@@ -602,7 +602,7 @@ TEST_CASE("labelling the token above the caller's integrity needs SeRelabel") {
 TEST_CASE("a label update must be one mandatory label for an integrity SID") {
   const Token target = UserToken();
   SecurityDescriptor not_integrity = LabelUpdate(kIntegrityLow);
-  not_integrity.sacl->aces[0].sid = well_known::Everyone();
+  not_integrity.sacl->aces.Mutable()[0].sid = well_known::Everyone();
   CheckRefused(SetSecurity(target, not_integrity, security_information::kLabel,
                            TcbCaller()),
                ErrorCode::kInvalidArgument, "not an integrity SID");
@@ -1411,11 +1411,11 @@ TEST_CASE("a token is looser than another when it adds anything") {
   Token extra_group = base;
   extra_group.groups.push_back(
       {well_known::Administrators(), ga::kEnabled | ga::kEnabledByDefault});
-  extra_group.groups.back().sid = Sid::Known(kNtAuthority, {32, 549});
+  extra_group.groups.Mutable().back().sid = Sid::Known(kNtAuthority, {32, 549});
   CHECK_FALSE(IsNoLooserThan(extra_group, base));
   // Enabling a group the base holds only as deny-only widens it.
   Token enabled_deny_only = base;
-  enabled_deny_only.groups[kDenyOnlyIndex].attributes = ga::kEnabled;
+  enabled_deny_only.groups.Mutable()[kDenyOnlyIndex].attributes = ga::kEnabled;
   CHECK_FALSE(IsNoLooserThan(enabled_deny_only, base));
   // Dropping a restriction of the base widens it.
   Token restricted_base = base;

@@ -676,7 +676,7 @@ TEST_CASE("a token that cannot be recorded exactly gives a record that fails") {
   }
   SECTION("a capability name that is not UTF-8") {
     Token token = GoldenToken();
-    token.capabilities[0].name = "tokeninfo\xff";
+    token.capabilities.Mutable()[0].name = "tokeninfo\xff";
     auto decoded = DecodeTokenRecord(EncodeTokenRecord(token));
     REQUIRE_FALSE(decoded);
     CHECK_THAT(decoded.error().message,

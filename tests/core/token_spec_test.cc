@@ -598,11 +598,11 @@ TEST_CASE("encoding refuses specs that would not decode") {
        "groups[3]: S-1-5-5-0-5 is a logon SID"},
       {"callback ACE",
        [](TokenSpec& s) {
-         s.default_dacl->aces[0].type = AceType::kAccessAllowedCallback;
+         s.default_dacl->aces.Mutable()[0].type = AceType::kAccessAllowedCallback;
        },
        "default_dacl: ACE 0 has type 0x9"},
       {"ACE application data",
-       [](TokenSpec& s) { s.default_dacl->aces[0].application_data = {1}; },
+       [](TokenSpec& s) { s.default_dacl->aces.Mutable()[0].application_data = {1}; },
        "default_dacl: ACE 0 carries 1 bytes after its SID"},
       {"invalid claim",
        [](TokenSpec& s) { s.device_claims[0].values = {int64_t{1}}; },

@@ -237,7 +237,7 @@ TEST_CASE("the integrity SID, logon SID and restriction are derived") {
   REQUIRE(token.LogonSid());
   CHECK(token.LogonSid()->ToString() == "S-1-5-5-0-42");
   // Only both logon-id bits make a logon SID.
-  token.groups[2].attributes = 0x40000000;
+  token.groups.Mutable()[2].attributes = 0x40000000;
   CHECK_FALSE(token.LogonSid());
 
   CHECK_FALSE(token.is_restricted());
