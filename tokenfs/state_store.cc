@@ -739,6 +739,21 @@ StateStore::Statistics StateStore::statistics() const {
   return statistics_;
 }
 
+namespace {
+
+// Empties `changes`, and gives its buffer back when a burst made it large.
+template <typename Change>
+void ReleaseBacklog(std::vector<Change>& changes) {
+  constexpr size_t kKeptCapacity = 256;
+  if (changes.capacity() > kKeptCapacity) {
+    std::vector<Change>().swap(changes);
+  } else {
+    changes.clear();
+  }
+}
+
+}  // namespace
+
 void StateStore::WriterLoop() {
   std::vector<Change> batch;
   for (;;) {
@@ -782,7 +797,7 @@ void StateStore::WriterLoop() {
         for (size_t i = 0; i < history_queue_.size(); ++i) {
           if (keep[i]) batch.push_back(std::move(history_queue_[i]));
         }
-        history_queue_.clear();
+        ReleaseBacklog(history_queue_);
       }
     }
     std::string error = Commit(batch);
@@ -800,7 +815,9 @@ void StateStore::WriterLoop() {
       }
       committed_.notify_all();
     }
-    batch.clear();
+    // batch and queue_ trade buffers every round: neither keeps a burst's
+    // capacity (10,000 exits at once queue 10,000 changes).
+    ReleaseBacklog(batch);
     if (!error.empty()) {
       if (on_failure) on_failure(error);
       break;
