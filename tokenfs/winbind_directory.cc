@@ -107,15 +107,17 @@ Result<std::optional<DirectoryUser>> WinbindDirectory::LookupUser(
       if (name.type == WBC_SID_NAME_UNKNOWN || !name.name || !*name.name) {
         continue;
       }
-      std::string label = name.name;
-      if (name.domain_index >= 0 && name.domain_index < domain_count &&
-          domains[name.domain_index].short_name &&
-          *domains[name.domain_index].short_name) {
-        label =
-            std::string(domains[name.domain_index].short_name) + "\\" + label;
-      }
       const Sid& sid = i == 0 ? answer.user : answer.groups[i - 1];
-      answer.names.emplace_back(sid, std::move(label));
+      std::string domain;
+      if (name.domain_index >= 0 && name.domain_index < domain_count &&
+          domains[name.domain_index].short_name) {
+        domain = domains[name.domain_index].short_name;
+      }
+      // Samba's DC answers its own domain with an empty name here.
+      if (domain.empty()) domain = DomainNameOf(sid);
+      answer.names.emplace_back(sid, domain.empty()
+                                         ? std::string(name.name)
+                                         : domain + "\\" + name.name);
     }
     wbcFreeMemory(domains);
     wbcFreeMemory(names);
@@ -144,6 +146,26 @@ Result<std::vector<std::optional<Sid>>> WinbindDirectory::MapGroups(
     if (sid && IsDirectorySid(*sid)) out[i] = *sid;
   }
   return out;
+}
+
+std::string WinbindDirectory::DomainNameOf(const Sid& sid) {
+  if (sid.authority() == kNtAuthority && sid.sub_authority_count() == 2 &&
+      sid.sub_authorities()[0] == 32) {
+    return "BUILTIN";
+  }
+  if (!own_domain_) {
+    auto domain = Domain();
+    if (!domain) return "";
+    own_domain_ = *domain;
+  }
+  const auto sub = sid.sub_authorities();
+  const auto own = own_domain_->sid.sub_authorities();
+  if (sid.authority() == own_domain_->sid.authority() &&
+      sub.size() == own.size() + 1 &&
+      std::equal(own.begin(), own.end(), sub.begin())) {
+    return own_domain_->name;
+  }
+  return "";
 }
 
 Result<DirectoryDomain> WinbindDirectory::Domain() {

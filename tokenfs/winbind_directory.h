@@ -31,6 +31,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/directory.h"
 
@@ -51,7 +53,12 @@ class WinbindDirectory : public DirectoryClient {
   Result<DirectoryDomain> Domain() override;
 
  private:
+  // The NetBIOS name of the domain `sid` belongs to when it is the own
+  // domain or BUILTIN, else "".
+  std::string DomainNameOf(const Sid& sid);
+
   wbcContext* context_;
+  std::optional<DirectoryDomain> own_domain_;  // asked once, then kept
 };
 
 class DeadlineDirectory : public DirectoryClient {
