@@ -74,6 +74,12 @@ DirectoryAnswer DirectoryCache::Resolve(uint32_t uid,
   }
   bool user_failed = false;
   if (!fresh) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // A directory that has never answered is asked at most once per
+    // kRetryNotJoinedNs: a host without one pays nothing per mint.
+    if (!answered_ && now < quiet_until_ns_) return answer;
+  }
+  if (!fresh) {
     auto looked_up = client_.LookupUser(uid);
     std::lock_guard<std::mutex> lock(mutex_);
     if (looked_up) {
@@ -89,6 +95,7 @@ DirectoryAnswer DirectoryCache::Resolve(uint32_t uid,
       answer.failure = looked_up.error().message;
       if (!answered_) {
         // Never joined (or winbind down since the start): a local host.
+        quiet_until_ns_ = now + kRetryNotJoinedNs;
         answer.failure.clear();
         return answer;
       }

@@ -19,7 +19,8 @@
 //     gave, which was none);
 //   - a client that has never answered since the cache was built means the
 //     host is not joined (or winbind was down from the start): the identity is
-//     plainly local (kLocal), as on a host without a directory.
+//     plainly local (kLocal), as on a host without a directory, and the client
+//     is asked again at most once per kRetryNotJoinedNs.
 // Each cache (users, groups, names) holds at most `max_entries` entries and
 // starts over when full; nothing any user does can grow it beyond that.
 //
@@ -121,6 +122,8 @@ class DirectorySource {
 
 class DirectoryCache : public DirectorySource {
  public:
+  static constexpr uint64_t kRetryNotJoinedNs = 1000000000;  // 1 s
+
   struct Options {
     uint64_t ttl_ns = uint64_t{300} * 1000000000;  // 5 minutes
     size_t max_entries = 4096;
@@ -159,6 +162,7 @@ class DirectoryCache : public DirectorySource {
 
   mutable std::mutex mutex_;
   bool answered_ = false;                            // guarded by mutex_
+  uint64_t quiet_until_ns_ = 0;                      // guarded by mutex_
   std::unordered_map<uint32_t, UserEntry> users_;    // guarded by mutex_
   std::unordered_map<uint32_t, GroupEntry> groups_;  // guarded by mutex_
   std::unordered_map<Sid, std::string> names_;       // guarded by mutex_

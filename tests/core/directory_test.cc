@@ -123,6 +123,21 @@ TEST_CASE("a directory that never answered means a host without one") {
   CHECK(f.directory.group_calls == 0);
 }
 
+TEST_CASE("a directory that never answered is asked at most once a second") {
+  Fixture f;
+  f.directory.down = true;
+  f.cache.Resolve(1000, {});
+  f.cache.Resolve(1001, {});
+  f.clock.now += kSecond - 1;
+  f.cache.Resolve(1002, {});
+  CHECK(f.directory.user_calls == 1);
+  f.clock.now += 1;
+  f.directory.down = false;  // winbind starts
+  DirectoryAnswer answer = f.cache.Resolve(3000015, {});
+  CHECK(f.directory.user_calls == 2);
+  CHECK(answer.origin == IdentityOrigin::kDirectory);
+}
+
 TEST_CASE("a local uid stays local, a mapped gid gets its SID") {
   Fixture f;
   DirectoryAnswer answer =
