@@ -143,8 +143,7 @@ class SambaDC:
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + 15
-            while (pids := self.winbindd_pids()) and \
-                    time.monotonic() < deadline:
+            while (pids := self._pids()) and time.monotonic() < deadline:
                 for pid in pids:
                     try:
                         os.kill(pid, signal.SIGCONT)
@@ -163,7 +162,12 @@ class SambaDC:
     def __exit__(self, *exc):
         self.stop()
         if self.work:
-            shutil.rmtree(self.work, ignore_errors=True)
+            # A dying samba child may still write a file as the tree goes.
+            for _ in range(20):
+                shutil.rmtree(self.work, ignore_errors=True)
+                if not os.path.exists(self.work):
+                    break
+                time.sleep(0.1)
         return False
 
     def signal(self, number):
@@ -182,21 +186,37 @@ class SambaDC:
     def winbindd_pids(self):
         """The winbindd processes of this DC (winbindd starts a session of
         its own, so they are found by the configuration they run with)."""
-        pids = []
+        return self._pids(only="winbindd")
+
+    def _pids(self, only=None):
+        """Processes of this DC (named `only` when given): those running
+        with its smb.conf, and everything in their sessions (smbd and
+        winbindd start sessions of their own, and their children rename
+        themselves)."""
+        if not self.conf:
+            return []
+        table = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
                 with open(f"/proc/{entry}/comm") as comm:
-                    if comm.read().strip() != "winbindd":
-                        continue
+                    name = comm.read().strip()
                 with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
                     arguments = cmdline.read().decode(errors="replace")
-            except OSError:
+            except (OSError, IndexError):
                 continue
-            if self.work in arguments:
-                pids.append(int(entry))
-        return pids
+            table[int(entry)] = (int(fields[3]), name, self.conf in arguments)
+        sessions = {session for session, _, ours in table.values() if ours}
+        if self.process:
+            sessions.add(self.process.pid)
+        # Never the test's own session (a samba-tool it runs uses smb.conf).
+        sessions.discard(os.getsid(0))
+        return [pid for pid, (session, name, _) in table.items()
+                if session in sessions and pid != os.getpid() and
+                (only is None or name == only)]
 
     def log(self):
         try:
