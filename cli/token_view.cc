@@ -5,6 +5,8 @@
 
 #include "cli/text.h"
 #include "core/ascii.h"
+#include "core/minting_policy.h"
+#include "core/number.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -391,6 +393,15 @@ void AddSourcePart(const TokenData& token, View& view) {
   view.lines.Row("name", OrDash(Text(Member(source, "name"))));
   view.lines.Row("source_id", OrDash(Text(Member(source, "source_id"))));
   view.json["source"] = source;
+  // A minted token's source says where its identity came from.
+  const auto id = ParseUnsigned(Text(Member(source, "source_id")), UINT64_MAX,
+                                NumberBase::kDecimalOrHex);
+  if (!id) return;
+  const auto identity = DescribeMintSource(
+      TokenSource::Make(Text(Member(source, "name")), Luid{*id}));
+  if (!identity) return;
+  view.lines.Row("identity", *identity);
+  view.json["source"]["identity"] = *identity;
 }
 
 void AddStatisticsPart(const TokenData& token, View& view) {

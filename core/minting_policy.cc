@@ -8,6 +8,7 @@
 #include "core/capability.h"
 #include "core/minting_policy_json.h"
 #include "core/privilege.h"
+#include "core/render.h"
 
 namespace tokenfs {
 namespace {
@@ -51,6 +52,19 @@ void AddUnique(std::vector<uint32_t>& gids, uint32_t gid) {
 }
 
 }  // namespace
+
+std::optional<std::string> DescribeMintSource(const TokenSource& source) {
+  const std::string name = source.NameString();
+  if (name == kDirectorySourceName) {
+    return "directory (winbind), fetched " +
+           FormatTimestamp(source.id.value * 1000000000);
+  }
+  if (name == kMintSourceName && source.id == kMintSourceId) return "local";
+  if (name == kMintSourceName && source.id == kMintFallbackSourceId) {
+    return "local (the directory did not answer)";
+  }
+  return std::nullopt;
+}
 
 MintingPolicy MintingPolicy::Default() {
   MintingSettings settings;
@@ -156,8 +170,50 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
   AddUnique(gids, credentials.effective_gid);
   for (uint32_t gid : credentials.supplementary_gids) AddUnique(gids, gid);
 
+  // The directory's word on the uid and gids (a joined host); without one,
+  // or for root, every id is local.
+  DirectoryAnswer directory;
+  if (!root && context.directory) {
+    directory = context.directory->Resolve(credentials.effective_uid, gids);
+  }
+  directory.group_sids.resize(gids.size());
+
+  // The SIDs of the groups that come before the well-known ones: a directory
+  // user's token groups (primary group first), then the gids the directory
+  // does not map as S-1-22-2-G (a mapped gid the directory did not list for
+  // the user is left out: the directory decides domain membership). A local
+  // user's gids, each its directory SID when the directory maps it.
+  std::vector<Sid> identity_groups;
+  auto add_group = [&identity_groups](const Sid& sid) {
+    if (std::find(identity_groups.begin(), identity_groups.end(), sid) ==
+        identity_groups.end()) {
+      identity_groups.push_back(sid);
+    }
+  };
+  if (directory.user) {
+    for (const Sid& sid : directory.user->groups) {
+      if (sid != directory.user->user) add_group(sid);
+    }
+  }
+  for (size_t i = 0; i < gids.size(); ++i) {
+    if (directory.group_sids[i]) {
+      if (!directory.user) add_group(*directory.group_sids[i]);
+    } else {
+      add_group(well_known::UnixGroup(gids[i]));
+    }
+  }
+  // The well-known groups the policy adds follow; one the directory already
+  // gave (BUILTIN\Users, say) keeps its place and is not repeated.
+  auto directory_gave = [&identity_groups](const Sid& sid) {
+    return std::find(identity_groups.begin(), identity_groups.end(), sid) !=
+           identity_groups.end();
+  };
+
   bool admin = false;
   if (!root) {
+    // A directory member of BUILTIN\Administrators (Domain Admins, say) is
+    // an administrator as on Windows.
+    admin = directory_gave(well_known::Administrators());
     for (uint32_t gid : gids) {
       if (std::find(s.admin_gids.begin(), s.admin_gids.end(), gid) !=
           s.admin_gids.end()) {
@@ -171,17 +227,19 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
       }
     }
   }
-  // Unix groups, Everyone, Authenticated Users, Users, Local, Interactive,
-  // Administrators, logon SID.
+  // Identity groups, Everyone, Authenticated Users, Users, Local,
+  // Interactive, Administrators, logon SID.
   const size_t group_count = root ? 5
-                                  : gids.size() + 5 +
+                                  : identity_groups.size() + 5 +
                                         (credentials.has_terminal ? 1 : 0) +
                                         (admin ? 1 : 0);
   if (group_count > Token::kMaxGroups) {
-    return MakeError(ErrorCode::kResourceExhausted,
-                     std::to_string(gids.size()) +
-                         " Linux groups exceed the token limit of " +
-                         std::to_string(Token::kMaxGroups) + " groups");
+    return MakeError(
+        ErrorCode::kResourceExhausted,
+        std::to_string(identity_groups.size()) +
+            (directory.user ? " directory and Linux groups" : " Linux groups") +
+            " exceed the token limit of " + std::to_string(Token::kMaxGroups) +
+            " groups");
   }
 
   // The logon session: the audit session, SYSTEM's session 0 for root
@@ -220,7 +278,19 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
   token.auth_id = auth_id;
   token.logon_type = logon_type;
   token.interactive_session_id = in_session ? session : 0;
-  token.source = TokenSource::Make(kMintSourceName, kMintSourceId);
+  switch (directory.origin) {
+    case IdentityOrigin::kDirectory:
+    case IdentityOrigin::kDirectoryCached:
+      token.source = TokenSource::Make(kDirectorySourceName,
+                                       Luid{directory.fetched_ns / 1000000000});
+      break;
+    case IdentityOrigin::kLocalFallback:
+      token.source = TokenSource::Make(kMintSourceName, kMintFallbackSourceId);
+      break;
+    case IdentityOrigin::kLocal:
+      token.source = TokenSource::Make(kMintSourceName, kMintSourceId);
+      break;
+  }
   token.created_ns = context.clock.NowNanoseconds();
   token.projected_uid = credentials.effective_uid;
   token.projected_gid = credentials.effective_gid;
@@ -257,14 +327,18 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
                  AllowAce(access::kGenericAll, well_known::Administrators())};
     token.default_dacl = InternAcl(std::move(dacl));
   } else {
-    token.user = well_known::UnixUser(credentials.effective_uid);
-    for (uint32_t gid : gids) {
-      token.groups.push_back({well_known::UnixGroup(gid), kGroupDefault});
+    token.user = directory.user
+                     ? directory.user->user
+                     : well_known::UnixUser(credentials.effective_uid);
+    for (const Sid& sid : identity_groups) {
+      if (sid == well_known::Administrators()) continue;  // placed below
+      token.groups.push_back({sid, kGroupDefault});
     }
-    token.groups.push_back({well_known::Everyone(), kGroupDefault});
-    token.groups.push_back({well_known::AuthenticatedUsers(), kGroupDefault});
-    token.groups.push_back({well_known::Users(), kGroupDefault});
-    token.groups.push_back({well_known::Local(), kGroupDefault});
+    for (const Sid& sid :
+         {well_known::Everyone(), well_known::AuthenticatedUsers(),
+          well_known::Users(), well_known::Local()}) {
+      if (!directory_gave(sid)) token.groups.push_back({sid, kGroupDefault});
+    }
     if (credentials.has_terminal) {
       token.groups.push_back({well_known::Interactive(), kGroupDefault});
     }
@@ -306,7 +380,11 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
       admin && (!credentials.no_new_privs || s.no_new_privs_allow_elevation);
   if (pair) {
     Token full = token;
-    full.groups.Mutable()[full.groups.size() - 2].attributes = kGroupOwner;
+    for (auto& group : full.groups.Mutable()) {
+      if (group.sid == well_known::Administrators()) {
+        group.attributes = kGroupOwner;
+      }
+    }
     full.integrity_rid = s.full_integrity_rid;
     full.privileges.present = present | s.full_privileges;
     full.privileges.enabled = enabled | s.full_privileges;
@@ -322,6 +400,8 @@ Result<MintedIdentity> MintingPolicy::Mint(const LinuxCredentials& credentials,
     identity.linked_full->modified_id = identity.linked_full->token_id;
   }
   identity.token = std::move(token);
+  identity.origin = directory.origin;
+  identity.directory_failure = std::move(directory.failure);
 
   if (auto status = ValidateToken(identity.token); !status) {
     return MakeError(ErrorCode::kInternal,

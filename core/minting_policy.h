@@ -11,7 +11,10 @@
 //   - privileges follow the capability sets through PrivilegeCapabilityTable
 //     (permitted -> present, effective -> enabled), on top of a baseline;
 //   - members of the administrator groups get an elevation pair: the Limited
-//     token they run with and a linked Full token.
+//     token they run with and a linked Full token;
+//   - with a DirectorySource (a joined host), a uid the directory maps gets
+//     the directory's user SID and token groups instead of S-1-22 SIDs, and
+//     a gid it maps its real SID (docs/policy.md, "Directory users").
 // docs/policy.md documents the rules and the JSON schema with the built-in
 // default; the two must stay in step with this file.
 //
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "core/access_mask.h"
+#include "core/directory.h"
 #include "core/linux_credentials.h"
 #include "core/luid.h"
 #include "core/privilege_capability_table.h"
@@ -77,6 +81,13 @@ struct MintingSettings {
   // LA stand for in the daemon; nullopt: the one the daemon generated for
   // this host and keeps in its state store.
   std::optional<Sid> domain_sid;
+  // The directory source (docs/policy.md §1.6): whether the daemon asks
+  // winbind at all, how long an answer is reused, how long one lookup may
+  // take, and how many uids, gids and names the cache keeps.
+  bool directory_enabled = true;
+  uint32_t directory_cache_seconds = 300;
+  uint32_t directory_deadline_ms = 200;
+  uint32_t directory_cache_entries = 4096;
 
   friend bool operator==(const MintingSettings&,
                          const MintingSettings&) = default;
@@ -84,11 +95,14 @@ struct MintingSettings {
 
 // What Mint needs from its caller. The allocator hands out token ids (and
 // the logon session ids of processes outside any session); the clock stamps
-// creation; accounts (may be null) resolve group names for elevation.
+// creation; accounts (may be null) resolve group names for elevation;
+// directory (may be null: no directory) says which uids and gids are
+// directory accounts. Mint asks the directory only for non-root uids.
 struct MintContext {
   LuidAllocator& ids;
   const Clock& clock;
   const AccountLookup* accounts = nullptr;
+  DirectorySource* directory = nullptr;
 };
 
 // The token a process gets, and for an administrator the linked Full token
@@ -96,11 +110,30 @@ struct MintContext {
 struct MintedIdentity {
   Token token;
   std::optional<Token> linked_full;
+  // Where the identity came from, and for kDirectoryCached and
+  // kLocalFallback why the directory was not used (for the daemon's log).
+  IdentityOrigin origin = IdentityOrigin::kLocal;
+  std::string directory_failure;
 };
 
-// Source name and id of every minted token.
+// Source name and id of minted tokens; the source says where the identity
+// came from (`token show --all` decodes it):
+//   - "tokenfs", id 1: a local identity (S-1-22 SIDs, or SYSTEM);
+//   - "tokenfs", id 2: a local identity because the directory did not answer
+//     and had no cached answer for the uid (IdentityOrigin::kLocalFallback);
+//   - "winbind", id T: the directory's identity, fetched at T seconds since
+//     the Unix epoch (fresh or, when the directory stopped answering,
+//     cached: T then lies further before the token's creation).
 inline constexpr std::string_view kMintSourceName = "tokenfs";
 inline constexpr Luid kMintSourceId{1};
+inline constexpr Luid kMintFallbackSourceId{2};
+inline constexpr std::string_view kDirectorySourceName = "winbind";
+
+// Where a minted token's identity came from, read back from its source:
+// "directory (winbind), fetched 2026-12-06T20:01:02.000000000Z", "local", or
+// "local (the directory did not answer)"; nullopt for a source Mint never
+// writes (a token created from a spec, say).
+std::optional<std::string> DescribeMintSource(const TokenSource& source);
 
 class MintingPolicy {
  public:

@@ -160,15 +160,78 @@ json MandatoryPolicyJson(uint32_t policy) {
   return out;
 }
 
+// Reads a whole number in [low, high] at `path`.
+Result<uint32_t> BoundedNumber(const json& value, const std::string& path,
+                               uint32_t low, uint32_t high) {
+  const std::string wanted = "a whole number from " + std::to_string(low) +
+                             " to " + std::to_string(high);
+  if (!value.is_number_integer()) {
+    return PathError(path, JsonWrongTypeMessage(wanted, value));
+  }
+  const bool negative = value.is_number_integer() &&
+                        !value.is_number_unsigned() && value.get<int64_t>() < 0;
+  if (negative || value.get<uint64_t>() < low || value.get<uint64_t>() > high) {
+    return PathError(path, "expected " + wanted + ", found " + value.dump());
+  }
+  return static_cast<uint32_t>(value.get<uint64_t>());
+}
+
+// The "directory" object (docs/policy.md §1.6).
+Status ReadDirectory(const json& directory, MintingSettings& settings) {
+  auto object = ObjectAt(directory, "directory");
+  if (!object) return tl::unexpected(object.error());
+  if (auto status = CheckKeys(
+          directory, "directory",
+          {"source", "cache_seconds", "deadline_ms", "cache_entries"});
+      !status) {
+    return status;
+  }
+  if (directory.contains("source")) {
+    const json& source = directory["source"];
+    if (source == "winbind") {
+      settings.directory_enabled = true;
+    } else if (source == "none") {
+      settings.directory_enabled = false;
+    } else {
+      return PathError(
+          "directory.source",
+          source.is_string()
+              ? "unknown source " + source.dump() +
+                    " (expected \"winbind\" or \"none\")"
+              : JsonWrongTypeMessage("\"winbind\" or \"none\"", source));
+    }
+  }
+  struct Bounded {
+    const char* key;
+    uint32_t low, high;
+    uint32_t MintingSettings::*field;
+  };
+  for (const Bounded& bounded :
+       {Bounded{"cache_seconds", 1, 86400,
+                &MintingSettings::directory_cache_seconds},
+        Bounded{"deadline_ms", 1, 10000,
+                &MintingSettings::directory_deadline_ms},
+        Bounded{"cache_entries", 16, 1u << 20,
+                &MintingSettings::directory_cache_entries}}) {
+    if (!directory.contains(bounded.key)) continue;
+    auto number = BoundedNumber(directory[bounded.key],
+                                std::string("directory.") + bounded.key,
+                                bounded.low, bounded.high);
+    if (!number) return tl::unexpected(number.error());
+    settings.*bounded.field = *number;
+  }
+  return Ok();
+}
+
 // Reads every key of `document` over the defaults in `settings`.
 Status ReadSettings(const json& document, MintingSettings& settings) {
   auto root = ObjectAt(document, "");
   if (!root) return tl::unexpected(root.error());
-  if (auto status =
-          CheckKeys(document, "",
-                    {"version", "baseline_privileges", "integrity",
-                     "mandatory_policy", "token_user_access", "capabilities",
-                     "logon_type", "elevation", "no_new_privs", "domain_sid"});
+  if (auto status = CheckKeys(
+          document, "",
+          {"version", "baseline_privileges", "integrity", "mandatory_policy",
+           "token_user_access", "capabilities", "logon_type", "elevation",
+           "no_new_privs", "domain_sid", "directory"});
       !status) {
     return status;
   }
@@ -333,6 +396,11 @@ Status ReadSettings(const json& document, MintingSettings& settings) {
                                             value));
     }
   }
+  if (document.contains("directory")) {
+    if (auto status = ReadDirectory(document["directory"], settings); !status) {
+      return status;
+    }
+  }
   if (document.contains("no_new_privs")) {
     const json& nnp = document["no_new_privs"];
     auto object = ObjectAt(nnp, "no_new_privs");
@@ -418,6 +486,11 @@ json MintingSettingsToJson(const MintingSettings& s) {
         {"allow_elevation", s.no_new_privs_allow_elevation}}},
       {"domain_sid",
        s.domain_sid ? json(s.domain_sid->ToString()) : json(nullptr)},
+      {"directory",
+       {{"source", s.directory_enabled ? "winbind" : "none"},
+        {"cache_seconds", s.directory_cache_seconds},
+        {"deadline_ms", s.directory_deadline_ms},
+        {"cache_entries", s.directory_cache_entries}}},
   };
 }
 

@@ -298,6 +298,7 @@ std::optional<std::string> SidLabel(const Sid& sid,
   for (size_t i = 0; i < sids.size(); ++i) {
     if (sids[i] == sid) return std::string(kLabels[i].label);
   }
+  if (lookup) return lookup->DirectoryName(sid);
   return std::nullopt;
 }
 

@@ -76,6 +76,11 @@ class AccountLookup {
   // Returns the account name, or nullopt when unknown. Must not block long.
   virtual std::optional<std::string> UserName(uint32_t uid) const = 0;
   virtual std::optional<std::string> GroupName(uint32_t gid) const = 0;
+  // The directory's name ("DOMAIN\alice") of any other SID, when known
+  // without asking anyone (a joined host's cached directory answers).
+  virtual std::optional<std::string> DirectoryName(const Sid&) const {
+    return std::nullopt;
+  }
 };
 
 // True iff `sid` is S-1-16-<rid>.
@@ -95,7 +100,8 @@ Result<uint32_t> ParseIntegrityLevel(std::string_view text);
 // Returns the display label of `sid`: well-known names ("Everyone"), integrity
 // levels ("Medium Mandatory Level"), logon SIDs ("Logon Session 0-42"), Unix
 // accounts ("Unix User\alice", via `lookup` when given, "Unix User\1000"
-// otherwise); nullopt when no label is known.
+// otherwise), other SIDs by `lookup`'s DirectoryName (a joined host's domain
+// accounts, "DOMAIN\bob"); nullopt when no label is known.
 std::optional<std::string> SidLabel(const Sid& sid,
                                     const AccountLookup* lookup = nullptr);
 

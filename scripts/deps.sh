@@ -13,6 +13,10 @@ packages=(
   libbenchmark-dev
   mandoc man-db bash-completion python3 procps util-linux passwd acl
   libpam-modules-bin  # unix_chkpwd, the setgid program tests/attack aims at
+  # Directory identities: libwbclient for the daemon, and for
+  # tests/directory a Samba AD DC (samba, its AD provisioning data and DSDB
+  # modules) with winbind and wbinfo.
+  libwbclient-dev winbind samba samba-ad-provision samba-dsdb-modules
 )
 missing=()
 for package in "${packages[@]}"; do

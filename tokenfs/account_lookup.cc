@@ -60,4 +60,10 @@ std::optional<std::string> SystemAccountLookup::GroupName(uint32_t gid) const {
   return Cached(groups_, gid, &FetchGroup);
 }
 
+std::optional<std::string> SystemAccountLookup::DirectoryName(
+    const Sid& sid) const {
+  if (!directory_) return std::nullopt;
+  return directory_->SidName(sid);
+}
+
 }  // namespace tokenfs

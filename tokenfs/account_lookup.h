@@ -9,8 +9,12 @@
 // most kMaxEntries ids (about 80 bytes each, plus names longer than 15
 // bytes) and starts over when full.
 //
+// Names of directory accounts (a joined host's domain users and groups) come
+// from the directory cache, never from a new directory request.
+//
 // Thread-safety: safe from any thread (one mutex around the cache; the NSS
-// call happens outside it).
+// call happens outside it). SetDirectory must be called before other
+// threads use the lookup.
 #ifndef TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
 #define TOKENFS_TOKENFS_ACCOUNT_LOOKUP_H_
 
@@ -21,6 +25,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/directory.h"
 #include "core/well_known_sids.h"
 
 namespace tokenfs {
@@ -31,6 +36,10 @@ class SystemAccountLookup : public AccountLookup {
 
   std::optional<std::string> UserName(uint32_t uid) const override;
   std::optional<std::string> GroupName(uint32_t gid) const override;
+  std::optional<std::string> DirectoryName(const Sid& sid) const override;
+
+  // The cache whose answers name directory SIDs (borrowed; null: none).
+  void SetDirectory(const DirectoryCache* directory) { directory_ = directory; }
 
  private:
   struct Entry {
@@ -41,6 +50,7 @@ class SystemAccountLookup : public AccountLookup {
       std::unordered_map<uint32_t, Entry>& cache, uint32_t id,
       std::optional<std::string> (*fetch)(uint32_t)) const;
 
+  const DirectoryCache* directory_ = nullptr;
   mutable std::mutex mutex_;
   mutable std::unordered_map<uint32_t, Entry> users_;   // guarded by mutex_
   mutable std::unordered_map<uint32_t, Entry> groups_;  // guarded by mutex_

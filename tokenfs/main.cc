@@ -17,10 +17,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -38,6 +41,7 @@
 #include "tokenfs/proc_events.h"
 #include "tokenfs/proc_source.h"
 #include "tokenfs/state_store.h"
+#include "tokenfs/winbind_directory.h"
 
 namespace tokenfs {
 namespace {
@@ -70,14 +74,31 @@ std::variant<uint32_t, std::string> MaxRead(
   return max_read;
 }
 
-// Mints with the policy, the daemon's id allocator, clock and account names.
+// Mints with the policy, the daemon's id allocator, clock, account names and
+// directory (null: none), and logs every token minted without a directory
+// that should have answered.
 class PolicyMinter : public TokenMinter {
  public:
   PolicyMinter(const MintingPolicy& policy, LuidAllocator& ids,
-               const Clock& clock, const AccountLookup& accounts)
-      : policy_(policy), ids_(ids), clock_(clock), accounts_(accounts) {}
+               const Clock& clock, const AccountLookup& accounts,
+               DirectorySource* directory)
+      : policy_(policy),
+        ids_(ids),
+        clock_(clock),
+        accounts_(accounts),
+        directory_(directory) {}
   Result<MintedIdentity> Mint(const LinuxCredentials& credentials) override {
-    return policy_.Mint(credentials, MintContext{ids_, clock_, &accounts_});
+    auto minted = policy_.Mint(
+        credentials, MintContext{ids_, clock_, &accounts_, directory_});
+    if (minted && (minted->origin == IdentityOrigin::kLocalFallback ||
+                   minted->origin == IdentityOrigin::kDirectoryCached)) {
+      LogWarning("directory: uid " + std::to_string(credentials.effective_uid) +
+                 ": " + minted->directory_failure +
+                 (minted->origin == IdentityOrigin::kDirectoryCached
+                      ? "; minted from the cached directory answer"
+                      : "; minted with local S-1-22 SIDs (nothing cached)"));
+    }
+    return minted;
   }
 
  private:
@@ -85,6 +106,7 @@ class PolicyMinter : public TokenMinter {
   LuidAllocator& ids_;
   const Clock& clock_;
   const AccountLookup& accounts_;
+  DirectorySource* directory_;
 };
 
 // Returns the mount entry for `path` in /proc/self/mountinfo ("fuse.tokenfs
@@ -304,9 +326,38 @@ int Run(int argc, char** argv) {
   InitLog(foreground, debug);
   SystemClock clock;
   SystemAccountLookup accounts;
+  // The directory of a joined host (winbind), on by default: lookups bounded
+  // by the policy's deadline, answers cached. Its worker thread starts with
+  // the first lookup, after fuse_daemonize.
+  const MintingSettings& settings = policy.settings();
+  std::unique_ptr<DeadlineDirectory> directory_client;
+  std::unique_ptr<DirectoryCache> directory;
+  std::optional<DirectoryDomain> joined_domain;
+  if (settings.directory_enabled) {
+    const std::chrono::milliseconds deadline(settings.directory_deadline_ms);
+    directory_client = std::make_unique<DeadlineDirectory>(
+        std::make_unique<WinbindDirectory>(), deadline);
+    DirectoryCache::Options cache_options;
+    cache_options.ttl_ns =
+        uint64_t{settings.directory_cache_seconds} * 1000000000;
+    cache_options.max_entries = settings.directory_cache_entries;
+    directory = std::make_unique<DirectoryCache>(*directory_client, clock,
+                                                 cache_options);
+    accounts.SetDirectory(directory.get());
+    auto domain = ProbeDomain(deadline);
+    if (domain) {
+      joined_domain = *domain;
+      LogInfo("directory: joined to domain " + domain->name + " (" +
+              domain->sid.ToString() +
+              "); directory users get their domain identity");
+    } else {
+      LogInfo("directory: no domain (" + domain.error().message +
+              "); identities are local until winbind answers");
+    }
+  }
   LuidAllocator ids(store->first_id(), *store);
   ProcProcessSource source;
-  PolicyMinter minter(policy, ids, clock, accounts);
+  PolicyMinter minter(policy, ids, clock, accounts, directory.get());
   // Outlives the registry, whose change observer kicks it, and the
   // filesystem, whose open files wait in it.
   Pollers pollers;
@@ -330,8 +381,10 @@ int Run(int argc, char** argv) {
   filesystem_options.journal = store.get();
   filesystem_options.pollers = &pollers;
   filesystem_options.kernel_cache = &kernel_cache;
-  filesystem_options.domain_sid =
-      policy.settings().domain_sid.value_or(store->machine_domain_sid());
+  // The policy's domain_sid, else the joined domain's, else the one this
+  // host generated.
+  filesystem_options.domain_sid = policy.settings().domain_sid.value_or(
+      joined_domain ? joined_domain->sid : store->machine_domain_sid());
   TokenFilesystem filesystem(registry, source, events, ids, clock, accounts,
                              filesystem_options);
 

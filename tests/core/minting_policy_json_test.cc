@@ -43,6 +43,14 @@ TEST_CASE("valid policy files give the documented effective settings") {
          s.domain_sid = Sid::Known(5, {21, 100, 200, 300});
        }},
       {R"({"domain_sid": null})", [](MintingSettings&) {}},
+      {R"({"directory": {"source": "none"}})",
+       [](MintingSettings& s) { s.directory_enabled = false; }},
+      {R"({"directory": {"source": "winbind", "cache_seconds": 60, "deadline_ms": 50, "cache_entries": 16}})",
+       [](MintingSettings& s) {
+         s.directory_cache_seconds = 60;
+         s.directory_deadline_ms = 50;
+         s.directory_cache_entries = 16;
+       }},
       {R"({"integrity": 8448})",
        [](MintingSettings& s) { s.integrity_rid = 0x2100; }},
       {R"({"baseline_privileges": {"present": ["SeChangeNotify", "SeTimeZonePrivilege"], "enabled": []}})",
@@ -144,7 +152,31 @@ TEST_CASE("invalid policy files are refused with the path or line and column") {
        "policy: repeated key 'integrity'", 0},
       {R"({"elevation": {"admin_groups": [], "admin_groups": []}})",
        "policy: elevation: repeated key 'admin_groups'", 0},
-      // Nine keys: too many to list, none within two edits.
+      {R"({"directory": {"source": "sssd"}})",
+       "policy: directory.source: unknown source \"sssd\" (expected "
+       "\"winbind\" or \"none\")",
+       0},
+      {R"({"directory": {"source": true}})",
+       "policy: directory.source: expected \"winbind\" or \"none\", found "
+       "a boolean",
+       0},
+      {R"({"directory": {"deadline_ms": 0}})",
+       "policy: directory.deadline_ms: expected a whole number from 1 to "
+       "10000, found 0",
+       0},
+      {R"({"directory": {"cache_seconds": -5}})",
+       "policy: directory.cache_seconds: expected a whole number from 1 to "
+       "86400, found -5",
+       0},
+      {R"({"directory": {"cache_entries": "many"}})",
+       "policy: directory.cache_entries: expected a whole number from 16 to "
+       "1048576, found a string",
+       0},
+      {R"({"directory": {"ttl": 5}})",
+       "policy: directory: unknown key 'ttl' (source, cache_seconds, "
+       "deadline_ms, cache_entries)",
+       0},
+      // Ten keys: too many to list, none within two edits.
       {R"({"colour": 1})", "policy: unknown key 'colour'", 0},
       {R"({"domain_sid": "S-1-5-32-544"})",
        "policy: domain_sid: wants S-1-5-21-a-b-c, not 'S-1-5-32-544'", 0},
@@ -240,6 +272,7 @@ TEST_CASE("a policy serializes to JSON that parses back to the same settings") {
       R"({"baseline_privileges": {"present": ["SeChangeNotify"], "enabled": ["SeChangeNotify"]}, "no_new_privs": {"allow_elevation": true}})",
       R"({"domain_sid": "S-1-5-21-11-22-33"})",
       R"({"domain_sid": null})",
+      R"({"directory": {"source": "none", "cache_seconds": 86400, "cache_entries": 1048576}})",
   };
   for (const char* text : policies) {
     INFO(text);
@@ -286,6 +319,11 @@ TEST_CASE("the built-in default serializes to the documented default policy") {
        {{"add_mandatory_policy", {"new-process-min"}},
         {"allow_elevation", false}}},
       {"domain_sid", nullptr},
+      {"directory",
+       {{"source", "winbind"},
+        {"cache_seconds", 300},
+        {"deadline_ms", 200},
+        {"cache_entries", 4096}}},
   };
   CHECK(MintingPolicy::Default().ToJson() == expected);
 }
