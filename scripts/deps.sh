@@ -13,6 +13,9 @@ packages=(
   libbenchmark-dev
   mandoc man-db bash-completion python3 procps util-linux passwd acl
   libpam-modules-bin  # unix_chkpwd, the setgid program tests/attack aims at
+  # The Debian package (scripts/package.sh, tests/package/installed.sh):
+  # sd_notify for tokenfs.service, the packaging tools, systemd-analyze.
+  libsystemd-dev debhelper lintian systemd
 )
 missing=()
 for package in "${packages[@]}"; do
