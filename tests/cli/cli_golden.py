@@ -176,6 +176,31 @@ def main():
             compare_json(checks, "token query 5 --raw", result,
                          clilib.golden_json("query_5_raw.json"))
 
+        # Several classes: one object keyed by class name, in the order
+        # given; each member is that class's own document.
+        result = token_run("query", "integrity", "privs")
+        if checks.status(result, 0, "token query integrity privs"):
+            document = result.json()
+            checks.equal(list(document), ["integrity", "privileges"],
+                         "keys are the class names, in the order given")
+            single = token_run("query", "integrity").json()
+            checks.equal(document.get("integrity"), single,
+                         "a member is the class's own document")
+            checks.equal(document.get("privileges"),
+                         token_run("query", "privileges").json(),
+                         "the privileges member is `query privileges`")
+        result = token_run("query", "all")
+        if checks.status(result, 0, "token query all"):
+            checks.equal(sorted(result.json().get("classes", {})),
+                         sorted(json.loads(open(mount.file(
+                             "objects", object_id, "query", "all")).read())
+                             ["classes"]),
+                         "query all is query/all, every class")
+        result = token_run("query", "user", "USER")
+        checks.equal((result.status, result.err),
+                     (1, "token: query: class user is named twice\n"),
+                     "a class named twice is a usage error")
+
         # The target of --json is the object.
         result = token_run("user", "--json")
         if result.status == 0:

@@ -110,7 +110,7 @@ def main():
          "item 2 'SeNope=disabled'"),
         (["adjust", "privs", "SeDebug=maybe"], "maybe"),
         (["adjust", "privs", "SeDebug"], "SeDebug"),
-        (["adjust", "groups", "x=enabled"], "x=enabled"),
+        (["adjust", "groups", "x=on"], "x=on"),
         (["adjust", "groups", "1=removed"], "removed"),
         (["adjust", "default", "--dacl", "D:(X;;GA;;;WD)"], "X"),
         (["adjust", "default", "--owner-idx", "S-1-bad"], "S-1-bad"),

@@ -36,8 +36,13 @@ if ((EUID != 0)); then
   exit 77
 fi
 
-echo "== build the package, lintian =="
-bash scripts/package.sh
+if [ "${TOKENFS_PACKAGE_BUILT:-0}" = 1 ]; then
+  echo "== the package built before (TOKENFS_PACKAGE_BUILT=1) =="
+  cat build/package/lintian.log
+else
+  echo "== build the package, lintian =="
+  bash scripts/package.sh
+fi
 deb=$(realpath build/package/tokenfs_*.deb)
 
 echo "== apt-get install $deb =="
