@@ -61,6 +61,18 @@ CliResult<NewObject> ParseNewObject(std::string_view text,
   return object;
 }
 
+// A new object without --persist lives as long as the process that ran
+// token (the shell): an id printed to a terminal looks permanent, so say
+// so there (stderr; a script capturing stdout gets the id alone).
+void NoteHolder(uint64_t id, bool persist) {
+  if (persist || ::isatty(STDOUT_FILENO) != 1) return;
+  Notice("token object " + std::to_string(id) +
+         " is held by the process that ran token (pid " +
+         std::to_string(static_cast<long>(::getppid())) +
+         ") and goes away when it exits; --persist keeps it until "
+         "`token revoke " + std::to_string(id) + "`");
+}
+
 void AddNewObject(const Context& context, const NewObject& object, View& view) {
   view.lines.Plain(std::to_string(object.id));
   view.json["id"] = object.id;
@@ -673,6 +685,7 @@ CliResult<int> RunDuplicate(Context& context, const DuplicateFlags& flags) {
   if (!result) return tl::unexpected(result.error());
   auto object = ParseNewObject(*result, target->label);
   if (!object) return tl::unexpected(object.error());
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);
@@ -754,6 +767,7 @@ CliResult<int> RunRestrict(Context& context, const RestrictFlags& flags) {
              "' dropped: the source token does not hold it");
     }
   }
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);
@@ -775,6 +789,7 @@ CliResult<int> RunCreate(Context& context, const CreateFlags& flags) {
       !status) {
     return tl::unexpected(status.error());
   }
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);
