@@ -1,13 +1,24 @@
-"""token(1) examples run as written: every `token sddl` and `token access`
-command shown in a literal display of man/token.1 (with or without the
-`$ ` prompt) runs against a temporary mount and gives a result, not an
-error: exit 0, or 3 for an access check that is denied (EXIT STATUS).
+"""Manual page examples run as written.
+
+token(1): every `token sddl` and `token access` command shown in a literal
+display of man/token.1 (with or without the `$ ` prompt) runs against a
+temporary mount and gives a result, not an error: exit 0, or 3 for an
+access check that is denied (EXIT STATUS).
+
+token-spec(5): the EXAMPLES section as a shell session in a scratch
+directory -- `$ cat FILE` followed by its text makes that file, every other
+`$ ` line runs with token first in PATH and must exit 0 (`spec.bin`, the
+"spec written by another tool", is the alice.bin made before it).
 """
 
 import os
 import re
 import shlex
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 
 import clilib
 from clilib import Checks, Mount, run
@@ -38,6 +49,44 @@ def examples():
     return lines
 
 
+SPEC_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "token-spec.5")
+
+
+def spec_session():
+    """token-spec(5) EXAMPLES as a list of (kind, text): ("file", name,
+    content) for `$ cat NAME` and its text, ("run", command) otherwise."""
+    steps = []
+    in_examples = in_display = False
+    current_file = None
+    with open(SPEC_PAGE) as page:
+        for line in page:
+            line = line.rstrip("\n")
+            if line.startswith(".Sh "):
+                in_examples = line == ".Sh EXAMPLES"
+                continue
+            if not in_examples:
+                continue
+            if line.startswith(".Bd -literal"):
+                in_display = True
+                continue
+            if line.startswith(".Ed"):
+                in_display = False
+                current_file = None
+                continue
+            if not in_display:
+                continue
+            text = line.replace("\\-", "-").replace("\\e", "\\")
+            if text.startswith("$ cat ") and ">" not in text:
+                current_file = ["file", text[len("$ cat "):].strip(), ""]
+                steps.append(current_file)
+            elif text.startswith("$ "):
+                current_file = None
+                steps.append(["run", text[2:]])
+            elif current_file is not None:
+                current_file[2] += text + "\n"
+    return steps
+
+
 def main():
     token, tokenfs, _ = clilib.binaries()
     clilib.require_root()
@@ -56,6 +105,71 @@ def main():
             allowed = (0, 3) if argv[1] == "access" else (0,)
             checks.check(result.status in allowed and not result.err,
                          f"runs as written: {command}", repr(result))
+        # token(1) --peer: the program that connects and hands fd 3 over.
+        with open(MAN_PAGE) as page:
+            text = page.read()
+        start = text.index("python3 \\-c 'import os, socket")
+        peer_example = text[start:text.index("\n.Ed", start)].replace(
+            "\\-", "-")
+        listen_dir = tempfile.mkdtemp(prefix="tkcli-peer.")
+        listener = socket.socket(socket.AF_UNIX)
+        try:
+            path = os.path.join(listen_dir, "service.sock")
+            listener.bind(path)
+            listener.listen()
+            bin_dir = os.path.join(listen_dir, "bin")
+            os.mkdir(bin_dir)
+            os.symlink(os.path.abspath(token), os.path.join(bin_dir, "token"))
+            completed = subprocess.run(
+                ["bash", "-c", peer_example.replace("/run/service.sock",
+                                                    path)],
+                env=dict(os.environ, TOKENFS_ROOT=mount.path,
+                         PATH=bin_dir + ":" + os.environ["PATH"]),
+                capture_output=True, text=True, timeout=30)
+            checks.check(completed.returncode == 0 and
+                         "Local System" in completed.stdout,
+                         "token(1) --peer example runs as written (the "
+                         "listener is this root process)",
+                         f"exit {completed.returncode}: {completed.stdout}"
+                         f"{completed.stderr}")
+        finally:
+            listener.close()
+            shutil.rmtree(listen_dir, ignore_errors=True)
+
+        steps = spec_session()
+        checks.check(any(step[0] == "file" for step in steps) and
+                     any("token create" in step[1] for step in steps),
+                     "token-spec(5) EXAMPLES write a spec and create a token",
+                     steps)
+        scratch = tempfile.mkdtemp(prefix="tkcli-spec.")
+        os.chmod(scratch, 0o755)
+        bin_dir = os.path.join(scratch, "bin")
+        os.mkdir(bin_dir)
+        os.symlink(os.path.abspath(token), os.path.join(bin_dir, "token"))
+        environment = dict(os.environ, TOKENFS_ROOT=mount.path,
+                           PATH=bin_dir + ":" + os.environ["PATH"])
+        try:
+            for step in steps:
+                if step[0] == "file":
+                    with open(os.path.join(scratch, step[1]), "w") as file:
+                        file.write(step[2])
+                    continue
+                if "spec.bin" in step[1]:
+                    shutil.copy(os.path.join(scratch, "alice.bin"),
+                                os.path.join(scratch, "spec.bin"))
+                completed = subprocess.run(
+                    ["bash", "-c", step[1]], cwd=scratch, env=environment,
+                    capture_output=True, text=True, timeout=30)
+                checks.check(completed.returncode == 0,
+                             f"token-spec(5) runs as written: {step[1]}",
+                             f"exit {completed.returncode}: "
+                             f"{completed.stderr.strip()}")
+                if completed.returncode == 0 and "token create" in step[1]:
+                    subprocess.run(["bash", "-c", "token revoke " +
+                                    completed.stdout.strip()],
+                                   env=environment, capture_output=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return checks.finish()
 
 
