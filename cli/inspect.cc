@@ -50,6 +50,7 @@ constexpr Accessor kOwner{{"owner"}, AddOwnerValue};
 constexpr Accessor kGroup{{"primarygroup"}, AddPrimaryGroupValue};
 constexpr Accessor kGroups{{"groups"}, AddGroupsPart};
 constexpr Accessor kPrivs{{"privileges"}, AddPrivilegesPart};
+constexpr Accessor kPrivsVerbose{{"privileges"}, AddPrivilegesVerbosePart};
 constexpr Accessor kCaps{{"capabilities"}, AddCapabilitiesPart};
 constexpr Accessor kClaims{{"userclaims", "deviceclaims"}, AddClaimsPart};
 constexpr Accessor kIntegrity{{"integrity", "mandatorypolicy"},
@@ -619,7 +620,15 @@ Runner AddUser(CLI::App&) { return AccessorRunner(kUser); }
 Runner AddOwner(CLI::App&) { return AccessorRunner(kOwner); }
 Runner AddGroup(CLI::App&) { return AccessorRunner(kGroup); }
 Runner AddGroups(CLI::App&) { return AccessorRunner(kGroups); }
-Runner AddPrivs(CLI::App&) { return AccessorRunner(kPrivs); }
+Runner AddPrivs(CLI::App& app) {
+  auto verbose = std::make_shared<bool>(false);
+  app.add_flag("-v,--verbose", *verbose,
+               "add what each privilege allows and the Linux capabilities "
+               "that give it");
+  return [verbose](Context& context) {
+    return RunAccessor(context, *verbose ? kPrivsVerbose : kPrivs);
+  };
+}
 Runner AddCaps(CLI::App& app) { return Bind(app, RunCaps); }
 Runner AddClaims(CLI::App&) { return AccessorRunner(kClaims); }
 Runner AddIntegrity(CLI::App&) { return AccessorRunner(kIntegrity); }

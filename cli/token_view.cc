@@ -5,6 +5,9 @@
 
 #include "cli/text.h"
 #include "core/ascii.h"
+#include "core/linux_capability_names.h"
+#include "core/privilege.h"
+#include "core/privilege_capability_table.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -325,6 +328,39 @@ void AddPrivilegesPart(const TokenData& token, View& view) {
     view.lines.Row(PrivilegeName(privilege), PrivilegeStateText(privilege));
   }
   view.json["privileges"] = privileges;
+  view.json["privileges_raw"] = Member(decoded, "raw");
+}
+
+void AddPrivilegesVerbosePart(const TokenData& token, View& view) {
+  // Each row as AddPrivilegesPart prints it, then what the privilege allows
+  // and the Linux capabilities that give it to a minted token
+  // (docs/policy.md, section 1.3).
+  const Json& decoded = token.Decoded("privileges");
+  const Json& privileges = Array(decoded, "privileges");
+  view.lines.Section("privileges (" + Count(privileges) + ")");
+  Json described = Json::array();
+  for (const Json& privilege : privileges) {
+    view.lines.Row(PrivilegeName(privilege), PrivilegeStateText(privilege));
+    const Json& bit_value = Member(privilege, "bit");
+    const int bit = bit_value.is_number_integer() ? bit_value.get<int>() : -1;
+    const PrivilegeInfo* info = FindPrivilege(bit);
+    const uint64_t mask = bit >= 0 ? CapabilitiesForPrivilege(bit) : 0;
+    Json names = Json::array();
+    for (int capability = 0; capability < 64; ++capability) {
+      if ((mask >> capability & 1) != 0) {
+        names.push_back(LinuxCapabilityList(uint64_t{1} << capability));
+      }
+    }
+    std::string detail = info ? std::string(info->description) : "";
+    detail += std::string(detail.empty() ? "" : "; ") + "Linux: " +
+              (mask != 0 ? LinuxCapabilityList(mask) : "no capability");
+    view.lines.Detail(detail);
+    Json entry = privilege;
+    entry["description"] = info ? Json(info->description) : Json(nullptr);
+    entry["linux_capabilities"] = std::move(names);
+    described.push_back(std::move(entry));
+  }
+  view.json["privileges"] = std::move(described);
   view.json["privileges_raw"] = Member(decoded, "raw");
 }
 

@@ -98,6 +98,9 @@ void AddIntegrityPart(const TokenData& token, View& view);
 void AddGroupsPart(const TokenData& token, View& view);
 // [privileges (N)].
 void AddPrivilegesPart(const TokenData& token, View& view);
+// [privileges (N)] with a detail line under each row: its description and
+// the Linux capabilities that give it (privs --verbose).
+void AddPrivilegesVerbosePart(const TokenData& token, View& view);
 // [restricted sids (N)]. Needs query/all.
 void AddRestrictedPart(const TokenData& token, View& view);
 // [device groups (N)].

@@ -176,6 +176,28 @@ def main():
             compare_json(checks, "token query 5 --raw", result,
                          clilib.golden_json("query_5_raw.json"))
 
+        # privs --verbose: Windows' description of each privilege and the
+        # capabilities that give it (docs/policy.md 1.3), under its row.
+        result = token_run("privs", "--verbose")
+        checks.equal((result.status, result.out), (0,
+                     "\n[privileges (4)]\n"
+                     "  SeShutdown      disabled\n"
+                     "      Shut down the system; Linux: CAP_SYS_BOOT\n"
+                     "  SeDebug         disabled\n"
+                     "      Debug programs; Linux: CAP_SYS_PTRACE\n"
+                     "  SeChangeNotify  enabled, default\n"
+                     "      Bypass traverse checking; Linux: no capability\n"
+                     "  SeTimeZone      enabled, default\n"
+                     "      Change the time zone; Linux: CAP_SYS_TIME\n"),
+                     "token privs --verbose")
+        result = token_run("privs", "-v", "--json")
+        if checks.status(result, 0, "token privs -v --json"):
+            entry = result.json()["privileges"][1]
+            checks.equal((entry.get("name"), entry.get("description"),
+                          entry.get("linux_capabilities")),
+                         ("SeDebug", "Debug programs", ["CAP_SYS_PTRACE"]),
+                         "privs -v --json adds description and capabilities")
+
         # Several classes: one object keyed by class name, in the order
         # given; each member is that class's own document.
         result = token_run("query", "integrity", "privs")
