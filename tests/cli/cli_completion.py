@@ -13,8 +13,9 @@ import sys
 import clilib
 from clilib import Checks, Mount, run
 
-COMPLETION = os.path.join(clilib.HERE, "..", "..", "cli",
-                          "token.bash-completion")
+# TOKENFS_TEST_COMPLETION: the installed file (tests/package/installed.sh).
+COMPLETION = os.environ.get("TOKENFS_TEST_COMPLETION") or os.path.join(
+    clilib.HERE, "..", "..", "cli", "token.bash-completion")
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 
 

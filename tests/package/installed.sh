@@ -123,6 +123,7 @@ check "token runs against it" /usr/bin/token
 echo "== the CLI tests against the installed binaries =="
 if TOKENFS_TEST_MOUNT=$mount_point TOKENFS_TEST_TOKEN=/usr/bin/token \
   TOKENFS_TEST_TOKENFS=/usr/sbin/tokenfs \
+  TOKENFS_TEST_COMPLETION=/usr/share/bash-completion/completions/token \
   ctest --test-dir "$build_dir" -L '^cli$' -E '^cli_unit_test' \
   --output-on-failure; then
   ok "ctest -L cli against the installed package"
