@@ -48,7 +48,7 @@ struct Accessor {
 constexpr Accessor kUser{{"user"}, AddUserValue};
 constexpr Accessor kOwner{{"owner"}, AddOwnerValue};
 constexpr Accessor kGroup{{"primarygroup"}, AddPrimaryGroupValue};
-constexpr Accessor kGroups{{"groups"}, AddGroupsPart};
+constexpr Accessor kGroups{{"groups"}, AddGroupsTypedPart};
 constexpr Accessor kPrivs{{"privileges"}, AddPrivilegesPart};
 constexpr Accessor kPrivsVerbose{{"privileges"}, AddPrivilegesVerbosePart};
 constexpr Accessor kCaps{{"capabilities"}, AddCapabilitiesPart};

@@ -8,6 +8,8 @@
 #include "core/linux_capability_names.h"
 #include "core/privilege.h"
 #include "core/privilege_capability_table.h"
+#include "core/sid.h"
+#include "core/sid_type.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -317,6 +319,24 @@ void AddIntegrityPart(const TokenData& token, View& view) {
 void AddGroupsPart(const TokenData& token, View& view) {
   const Json& groups = Array(token.Decoded("groups"), "groups");
   AddSidListSection("groups", groups, view);
+  view.json["groups"] = groups;
+}
+
+void AddGroupsTypedPart(const TokenData& token, View& view) {
+  const Json& groups = Array(token.Decoded("groups"), "groups");
+  view.lines.Section("groups (" + Count(groups) + ")");
+  const std::vector<std::string> keys = IndexedSidKeys(groups, view.style);
+  std::vector<std::string> types;
+  size_t width = 0;
+  for (const Json& group : groups) {
+    const auto sid = Sid::Parse(Text(Member(group, "sid")));
+    types.emplace_back(sid ? SidTypeName(SidTypeOf(*sid)) : "-");
+    width = std::max(width, types.back().size());
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    view.lines.Row(keys[i], types[i] + std::string(width - types[i].size(), ' ') +
+                                "  " + AttributeText(groups[i]));
+  }
   view.json["groups"] = groups;
 }
 

@@ -96,6 +96,10 @@ void AddPrincipalPart(const TokenData& token, View& view);
 void AddIntegrityPart(const TokenData& token, View& view);
 // [groups (N)].
 void AddGroupsPart(const TokenData& token, View& view);
+// [groups (N)] with a type column (well-known group, alias, label, logon,
+// user, group) before the attributes (`token groups`); JSON as
+// AddGroupsPart.
+void AddGroupsTypedPart(const TokenData& token, View& view);
 // [privileges (N)].
 void AddPrivilegesPart(const TokenData& token, View& view);
 // [privileges (N)] with a detail line under each row: its description and

@@ -3,6 +3,7 @@ later child of it), validate first, apply all-or-nothing, and the tree
 shows the result (man/token.1, "Changing a token")."""
 
 import os
+import re
 import sys
 
 import clilib
@@ -63,7 +64,7 @@ def main():
             result = on_object("groups", "--raw")
             for line in result.out.splitlines():
                 if line.strip().startswith(f"{index}  "):
-                    return line.split("  ")[-1]
+                    return re.split(r"\s{2,}", line.strip())[-1]
             return None
 
         before = on_object("stats", "--json").json()["statistics"]

@@ -106,7 +106,7 @@ def main():
                          "  SeTimeZone  enabled, default\n",
                          "SeDebug and SeChangeNotify (bit 23) are gone")
             groups = tk("--id", narrow, "groups", "--raw").out
-            checks.check(re.search(r"^  3  S-1-5-32-545 +disabled, deny-only$",
+            checks.check(re.search(r"^  3  S-1-5-32-545 +alias +disabled, deny-only$",
                                    groups, re.M),
                          "group 3 (Users) is deny-only, no longer enabled "
                          "or enabled by default", groups)
