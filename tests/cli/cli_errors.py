@@ -153,8 +153,8 @@ def main():
             sleeper.kill()
             sleeper.wait()
 
-    # 5: the daemon died under its mount.
-    with Mount(tokenfs) as mount:
+    # 5: the daemon died under its mount (a daemon of this test's own).
+    with Mount(tokenfs, own_daemon=True) as mount:
         mount.process.send_signal(signal.SIGKILL)
         mount.process.wait()
         result = run([token, "privs"], mount.path)

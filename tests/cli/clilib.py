@@ -75,8 +75,9 @@ def binaries():
 class Mount(tokenfs_daemon.Mount):
     """A tokenfs daemon on a fresh mount point, for a `with` block."""
 
-    def __init__(self, binary, *daemon_args):
-        super().__init__(binary, *daemon_args, prefix="tkcli.")
+    def __init__(self, binary, *daemon_args, own_daemon=False):
+        super().__init__(binary, *daemon_args, prefix="tkcli.",
+                         own_daemon=own_daemon)
 
 
 class Users:

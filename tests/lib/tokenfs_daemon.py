@@ -46,10 +46,13 @@ class Mount:
     With TOKENFS_TEST_MOUNT set (tests/package/installed.sh: the daemon of
     the installed package, started by its unit's ExecStart line), a Mount
     without daemon arguments is that tree instead: nothing is started or
-    stopped. A Mount with arguments still starts its own daemon."""
+    stopped. A Mount with arguments, or own_daemon (a test that kills it),
+    still starts its own daemon."""
 
-    def __init__(self, binary, *daemon_args, prefix="tkmnt."):
+    def __init__(self, binary, *daemon_args, prefix="tkmnt.",
+                 own_daemon=False):
         self.binary = binary
+        self.own_daemon = own_daemon
         self.daemon_args = list(daemon_args)
         self.prefix = prefix
         self.work = None
@@ -59,9 +62,12 @@ class Mount:
 
     def __enter__(self):
         external = os.environ.get("TOKENFS_TEST_MOUNT")
-        if external and not self.daemon_args:
+        if external and not self.daemon_args and not self.own_daemon:
             self.path = external
             self.external = True
+            # Scratch space the tests keep beside the mount.
+            self.work = tempfile.mkdtemp(prefix=self.prefix)
+            os.chmod(self.work, 0o755)
             if not os.path.exists(os.path.join(self.path, "registry")):
                 raise RuntimeError(f"TOKENFS_TEST_MOUNT={external}: "
                                    "no tokenfs answers there")
@@ -95,6 +101,7 @@ class Mount:
 
     def __exit__(self, *exc):
         if getattr(self, "external", False):
+            shutil.rmtree(self.work, ignore_errors=True)
             return False
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
