@@ -151,7 +151,7 @@ TEST_CASE(
                      "privilege SeDebug is not present on the token");
   CHECK(model.exit_status == exit_status::kDenied);
   CHECK(model.message ==
-        "not permitted: pid 4242: privilege SeDebug is not "
+        "not permitted: pid 4242: token model: privilege SeDebug is not "
         "present on the token");
   const CliError invalid =
       mount.ErrorFor(EINVAL, "/x/4242/groups", "pid 4242", kReadOperation,
