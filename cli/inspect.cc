@@ -124,7 +124,7 @@ CliResult<int> RunShow(Context& context, const ShowFlags& flags, bool bare) {
       AddSourcePart(*token, view);
       AddStatisticsPart(*token, view);
       AddDefaultDaclPart(*token, view);
-      AddLinuxPart(*token, view);
+      AddLinuxPart(*token, view, target->pid);
       AddSecurityPart(*token, view);
       view.json["origin"] = Member(view.json["logon"], "origin");
     }

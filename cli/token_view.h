@@ -121,9 +121,11 @@ void AddSourcePart(const TokenData& token, View& view);
 void AddStatisticsPart(const TokenData& token, View& view);
 // [default dacl]: sddl.
 void AddDefaultDaclPart(const TokenData& token, View& view);
-// [linux]: projected_uid, projected_gid, supplementary_gids. Needs
-// query/all.
-void AddLinuxPart(const TokenData& token, View& view);
+// [linux]: projected_uid, projected_gid, supplementary_gids; [privilege
+// capabilities]: the Linux capabilities behind each privilege; for a
+// process (pid > 0) [linux process]: its capability sets, no_new_privs and
+// securebits as setpriv -d shows them, read from /proc. Needs query/all.
+void AddLinuxPart(const TokenData& token, View& view, int pid = 0);
 // [security]: sddl. Needs query/all.
 void AddSecurityPart(const TokenData& token, View& view);
 
