@@ -9,6 +9,11 @@ token-spec(5): the EXAMPLES section as a shell session in a scratch
 directory -- `$ cat FILE` followed by its text makes that file, every other
 `$ ` line runs with token first in PATH and must exit 0 (`spec.bin`, the
 "spec written by another tool", is the alice.bin made before it).
+
+tokenfs(5): each literal display of EXAMPLES is one shell session (its
+`$ ` lines, a line continuing an open quote joined on), run by bash -e as
+a test user with /tokens replaced by the temporary mount; each must exit
+0, and the refusal example must print the daemon's reason.
 """
 
 import os
@@ -21,7 +26,7 @@ import sys
 import tempfile
 
 import clilib
-from clilib import Checks, Mount, run
+from clilib import Checks, Mount, Users, run
 
 MAN_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "token.1")
 WANTED = ("token sddl", "token access")
@@ -87,6 +92,42 @@ def spec_session():
     return steps
 
 
+TOKENFS_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "tokenfs.5")
+
+
+def tokenfs_sessions():
+    """tokenfs(5) EXAMPLES: each literal display as (commands, output),
+    the commands as one shell script."""
+    sessions = []
+    in_examples = in_display = False
+    commands, output = [], []
+    with open(TOKENFS_PAGE) as page:
+        for line in page:
+            line = line.rstrip("\n")
+            if line.startswith(".Sh "):
+                in_examples = line == ".Sh EXAMPLES"
+                continue
+            if not in_examples:
+                continue
+            if line.startswith(".Bd -literal"):
+                in_display, commands, output = True, [], []
+                continue
+            if line.startswith(".Ed"):
+                in_display = False
+                sessions.append(("\n".join(commands), "\n".join(output)))
+                continue
+            if not in_display:
+                continue
+            text = line.replace("\\-", "-").replace("\\e", "\\")
+            if commands and commands[-1].count("'") % 2 == 1:
+                commands[-1] += "\n" + text
+            elif text.startswith("$ "):
+                commands.append(text[2:])
+            else:
+                output.append(text)
+    return sessions
+
+
 def main():
     token, tokenfs, _ = clilib.binaries()
     clilib.require_root()
@@ -98,7 +139,29 @@ def main():
                  any("--domain-sid" in c for c in commands),
                  "token(1) shows sddl, --mapping, --device-claims and "
                  "--domain-sid examples", "\n".join(commands))
-    with Mount(tokenfs) as mount:
+    with Users("tkcli_a") as _, Mount(tokenfs) as mount:
+        sessions = tokenfs_sessions()
+        checks.check(len(sessions) >= 5, "tokenfs(5) has its EXAMPLES",
+                     sessions)
+        for script, output in sessions:
+            completed = subprocess.run(
+                Users.as_user("tkcli_a") +
+                ["bash", "-e", "-c",
+                 script.replace("/tokens", mount.path)],
+                cwd="/", capture_output=True, text=True, timeout=30)
+            name = script.splitlines()[0]
+            # (bash reports the refused write on stderr; the example
+            # shows how to read the reason after it.)
+            checks.check(completed.returncode == 0,
+                         f"tokenfs(5) runs as written: {name}",
+                         f"exit {completed.returncode}: {completed.stdout}"
+                         f"{completed.stderr}")
+            if output.startswith("error: "):
+                checks.check(completed.stdout.startswith(output.split()[0]
+                                                         + " " +
+                                                         output.split()[1]),
+                             f"tokenfs(5) prints the reason: {name}",
+                             completed.stdout)
         for command in commands:
             argv = shlex.split(command)
             result = run([token] + argv[1:], mount.path)
