@@ -3,10 +3,16 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <vector>
 #include <string_view>
 #include <utility>
 
 #include "cli/mount.h"
+#include "cli/subcommand.h"
+#include "cli/text.h"
+#include "core/ascii.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -99,6 +105,137 @@ int Count(const std::vector<CLI::Option*>& options) {
   return count;
 }
 
+// Levenshtein distance, for "did you mean" (names are short).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'X'?)" for the candidate nearest to `word` -- one that
+// starts with it, or within a third of its length in edits -- or "".
+std::string DidYouMean(std::string_view word,
+                       const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;
+  for (const std::string& candidate : candidates) {
+    size_t distance = EditDistance(word, candidate);
+    if (word.size() >= 3 && candidate.rfind(word, 0) == 0) distance = 1;
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+// "token adjust privs": the names from the root to `app`.
+std::string CommandPath(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (; app != nullptr; app = app->get_parent()) {
+    names.insert(names.begin(), app->get_parent() ? app->get_name() : "token");
+  }
+  return Join(names, " ");
+}
+
+// Every option spelling `app` and the commands above it accept.
+std::vector<std::string> OptionSpellings(const CLI::App* app) {
+  std::vector<std::string> spellings;
+  for (; app != nullptr; app = app->get_parent()) {
+    for (const CLI::Option* option : app->get_options()) {
+      for (const std::string& name : option->get_lnames()) {
+        spellings.push_back("--" + name);
+      }
+      for (const std::string& name : option->get_snames()) {
+        spellings.push_back("-" + name);
+      }
+    }
+  }
+  return spellings;
+}
+
+std::vector<std::string> SubcommandNames(const Subcommand& entry) {
+  std::vector<std::string> names;
+  for (const Subcommand& child : entry.children) {
+    names.emplace_back(child.name);
+    if (!child.alias.empty()) names.emplace_back(child.alias);
+  }
+  return names;
+}
+
+// CLI11's message for `error`, raised while parsing under `named` (the
+// deepest subcommand named), in token's one-line style: what was wrong,
+// where, the nearest valid spelling, and which --help to read.
+std::string UsageMessage(const CLI::ParseError& error, const CLI::App* named,
+                         const Subcommand* entry,
+                         const std::vector<std::string>& arguments) {
+  const std::string where = CommandPath(named);
+  const std::string help = "; see '" + where + " --help'";
+  std::string message = error.what();
+  if (message.empty()) message = error.get_name();
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
+    const size_t colon = message.find(": ");
+    std::vector<std::string> extras;
+    if (colon != std::string::npos) {
+      std::string rest = message.substr(colon + 2);
+      size_t start = 0;
+      while (start < rest.size()) {
+        size_t end = rest.find(' ', start);
+        if (end == std::string::npos) end = rest.size();
+        if (end > start) extras.push_back(rest.substr(start, end - start));
+        start = end + 1;
+      }
+    }
+    if (extras.empty()) return "unexpected arguments for '" + where + "'" + help;
+    // CLI11 lists them in no useful order: name an option if there is one,
+    // else the one that came first on the command line.
+    const auto position = [&arguments](const std::string& extra) {
+      const bool option = extra.size() > 1 && extra[0] == '-';
+      const auto found = std::find(arguments.begin(), arguments.end(), extra);
+      return std::pair(!option, found - arguments.begin());
+    };
+    const std::string first = *std::min_element(
+        extras.begin(), extras.end(),
+        [&](const std::string& a, const std::string& b) {
+          return position(a) < position(b);
+        });
+    if (first.size() > 1 && first[0] == '-') {
+      return "unknown option '" + first + "' for '" + where + "'" +
+             DidYouMean(first.substr(0, first.find('=')),
+                        OptionSpellings(named)) +
+             help;
+    }
+    if (entry != nullptr && entry->IsGroup()) {
+      return "unknown subcommand '" + where + " " + first + "'" +
+             DidYouMean(first, SubcommandNames(*entry)) + help;
+    }
+    return "'" + where + "' takes no argument '" + first + "'" +
+           (extras.size() > 1 ? " (nor the " +
+                                    std::to_string(extras.size() - 1) +
+                                    " after it)"
+                              : "") +
+           help;
+  }
+  if (message == "A subcommand is required" && entry != nullptr) {
+    return "'" + where + "' needs a subcommand: " +
+           Join(SubcommandNames(*entry), ", ") + help;
+  }
+  if (!message.empty()) {
+    message[0] = static_cast<char>(AsciiToLower(message[0]));
+  }
+  return message + help;
+}
+
 }  // namespace
 
 ParseOutcome ParseArguments(int argc, char** argv) {
@@ -108,6 +245,7 @@ ParseOutcome ParseArguments(int argc, char** argv) {
 
   // Pre-scan: the subcommand word, and "--".
   std::string first;
+  std::string second;  // the word after `first` (a group's subcommand)
   bool help = false;
   int separator = -1;
   for (int i = 1; i < argc; ++i) {
@@ -118,10 +256,14 @@ ParseOutcome ParseArguments(int argc, char** argv) {
     }
     if (!argument.empty() && argument[0] == '-') {
       if (argument == "-h" || argument == "--help") help = true;
-      if (first.empty() && TakesValue(argument)) ++i;
+      if ((first.empty() || second.empty()) && TakesValue(argument)) ++i;
       continue;
     }
-    if (first.empty()) first = argument;
+    if (first.empty()) {
+      first = argument;
+    } else if (second.empty()) {
+      second = argument;
+    }
   }
 
   CLI::App app{std::string(root.description), "token"};
@@ -142,9 +284,20 @@ ParseOutcome ParseArguments(int argc, char** argv) {
   if (!first.empty()) {
     chosen = root.Child(first);
     if (!chosen) {
-      const std::string message =
-          "token: unknown subcommand '" + first + "' (see 'token --help')\n";
+      const std::string message = "token: unknown subcommand '" + first +
+                                  "'" +
+                                  DidYouMean(first, SubcommandNames(root)) +
+                                  "; see 'token --help'\n";
       WriteAll(STDERR_FILENO, message);
+      outcome.exit_status = 1;
+      return outcome;
+    }
+    // `token adjust privz`: CLI11 would only say a subcommand is required.
+    if (chosen->IsGroup() && !second.empty() && !chosen->Child(second)) {
+      WriteAll(STDERR_FILENO,
+               "token: unknown subcommand 'token " + first + " " + second +
+                   "'" + DidYouMean(second, SubcommandNames(*chosen)) +
+                   "; see 'token " + first + " --help'\n");
       outcome.exit_status = 1;
       return outcome;
     }
@@ -168,9 +321,21 @@ ParseOutcome ParseArguments(int argc, char** argv) {
     outcome.exit_status = app.exit(success);
     return outcome;
   } catch (const CLI::ParseError& error) {
-    std::string message = error.what();
-    if (message.empty()) message = error.get_name();
-    WriteAll(STDERR_FILENO, "token: " + message + " (see 'token --help')\n");
+    // The deepest subcommand CLI11 got to, and its table entry.
+    const CLI::App* named = &app;
+    const Subcommand* entry = chosen != nullptr ? chosen : &root;
+    while (!named->get_subcommands().empty()) {
+      named = named->get_subcommands().front();
+      if (named->get_parent() != &app && entry != nullptr) {
+        entry = entry->Child(named->get_name());
+      }
+    }
+    if (named == &app) entry = &root;
+    WriteAll(STDERR_FILENO,
+             "token: " +
+                 UsageMessage(error, named, entry,
+                              std::vector<std::string>(argv, argv + argc)) +
+                 "\n");
     outcome.exit_status = 1;
     return outcome;
   }

@@ -61,6 +61,18 @@ CliResult<NewObject> ParseNewObject(std::string_view text,
   return object;
 }
 
+// A new object without --persist lives as long as the process that ran
+// token (the shell): an id printed to a terminal looks permanent, so say
+// so there (stderr; a script capturing stdout gets the id alone).
+void NoteHolder(uint64_t id, bool persist) {
+  if (persist || ::isatty(STDOUT_FILENO) != 1) return;
+  Notice("token object " + std::to_string(id) +
+         " is held by the process that ran token (pid " +
+         std::to_string(static_cast<long>(::getppid())) +
+         ") and goes away when it exits; --persist keeps it until "
+         "`token revoke " + std::to_string(id) + "`");
+}
+
 void AddNewObject(const Context& context, const NewObject& object, View& view) {
   view.lines.Plain(std::to_string(object.id));
   view.json["id"] = object.id;
@@ -108,7 +120,9 @@ struct AdjustListFlags {
   bool reset = false;
 
   void Register(CLI::App& app) {
-    app.add_option("ITEM", items, "NAME=STATE or IDX=STATE items, or `reset`");
+    app.add_option("ITEM", items,
+                   "NAME=STATE items (NAME: a privilege, or a group's index "
+                   "as `token groups` numbers it, SID or name), or `reset`");
     app.add_flag("--reset", reset, "restore the enabled-by-default states");
   }
 };
@@ -138,10 +152,12 @@ struct AdjustDefaultFlags {
                    "new default DACL in SDDL (D:(A;;GA;;;SY)...), or `none`")
         ->type_name("SDDL");
     app.add_option("--owner-idx", owner_index,
-                   "default owner: index into [user, groups...] or a SID")
+                   "default owner: `user`, a group index as `token groups` "
+                   "numbers it, a SID or a name")
         ->type_name("N");
     app.add_option("--group-idx", group_index,
-                   "primary group: index into [user, groups...] or a SID")
+                   "primary group: `user`, a group index as `token groups` "
+                   "numbers it, a SID or a name")
         ->type_name("N");
   }
 };
@@ -351,13 +367,154 @@ struct AdjustStep {
 // Resolves the target, lets `plan` validate the input and list the steps
 // (and note them in the view), then applies them all: nothing is written
 // unless every step is valid.
+// One line of a token's `groups` file: "<index>  <SID>  <attributes>[  <label>]".
+struct GroupRow {
+  std::string index;
+  std::string sid;
+  std::string label;
+};
+
+CliResult<std::vector<GroupRow>> ReadGroupRows(Context& context,
+                                               const ResolvedTarget& target) {
+  auto text = context.mount.Read(target, "groups", kReadOperation);
+  if (!text) return tl::unexpected(text.error());
+  std::vector<GroupRow> rows;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(start, end - start);
+    start = end + 1;
+    std::vector<std::string> fields;
+    size_t from = 0;
+    while (true) {
+      const size_t gap = line.find("  ", from);
+      fields.push_back(line.substr(from, gap - from));
+      if (gap == std::string::npos) break;
+      from = gap + 2;
+    }
+    if (fields.size() < 3) continue;
+    rows.push_back({fields[0], fields[1], fields.size() > 3 ? fields[3] : ""});
+  }
+  return rows;
+}
+
+// Whether `name` names the account `label` ("Unix Group\alice", "Everyone"):
+// the whole label or the part after its backslash, in any case.
+bool NamesLabel(std::string_view name, std::string_view label) {
+  if (label.empty()) return false;
+  if (EqualsIgnoreCase(name, label)) return true;
+  const size_t slash = label.rfind('\\');
+  return slash != std::string_view::npos &&
+         EqualsIgnoreCase(name, label.substr(slash + 1));
+}
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The `token groups` index of the group `text` names: its index, its SID
+// or its name (see NamesLabel). `what` prefixes the error.
+CliResult<std::string> GroupIndexOf(const std::vector<GroupRow>& rows,
+                                    std::string_view text,
+                                    const std::string& what) {
+  const bool by_sid = text.size() > 2 && (text[0] == 'S' || text[0] == 's') &&
+                      text[1] == '-';
+  std::vector<const GroupRow*> found;
+  for (const GroupRow& row : rows) {
+    if (AllDigits(text) ? row.index == text
+        : by_sid        ? EqualsIgnoreCase(row.sid, text)
+                        : NamesLabel(text, row.label)) {
+      found.push_back(&row);
+    }
+  }
+  if (found.size() == 1) return found[0]->index;
+  const std::string shown(text);
+  if (found.empty()) {
+    return InvalidInput(what + ": no group " +
+                        (AllDigits(text) ? "with index " : "") + shown +
+                        " in the token (`token groups` lists them)");
+  }
+  std::string candidates;
+  for (const GroupRow* row : found) {
+    candidates += (candidates.empty() ? "" : ", ") + row->index + " " + row->sid;
+  }
+  return InvalidInput(what + ": '" + shown + "' names " +
+                      std::to_string(found.size()) + " groups (" + candidates +
+                      "); give the index or the SID");
+}
+
+// adjust groups items NAME=STATE with NAME an index, a SID or a group name,
+// as the groups file's INDEX=STATE.
+CliResult<std::string> GroupItemsByIndex(Context& context,
+                                         const ResolvedTarget& target,
+                                         const std::vector<std::string>& items) {
+  std::optional<std::vector<GroupRow>> rows;
+  std::vector<std::string> out;
+  for (const std::string& item : items) {
+    const size_t equals = item.rfind('=');
+    if (equals == std::string::npos || AllDigits(item.substr(0, equals)) ||
+        AsciiLower(item) == "reset") {
+      out.push_back(item);
+      continue;
+    }
+    const std::string state = AsciiLower(item.substr(equals + 1));
+    if (state != "enabled" && state != "disabled") {
+      return InvalidInput("adjust groups '" + item +
+                          "': expected enabled or disabled after '='");
+    }
+    if (!rows) {
+      auto read = ReadGroupRows(context, target);
+      if (!read) return tl::unexpected(read.error());
+      rows = std::move(*read);
+    }
+    auto index = GroupIndexOf(*rows, item.substr(0, equals),
+                              "adjust groups '" + item + "'");
+    if (!index) return tl::unexpected(index.error());
+    out.push_back(*index + item.substr(equals));
+  }
+  return Join(out, " ");
+}
+
+// --owner-idx / --group-idx: `user`, an index as `token groups` prints it,
+// a SID, or the user's or a group's name; returns what the owner and group
+// files take (an index into [user, groups...], so group N is N+1, or a SID).
+CliResult<std::string> DefaultSelector(Context& context,
+                                       const ResolvedTarget& target,
+                                       const std::string& text,
+                                       const std::string& what) {
+  if (EqualsIgnoreCase(text, "user")) return std::string("0");
+  if (text.size() > 2 && (text[0] == 'S' || text[0] == 's') && text[1] == '-') {
+    if (auto parsed = ParseSidSelector(text); !parsed) {
+      return InvalidInput(what + ": " + parsed.error().message);
+    }
+    return text;
+  }
+  if (!AllDigits(text)) {
+    auto user = context.mount.Read(target, "user", kReadOperation);
+    if (!user) return tl::unexpected(user.error());
+    const size_t gap = user->find("  ");
+    std::string label =
+        gap == std::string::npos ? "" : user->substr(gap + 2);
+    while (!label.empty() && label.back() == '\n') label.pop_back();
+    if (NamesLabel(text, label)) return std::string("0");
+  }
+  auto rows = ReadGroupRows(context, target);
+  if (!rows) return tl::unexpected(rows.error());
+  auto index = GroupIndexOf(*rows, text, what);
+  if (!index) return tl::unexpected(index.error());
+  return std::to_string(std::stoul(*index) + 1);
+}
+
 template <typename Plan>
 CliResult<int> Adjust(Context& context, Plan plan) {
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
   View view = StartView(context, *target);
   std::vector<AdjustStep> steps;
-  if (CliStatus planned = plan(view, steps); !planned) {
+  if (CliStatus planned = plan(*target, view, steps); !planned) {
     return tl::unexpected(planned.error());
   }
   std::vector<std::string> applied;
@@ -379,7 +536,8 @@ CliResult<int> Adjust(Context& context, Plan plan) {
 }
 
 CliResult<int> RunAdjustPrivs(Context& context, const AdjustListFlags& flags) {
-  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+  return Adjust(context, [&](const ResolvedTarget& /*target*/, View& view,
+                                 std::vector<AdjustStep>& steps)
                              -> CliStatus {
     auto text = AdjustListCommand(flags, "privs");
     if (!text) return tl::unexpected(text.error());
@@ -394,10 +552,15 @@ CliResult<int> RunAdjustPrivs(Context& context, const AdjustListFlags& flags) {
 }
 
 CliResult<int> RunAdjustGroups(Context& context, const AdjustListFlags& flags) {
-  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+  return Adjust(context, [&](const ResolvedTarget& target, View& view,
+                                 std::vector<AdjustStep>& steps)
                              -> CliStatus {
     auto text = AdjustListCommand(flags, "groups");
     if (!text) return tl::unexpected(text.error());
+    if (!flags.reset) {
+      text = GroupItemsByIndex(context, target, flags.items);
+      if (!text) return tl::unexpected(text.error());
+    }
     if (auto parsed = ParseGroupsCommand(*text); !parsed) {
       return InvalidInput("adjust groups: " + parsed.error().message);
     }
@@ -410,7 +573,8 @@ CliResult<int> RunAdjustGroups(Context& context, const AdjustListFlags& flags) {
 
 CliResult<int> RunAdjustDefault(Context& context,
                                 const AdjustDefaultFlags& flags) {
-  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+  return Adjust(context, [&](const ResolvedTarget& target, View& view,
+                                 std::vector<AdjustStep>& steps)
                              -> CliStatus {
     if (!flags.dacl && !flags.owner_index && !flags.group_index) {
       return UsageError(
@@ -419,19 +583,17 @@ CliResult<int> RunAdjustDefault(Context& context,
     }
     const Operation operation{"adjusting its defaults", "ADJUST_DEFAULT"};
     if (flags.owner_index) {
-      if (auto parsed = ParseSidSelector(*flags.owner_index); !parsed) {
-        return InvalidInput("adjust default --owner-idx: " +
-                            parsed.error().message);
-      }
-      steps.push_back({"owner", *flags.owner_index, operation});
+      auto selector = DefaultSelector(context, target, *flags.owner_index,
+                                      "adjust default --owner-idx");
+      if (!selector) return tl::unexpected(selector.error());
+      steps.push_back({"owner", *selector, operation});
       view.json["owner"] = *flags.owner_index;
     }
     if (flags.group_index) {
-      if (auto parsed = ParseSidSelector(*flags.group_index); !parsed) {
-        return InvalidInput("adjust default --group-idx: " +
-                            parsed.error().message);
-      }
-      steps.push_back({"group", *flags.group_index, operation});
+      auto selector = DefaultSelector(context, target, *flags.group_index,
+                                      "adjust default --group-idx");
+      if (!selector) return tl::unexpected(selector.error());
+      steps.push_back({"group", *selector, operation});
       view.json["primary_group"] = *flags.group_index;
     }
     if (flags.dacl) {
@@ -447,7 +609,8 @@ CliResult<int> RunAdjustDefault(Context& context,
 
 CliResult<int> RunAdjustSession(Context& context,
                                 const AdjustSessionFlags& flags) {
-  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+  return Adjust(context, [&](const ResolvedTarget& /*target*/, View& view,
+                                 std::vector<AdjustStep>& steps)
                              -> CliStatus {
     const std::string& text = flags.id.at(0);
     if (auto parsed = ParseSessionCommand(text); !parsed) {
@@ -462,7 +625,8 @@ CliResult<int> RunAdjustSession(Context& context,
 
 CliResult<int> RunAdjustIntegrity(Context& context,
                                   const AdjustIntegrityFlags& flags) {
-  return Adjust(context, [&](View& view, std::vector<AdjustStep>& steps)
+  return Adjust(context, [&](const ResolvedTarget& /*target*/, View& view,
+                                 std::vector<AdjustStep>& steps)
                              -> CliStatus {
     const std::string& text = flags.level.at(0);
     if (auto parsed = ParseIntegrityCommand(text); !parsed) {
@@ -521,6 +685,7 @@ CliResult<int> RunDuplicate(Context& context, const DuplicateFlags& flags) {
   if (!result) return tl::unexpected(result.error());
   auto object = ParseNewObject(*result, target->label);
   if (!object) return tl::unexpected(object.error());
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);
@@ -602,6 +767,7 @@ CliResult<int> RunRestrict(Context& context, const RestrictFlags& flags) {
              "' dropped: the source token does not hold it");
     }
   }
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);
@@ -623,6 +789,7 @@ CliResult<int> RunCreate(Context& context, const CreateFlags& flags) {
       !status) {
     return tl::unexpected(status.error());
   }
+  NoteHolder(object->id, flags.persist);
   View view;
   view.style = context.style;
   AddNewObject(context, *object, view);

@@ -48,8 +48,9 @@ struct Accessor {
 constexpr Accessor kUser{{"user"}, AddUserValue};
 constexpr Accessor kOwner{{"owner"}, AddOwnerValue};
 constexpr Accessor kGroup{{"primarygroup"}, AddPrimaryGroupValue};
-constexpr Accessor kGroups{{"groups"}, AddGroupsPart};
+constexpr Accessor kGroups{{"groups"}, AddGroupsTypedPart};
 constexpr Accessor kPrivs{{"privileges"}, AddPrivilegesPart};
+constexpr Accessor kPrivsVerbose{{"privileges"}, AddPrivilegesVerbosePart};
 constexpr Accessor kCaps{{"capabilities"}, AddCapabilitiesPart};
 constexpr Accessor kClaims{{"userclaims", "deviceclaims"}, AddClaimsPart};
 constexpr Accessor kIntegrity{{"integrity", "mandatorypolicy"},
@@ -123,7 +124,7 @@ CliResult<int> RunShow(Context& context, const ShowFlags& flags, bool bare) {
       AddSourcePart(*token, view);
       AddStatisticsPart(*token, view);
       AddDefaultDaclPart(*token, view);
-      AddLinuxPart(*token, view);
+      AddLinuxPart(*token, view, target->pid);
       AddSecurityPart(*token, view);
       view.json["origin"] = Member(view.json["logon"], "origin");
     }
@@ -136,8 +137,8 @@ struct QueryFlags {
 
   void Register(CLI::App& app) {
     app.add_option("CLASS", positionals,
-                   "a query class name or alias (case-insensitive) or its ABI "
-                   "number; printed as JSON")
+                   "query class names or aliases (case-insensitive) or ABI "
+                   "numbers, or `all`; printed as JSON")
         ->required();
   }
 };
@@ -229,21 +230,60 @@ std::string QuotedItem(const std::string& value) {
   return out + "\"";
 }
 
+// One class: its document. Several: an object of the documents keyed by
+// class name, in the order given. `all` alone: query/all, every class.
 CliResult<int> RunQuery(Context& context, const QueryFlags& flags) {
-  if (flags.positionals.size() != 1) {
-    return UsageError("query takes one CLASS");
+  std::vector<std::string> files;
+  for (const std::string& name : flags.positionals) {
+    if (EqualsIgnoreCase(name, "all")) {
+      if (flags.positionals.size() != 1) {
+        return UsageError("query: `all` already holds every class; give it "
+                          "alone");
+      }
+      files.push_back("all");
+      continue;
+    }
+    auto query_class = ParseQueryClass(name);
+    if (!query_class) return UsageError(query_class.error().message);
+    const std::string file(QueryClassName(*query_class));
+    if (std::find(files.begin(), files.end(), file) != files.end()) {
+      return UsageError("query: class " + file + " is named twice");
+    }
+    files.push_back(file);
   }
-  auto query_class = ParseQueryClass(flags.positionals[0]);
-  if (!query_class) return UsageError(query_class.error().message);
   auto target = ResolveTarget(context);
   if (!target) return tl::unexpected(target.error());
-  auto text = context.mount.Read(
-      *target, "query/" + std::string(QueryClassName(*query_class)),
-      kReadOperation);
-  if (!text) return tl::unexpected(text.error());
-  auto document = ParseDaemonJson(*text, target->label);
-  if (!document) return tl::unexpected(document.error());
-  const std::string out = FormatJson(Restyle(*document, context.style));
+  Json result = Json::object();
+  for (const std::string& file : files) {
+    auto text = context.mount.Read(*target, "query/" + file, kReadOperation);
+    if (!text) return tl::unexpected(text.error());
+    auto document = ParseDaemonJson(*text, target->label);
+    if (!document) return tl::unexpected(document.error());
+    if (files.size() == 1) {
+      result = std::move(*document);
+    } else {
+      result[file] = std::move(*document);
+    }
+  }
+  // Several classes keep the order they were given in.
+  std::string out;
+  if (files.size() == 1) {
+    out = FormatJson(Restyle(result, context.style));
+  } else {
+    out = "{\n";
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::string member = FormatJson(Restyle(result[files[i]], context.style));
+      while (!member.empty() && member.back() == '\n') member.pop_back();
+      std::string indented;
+      for (char c : member) {
+        indented += c;
+        if (c == '\n') indented += "  ";
+      }
+      out += "  " + Json(files[i]).dump() + ": " + indented +
+             (i + 1 < files.size() ? ",\n" : "\n");
+    }
+    out += "}\n";
+  }
   if (!WriteAll(STDOUT_FILENO, out)) {
     return Fail(exit_status::kFailure, "writing the output failed");
   }
@@ -580,7 +620,15 @@ Runner AddUser(CLI::App&) { return AccessorRunner(kUser); }
 Runner AddOwner(CLI::App&) { return AccessorRunner(kOwner); }
 Runner AddGroup(CLI::App&) { return AccessorRunner(kGroup); }
 Runner AddGroups(CLI::App&) { return AccessorRunner(kGroups); }
-Runner AddPrivs(CLI::App&) { return AccessorRunner(kPrivs); }
+Runner AddPrivs(CLI::App& app) {
+  auto verbose = std::make_shared<bool>(false);
+  app.add_flag("-v,--verbose", *verbose,
+               "add what each privilege allows and the Linux capabilities "
+               "that give it");
+  return [verbose](Context& context) {
+    return RunAccessor(context, *verbose ? kPrivsVerbose : kPrivs);
+  };
+}
 Runner AddCaps(CLI::App& app) { return Bind(app, RunCaps); }
 Runner AddClaims(CLI::App&) { return AccessorRunner(kClaims); }
 Runner AddIntegrity(CLI::App&) { return AccessorRunner(kIntegrity); }

@@ -71,6 +71,15 @@ std::string ReasonFromErrorLine(std::string_view text, int error,
   return std::string(text);
 }
 
+// The reason of a daemon's refusal, "<step>: <why>", without the request
+// the daemon names before it ("read <file> by pid N (uid U): ").
+std::string WithoutRequest(std::string reason) {
+  const size_t by = reason.find(" by pid ");
+  const size_t end = by == std::string::npos ? by : reason.find("): ", by);
+  if (end != std::string::npos) reason.erase(0, end + 3);
+  return reason;
+}
+
 }  // namespace
 
 bool WriteAll(int fd, std::string_view text) {
@@ -332,7 +341,20 @@ CliStatus Mount::CheckMounted() const {
 
 CliError Mount::ErrorFor(int error, const std::string& path,
                          const std::string& label, const Operation& operation,
-                         const std::string& reason) const {
+                         const std::string& daemon_reason) const {
+  // A refused open carries no reason; the daemon keeps the last refusal of
+  // each thread in /tokens/refusal, which names the step that refused.
+  std::string reason = daemon_reason;
+  if (reason.empty() && (error == EACCES || error == EPERM)) {
+    const FileDescriptor fd(
+        ::open((root_ + "/refusal").c_str(), O_RDONLY | O_CLOEXEC));
+    std::string line;
+    if (fd.get() >= 0 && ReadToEnd(fd.get(), line)) {
+      reason = WithoutRequest(ReasonFromErrorLine(line, error, path));
+    }
+  } else {
+    reason = WithoutRequest(reason);
+  }
   const std::string because = reason.empty() ? "" : ": " + reason;
   switch (error) {
     case ENOENT:
@@ -366,7 +388,7 @@ CliError Mount::ErrorFor(int error, const std::string& path,
                           (reason.empty() ? std::string(operation.doing) +
                                                 " is forbidden by the token "
                                                 "model"
-                                          : reason)};
+                                          : "token model: " + reason)};
     case EINVAL:
       return CliError{
           exit_status::kInvalidInput,

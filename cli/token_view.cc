@@ -3,10 +3,16 @@
 #include <algorithm>
 #include <utility>
 
+#include "cli/process_status.h"
 #include "cli/text.h"
 #include "core/ascii.h"
+#include "core/linux_capability_names.h"
 #include "core/minting_policy.h"
 #include "core/number.h"
+#include "core/privilege.h"
+#include "core/privilege_capability_table.h"
+#include "core/sid.h"
+#include "core/sid_type.h"
 
 namespace tokenfs::cli {
 namespace {
@@ -319,6 +325,24 @@ void AddGroupsPart(const TokenData& token, View& view) {
   view.json["groups"] = groups;
 }
 
+void AddGroupsTypedPart(const TokenData& token, View& view) {
+  const Json& groups = Array(token.Decoded("groups"), "groups");
+  view.lines.Section("groups (" + Count(groups) + ")");
+  const std::vector<std::string> keys = IndexedSidKeys(groups, view.style);
+  std::vector<std::string> types;
+  size_t width = 0;
+  for (const Json& group : groups) {
+    const auto sid = Sid::Parse(Text(Member(group, "sid")));
+    types.emplace_back(sid ? SidTypeName(SidTypeOf(*sid)) : "-");
+    width = std::max(width, types.back().size());
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    view.lines.Row(keys[i], types[i] + std::string(width - types[i].size(), ' ') +
+                                "  " + AttributeText(groups[i]));
+  }
+  view.json["groups"] = groups;
+}
+
 void AddPrivilegesPart(const TokenData& token, View& view) {
   const Json& decoded = token.Decoded("privileges");
   const Json& privileges = Array(decoded, "privileges");
@@ -327,6 +351,39 @@ void AddPrivilegesPart(const TokenData& token, View& view) {
     view.lines.Row(PrivilegeName(privilege), PrivilegeStateText(privilege));
   }
   view.json["privileges"] = privileges;
+  view.json["privileges_raw"] = Member(decoded, "raw");
+}
+
+void AddPrivilegesVerbosePart(const TokenData& token, View& view) {
+  // Each row as AddPrivilegesPart prints it, then what the privilege allows
+  // and the Linux capabilities that give it to a minted token
+  // (docs/policy.md, section 1.3).
+  const Json& decoded = token.Decoded("privileges");
+  const Json& privileges = Array(decoded, "privileges");
+  view.lines.Section("privileges (" + Count(privileges) + ")");
+  Json described = Json::array();
+  for (const Json& privilege : privileges) {
+    view.lines.Row(PrivilegeName(privilege), PrivilegeStateText(privilege));
+    const Json& bit_value = Member(privilege, "bit");
+    const int bit = bit_value.is_number_integer() ? bit_value.get<int>() : -1;
+    const PrivilegeInfo* info = FindPrivilege(bit);
+    const uint64_t mask = bit >= 0 ? CapabilitiesForPrivilege(bit) : 0;
+    Json names = Json::array();
+    for (int capability = 0; capability < 64; ++capability) {
+      if ((mask >> capability & 1) != 0) {
+        names.push_back(LinuxCapabilityList(uint64_t{1} << capability));
+      }
+    }
+    std::string detail = info ? std::string(info->description) : "";
+    detail += std::string(detail.empty() ? "" : "; ") + "Linux: " +
+              (mask != 0 ? LinuxCapabilityList(mask) : "no capability");
+    view.lines.Detail(detail);
+    Json entry = privilege;
+    entry["description"] = info ? Json(info->description) : Json(nullptr);
+    entry["linux_capabilities"] = std::move(names);
+    described.push_back(std::move(entry));
+  }
+  view.json["privileges"] = std::move(described);
   view.json["privileges_raw"] = Member(decoded, "raw");
 }
 
@@ -431,7 +488,30 @@ void AddDefaultDaclPart(const TokenData& token, View& view) {
   view.json["default_dacl"] = dacl;
 }
 
-void AddLinuxPart(const TokenData& token, View& view) {
+namespace {
+
+// A capability set as setpriv -d words it: "none", "all" (every capability
+// this build knows, 0..kLastLinuxCapability) or the names.
+std::string CapabilitySetText(uint64_t mask) {
+  const uint64_t all = (uint64_t{2} << kLastLinuxCapability) - 1;
+  if (mask == 0) return "none";
+  if ((mask & all) == all && (mask & ~all) == 0) return "all";
+  return LinuxCapabilityList(mask);
+}
+
+Json CapabilitySetJson(uint64_t mask) {
+  Json names = Json::array();
+  for (int capability = 0; capability < 64; ++capability) {
+    if ((mask >> capability & 1) != 0) {
+      names.push_back(LinuxCapabilityList(uint64_t{1} << capability));
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+void AddLinuxPart(const TokenData& token, View& view, int pid) {
   const Json& tokenfs = token.Tokenfs();
   const Json& gids = Array(token.Decoded("projectedsupplementarygids"), "gids");
   view.lines.Section("linux");
@@ -444,6 +524,57 @@ void AddLinuxPart(const TokenData& token, View& view) {
   linux_ids["projected_uid"] = Member(tokenfs, "projected_uid");
   linux_ids["projected_gid"] = Member(tokenfs, "projected_gid");
   linux_ids["supplementary_gids"] = gids;
+
+  // Which Linux capabilities back each privilege of the token
+  // (docs/policy.md, section 1.3).
+  view.lines.Section("privilege capabilities");
+  Json backing = Json::object();
+  for (const Json& privilege :
+       Array(token.Decoded("privileges"), "privileges")) {
+    const Json& bit_value = Member(privilege, "bit");
+    const int bit = bit_value.is_number_integer() ? bit_value.get<int>() : -1;
+    const uint64_t mask = bit >= 0 ? CapabilitiesForPrivilege(bit) : 0;
+    const std::string name = PrivilegeName(privilege);
+    view.lines.Row(name, mask != 0 ? LinuxCapabilityList(mask) : "-");
+    backing[name] = CapabilitySetJson(mask);
+  }
+  linux_ids["privilege_capabilities"] = std::move(backing);
+
+  // The process's own Linux credentials, as setpriv -d shows them; a token
+  // object has no process.
+  Json process = nullptr;
+  if (pid > 0) {
+    view.lines.Section("linux process");
+    view.lines.Row("pid", std::to_string(pid));
+    if (const auto status = ReadProcessStatus(pid)) {
+      view.lines.Row("cap_effective", CapabilitySetText(status->cap_effective));
+      view.lines.Row("cap_permitted", CapabilitySetText(status->cap_permitted));
+      view.lines.Row("cap_inheritable",
+                     CapabilitySetText(status->cap_inheritable));
+      view.lines.Row("cap_bounding", CapabilitySetText(status->cap_bounding));
+      view.lines.Row("cap_ambient", CapabilitySetText(status->cap_ambient));
+      view.lines.Row("no_new_privs", status->no_new_privs ? "yes" : "no");
+      view.lines.Row("securebits",
+                     status->securebits
+                         ? "0x" + FormatUnsigned(*status->securebits,
+                                                 NumberBase::kHex)
+                         : "- (only the process itself can read them)");
+      process = Json::object();
+      process["pid"] = pid;
+      process["cap_effective"] = CapabilitySetJson(status->cap_effective);
+      process["cap_permitted"] = CapabilitySetJson(status->cap_permitted);
+      process["cap_inheritable"] = CapabilitySetJson(status->cap_inheritable);
+      process["cap_bounding"] = CapabilitySetJson(status->cap_bounding);
+      process["cap_ambient"] = CapabilitySetJson(status->cap_ambient);
+      process["no_new_privs"] = status->no_new_privs;
+      process["securebits"] =
+          status->securebits ? Json(*status->securebits) : Json(nullptr);
+    } else {
+      view.lines.Row("status", "- (/proc/" + std::to_string(pid) +
+                                   "/status cannot be read)");
+    }
+  }
+  linux_ids["process"] = std::move(process);
   view.json["linux"] = std::move(linux_ids);
 }
 

@@ -96,8 +96,15 @@ void AddPrincipalPart(const TokenData& token, View& view);
 void AddIntegrityPart(const TokenData& token, View& view);
 // [groups (N)].
 void AddGroupsPart(const TokenData& token, View& view);
+// [groups (N)] with a type column (well-known group, alias, label, logon,
+// user, group) before the attributes (`token groups`); JSON as
+// AddGroupsPart.
+void AddGroupsTypedPart(const TokenData& token, View& view);
 // [privileges (N)].
 void AddPrivilegesPart(const TokenData& token, View& view);
+// [privileges (N)] with a detail line under each row: its description and
+// the Linux capabilities that give it (privs --verbose).
+void AddPrivilegesVerbosePart(const TokenData& token, View& view);
 // [restricted sids (N)]. Needs query/all.
 void AddRestrictedPart(const TokenData& token, View& view);
 // [device groups (N)].
@@ -114,9 +121,11 @@ void AddSourcePart(const TokenData& token, View& view);
 void AddStatisticsPart(const TokenData& token, View& view);
 // [default dacl]: sddl.
 void AddDefaultDaclPart(const TokenData& token, View& view);
-// [linux]: projected_uid, projected_gid, supplementary_gids. Needs
-// query/all.
-void AddLinuxPart(const TokenData& token, View& view);
+// [linux]: projected_uid, projected_gid, supplementary_gids; [privilege
+// capabilities]: the Linux capabilities behind each privilege; for a
+// process (pid > 0) [linux process]: its capability sets, no_new_privs and
+// securebits as setpriv -d shows them, read from /proc. Needs query/all.
+void AddLinuxPart(const TokenData& token, View& view, int pid = 0);
 // [security]: sddl. Needs query/all.
 void AddSecurityPart(const TokenData& token, View& view);
 

@@ -166,7 +166,8 @@ AuthorizationResult AuthorizePeer(const Token& checking, AccessMask desired,
   }
   if (!capability.empty() &&
       !HasCapability(checking.capabilities, capability)) {
-    result.reason = "the caller's token lacks the capability '" +
+    result.reason = "capability gate: the caller's token lacks the "
+                    "capability '" +
                     std::string(capability) + "' needed for " +
                     std::string(target_description);
     return result;
@@ -186,7 +187,7 @@ AuthorizationResult Authorize(const AuthorizationRequest& request) {
   // 1. Linux inspection right.
   if (request.inspection) {
     if (auto denial = InspectionDenial(*request.inspection)) {
-      result.reason = std::move(*denial);
+      result.reason = "Linux inspection: " + std::move(*denial);
       return result;
     }
   }
@@ -205,7 +206,8 @@ AuthorizationResult Authorize(const AuthorizationRequest& request) {
       AccessCheck(checker, target.security, access_request);
   result.privileges_used = check.privileges_used;
   if (!check.granted_ok()) {
-    result.reason = request.target_description + " denies " +
+    result.reason = "access check: " + request.target_description +
+                    " denies " +
                     FormatTokenRights(request.desired) + ": " + check.reason;
     return result;
   }
@@ -214,7 +216,8 @@ AuthorizationResult Authorize(const AuthorizationRequest& request) {
   // 3. Capability gate.
   if (!request.capability.empty() &&
       !HasCapability(checker.capabilities, request.capability)) {
-    result.reason = "the caller's token lacks the capability '" +
+    result.reason = "capability gate: the caller's token lacks the "
+                    "capability '" +
                     std::string(request.capability) + "' needed for " +
                     request.target_description;
     return result;

@@ -17,6 +17,9 @@ packages=(
   # tests/directory a Samba AD DC (samba, its AD provisioning data and DSDB
   # modules) with winbind and wbinfo.
   libwbclient-dev winbind samba samba-ad-provision samba-dsdb-modules
+  # The Debian package (scripts/package.sh, tests/package/installed.sh):
+  # sd_notify for tokenfs.service, the packaging tools, systemd-analyze.
+  libsystemd-dev debhelper lintian systemd
 )
 missing=()
 for package in "${packages[@]}"; do

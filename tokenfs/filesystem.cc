@@ -299,6 +299,7 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
       LogForCaller(
           LogLevel::kInfo, context.uid,
           std::string("denied: ") + operation + " by " + who + ": " + reason);
+      self->RecordRefusal(context, error, reason);
     } else if (log == RefusalLog::kWarning) {
       LogForCaller(LogLevel::kWarning, context.uid,
                    std::string(operation) + " by " + who + ": " +
@@ -313,6 +314,25 @@ void TokenFilesystem::Serve(fuse_req_t request, const char* operation,
   }
   Outcome failed = tl::unexpected(FsError{error, {}});
   Send(request, failed, info);
+}
+
+void TokenFilesystem::RecordRefusal(const RequestContext& context,
+                                    ErrorCode error,
+                                    const std::string& reason) {
+  std::string line = std::string("error: ") + std::strerror(ErrnoFor(error)) +
+                     ": " + reason + "\n";
+  const std::lock_guard<std::mutex> lock(refusals_mutex_);
+  if (refusals_.size() >= kMaxRefusals && !refusals_.contains(context.pid)) {
+    refusals_.clear();
+  }
+  refusals_[context.pid] = Refusal{context.uid, std::move(line)};
+}
+
+std::string TokenFilesystem::LastRefusal(const RequestContext& context) {
+  const std::lock_guard<std::mutex> lock(refusals_mutex_);
+  const auto found = refusals_.find(context.pid);
+  if (found == refusals_.end() || found->second.uid != context.uid) return "";
+  return found->second.line;
 }
 
 void TokenFilesystem::Send(fuse_req_t request, Outcome& outcome,
@@ -797,6 +817,10 @@ TokenFilesystem::Outcome TokenFilesystem::DoOpen(const RequestContext& context,
       file->content = std::make_shared<const std::string>(
           RenderRegistryFile(registry_.GetStats(), events_.events_applied(),
                              events_.overflows(), requests_.load()));
+    }
+    if (node->code == CodeOf(NodeCode::kRefusalFile)) {
+      file->content =
+          std::make_shared<const std::string>(LastRefusal(context));
     }
     // create and link decide at write time (privileges, references).
   } else {

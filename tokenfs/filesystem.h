@@ -279,6 +279,13 @@ class TokenFilesystem {
   static void Send(fuse_req_t request, Outcome& outcome,
                    fuse_file_info* info) noexcept;
 
+  // The last refusal of each caller thread, as /tokens/refusal shows it to
+  // that thread (and only while its uid is the one refused): at most
+  // kMaxRefusals threads; when full, the records start over.
+  void RecordRefusal(const RequestContext& context, ErrorCode error,
+                     const std::string& reason);
+  std::string LastRefusal(const RequestContext& context);
+
   tl::expected<struct stat, FsError> Attributes(const NodeId& node);
   // Sets the size of a token or query file in `attr` (its exact content
   // length, as PageCacheState::Report chooses); other nodes keep size 0.
@@ -304,6 +311,13 @@ class TokenFilesystem {
   Pollers& pollers_;
   const std::time_t start_time_;
   std::atomic<uint64_t> requests_{0};
+  struct Refusal {
+    uint32_t uid = 0;
+    std::string line;  // "error: <strerror>: <reason>\n"
+  };
+  static constexpr size_t kMaxRefusals = 4096;
+  std::mutex refusals_mutex_;
+  std::unordered_map<int32_t, Refusal> refusals_;  // by caller tid
 
   // The request's steps, in the order they are constructed (each borrows
   // the ones before it).

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -189,6 +191,21 @@ std::string CheckMountPoint(std::string& path, bool& cleared) {
            mounted + ")";
   }
   return "";
+}
+
+// Type=notify (tokenfs.service): tells systemd READY=1 once the tree
+// answers. statfs always reaches the daemon, so it returns only after the
+// session loop has done the FUSE handshake and served a request; a thread
+// asks, since the loop runs on this one. Nothing happens without
+// NOTIFY_SOCKET (sd_notify(3) then returns 0).
+void NotifyReadyWhenServing(const std::string& mount_point) {
+  if (::getenv("NOTIFY_SOCKET") == nullptr) return;
+  std::thread([mount_point] {
+    struct statfs filesystem {};
+    if (::statfs(mount_point.c_str(), &filesystem) != 0) return;
+    const std::string status = "READY=1\nSTATUS=serving " + mount_point;
+    ::sd_notify(0, status.c_str());
+  }).detach();
 }
 
 int Run(int argc, char** argv) {
@@ -505,6 +522,7 @@ int Run(int argc, char** argv) {
           " (pid " + std::to_string(::getpid()) + ", process events " +
           (events.running() ? "live" : "unavailable") + ")");
 
+  NotifyReadyWhenServing(mount_point);
   int status = 0;
   if (threads == 1) {
     status = fuse_session_loop(session);
@@ -518,6 +536,7 @@ int Run(int argc, char** argv) {
     fuse_loop_cfg_destroy(loop);
   }
 
+  ::sd_notify(0, "STOPPING=1");
   // A notifier stuck in the kernel (a page lock held by a READ the stopped
   // loop will never answer) is left behind with the session, which it may
   // still use; the process is about to exit.

@@ -120,7 +120,7 @@ std::optional<NodeId> DecodeInode(uint64_t inode) {
         return node;
       }
       if (node.code == CodeOf(NodeCode::kRootDir) ||
-          node.code > CodeOf(NodeCode::kPeerDir) || payload != 0) {
+          node.code > CodeOf(NodeCode::kRefusalFile) || payload != 0) {
         return std::nullopt;
       }
       return node;
@@ -168,6 +168,9 @@ std::span<const TreeEntry> RootEntries() {
        AccessMask(), AccessMask(), false, false, false, false},
       {"peer", CodeOf(NodeCode::kPeerDir), NodeKind::kDirectory, AccessMask(),
        AccessMask(), false, false, false, false},
+      // The last refusal of the thread that reads it (tokenfs.5).
+      {"refusal", CodeOf(NodeCode::kRefusalFile), NodeKind::kTextFile,
+       AccessMask(), AccessMask(), false, false, false, false},
   };
   return entries;
 }

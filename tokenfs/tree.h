@@ -32,7 +32,7 @@ enum class Scope : uint8_t {
   kObject = 3
 };
 
-// Node codes. Root scope: kRootDir..kRegistryFile. Token scopes: the rest.
+// Node codes. Root scope: kRootDir..kRefusalFile. Token scopes: the rest.
 enum class NodeCode : uint8_t {
   // Root level.
   kRootDir = 0,
@@ -43,6 +43,7 @@ enum class NodeCode : uint8_t {
   kRegistryFile = 5,
   kPeerDir = 6,
   kPeerLink = 7,  // payload: the caller's file descriptor number
+  kRefusalFile = 8,
   // In a token directory (process, thread or object scope).
   kTokenDir = 0,
   kTextFileBase = 1,  // + TokenFile

@@ -3,6 +3,7 @@ later child of it), validate first, apply all-or-nothing, and the tree
 shows the result (man/token.1, "Changing a token")."""
 
 import os
+import re
 import sys
 
 import clilib
@@ -63,7 +64,7 @@ def main():
             result = on_object("groups", "--raw")
             for line in result.out.splitlines():
                 if line.strip().startswith(f"{index}  "):
-                    return line.split("  ")[-1]
+                    return re.split(r"\s{2,}", line.strip())[-1]
             return None
 
         before = on_object("stats", "--json").json()["statistics"]
@@ -80,6 +81,23 @@ def main():
         checks.equal((group_line(3), group_line(4)),
                      ("default, enabled", "disabled"),
                      "reset restores the default states")
+        checks.status(on_object("adjust", "groups", "Users=disabled",
+                                "S-1-5-32-551=enabled"), 0,
+                      "adjust groups by name and by SID")
+        checks.equal((group_line(3), group_line(4)),
+                     ("default, disabled", "enabled"),
+                     "the name and the SID name groups 3 and 4")
+        checks.status(on_object("adjust", "groups", "users=enabled",
+                                "s-1-5-32-551=disabled"), 0,
+                      "names and SIDs in any case")
+        checks.equal((group_line(3), group_line(4)),
+                     ("default, enabled", "disabled"),
+                     "changed back by name and SID")
+        result = on_object("adjust", "groups", "Nobody=enabled")
+        checks.equal((result.status, result.err),
+                     (4, "token: adjust groups 'Nobody=enabled': no group "
+                         "Nobody in the token (`token groups` lists them)\n"),
+                     "an unknown group name is invalid input")
         refused = on_object("adjust", "groups", "4=enabled", "2=enabled")
         checks.status(refused, 3, "enabling a deny-only group")
         checks.equal(group_line(4), "disabled",
@@ -99,32 +117,45 @@ def main():
         result = on_object("adjust", "privs", "SeShutdown=enabled")
         checks.status(result, 3, "a removed privilege cannot come back")
 
+        # --owner-idx and --group-idx number groups as `token groups` does
+        # (and `restrict --deny`); `user` is the user.
         result = on_object("adjust", "default", "--dacl", "D:(A;;GA;;;WD)",
-                           "--owner-idx", "0", "--group-idx", "2", "--json")
+                           "--owner-idx", "user", "--group-idx", "1", "--json")
         if checks.status(result, 0, "adjust default, all three"):
             document = result.json()
             checks.equal({key: document.get(key) for key in
                           ("default_dacl", "owner", "primary_group",
                            "result")},
-                         {"default_dacl": "D:(A;;GA;;;WD)", "owner": "0",
-                          "primary_group": "2", "result": "ok"},
+                         {"default_dacl": "D:(A;;GA;;;WD)", "owner": "user",
+                          "primary_group": "1", "result": "ok"},
                          "adjust default --json echoes the request")
         checks.equal(on_object("default-dacl").out, "D:(A;;GA;;;WD)\n",
                      "the new default DACL")
         checks.equal(on_object("group", "--raw").out, "S-1-1-0\n",
-                     "primary group index 2 is groups[1], Everyone")
-        result = on_object("adjust", "default", "--group-idx", "1",
-                           "--dacl", "D:(A;;GA;;;SY)", "--owner-idx", "3")
+                     "--group-idx 1 is group 1 of `token groups`, Everyone")
+        checks.equal(on_object("owner", "--raw").out, "S-1-22-1-4000001\n",
+                     "--owner-idx user is the user")
+        checks.status(on_object("adjust", "default", "--group-idx", "Users"),
+                      0, "--group-idx by name")
+        checks.equal(on_object("group", "--raw").out, "S-1-5-32-545\n",
+                     "the group named Users (index 3)")
+        checks.status(on_object("adjust", "default", "--group-idx", "0"), 0,
+                      "--group-idx 0")
+        checks.equal(on_object("group", "--raw").out, "S-1-22-2-4000001\n",
+                     "--group-idx 0 is group 0 of `token groups`")
+        checks.status(on_object("adjust", "default", "--group-idx",
+                                "S-1-1-0"), 0, "--group-idx by SID")
+        result = on_object("adjust", "default", "--group-idx", "3",
+                           "--dacl", "D:(A;;GA;;;SY)", "--owner-idx", "2")
         checks.status(result, 3, "an owner without the owner attribute")
         checks.equal(on_object("group", "--raw").out, "S-1-1-0\n",
                      "the owner is applied first, so nothing changed")
         result = on_object("adjust", "default", "--group-idx", "1",
                            "--owner-idx", "99")
-        checks.check(result.status in (3, 4) and
-                     "99" in result.err, "an owner index past the end",
-                     repr(result))
-        result = on_object("adjust", "default", "--owner-idx", "0",
-                           "--group-idx", "99")
+        checks.check(result.status == 4 and "99" in result.err,
+                     "an owner index past the end", repr(result))
+        result = on_object("adjust", "default", "--owner-idx", "user",
+                           "--group-idx", "S-1-5-99")
         checks.check(result.status in (3, 4) and
                      "already applied: owner" in result.err,
                      "a later refusal says what was already applied",

@@ -5,6 +5,7 @@ restricted copy drops what it is told and nothing else)."""
 
 import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def main():
                          "  SeTimeZone  enabled, default\n",
                          "SeDebug and SeChangeNotify (bit 23) are gone")
             groups = tk("--id", narrow, "groups", "--raw").out
-            checks.check(re.search(r"^  3  S-1-5-32-545 +disabled, deny-only$",
+            checks.check(re.search(r"^  3  S-1-5-32-545 +alias +disabled, deny-only$",
                                    groups, re.M),
                          "group 3 (Users) is deny-only, no longer enabled "
                          "or enabled by default", groups)
@@ -215,6 +216,39 @@ def main():
         finally:
             sleeper.kill()
             sleeper.wait()
+
+        # An id printed to a terminal without --persist: stderr says that
+        # it goes away with the process that ran token; with --persist, or
+        # with stdout a pipe, nothing is added.
+        def on_terminal(*args):
+            controller, terminal = pty.openpty()
+            try:
+                completed = subprocess.run(
+                    [token, *args], stdout=terminal, stderr=subprocess.PIPE,
+                    env=dict(os.environ, TOKENFS_ROOT=root), text=True,
+                    timeout=10)
+                out = os.read(controller, 4096).decode()
+            finally:
+                os.close(controller)
+                os.close(terminal)
+            return completed.returncode, out.strip(), completed.stderr
+
+        for args in (["--id", source, "restrict", "--deny", "3"],
+                     ["--id", source, "dup"], ["create", GOLDEN]):
+            status, out, err = on_terminal(*args)
+            checks.equal(
+                (status, err),
+                (0, f"token: notice: token object {out} is held by the "
+                    f"process that ran token (pid {os.getpid()}) and goes "
+                    "away when it exits; --persist keeps it until "
+                    f"`token revoke {out}`\n"),
+                f"{args[-2]} on a terminal: the holder notice")
+        status, out, err = on_terminal("--id", source, "dup", "--persist")
+        checks.equal((status, err), (0, ""), "--persist: no notice")
+        tk("revoke", out)
+        piped = tk("--id", source, "restrict", "--deny", "3")
+        checks.equal((piped.status, piped.err), (0, ""),
+                     "stdout a pipe: no notice")
 
         checks.status(tk("persist", source), 0, "persist an object again")
         checks.status(tk("revoke", source), 0, "revoke")

@@ -1,7 +1,9 @@
 """One test per exit status and error class, against a real mount and real
 users (man/token.1, EXIT STATUS): not found 2, access denied 3 naming the
 right, not permitted 3 with tokenfs's reason, invalid input from the tree
-4, a dead daemon 5.
+4, a dead daemon 5. A refusal names the step that refused (tokenfs(5),
+AUTHORIZATION): the Linux inspection, the access check and its right, the
+capability gate and its capability, the token model's rule.
 """
 
 import os
@@ -72,24 +74,58 @@ def main():
             checks.one_error_line(result, "--peer whose peer has exited",
                                   f"peer of fd")
 
-            # 3: another user's token; the message names the target and the
-            # right (QUERY for reading).
+            # 3: another user's process; the Linux inspection refuses
+            # before any access check, and the message says so.
+            uid_a = Users.uid("tkcli_a")
             result = run(as_a + [token, "--pid", str(pid_b), "privs"], root)
             checks.status(result, 3, "tkcli_a reads tkcli_b's token")
             checks.one_error_line(result, "tkcli_a reads tkcli_b's token",
-                                  f"access denied: pid {pid_b}: reading its "
-                                  "token needs QUERY")
+                                  f"access denied: pid {pid_b}: Linux "
+                                  f"inspection: uid {uid_a} may not inspect "
+                                  f"process {pid_b}", "CAP_SYS_PTRACE")
             result = run(as_a + [token, "--pid", str(pid_b), "adjust",
                                  "privs", "SeShutdown=enabled"], root)
             checks.status(result, 3, "tkcli_a adjusts tkcli_b's token")
             checks.one_error_line(result, "tkcli_a adjusts tkcli_b's token",
-                                  f"pid {pid_b}", "ADJUST_PRIVILEGES")
-            # Own token, but a right the default security does not give.
+                                  f"pid {pid_b}", "Linux inspection")
+            # Own token, but a right the default security does not give:
+            # the access check refuses, naming the right.
             result = run(as_a + ["sh", "-c",
                                  f"{token} adjust session 5; exit $?"], root)
             checks.status(result, 3, "tkcli_a changes its session")
             checks.one_error_line(result, "tkcli_a changes its session",
-                                  "ADJUST_SESSIONID")
+                                  "access check: ", "denies ADJUST_SESSIONID")
+            # A token restricted to the tokeninfo capabilities reading
+            # another token of its user: the capability gate refuses,
+            # naming the capability.
+            narrow = run([token, "restrict", "--caps", "tokeninfo",
+                          "--persist"], root)
+            other = run([token, "duplicate", "--persist"], root)
+            if (checks.status(narrow, 0, "restrict to tokeninfo") and
+                    checks.status(other, 0, "duplicate")):
+                result = run([token, "impersonate", "--id",
+                              narrow.out.strip(), "--", token, "--id",
+                              other.out.strip(), "privs"], root)
+                checks.status(result, 3, "a restricted token reads another")
+                checks.one_error_line(result,
+                                      "a restricted token reads another",
+                                      "capability gate: ",
+                                      "'manage_mytokens:list'")
+                run([token, "revoke", narrow.out.strip()], root)
+                run([token, "revoke", other.out.strip()], root)
+            # /tokens/refusal shows a thread its own last refusal only.
+            # (The shell opens both files itself: one thread.)
+            result = run(as_a + ["sh", "-c",
+                                 f"read -r x < {root}/{pid_b}/user; "
+                                 f"read -r y < {root}/refusal; "
+                                 "echo \"$y\""], root)
+            checks.check(result.out.startswith("error: Permission denied: ")
+                         and "Linux inspection: " in result.out,
+                         "/tokens/refusal shows the shell's refusal",
+                         repr(result.out))
+            result = run(["cat", f"{root}/refusal"], root)
+            checks.equal(result.out, "",
+                         "a fresh process has no refusal to show")
 
             # 3: forbidden by the model, with tokenfs's reason.
             result = run(as_a + ["sh", "-c",
@@ -97,7 +133,8 @@ def main():
                                  "exit $?"], root)
             checks.status(result, 3, "enabling an absent privilege")
             checks.one_error_line(result, "enabling an absent privilege",
-                                  "not permitted", "SeDebug")
+                                  "not permitted", "token model: ",
+                                  "SeDebug")
             result = run(as_a + ["sh", "-c",
                                  f"{token} adjust groups 0=disabled; "
                                  "exit $?"], root)
@@ -153,8 +190,8 @@ def main():
             sleeper.kill()
             sleeper.wait()
 
-    # 5: the daemon died under its mount.
-    with Mount(tokenfs) as mount:
+    # 5: the daemon died under its mount (a daemon of this test's own).
+    with Mount(tokenfs, own_daemon=True) as mount:
         mount.process.send_signal(signal.SIGKILL)
         mount.process.wait()
         result = run([token, "privs"], mount.path)

@@ -176,6 +176,53 @@ def main():
             compare_json(checks, "token query 5 --raw", result,
                          clilib.golden_json("query_5_raw.json"))
 
+        # privs --verbose: Windows' description of each privilege and the
+        # capabilities that give it (docs/policy.md 1.3), under its row.
+        result = token_run("privs", "--verbose")
+        checks.equal((result.status, result.out), (0,
+                     "\n[privileges (4)]\n"
+                     "  SeShutdown      disabled\n"
+                     "      Shut down the system; Linux: CAP_SYS_BOOT\n"
+                     "  SeDebug         disabled\n"
+                     "      Debug programs; Linux: CAP_SYS_PTRACE\n"
+                     "  SeChangeNotify  enabled, default\n"
+                     "      Bypass traverse checking; Linux: no capability\n"
+                     "  SeTimeZone      enabled, default\n"
+                     "      Change the time zone; Linux: CAP_SYS_TIME\n"),
+                     "token privs --verbose")
+        result = token_run("privs", "-v", "--json")
+        if checks.status(result, 0, "token privs -v --json"):
+            entry = result.json()["privileges"][1]
+            checks.equal((entry.get("name"), entry.get("description"),
+                          entry.get("linux_capabilities")),
+                         ("SeDebug", "Debug programs", ["CAP_SYS_PTRACE"]),
+                         "privs -v --json adds description and capabilities")
+
+        # Several classes: one object keyed by class name, in the order
+        # given; each member is that class's own document.
+        result = token_run("query", "integrity", "privs")
+        if checks.status(result, 0, "token query integrity privs"):
+            document = result.json()
+            checks.equal(list(document), ["integrity", "privileges"],
+                         "keys are the class names, in the order given")
+            single = token_run("query", "integrity").json()
+            checks.equal(document.get("integrity"), single,
+                         "a member is the class's own document")
+            checks.equal(document.get("privileges"),
+                         token_run("query", "privileges").json(),
+                         "the privileges member is `query privileges`")
+        result = token_run("query", "all")
+        if checks.status(result, 0, "token query all"):
+            checks.equal(sorted(result.json().get("classes", {})),
+                         sorted(json.loads(open(mount.file(
+                             "objects", object_id, "query", "all")).read())
+                             ["classes"]),
+                         "query all is query/all, every class")
+        result = token_run("query", "user", "USER")
+        checks.equal((result.status, result.err),
+                     (1, "token: query: class user is named twice\n"),
+                     "a class named twice is a usage error")
+
         # The target of --json is the object.
         result = token_run("user", "--json")
         if result.status == 0:

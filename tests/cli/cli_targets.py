@@ -120,7 +120,7 @@ def main():
             checks.equal(peer_user, f"0 S-1-22-1-{uid_b}",
                          "tkcli_a reads its peer tkcli_b's token via --peer")
             checks.check(by_pid.startswith("3 ") and
-                         "needs QUERY" in by_pid,
+                         "Linux inspection: " in by_pid,
                          "but not through --pid (another user's process)",
                          by_pid)
             checks.check(re.search(r"SeShutdown +disabled", before) and

@@ -8,6 +8,7 @@
 
 #include "cli/line_output.h"
 #include "cli/mount.h"
+#include "cli/process_status.h"
 #include "cli/projection.h"
 #include "cli/text.h"
 #include "cli/token_view.h"
@@ -151,7 +152,7 @@ TEST_CASE(
                      "privilege SeDebug is not present on the token");
   CHECK(model.exit_status == exit_status::kDenied);
   CHECK(model.message ==
-        "not permitted: pid 4242: privilege SeDebug is not "
+        "not permitted: pid 4242: token model: privilege SeDebug is not "
         "present on the token");
   const CliError invalid =
       mount.ErrorFor(EINVAL, "/x/4242/groups", "pid 4242", kReadOperation,
@@ -278,6 +279,35 @@ TEST_CASE("result texts split into key and value at the first two spaces") {
   CHECK(pairs[0] == std::pair<std::string, std::string>{"id", "7"});
   CHECK(pairs[1].second == "/t/objects/7");
   CHECK(pairs[2] == std::pair<std::string, std::string>{"flag", ""});
+}
+
+TEST_CASE("/proc/<pid>/status gives the five capability sets and no_new_privs") {
+  const std::string text =
+      "Name:\tsh\nCapInh:\t0000000000000000\nCapPrm:\t0000000000400001\n"
+      "CapEff:\t0000000000400001\nCapBnd:\t000001ffffffffff\n"
+      "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t0\n";
+  const auto status = ParseProcessStatus(text);
+  REQUIRE(status);
+  CHECK(status->cap_inheritable == 0);
+  CHECK(status->cap_permitted == 0x400001);
+  CHECK(status->cap_effective == 0x400001);
+  CHECK(status->cap_bounding == 0x1ffffffffff);
+  CHECK(status->cap_ambient == 0);
+  CHECK(status->no_new_privs);
+  CHECK_FALSE(status->securebits);
+  // A kernel without NoNewPrivs: 0. A set missing or not hex: nothing.
+  std::string old_kernel = text;
+  old_kernel.erase(old_kernel.find("NoNewPrivs"));
+  const auto older = ParseProcessStatus(old_kernel);
+  REQUIRE(older);
+  CHECK_FALSE(older->no_new_privs);
+  std::string no_ambient = text;
+  no_ambient.replace(no_ambient.find("CapAmb"), 6, "CapXyz");
+  CHECK_FALSE(ParseProcessStatus(no_ambient));
+  std::string bad_hex = text;
+  bad_hex.replace(bad_hex.find("0000000000400001"), 16, "00000000004zzz01");
+  CHECK_FALSE(ParseProcessStatus(bad_hex));
+  CHECK_FALSE(ParseProcessStatus(""));
 }
 
 }  // namespace

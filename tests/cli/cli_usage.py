@@ -110,7 +110,7 @@ def main():
          "item 2 'SeNope=disabled'"),
         (["adjust", "privs", "SeDebug=maybe"], "maybe"),
         (["adjust", "privs", "SeDebug"], "SeDebug"),
-        (["adjust", "groups", "x=enabled"], "x=enabled"),
+        (["adjust", "groups", "x=on"], "x=on"),
         (["adjust", "groups", "1=removed"], "removed"),
         (["adjust", "default", "--dacl", "D:(X;;GA;;;WD)"], "X"),
         (["adjust", "default", "--owner-idx", "S-1-bad"], "S-1-bad"),
@@ -142,6 +142,36 @@ def main():
             checks.status(result, expected, name)
             checks.one_error_line(result, name,
                                   *([] if fragment is None else [fragment]))
+
+    # Parser errors in token's own words: what, where, the nearest valid
+    # spelling, which --help to read; never CLI11's raw sentences.
+    parser_errors = [
+        (["privz"], "unknown subcommand 'privz' (did you mean 'privs'?); "
+                    "see 'token --help'"),
+        (["adjust"], "'token adjust' needs a subcommand: privs, groups, "
+                     "default, session, integrity; see 'token adjust --help'"),
+        (["adjust", "grups"], "unknown subcommand 'token adjust grups' (did "
+                              "you mean 'groups'?); see 'token adjust --help'"),
+        (["--pid", "1", "adjust", "grups"],
+         "unknown subcommand 'token adjust grups' (did you mean 'groups'?); "
+         "see 'token adjust --help'"),
+        (["adjust", "privs", "--rset"],
+         "unknown option '--rset' for 'token adjust privs' (did you mean "
+         "'--reset'?); see 'token adjust privs --help'"),
+        (["show", "--al"], "unknown option '--al' for 'token show' (did you "
+                           "mean '--all'?); see 'token show --help'"),
+        (["restrict", "--deni", "3"],
+         "unknown option '--deni' for 'token restrict' (did you mean "
+         "'--deny'?); see 'token restrict --help'"),
+        (["privs", "extra"], "'token privs' takes no argument 'extra'; see "
+                             "'token privs --help'"),
+        (["--bogus"], "unknown option '--bogus' for 'token'; see "
+                      "'token --help'"),
+    ]
+    for args, message in parser_errors:
+        result = token_run(*args)
+        checks.equal((result.status, result.err), (1, f"token: {message}\n"),
+                     f"token {' '.join(args)}: the usage error")
 
     # A spec that fails validation, binary and JSON.
     with tempfile.NamedTemporaryFile("wb", suffix=".bin") as bad:

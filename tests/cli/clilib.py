@@ -61,18 +61,23 @@ def require_root():
 
 
 def binaries():
-    """(token, tokenfs, extra helper paths) from the command line."""
+    """(token, tokenfs, extra helper paths) from the command line;
+    TOKENFS_TEST_TOKEN and TOKENFS_TEST_TOKENFS replace the first two (the
+    installed package's binaries, tests/package/installed.sh)."""
     if len(sys.argv) < 3:
         print("usage: script TOKEN TOKENFS [HELPERS...]")
         sys.exit(2)
-    return sys.argv[1], sys.argv[2], sys.argv[3:]
+    return (os.environ.get("TOKENFS_TEST_TOKEN") or sys.argv[1],
+            os.environ.get("TOKENFS_TEST_TOKENFS") or sys.argv[2],
+            sys.argv[3:])
 
 
 class Mount(tokenfs_daemon.Mount):
     """A tokenfs daemon on a fresh mount point, for a `with` block."""
 
-    def __init__(self, binary, *daemon_args):
-        super().__init__(binary, *daemon_args, prefix="tkcli.")
+    def __init__(self, binary, *daemon_args, own_daemon=False):
+        super().__init__(binary, *daemon_args, prefix="tkcli.",
+                         own_daemon=own_daemon)
 
 
 class Users:

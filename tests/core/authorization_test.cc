@@ -110,6 +110,8 @@ TEST_CASE("another uid needs CAP_SYS_PTRACE to reach a process's token") {
   CHECK(denied.code == ErrorCode::kAccessDenied);
   CHECK_THAT(denied.reason,
              Catch::Contains("uid 1000 may not inspect process 42 (uid 1001)"));
+  // The reason names the step that refused.
+  CHECK_THAT(denied.reason, Catch::StartsWith("Linux inspection: "));
   CHECK(f.ptrace_asked == 1);
   // With CAP_SYS_PTRACE the Linux step passes; the SD then decides (it
   // grants QUERY to the token's user only, and this caller is uid 1000's
@@ -278,6 +280,7 @@ TEST_CASE("a socket peer grants QUERY and IMPERSONATE only") {
                     tree_capability::kImpersonate, "process 9");
   CHECK_FALSE(gated.allowed);
   CHECK_THAT(gated.reason, Catch::Contains("lacks the capability 'AT'"));
+  CHECK_THAT(gated.reason, Catch::StartsWith("capability gate: "));
 }
 
 TEST_CASE("token objects skip the Linux step") {
@@ -295,7 +298,7 @@ TEST_CASE("the token's own SD decides the right") {
   CHECK(f.Run(access::kTokenAdjustPrivileges).allowed);
   const AuthorizationResult denied = f.Run(access::kTokenDuplicate);
   CHECK_FALSE(denied.allowed);
-  CHECK_THAT(denied.reason, Catch::StartsWith("process 42 denies DUPLICATE: "));
+  CHECK_THAT(denied.reason, Catch::StartsWith("access check: process 42 denies DUPLICATE: "));
   // Another user's token: the SD grants that user only.
   f.caller = UserToken(1001, 1);
   f.ptrace = true;

@@ -41,10 +41,18 @@ def mounted(path):
 
 
 class Mount:
-    """A tokenfs daemon on a fresh mount point, for a `with` block."""
+    """A tokenfs daemon on a fresh mount point, for a `with` block.
 
-    def __init__(self, binary, *daemon_args, prefix="tkmnt."):
+    With TOKENFS_TEST_MOUNT set (tests/package/installed.sh: the daemon of
+    the installed package, started by its unit's ExecStart line), a Mount
+    without daemon arguments is that tree instead: nothing is started or
+    stopped. A Mount with arguments, or own_daemon (a test that kills it),
+    still starts its own daemon."""
+
+    def __init__(self, binary, *daemon_args, prefix="tkmnt.",
+                 own_daemon=False):
         self.binary = binary
+        self.own_daemon = own_daemon
         self.daemon_args = list(daemon_args)
         self.prefix = prefix
         self.work = None
@@ -53,6 +61,17 @@ class Mount:
         self.process = None
 
     def __enter__(self):
+        external = os.environ.get("TOKENFS_TEST_MOUNT")
+        if external and not self.daemon_args and not self.own_daemon:
+            self.path = external
+            self.external = True
+            # Scratch space the tests keep beside the mount.
+            self.work = tempfile.mkdtemp(prefix=self.prefix)
+            os.chmod(self.work, 0o755)
+            if not os.path.exists(os.path.join(self.path, "registry")):
+                raise RuntimeError(f"TOKENFS_TEST_MOUNT={external}: "
+                                   "no tokenfs answers there")
+            return self
         self.work = tempfile.mkdtemp(prefix=self.prefix)
         os.chmod(self.work, 0o755)
         self.path = os.path.join(self.work, "tokens")
@@ -81,6 +100,9 @@ class Mount:
         raise RuntimeError(f"tokenfs did not come up; its log:\n{log}")
 
     def __exit__(self, *exc):
+        if getattr(self, "external", False):
+            shutil.rmtree(self.work, ignore_errors=True)
+            return False
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -100,6 +122,8 @@ class Mount:
         return os.path.join(self.path, *[str(part) for part in parts])
 
     def log(self):
+        if getattr(self, "external", False):
+            return f"(the daemon on {self.path} was started outside the test)"
         try:
             with open(self.log_path, errors="replace") as log:
                 return log.read()

@@ -66,14 +66,14 @@ def unused_pid():
 
 def check_root(mount, checks):
     names = set(os.listdir(mount.path))
-    for name in ("self", "objects", "create", "link", "registry"):
+    for name in ("self", "objects", "create", "link", "registry", "refusal"):
         checks.ok(name in names, f"ls of the root lists {name}")
     checks.ok(str(os.getpid()) in names, "ls of the root lists this pid")
     pids = [name for name in names if name.isdigit()]
     checks.ok(len(pids) > 1, "ls of the root lists process directories",
               f"{len(pids)} numeric entries")
     others = names - set(pids) - {"self", "objects", "create", "link",
-                                  "registry", "peer"}
+                                  "registry", "peer", "refusal"}
     checks.equal("the root holds nothing else", set(), others)
 
 

@@ -15,6 +15,7 @@ TEST_CASE("inode numbers round-trip for every scope", "[daemon]") {
   const NodeId nodes[] = {
       NodeId{Scope::kRoot, CodeOf(NodeCode::kSelfLink)},
       NodeId{Scope::kRoot, CodeOf(NodeCode::kPeerDir)},
+      NodeId{Scope::kRoot, CodeOf(NodeCode::kRefusalFile)},
       NodeId{Scope::kRoot, CodeOf(NodeCode::kPeerLink), 0, 0, 7},
       NodeId{Scope::kProcess, CodeOf(NodeCode::kTokenDir), 1},
       NodeId{Scope::kProcess, CodeOf(NodeCode::kTokenDir), 4194304},
@@ -55,7 +56,7 @@ TEST_CASE("numbers that name no node do not decode", "[daemon]") {
   // A root entry carries no payload; codes past the last root entry are
   // unknown.
   CHECK_FALSE(DecodeInode(inode(Scope::kRoot, CodeOf(NodeCode::kSelfLink), 5)));
-  CHECK_FALSE(DecodeInode(inode(Scope::kRoot, 8, 0)));
+  CHECK_FALSE(DecodeInode(inode(Scope::kRoot, 9, 0)));
   // A peer link names a file descriptor, which fits in an int.
   CHECK_FALSE(DecodeInode(
       inode(Scope::kRoot, CodeOf(NodeCode::kPeerLink), uint64_t{1} << 31)));
@@ -128,7 +129,7 @@ TEST_CASE("the root lists its fixed entries and the query directory 25 files",
     root.insert(std::string(entry.name));
   }
   CHECK(root == std::set<std::string>{"self", "objects", "create", "link",
-                                      "registry", "peer"});
+                                      "registry", "peer", "refusal"});
   CHECK(QueryDirectoryEntries().size() == 25);
   const TreeEntry* all =
       FindEntry(QueryDirectoryEntries(), "all", Scope::kProcess);
