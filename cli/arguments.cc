@@ -105,23 +105,6 @@ int Count(const std::vector<CLI::Option*>& options) {
   return count;
 }
 
-// Levenshtein distance, for "did you mean" (names are short).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean 'X'?)" for the candidate nearest to `word` -- one that
 // starts with it, or within a third of its length in edits -- or "".
 std::string DidYouMean(std::string_view word,

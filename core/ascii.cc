@@ -1,6 +1,8 @@
 #include "core/ascii.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace tokenfs {
 
@@ -80,6 +82,22 @@ std::string FormatHexBytes(std::span<const uint8_t> bytes) {
     out.push_back(kDigits[byte & 0xf]);
   }
   return out;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace tokenfs

@@ -33,6 +33,10 @@ std::string AsciiLower(std::string_view text);
 std::string AsciiUpper(std::string_view text);
 // `text` without leading and trailing ASCII white space.
 std::string_view TrimAsciiSpace(std::string_view text);
+
+// Levenshtein distance between two byte strings, for "did you mean"
+// suggestions (O(|a|*|b|): meant for short names).
+size_t EditDistance(std::string_view a, std::string_view b);
 // `text` in double quotes with C escapes (\" \\ \n \r \t, \xNN for other
 // control bytes), for showing untrusted strings on one line.
 std::string QuoteForDisplay(std::string_view text);

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii.h"
+
 namespace tokenfs {
 namespace {
 
@@ -201,26 +203,6 @@ std::string JsonWrongTypeMessage(std::string_view wanted, const Json& value) {
 std::string JsonMissingKeyMessage(std::string_view key) {
   return "missing key '" + std::string(key) + "'";
 }
-
-namespace {
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 std::string JsonUnknownKeyMessage(const Json& object,
                                   std::span<const std::string_view> allowed) {

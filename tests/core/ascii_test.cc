@@ -27,5 +27,14 @@ TEST_CASE("strings are quoted for display like C literals") {
   CHECK(QuoteForDisplay("\t\r\x7f") == "\"\\t\\r\\x7f\"");
 }
 
+TEST_CASE("edit distance counts single-byte insertions, deletions, changes") {
+  CHECK(EditDistance("", "") == 0);
+  CHECK(EditDistance("query", "query") == 0);
+  CHECK(EditDistance("qeury", "query") == 2);
+  CHECK(EditDistance("privs", "priv") == 1);
+  CHECK(EditDistance("", "abc") == 3);
+  CHECK(EditDistance("kitten", "sitting") == 3);
+}
+
 }  // namespace
 }  // namespace tokenfs
