@@ -2,6 +2,7 @@
 
 #include "core/access_check.h"
 #include "core/capability.h"
+#include "core/linux_capability_names.h"
 
 namespace tokenfs {
 
@@ -82,6 +83,24 @@ std::string IdsMismatch(const LinuxCredentials& target, uint32_t uid,
 
 }  // namespace
 
+DumpableVerdict ReadDumpableProbe(bool readable, uint64_t probe_effective,
+                                  const LinuxCredentials& target) {
+  DumpableVerdict verdict;
+  if (readable) {
+    verdict.dumpable = true;
+  } else if (!target.initial_user_namespace) {
+    verdict.undecided = "it is in another user namespace than tokenfs";
+  } else if (const uint64_t beyond = target.cap_permitted & ~probe_effective;
+             beyond != 0) {
+    verdict.undecided = "it holds " + LinuxCapabilityList(beyond) +
+                        ", which tokenfs itself lacks (its capability "
+                        "bounding set is narrower)";
+  } else {
+    verdict.dumpable = false;
+  }
+  return verdict;
+}
+
 std::optional<std::string> InspectionDenial(const Inspection& inspection) {
   if (inspection.same_process) return std::nullopt;
   const uint32_t uid = inspection.caller_fsuid;
@@ -139,7 +158,10 @@ std::optional<std::string> InspectionDenial(const Inspection& inspection) {
         why = state->dumpable ? "it is not dumpable (a setuid, setgid or "
                                 "file-capability program, or "
                                 "PR_SET_DUMPABLE 0)"
-                              : "whether it is dumpable cannot be told";
+                              : "whether it is dumpable cannot be told" +
+                                    (state->undecided.empty()
+                                         ? std::string()
+                                         : " (" + state->undecided + ")");
       }
     }
   }

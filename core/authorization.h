@@ -81,12 +81,32 @@ struct TargetState {
   // initial one.
   LinuxCredentials credentials;
   // Whether it is dumpable; nullopt when that cannot be told (counts as
-  // not dumpable).
+  // not dumpable), and then `undecided` says why.
   std::optional<bool> dumpable;
   // For a target in a user namespace whose parent is the initial one: the
   // uid that created (owns) that namespace. nullopt otherwise.
   std::optional<uint32_t> namespace_owner;
+  // Why `dumpable` is unknown ("" when it is known).
+  std::string undecided;
 };
+
+// What a dumpability probe's answer means. Linux shows whether a process
+// is dumpable only through ptrace_may_access: the daemon's probe is a thread
+// whose fsuid and fsgid are the target's (root) and whose effective set is
+// `probe_effective` (CAP_SYS_PTRACE left out), reading a file of the target
+// that needs PTRACE_MODE_READ_FSCREDS. Readable means dumpable. A refusal
+// means "not dumpable" only when the rest of the kernel's rule surely
+// passed: the target is in the probe's user namespace and its permitted set
+// lies within `probe_effective`. Otherwise the kernel would refuse a
+// dumpable target too, and the answer is unknown, with the reason in
+// `undecided` (e.g. a daemon started under a narrower capability bounding
+// set than the target's).
+struct DumpableVerdict {
+  std::optional<bool> dumpable;
+  std::string undecided;
+};
+DumpableVerdict ReadDumpableProbe(bool readable, uint64_t probe_effective,
+                                  const LinuxCredentials& target);
 
 // Step 1's facts: who asks, about which process. Probes are asked lazily,
 // only when the cheaper facts do not decide, and at most once. An

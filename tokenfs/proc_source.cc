@@ -576,7 +576,9 @@ std::optional<TargetState> ProcProcessSource::CurrentState(int32_t pid) const {
     state.dumpable = true;
   } else {
     // root:root shows alike either way: ask the kernel's own rule instead.
-    state.dumpable = RootOwnedDumpable(dir);
+    DumpableVerdict verdict = RootOwnedDumpable(dir, credentials);
+    state.dumpable = verdict.dumpable;
+    state.undecided = std::move(verdict.undecided);
   }
   return state;
 }
@@ -601,13 +603,19 @@ std::optional<uint32_t> ProcProcessSource::ChildNamespaceOwner(
   return static_cast<uint32_t>(owner);
 }
 
-std::optional<bool> ProcProcessSource::RootOwnedDumpable(int directory) const {
+DumpableVerdict ProcProcessSource::RootOwnedDumpable(
+    int directory, const LinuxCredentials& target) const {
   // This thread (fsuid 0, fsgid 0, like the callers this case concerns)
   // reads the target's ns/user link, which the kernel allows only under
-  // ptrace_may_access(PTRACE_MODE_READ_FSCREDS), without CAP_SYS_PTRACE in
-  // its effective set: then only a dumpable target is readable. Capability
-  // sets are per thread, and the set is restored before returning.
-  if (::geteuid() != 0) return std::nullopt;
+  // ptrace_may_access(PTRACE_MODE_READ_FSCREDS), with CAP_SYS_PTRACE left
+  // out of its effective set and every other permitted capability raised:
+  // then a dumpable target is readable, and the kernel's capability subset
+  // test fails only for a target holding what this daemon cannot hold
+  // (core's ReadDumpableProbe tells those apart). Capability sets are per
+  // thread, and the set is restored before returning.
+  DumpableVerdict unknown;
+  unknown.undecided = "tokenfs could not run its probe";
+  if (::geteuid() != 0) return unknown;
   struct Header {
     uint32_t version;
     int pid;
@@ -617,19 +625,21 @@ std::optional<bool> ProcProcessSource::RootOwnedDumpable(int directory) const {
     uint32_t permitted;
     uint32_t inheritable;
   } saved[2] = {};
-  if (::syscall(SYS_capget, &header, saved) != 0) return std::nullopt;
-  constexpr uint32_t kPtraceBit = uint32_t{1} << 19;  // CAP_SYS_PTRACE
-  Data reduced[2] = {saved[0], saved[1]};
-  reduced[0].effective &= ~kPtraceBit;
-  if (::syscall(SYS_capset, &header, reduced) != 0) return std::nullopt;
-  char target[64];
+  if (::syscall(SYS_capget, &header, saved) != 0) return unknown;
+  constexpr uint32_t kPtraceBit = uint32_t{1} << linux_capability::kSysPtrace;
+  Data probe[2] = {saved[0], saved[1]};
+  probe[0].effective = saved[0].permitted & ~kPtraceBit;
+  probe[1].effective = saved[1].permitted;
+  if (::syscall(SYS_capset, &header, probe) != 0) return unknown;
+  char link[64];
   const ssize_t length =
-      ::readlinkat(directory, "ns/user", target, sizeof target - 1);
+      ::readlinkat(directory, "ns/user", link, sizeof link - 1);
   const int error = errno;
-  if (::syscall(SYS_capset, &header, saved) != 0) return std::nullopt;
-  if (length > 0) return true;
-  if (error == EACCES || error == EPERM) return false;
-  return std::nullopt;
+  if (::syscall(SYS_capset, &header, saved) != 0) return unknown;
+  if (length <= 0 && error != EACCES && error != EPERM) return unknown;
+  const uint64_t probe_effective =
+      uint64_t{probe[0].effective} | uint64_t{probe[1].effective} << 32;
+  return ReadDumpableProbe(length > 0, probe_effective, target);
 }
 
 std::vector<int32_t> ProcProcessSource::ListProcesses() const {

@@ -69,7 +69,8 @@ class ProcProcessSource : public ProcessFacts {
   Result<SocketPeer> SocketPeerOf(int32_t pid, int fd) const override;
 
  private:
-  std::optional<bool> RootOwnedDumpable(int directory) const;
+  DumpableVerdict RootOwnedDumpable(int directory,
+                                    const LinuxCredentials& target) const;
   std::optional<uint32_t> ChildNamespaceOwner(int directory) const;
 
   struct NamespaceKey {

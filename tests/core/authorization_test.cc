@@ -38,6 +38,7 @@ struct Fixture {
   bool ptrace_in_child_namespace = false;
   int ptrace_asked = 0;
   std::optional<bool> dumpable = true;
+  std::string undecided;
   int dumpable_asked = 0;
   uint32_t fsgid = 100;
   bool same_process = false;
@@ -69,6 +70,7 @@ struct Fixture {
       TargetState state;
       state.credentials = target_now.value_or(process);
       state.dumpable = dumpable;
+      state.undecided = undecided;
       state.namespace_owner = namespace_owner;
       return state;
     };
@@ -146,6 +148,53 @@ TEST_CASE("a process whose gids differ in any way is off limits (setgid)") {
   f.fsgid = 100;
   f.ptrace = true;
   CHECK(f.Run(access::kTokenQuery, {}, setgid).allowed);
+}
+
+TEST_CASE("a refused dumpability probe means not dumpable only when the "
+          "rest of the ptrace rule passed") {
+  using linux_capability::Bit;
+  LinuxCredentials root;  // all ids 0
+  root.cap_permitted = Bit(linux_capability::kChown) |
+                       Bit(linux_capability::kSysBoot);
+  const uint64_t daemon_full =
+      linux_capability::kAllMask & ~Bit(linux_capability::kSysPtrace);
+  const uint64_t daemon_narrow = Bit(linux_capability::kSysAdmin) |
+                                 Bit(linux_capability::kNetAdmin) |
+                                 Bit(linux_capability::kChown);
+
+  // Readable: dumpable, whatever else holds.
+  CHECK(ReadDumpableProbe(true, daemon_narrow, root).dumpable == true);
+  // Refused while the probe held all the target's capabilities: the
+  // kernel refused for dumpability alone.
+  const DumpableVerdict refused = ReadDumpableProbe(false, daemon_full, root);
+  CHECK(refused.dumpable == false);
+  CHECK(refused.undecided.empty());
+  // Refused while the target holds CAP_SYS_BOOT the probe lacks: unknown,
+  // and the reason names what the daemon lacks.
+  const DumpableVerdict narrow = ReadDumpableProbe(false, daemon_narrow, root);
+  CHECK_FALSE(narrow.dumpable.has_value());
+  CHECK(narrow.undecided ==
+        "it holds CAP_SYS_BOOT, which tokenfs itself lacks (its capability "
+        "bounding set is narrower)");
+  // A target in another user namespace: the kernel's subset test does not
+  // apply there, so a refusal says nothing about dumpability.
+  LinuxCredentials nested = root;
+  nested.cap_permitted = 0;
+  nested.initial_user_namespace = false;
+  const DumpableVerdict other = ReadDumpableProbe(false, daemon_full, nested);
+  CHECK_FALSE(other.dumpable.has_value());
+  CHECK(other.undecided == "it is in another user namespace than tokenfs");
+}
+
+TEST_CASE("an undecided dumpability refuses and gives the probe's reason") {
+  Fixture f;
+  f.dumpable = std::nullopt;
+  f.undecided = "it holds CAP_SYS_BOOT, which tokenfs itself lacks";
+  const AuthorizationResult denied = f.Run(access::kTokenQuery);
+  CHECK_FALSE(denied.allowed);
+  CHECK_THAT(denied.reason,
+             Catch::Contains("whether it is dumpable cannot be told (it holds "
+                             "CAP_SYS_BOOT, which tokenfs itself lacks)"));
 }
 
 TEST_CASE("a process that is not dumpable is off limits to its own user") {
