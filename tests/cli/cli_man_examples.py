@@ -29,103 +29,81 @@ import clilib
 from clilib import Checks, Mount, Users, run
 
 MAN_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "token.1")
+SPEC_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "token-spec.5")
+TOKENFS_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "tokenfs.5")
 WANTED = ("token sddl", "token access")
+
+
+def displays(page):
+    """The literal displays (.Bd -literal ... .Ed) of a man page as
+    (section, lines): the .Sh name they are under, and their lines with the
+    two roff escapes the pages use in them undone (\\- is -, \\e is \\)."""
+    found = []
+    section, lines = None, None
+    with open(page) as text:
+        for line in text:
+            line = line.rstrip("\n")
+            if line.startswith(".Sh "):
+                section = line[len(".Sh "):]
+            elif line.startswith(".Bd -literal"):
+                lines = []
+            elif line.startswith(".Ed") and lines is not None:
+                found.append((section, lines))
+                lines = None
+            elif lines is not None:
+                lines.append(line.replace("\\-", "-").replace("\\e", "\\"))
+    return found
+
+
+def session(lines):
+    """A display as a shell session: [prompt, command, output lines] per
+    command. A line starting with `$ ` or `# ` starts a command, a line
+    continuing an open single quote is joined to it, any other line is
+    output shown for the command before it."""
+    commands = []
+    for line in lines:
+        if commands and commands[-1][1].count("'") % 2 == 1:
+            commands[-1][1] += "\n" + line
+        elif line[:2] in ("$ ", "# "):
+            commands.append([line[0], line[2:], []])
+        elif commands:
+            commands[-1][2].append(line)
+        else:
+            commands.append([None, None, [line]])
+    return commands
 
 
 def examples():
     """The command lines of the literal displays that run `token sddl` or
     `token access`, as the shell would see them."""
-    lines = []
-    in_display = False
-    with open(MAN_PAGE) as page:
-        for line in page:
-            line = line.rstrip("\n")
-            if line.startswith(".Bd -literal"):
-                in_display = True
-                continue
-            if line.startswith(".Ed"):
-                in_display = False
-                continue
-            if not in_display:
-                continue
-            text = re.sub(r"^\$ ", "", line).replace("\\-", "-")
-            if text.startswith(WANTED):
-                lines.append(text)
-    return lines
-
-
-SPEC_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "token-spec.5")
+    return [re.sub(r"^\$ ", "", line) for _, lines in displays(MAN_PAGE)
+            for line in lines if re.sub(r"^\$ ", "", line).startswith(WANTED)]
 
 
 def spec_session():
     """token-spec(5) EXAMPLES as a list of (kind, text): ("file", name,
     content) for `$ cat NAME` and its text, ("run", command) otherwise."""
     steps = []
-    in_examples = in_display = False
-    current_file = None
-    with open(SPEC_PAGE) as page:
-        for line in page:
-            line = line.rstrip("\n")
-            if line.startswith(".Sh "):
-                in_examples = line == ".Sh EXAMPLES"
-                continue
-            if not in_examples:
-                continue
-            if line.startswith(".Bd -literal"):
-                in_display = True
-                continue
-            if line.startswith(".Ed"):
-                in_display = False
-                current_file = None
-                continue
-            if not in_display:
-                continue
-            text = line.replace("\\-", "-").replace("\\e", "\\")
-            if text.startswith("$ cat ") and ">" not in text:
-                current_file = ["file", text[len("$ cat "):].strip(), ""]
-                steps.append(current_file)
-            elif text.startswith("$ "):
-                current_file = None
-                steps.append(["run", text[2:]])
-            elif current_file is not None:
-                current_file[2] += text + "\n"
+    for section, lines in displays(SPEC_PAGE):
+        if section != "EXAMPLES":
+            continue
+        for _, command, output in session(lines):
+            if command.startswith("cat ") and ">" not in command:
+                steps.append(["file", command[len("cat "):].strip(),
+                              "".join(line + "\n" for line in output)])
+            else:
+                steps.append(["run", command])
     return steps
-
-
-TOKENFS_PAGE = os.path.join(clilib.HERE, "..", "..", "man", "tokenfs.5")
 
 
 def tokenfs_sessions():
     """tokenfs(5) EXAMPLES: each literal display as (commands, output),
     the commands as one shell script."""
-    sessions = []
-    in_examples = in_display = False
-    commands, output = [], []
-    with open(TOKENFS_PAGE) as page:
-        for line in page:
-            line = line.rstrip("\n")
-            if line.startswith(".Sh "):
-                in_examples = line == ".Sh EXAMPLES"
-                continue
-            if not in_examples:
-                continue
-            if line.startswith(".Bd -literal"):
-                in_display, commands, output = True, [], []
-                continue
-            if line.startswith(".Ed"):
-                in_display = False
-                sessions.append(("\n".join(commands), "\n".join(output)))
-                continue
-            if not in_display:
-                continue
-            text = line.replace("\\-", "-").replace("\\e", "\\")
-            if commands and commands[-1].count("'") % 2 == 1:
-                commands[-1] += "\n" + text
-            elif text.startswith("$ "):
-                commands.append(text[2:])
-            else:
-                output.append(text)
-    return sessions
+    return [("\n".join(command for _, command, _ in commands),
+             "\n".join(line for _, _, output in commands for line in output))
+            for commands in (session(lines)
+                             for section, lines in displays(TOKENFS_PAGE)
+                             if section == "EXAMPLES")]
 
 
 def main():
