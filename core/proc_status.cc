@@ -195,7 +195,7 @@ Result<ProcStatus> ParseProcStatus(std::string_view text) {
     const std::string_view value = line.substr(colon + 1);
     if (!ReadStatusValue(static_cast<StatusLine>(index), Words(value),
                          status)) {
-      return InvalidArgument("status: " + std::string(rule.key) + " " +
+      return InvalidArgument(std::string(rule.key) + " " +
                              Shown(TrimBlanks(value)) + " is not " +
                              std::string(rule.shape));
     }

@@ -121,7 +121,7 @@ TEST_CASE("a task whose status or stat the parser refuses is not read") {
   CHECK(info.error().code == ErrorCode::kNotFound);
   CHECK(info.error().message ==
         proc.path("status") +
-            ": status: CapPrm \"8z\" is not a capability mask");
+            ": CapPrm \"8z\" is not a capability mask");
 
   proc.Write("status", test::KernelStatusText(status));
   proc.Write("stat", "4194305 (sleep) S 1 2");
