@@ -1,6 +1,7 @@
 #include "core/proc_status.h"
 
 #include <array>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -287,6 +288,27 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
     }
   }
   return stat;
+}
+
+Result<int32_t> ParsePidfdPid(std::string_view text) {
+  std::optional<std::string_view> value;
+  size_t position = 0;
+  while (position < text.size()) {
+    size_t end = text.find('\n', position);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(position, end - position);
+    position = end + 1;
+    if (line.substr(0, 4) != "Pid:") continue;
+    if (value) return InvalidArgument("fdinfo has two Pid lines");
+    value = TrimBlanks(line.substr(4));
+  }
+  if (!value) return InvalidArgument("fdinfo has no Pid line");
+  if (*value == "-1") return 0;
+  const auto pid = ParseUnsigned(*value, INT32_MAX, NumberBase::kDecimal);
+  if (!pid) {
+    return InvalidArgument("Pid " + Shown(*value) + " is not a process id");
+  }
+  return static_cast<int32_t>(*pid);
 }
 
 }  // namespace tokenfs

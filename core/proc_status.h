@@ -1,8 +1,9 @@
-// ParseProcStatus, ParseProcStat: the two texts the kernel writes about one
-// task, /proc/<tid>/status and /proc/<tid>/stat (fs/proc/array.c), read into
-// values. The daemon (tokenfs/proc_source.cc) and the CLI (token show --all)
-// read the files; every byte of them is interpreted here, and numbers go
-// through ParseUnsigned (core/number.h).
+// ParseProcStatus, ParseProcStat, ParsePidfdPid: the texts the kernel writes
+// about one task, /proc/<tid>/status and /proc/<tid>/stat (fs/proc/array.c)
+// and the fdinfo of a pidfd (kernel/pid.c), read into values. The daemon
+// (tokenfs/proc_source.cc) and the CLI (token show --all) read the files;
+// every byte of them is interpreted here, and numbers go through
+// ParseUnsigned (core/number.h).
 //
 // status: "Key:\tvalue" lines. Only the lines below are read; any other line
 // (and its shape) is ignored, so new kernel lines change nothing. Each read
@@ -26,6 +27,10 @@
 // spaces and parentheses, so the fields after it start after the last ')'.
 // Fields 3 to 22 are required; 26 to 28 (the program layout) are read when
 // the text goes that far (0 otherwise). Only the fields read are checked.
+//
+// fdinfo of a pidfd: "key:\tvalue" lines like status; only "Pid:" is read
+// (required, once): the process's id in the reader's pid namespace, -1 once
+// it has been reaped, 0 when it is outside that namespace.
 //
 // Invariant: a returned value came from a text of exactly the shape above;
 // errors are kInvalidArgument with a message naming the line or field.
@@ -72,6 +77,11 @@ struct ProcStat {
 };
 
 Result<ProcStat> ParseProcStat(std::string_view text);
+
+// The process a pidfd refers to, from /proc/<pid>/fdinfo/<pidfd>: its id,
+// or 0 when it has been reaped or is outside the reader's pid namespace
+// (then its number may name another process, or none).
+Result<int32_t> ParsePidfdPid(std::string_view text);
 
 }  // namespace tokenfs
 

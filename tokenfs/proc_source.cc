@@ -348,25 +348,15 @@ Result<ProcProcessSource::PidfdProcess> ProcProcessSource::ResolvePidfd(
   const std::string path = proc_root_ + "/self/fdinfo/" + std::to_string(pidfd);
   auto text = ReadSmallFileAt(AT_FDCWD, path, path);
   if (!text) return tl::unexpected(text.error());
-  // "Pid:\t<n>", -1 once the process has been reaped.
-  const size_t key = text->find("\nPid:");
-  if (key == std::string::npos) {
-    return MakeError(ErrorCode::kInternal, path + " has no Pid line");
+  auto pid = ParsePidfdPid(*text);
+  if (!pid) {
+    return MakeError(ErrorCode::kInternal, path + ": " + pid.error().message);
   }
-  const size_t start = key + 6;
-  const size_t end = text->find('\n', start);
-  const std::string_view value = TrimAsciiSpace(std::string_view(*text).substr(
-      start, end == std::string::npos ? std::string::npos : end - start));
-  uint64_t pid = 0;
-  if (value == "-1" || value == "0") {
+  if (*pid == 0) {
     return MakeError(ErrorCode::kNotFound, "the process has exited");
   }
-  if (!ParseU64(value, pid) || pid > INT32_MAX) {
-    return MakeError(ErrorCode::kInternal,
-                     path + ": malformed Pid '" + std::string(value) + "'");
-  }
   PidfdProcess process;
-  process.pid = static_cast<int32_t>(pid);
+  process.pid = *pid;
   if (pidfs_) {
     struct stat status {};
     if (::fstat(pidfd, &status) == 0) {

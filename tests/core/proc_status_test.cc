@@ -1,6 +1,6 @@
-// core/proc_status.h: the status and stat texts of a task as the kernel
-// writes them (fs/proc/array.c). Three tables each: texts (real ones from
-// Linux 6.18, and the layouts of older kernels) and the values they give;
+// core/proc_status.h: the status and stat texts of a task and the fdinfo
+// of a pidfd, as the kernel writes them. Three tables each: texts (real ones
+// from Linux 6.18, and the layouts of older kernels) and the values they give;
 // texts refused and the exact message; values written in the kernel's layout
 // (tests/support/proc_texts.h) and parsed back.
 #include "core/proc_status.h"
@@ -547,6 +547,72 @@ TEST_CASE("stat values written in the kernel's layout parse back") {
       CHECK(*parsed == value);
     }
   }
+}
+
+// ---- /proc/<pid>/fdinfo/<pidfd>
+
+TEST_CASE("a pidfd's fdinfo gives its process, or 0 once it is gone") {
+  struct Case {
+    std::string name;
+    std::string text;
+    int32_t pid;
+  };
+  const Case cases[] = {
+      {"a live process (Linux 6.18)",
+       "pos:\t0\nflags:\t02000002\nmnt_id:\t4\nino:\t1969810\nPid:\t23678\n"
+       "NSpid:\t23678\n",
+       23678},
+      {"a reaped process (Linux 6.18)",
+       "pos:\t0\nflags:\t02000002\nmnt_id:\t4\nino:\t1969908\nPid:\t-1\n"
+       "NSpid:\t-1\n",
+       0},
+      {"a process outside the reader's pid namespace",
+       "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nPid:\t0\n", 0},
+      {"Pid alone, no final newline, the largest id", "Pid:\t2147483647",
+       INT32_MAX},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Result<int32_t> pid = ParsePidfdPid(c.text);
+    REQUIRE(pid);
+    CHECK(*pid == c.pid);
+  }
+}
+
+TEST_CASE("a pidfd's fdinfo without one well-formed Pid line is refused") {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"", "fdinfo has no Pid line"},
+      {"pos:\t0\nflags:\t02000002\nNSpid:\t5\n", "fdinfo has no Pid line"},
+      {"Pid:\t5\nPid:\t6\n", "fdinfo has two Pid lines"},
+      {"Pid:\t\n", "Pid \"\" is not a process id"},
+      {"Pid:\t-2\n", "Pid \"-2\" is not a process id"},
+      {"Pid:\t2147483648\n", "Pid \"2147483648\" is not a process id"},
+      {"Pid:\t5 6\n", "Pid \"5 6\" is not a process id"},
+      {"Pid:\t0x10\n", "Pid \"0x10\" is not a process id"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.text);
+    Result<int32_t> pid = ParsePidfdPid(c.text);
+    REQUIRE_FALSE(pid);
+    CHECK(pid.error().code == ErrorCode::kInvalidArgument);
+    CHECK(pid.error().message == c.message);
+  }
+}
+
+TEST_CASE("a pid written in the kernel's fdinfo layout parses back") {
+  for (const int pid : {1, 2, 4242, 4194304, INT32_MAX}) {
+    INFO(pid);
+    Result<int32_t> parsed = ParsePidfdPid(test::KernelPidfdInfoText(pid));
+    REQUIRE(parsed);
+    CHECK(*parsed == pid);
+  }
+  Result<int32_t> reaped = ParsePidfdPid(test::KernelPidfdInfoText(-1));
+  REQUIRE(reaped);
+  CHECK(*reaped == 0);
 }
 
 }  // namespace

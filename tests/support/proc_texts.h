@@ -1,8 +1,9 @@
-// Texts of /proc/<tid>/status and /proc/<tid>/stat written the way the
-// kernel writes them (fs/proc/array.c: task_state, render_cap_t,
-// do_task_stat), for round-trip tests of core/proc_status.h: format a value
-// here, parse it there, compare. Written with snprintf, independently of the
-// parser and of core's number formatting.
+// Texts of /proc/<tid>/status, /proc/<tid>/stat and a pidfd's fdinfo
+// written the way the kernel writes them (fs/proc/array.c: task_state,
+// render_cap_t, do_task_stat; kernel/pid.c: pidfd_show_fdinfo), for round-trip
+// tests of core/proc_status.h: format a value here, parse it there, compare.
+// Written with snprintf, independently of the parser and of core's number
+// formatting.
 //
 // Header-only, so the fuzz targets (linked with tokenfs_core only) can use
 // it too. Thread-safety: pure functions.
@@ -77,6 +78,16 @@ inline std::string KernelStatText(int pid, const std::string& comm,
                  stat.end_code, stat.start_stack);
   text += " 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
   return text;
+}
+
+// The fdinfo text of a pidfd whose process has id `pid` in the reader's
+// pid namespace (-1 once reaped), as Linux 6.x writes it.
+inline std::string KernelPidfdInfoText(int pid) {
+  using proc_texts_detail::Printf;
+  return Printf(
+      "pos:\t0\nflags:\t02000002\nmnt_id:\t4\nino:\t1969810\n"
+      "Pid:\t%d\nNSpid:\t%d\n",
+      pid, pid);
 }
 
 }  // namespace tokenfs::test

@@ -1,10 +1,12 @@
-// tokenfs/proc_source: ProcProcessSource reading a task's /proc files (the
-// texts themselves are core's to parse: tests/core/proc_status_test.cc).
+// tokenfs/proc_source: ProcProcessSource reading a task's /proc files and a
+// pidfd's fdinfo (the texts themselves are core's to parse:
+// tests/core/proc_status_test.cc).
 // Against the real /proc for this test's own process and thread, and
 // against a directory laid out like /proc for texts no live task shows.
 #include "tokenfs/proc_source.h"
 
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -73,6 +75,29 @@ TEST_CASE("a thread of this process belongs to it and has its own start") {
   CHECK(info->thread_start_time >= process->start_time);
 }
 
+TEST_CASE("a pidfd resolves to its process until the process is reaped") {
+  ProcProcessSource source;
+  const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  REQUIRE(self >= 0);
+  auto resolved = source.ResolvePidfd(self);
+  ::close(self);
+  REQUIRE(resolved);
+  CHECK(resolved->pid == ::getpid());
+
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  REQUIRE(pidfd >= 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  auto gone = source.ResolvePidfd(pidfd);
+  ::close(pidfd);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == ErrorCode::kNotFound);
+  CHECK(gone.error().message == "the process has exited");
+}
+
 // A directory laid out like /proc, with one task (a tid above the kernel's
 // PID_MAX_LIMIT, so no live task has it) whose status and stat the test
 // writes.
@@ -120,8 +145,7 @@ TEST_CASE("a task whose status or stat the parser refuses is not read") {
   REQUIRE_FALSE(info);
   CHECK(info.error().code == ErrorCode::kNotFound);
   CHECK(info.error().message ==
-        proc.path("status") +
-            ": CapPrm \"8z\" is not a capability mask");
+        proc.path("status") + ": CapPrm \"8z\" is not a capability mask");
 
   proc.Write("status", test::KernelStatusText(status));
   proc.Write("stat", "4194305 (sleep) S 1 2");
