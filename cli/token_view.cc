@@ -547,13 +547,17 @@ void AddLinuxPart(const TokenData& token, View& view, int pid) {
     view.lines.Section("linux process");
     view.lines.Row("pid", std::to_string(pid));
     if (const auto status = ReadProcessStatus(pid)) {
-      view.lines.Row("cap_effective", CapabilitySetText(status->cap_effective));
-      view.lines.Row("cap_permitted", CapabilitySetText(status->cap_permitted));
+      const LinuxCredentials& credentials = status->credentials;
+      view.lines.Row("cap_effective",
+                     CapabilitySetText(credentials.cap_effective));
+      view.lines.Row("cap_permitted",
+                     CapabilitySetText(credentials.cap_permitted));
       view.lines.Row("cap_inheritable",
-                     CapabilitySetText(status->cap_inheritable));
-      view.lines.Row("cap_bounding", CapabilitySetText(status->cap_bounding));
-      view.lines.Row("cap_ambient", CapabilitySetText(status->cap_ambient));
-      view.lines.Row("no_new_privs", status->no_new_privs ? "yes" : "no");
+                     CapabilitySetText(credentials.cap_inheritable));
+      view.lines.Row("cap_bounding",
+                     CapabilitySetText(credentials.cap_bounding));
+      view.lines.Row("cap_ambient", CapabilitySetText(credentials.cap_ambient));
+      view.lines.Row("no_new_privs", credentials.no_new_privs ? "yes" : "no");
       view.lines.Row("securebits",
                      status->securebits
                          ? "0x" + FormatUnsigned(*status->securebits,
@@ -561,17 +565,17 @@ void AddLinuxPart(const TokenData& token, View& view, int pid) {
                          : "- (only the process itself can read them)");
       process = Json::object();
       process["pid"] = pid;
-      process["cap_effective"] = CapabilitySetJson(status->cap_effective);
-      process["cap_permitted"] = CapabilitySetJson(status->cap_permitted);
-      process["cap_inheritable"] = CapabilitySetJson(status->cap_inheritable);
-      process["cap_bounding"] = CapabilitySetJson(status->cap_bounding);
-      process["cap_ambient"] = CapabilitySetJson(status->cap_ambient);
-      process["no_new_privs"] = status->no_new_privs;
+      process["cap_effective"] = CapabilitySetJson(credentials.cap_effective);
+      process["cap_permitted"] = CapabilitySetJson(credentials.cap_permitted);
+      process["cap_inheritable"] =
+          CapabilitySetJson(credentials.cap_inheritable);
+      process["cap_bounding"] = CapabilitySetJson(credentials.cap_bounding);
+      process["cap_ambient"] = CapabilitySetJson(credentials.cap_ambient);
+      process["no_new_privs"] = credentials.no_new_privs;
       process["securebits"] =
           status->securebits ? Json(*status->securebits) : Json(nullptr);
     } else {
-      view.lines.Row("status", "- (/proc/" + std::to_string(pid) +
-                                   "/status cannot be read)");
+      view.lines.Row("status", "- (" + status.error().message + ")");
     }
   }
   linux_ids["process"] = std::move(process);

@@ -3,8 +3,8 @@
 //
 // Models /proc/<pid>/status (uids, gids, capability sets, NoNewPrivs),
 // /proc/<pid>/sessionid and the controlling terminal, as the daemon reads
-// them; core does no I/O. Capability numbers are the kernel's
-// (include/uapi/linux/capability.h).
+// them (core/proc_status.h parses those texts); core does no I/O.
+// Capability numbers are the kernel's (include/uapi/linux/capability.h).
 //
 // Invariant: none beyond the field types; a capability counts only when the
 // process is in the initial user namespace (CapabilitiesThatCount).

@@ -11,12 +11,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 
 #include "core/ascii.h"
 #include "core/number.h"
+#include "core/proc_status.h"
 
 namespace tokenfs {
 namespace {
@@ -123,23 +123,15 @@ bool ParseU64(std::string_view text, uint64_t& value,
   return true;
 }
 
-std::vector<std::string_view> Fields(std::string_view text) {
-  std::vector<std::string_view> fields;
-  size_t position = 0;
-  while (position < text.size()) {
-    while (position < text.size() &&
-           (text[position] == ' ' || text[position] == '\t')) {
-      ++position;
-    }
-    const size_t start = position;
-    while (position < text.size() && text[position] != ' ' &&
-           text[position] != '\t') {
-      ++position;
-    }
-    if (position > start)
-      fields.push_back(text.substr(start, position - start));
-  }
-  return fields;
+// The status part of `info` (Tgid, PPid and the credentials status shows),
+// from the text of /proc/<tid>/status (core ParseProcStatus).
+Status ParseProcStatus(std::string_view text, TaskInfo& info) {
+  auto status = tokenfs::ParseProcStatus(text);
+  if (!status) return tl::unexpected(status.error());
+  info.tgid = status->tgid;
+  info.ppid = status->ppid;
+  info.credentials = std::move(status->credentials);
+  return Ok();
 }
 
 // True when the task whose /proc directory is `dir` has ended: its stat
@@ -179,109 +171,6 @@ std::vector<int32_t> NumericEntries(const std::string& directory) {
 }
 
 }  // namespace
-
-Status ParseProcStatus(std::string_view text, TaskInfo& info) {
-  bool have_tgid = false;
-  bool have_uid = false;
-  bool have_gid = false;
-  LinuxCredentials& credentials = info.credentials;
-  size_t position = 0;
-  while (position < text.size()) {
-    size_t end = text.find('\n', position);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(position, end - position);
-    position = end + 1;
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view key = line.substr(0, colon);
-    const std::vector<std::string_view> values = Fields(line.substr(colon + 1));
-    uint64_t number = 0;
-    auto four = [&](uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d) {
-      uint64_t parsed[4];
-      if (values.size() < 4) return false;
-      for (int i = 0; i < 4; ++i) {
-        if (!ParseU64(values[static_cast<size_t>(i)], parsed[i])) return false;
-      }
-      a = static_cast<uint32_t>(parsed[0]);
-      b = static_cast<uint32_t>(parsed[1]);
-      c = static_cast<uint32_t>(parsed[2]);
-      d = static_cast<uint32_t>(parsed[3]);
-      return true;
-    };
-    if (key == "Tgid" && values.size() == 1 && ParseU64(values[0], number)) {
-      info.tgid = static_cast<int32_t>(number);
-      have_tgid = true;
-    } else if (key == "PPid" && values.size() == 1 &&
-               ParseU64(values[0], number)) {
-      info.ppid = static_cast<int32_t>(number);
-    } else if (key == "Uid") {
-      have_uid = four(credentials.real_uid, credentials.effective_uid,
-                      credentials.saved_uid, credentials.fs_uid);
-    } else if (key == "Gid") {
-      have_gid = four(credentials.real_gid, credentials.effective_gid,
-                      credentials.saved_gid, credentials.fs_gid);
-    } else if (key == "Groups") {
-      credentials.supplementary_gids.clear();
-      for (std::string_view value : values) {
-        if (ParseU64(value, number)) {
-          credentials.supplementary_gids.push_back(
-              static_cast<uint32_t>(number));
-        }
-      }
-    } else if (values.size() == 1 && key.substr(0, 3) == "Cap" &&
-               ParseU64(values[0], number, NumberBase::kHex)) {
-      if (key == "CapInh") credentials.cap_inheritable = number;
-      if (key == "CapPrm") credentials.cap_permitted = number;
-      if (key == "CapEff") credentials.cap_effective = number;
-      if (key == "CapBnd") credentials.cap_bounding = number;
-      if (key == "CapAmb") credentials.cap_ambient = number;
-    } else if (key == "NoNewPrivs" && values.size() == 1 &&
-               ParseU64(values[0], number)) {
-      credentials.no_new_privs = number != 0;
-    }
-  }
-  if (!have_tgid || !have_uid || !have_gid) {
-    return InvalidArgument("status lacks Tgid, Uid or Gid");
-  }
-  return Ok();
-}
-
-Result<ProcStat> ParseProcStat(std::string_view text) {
-  // The command name (field 2) may contain spaces and parentheses; the
-  // fields after it start after the last ')'.
-  const size_t close = text.rfind(')');
-  if (close == std::string_view::npos) {
-    return InvalidArgument("stat lacks the command name");
-  }
-  const std::vector<std::string_view> fields = Fields(text.substr(close + 1));
-  // fields[0] is field 3 (state); field N is fields[N - 3].
-  if (fields.size() < 20) return InvalidArgument("stat is truncated");
-  ProcStat stat;
-  int64_t tty = 0;
-  const std::string_view tty_text = fields[4];
-  const auto tty_result =
-      std::from_chars(tty_text.data(), tty_text.data() + tty_text.size(), tty);
-  if (tty_result.ec != std::errc() || !ParseU64(fields[19], stat.start_time)) {
-    return InvalidArgument("stat has a malformed field");
-  }
-  stat.tty = tty;
-  stat.state = fields[0].size() == 1 ? fields[0][0] : 0;
-  uint64_t process_group = 0;
-  uint64_t session = 0;
-  if (!ParseU64(fields[2], process_group) || !ParseU64(fields[3], session) ||
-      process_group > INT32_MAX || session > INT32_MAX) {
-    return InvalidArgument("stat has a malformed field");
-  }
-  stat.process_group = static_cast<int32_t>(process_group);
-  stat.session = static_cast<int32_t>(session);
-  if (fields.size() >= 26) {
-    // Optional: older kernels and hidden values leave them 0.
-    (void)ParseU64(fields[23], stat.start_code);
-    (void)ParseU64(fields[24], stat.end_code);
-    (void)ParseU64(fields[25], stat.start_stack);
-  }
-  return stat;
-}
 
 ProcProcessSource::ProcProcessSource(std::string proc_root)
     : proc_root_(std::move(proc_root)) {
@@ -459,25 +348,15 @@ Result<ProcProcessSource::PidfdProcess> ProcProcessSource::ResolvePidfd(
   const std::string path = proc_root_ + "/self/fdinfo/" + std::to_string(pidfd);
   auto text = ReadSmallFileAt(AT_FDCWD, path, path);
   if (!text) return tl::unexpected(text.error());
-  // "Pid:\t<n>", -1 once the process has been reaped.
-  const size_t key = text->find("\nPid:");
-  if (key == std::string::npos) {
-    return MakeError(ErrorCode::kInternal, path + " has no Pid line");
+  auto pid = ParsePidfdPid(*text);
+  if (!pid) {
+    return MakeError(ErrorCode::kInternal, path + ": " + pid.error().message);
   }
-  const size_t start = key + 6;
-  const size_t end = text->find('\n', start);
-  const std::string_view value = TrimAsciiSpace(std::string_view(*text).substr(
-      start, end == std::string::npos ? std::string::npos : end - start));
-  uint64_t pid = 0;
-  if (value == "-1" || value == "0") {
+  if (*pid == 0) {
     return MakeError(ErrorCode::kNotFound, "the process has exited");
   }
-  if (!ParseU64(value, pid) || pid > INT32_MAX) {
-    return MakeError(ErrorCode::kInternal,
-                     path + ": malformed Pid '" + std::string(value) + "'");
-  }
   PidfdProcess process;
-  process.pid = static_cast<int32_t>(pid);
+  process.pid = *pid;
   if (pidfs_) {
     struct stat status {};
     if (::fstat(pidfd, &status) == 0) {

@@ -7,7 +7,8 @@
 // of /proc/<tid> itself (dumpability) and the /proc and /proc/<pid>/task
 // listings. Never cmdline, environ, maps or mem (they take the target's mmap
 // lock and can block behind a process stuck in a FUSE request), and never
-// anything under the daemon's own mount.
+// anything under the daemon's own mount. It only reads: the status and stat
+// texts are parsed by core (core/proc_status.h).
 //
 // A task is read through one open /proc/<tid> directory: if the task exits
 // meanwhile, reads through it fail (ESRCH) instead of reaching a new task
@@ -97,26 +98,6 @@ class ProcProcessSource : public ProcessFacts {
   // emptied when full. Guarded by namespace_mutex_.
   mutable std::map<NamespaceKey, bool> namespace_cache_;
 };
-
-// Parses the text of /proc/<tid>/status into `info` (Tgid, PPid, Uid, Gid,
-// Groups, Cap*, NoNewPrivs). Exposed for tests.
-Status ParseProcStatus(std::string_view text, TaskInfo& info);
-// Parses /proc/<tid>/stat: state, process group, session, tty_nr, start
-// time (field 22) and the program layout.
-struct ProcStat {
-  char state = 0;             // field 3: R, S, D, Z (zombie), X (dead)...
-  int32_t process_group = 0;  // field 5
-  int32_t session = 0;        // field 6
-  uint64_t start_time = 0;
-  int64_t tty = 0;
-  // Fields 26-28 (start and end of the program text, start of the stack):
-  // randomized at each exec; 0 when the kernel hides them.
-  uint64_t start_code = 0;
-  uint64_t end_code = 0;
-  uint64_t start_stack = 0;
-  bool exited() const { return state == 'Z' || state == 'X'; }
-};
-Result<ProcStat> ParseProcStat(std::string_view text);
 
 // Wall clock for token creation times.
 class SystemClock : public Clock {

@@ -1,148 +1,160 @@
-// The /proc parsers of tokenfs/proc_source against texts in the kernel's
-// own layout (fs/proc/array.c): what each field becomes, and which texts
-// are refused.
+// tokenfs/proc_source: ProcProcessSource reading a task's /proc files and a
+// pidfd's fdinfo (the texts themselves are core's to parse:
+// tests/core/proc_status_test.cc).
+// Against the real /proc for this test's own process and thread, and
+// against a directory laid out like /proc for texts no live task shows.
 #include "tokenfs/proc_source.h"
 
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "tests/support/proc_texts.h"
 
 namespace tokenfs {
 namespace {
 
-// /proc/<pid>/status of a user process, as Linux 6.x prints it (tabs after
-// the colon, the Cap* masks in hex).
-constexpr const char* kUserStatus =
-    "Name:\tbash\n"
-    "Umask:\t0022\n"
-    "State:\tS (sleeping)\n"
-    "Tgid:\t4242\n"
-    "Ngid:\t0\n"
-    "Pid:\t4242\n"
-    "PPid:\t4100\n"
-    "TracerPid:\t0\n"
-    "Uid:\t1000\t1001\t1002\t1003\n"
-    "Gid:\t100\t101\t102\t103\n"
-    "FDSize:\t256\n"
-    "Groups:\t27 100 1000 \n"
-    "NStgid:\t4242\n"
-    "CapInh:\t0000000000000000\n"
-    "CapPrm:\t0000000000080000\n"
-    "CapEff:\t0000000000080000\n"
-    "CapBnd:\t000001ffffffffff\n"
-    "CapAmb:\t0000000000000000\n"
-    "NoNewPrivs:\t1\n"
-    "Seccomp:\t0\n";
-
-TEST_CASE("a status text gives the ids, groups, capabilities and nnp") {
-  TaskInfo info;
-  REQUIRE(ParseProcStatus(kUserStatus, info));
-  const LinuxCredentials& c = info.credentials;
-  CHECK(info.tgid == 4242);
-  CHECK(info.ppid == 4100);
-  CHECK(c.real_uid == 1000);
-  CHECK(c.effective_uid == 1001);
-  CHECK(c.saved_uid == 1002);
-  CHECK(c.fs_uid == 1003);
-  CHECK(c.real_gid == 100);
-  CHECK(c.effective_gid == 101);
-  CHECK(c.saved_gid == 102);
-  CHECK(c.fs_gid == 103);
-  CHECK(c.supplementary_gids == std::vector<uint32_t>{27, 100, 1000});
-  CHECK(c.cap_inheritable == 0);
-  CHECK(c.cap_permitted == 0x80000);
-  CHECK(c.cap_effective == 0x80000);
-  CHECK(c.cap_bounding == 0x1ffffffffffull);
-  CHECK(c.cap_ambient == 0);
-  CHECK(c.no_new_privs);
+TEST_CASE("this process as /proc shows it: ids, groups, sets and start") {
+  ProcProcessSource source;
+  Result<TaskInfo> info = source.ReadTask(::getpid());
+  REQUIRE(info);
+  CHECK(info->tid == ::getpid());
+  CHECK(info->tgid == ::getpid());
+  CHECK(info->ppid == ::getppid());
+  CHECK(info->start_time > 0);
+  CHECK(info->thread_start_time == info->start_time);
+  CHECK(info->process_group == ::getpgrp());
+  CHECK(info->session == ::getsid(0));
+  const LinuxCredentials& credentials = info->credentials;
+  uid_t real = 0, effective = 0, saved = 0;
+  REQUIRE(::getresuid(&real, &effective, &saved) == 0);
+  CHECK(credentials.real_uid == real);
+  CHECK(credentials.effective_uid == effective);
+  CHECK(credentials.saved_uid == saved);
+  CHECK(credentials.effective_gid == ::getegid());
+  std::vector<gid_t> groups(static_cast<size_t>(::getgroups(0, nullptr)));
+  REQUIRE(::getgroups(static_cast<int>(groups.size()), groups.data()) >= 0);
+  CHECK(credentials.supplementary_gids ==
+        std::vector<uint32_t>(groups.begin(), groups.end()));
+  struct {
+    uint32_t version;
+    int pid;
+  } header{0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } sets[2] = {};
+  REQUIRE(::syscall(SYS_capget, &header, sets) == 0);
+  CHECK(credentials.cap_effective ==
+        (sets[0].effective | uint64_t{sets[1].effective} << 32));
+  CHECK(credentials.cap_permitted ==
+        (sets[0].permitted | uint64_t{sets[1].permitted} << 32));
+  CHECK(credentials.initial_user_namespace);
 }
 
-TEST_CASE("a status text with no groups and no nnp line") {
-  TaskInfo info;
-  REQUIRE(ParseProcStatus(
-      "Tgid:\t1\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t\n",
-      info));
-  CHECK(info.credentials.supplementary_gids.empty());
-  CHECK_FALSE(info.credentials.no_new_privs);
+TEST_CASE("a thread of this process belongs to it and has its own start") {
+  ProcProcessSource source;
+  Result<TaskInfo> info;
+  std::thread thread([&] {
+    info = source.ReadTask(static_cast<int32_t>(::syscall(SYS_gettid)));
+  });
+  thread.join();
+  REQUIRE(info);
+  CHECK(info->tid != ::getpid());
+  CHECK(info->tgid == ::getpid());
+  Result<TaskInfo> process = source.ReadTask(::getpid());
+  REQUIRE(process);
+  CHECK(info->start_time == process->start_time);
+  CHECK(info->thread_start_time >= process->start_time);
 }
 
-TEST_CASE("a status text without Tgid, Uid or Gid is refused") {
-  const std::vector<std::string> invalid = {
-      "",
-      "PPid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
-      "Tgid:\t5\nGid:\t0\t0\t0\t0\n",
-      "Tgid:\t5\nUid:\t0\t0\t0\t0\n",
-      "Tgid:\t5\nUid:\t0\t0\t0\nGid:\t0\t0\t0\t0\n",     // three uids
-      "Tgid:\t5\nUid:\t0\tx\t0\t0\nGid:\t0\t0\t0\t0\n",  // not a number
-      "Tgid:\tfive\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n",
-  };
-  for (const std::string& text : invalid) {
-    INFO(text);
-    TaskInfo info;
-    auto parsed = ParseProcStatus(text, info);
-    REQUIRE_FALSE(parsed);
-    CHECK(parsed.error().message == "status lacks Tgid, Uid or Gid");
+TEST_CASE("a pidfd resolves to its process until the process is reaped") {
+  ProcProcessSource source;
+  const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+  REQUIRE(self >= 0);
+  auto resolved = source.ResolvePidfd(self);
+  ::close(self);
+  REQUIRE(resolved);
+  CHECK(resolved->pid == ::getpid());
+
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  REQUIRE(pidfd >= 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  auto gone = source.ResolvePidfd(pidfd);
+  ::close(pidfd);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == ErrorCode::kNotFound);
+  CHECK(gone.error().message == "the process has exited");
+}
+
+// A directory laid out like /proc, with one task (a tid above the kernel's
+// PID_MAX_LIMIT, so no live task has it) whose status and stat the test
+// writes.
+struct FakeProc {
+  static constexpr int32_t kTid = 4194305;
+  FakeProc() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tkproc.XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    root = pattern;
+    std::filesystem::create_directory(root + "/" + std::to_string(kTid));
   }
-}
-
-// /proc/<pid>/stat: 52 fields; the command name (field 2) may hold spaces
-// and parentheses.
-std::string Stat(const std::string& comm, char state, int tty,
-                 const std::string& start_time,
-                 const std::string& code_and_stack) {
-  std::string text = "4242 (" + comm + ") " + state + " 4100 4242 4100 " +
-                     std::to_string(tty) +
-                     " -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 " + start_time +
-                     " 8400896 800 18446744073709551615 " + code_and_stack;
-  if (!code_and_stack.empty()) text += " 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
-  return text + "\n";
-}
-
-TEST_CASE("a stat text gives the state, tty, start time and exec layout") {
-  auto stat =
-      ParseProcStat(Stat("a) b (c", 'S', 34816, "2602047",
-                         "94831578877952 94831578897833 140728007087552"));
-  REQUIRE(stat);
-  CHECK(stat->state == 'S');
-  CHECK_FALSE(stat->exited());
-  CHECK(stat->process_group == 4242);
-  CHECK(stat->session == 4100);
-  CHECK(stat->tty == 34816);
-  CHECK(stat->start_time == 2602047);
-  CHECK(stat->start_code == 94831578877952ull);
-  CHECK(stat->end_code == 94831578897833ull);
-  CHECK(stat->start_stack == 140728007087552ull);
-}
-
-TEST_CASE("a zombie or dead task has exited; hidden layout reads as 0") {
-  for (char state : {'Z', 'X'}) {
-    auto stat = ParseProcStat(Stat("sleep", state, 0, "77", "1 1 0"));
-    REQUIRE(stat);
-    CHECK(stat->exited());
-    // The kernel shows 1 1 0 for another user's task it hides.
-    CHECK(stat->start_code == 1);
-    CHECK(stat->start_stack == 0);
+  ~FakeProc() { std::filesystem::remove_all(root); }
+  void Write(const std::string& name, const std::string& text) const {
+    std::ofstream(root + "/" + std::to_string(kTid) + "/" + name) << text;
   }
-  // Fields 26 onwards missing (an old kernel): the layout is 0.
-  auto short_stat = ParseProcStat(Stat("sleep", 'R', 0, "77", ""));
-  REQUIRE(short_stat);
-  CHECK(short_stat->start_code == 0);
-  CHECK(short_stat->end_code == 0);
-}
-
-TEST_CASE("a stat text without its fields is refused") {
-  const std::vector<std::pair<std::string, std::string>> invalid = {
-      {"4242 sleep S 1", "stat lacks the command name"},
-      {"4242 (sleep) S 1 2 3", "stat is truncated"},
-      {Stat("sleep", 'S', 0, "notanumber", "1 2 3"),
-       "stat has a malformed field"},
-  };
-  for (const auto& [text, message] : invalid) {
-    INFO(text);
-    auto stat = ParseProcStat(text);
-    REQUIRE_FALSE(stat);
-    CHECK(stat.error().message == message);
+  std::string path(const std::string& name) const {
+    return root + "/" + std::to_string(kTid) + "/" + name;
   }
+  std::string root;
+};
+
+TEST_CASE("a task whose status or stat the parser refuses is not read") {
+  FakeProc proc;
+  ProcStatus status;
+  status.tgid = FakeProc::kTid;
+  status.ppid = 1;
+  status.credentials.cap_permitted = 0x80000;
+  std::string text = test::KernelStatusText(status);
+  const ProcStat stat{'S', FakeProc::kTid, 1, 0, 99, 0, 0, 0};
+  proc.Write("stat", test::KernelStatText(FakeProc::kTid, "sleep", stat));
+  ProcProcessSource source(proc.root);
+
+  // Well formed: read (the values are core's to test).
+  proc.Write("status", text);
+  Result<TaskInfo> info = source.ReadTask(FakeProc::kTid);
+  REQUIRE(info);
+  CHECK(info->credentials.cap_permitted == 0x80000);
+  CHECK(info->start_time == 99);
+
+  // A capability set present but malformed is not taken as empty.
+  text.replace(text.find("CapPrm:\t0000000000080000"), 24, "CapPrm:\t8z");
+  proc.Write("status", text);
+  info = source.ReadTask(FakeProc::kTid);
+  REQUIRE_FALSE(info);
+  CHECK(info.error().code == ErrorCode::kNotFound);
+  CHECK(info.error().message ==
+        proc.path("status") + ": CapPrm \"8z\" is not a capability mask");
+
+  proc.Write("status", test::KernelStatusText(status));
+  proc.Write("stat", "4194305 (sleep) S 1 2");
+  info = source.ReadTask(FakeProc::kTid);
+  REQUIRE_FALSE(info);
+  CHECK(info.error().code == ErrorCode::kNotFound);
+  CHECK(info.error().message ==
+        proc.path("stat") +
+            ": stat is truncated: 5 fields, at least 22 needed");
 }
 
 }  // namespace
