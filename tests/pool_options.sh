@@ -1,5 +1,5 @@
 #!/bin/bash
-# tokenfs --threads, --idle-threads and --clone-fd: accepted values reach the
+# tokenfs --loop, --threads, --idle-threads and --clone-fd: accepted values reach the
 # mount point, refused ones stop with one line naming the option before
 # anything is opened. Nothing is mounted here: the mount point lies under a
 # regular file, so an accepted set-up stops at "Not a directory" instead.
@@ -17,8 +17,9 @@ run() {
 }
 
 for setup in "--threads 1" "--threads 2 --idle-threads 1" \
-  "--threads 4 --idle-threads 4 --clone-fd" "--clone-fd" \
-  "--idle-threads 256" "--threads 256 --idle-threads 1 --clone-fd"; do
+  "--loop shared --threads 4 --idle-threads 4 --clone-fd" \
+  "--loop shared --clone-fd" "--loop reader" "--loop=shared" \
+  "--idle-threads 256" "--loop shared --threads 256 --idle-threads 1 --clone-fd"; do
   # shellcheck disable=SC2086
   out=$(run $setup)
   if [[ $out != *"Not a directory"* ]]; then
@@ -27,7 +28,8 @@ for setup in "--threads 1" "--threads 2 --idle-threads 1" \
   fi
 done
 for setup in "--idle-threads 0" "--idle-threads 257" "--idle-threads x" \
-  "--idle-threads" "--threads 0"; do
+  "--idle-threads" "--threads 0" "--loop fifo" "--clone-fd" \
+  "--clone-fd --loop reader"; do
   option=${setup%% *}
   option=${option%%=*}
   # shellcheck disable=SC2086

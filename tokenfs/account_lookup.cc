@@ -5,12 +5,15 @@
 
 #include <vector>
 
+#include "tokenfs/worker_pool.h"
+
 namespace tokenfs {
 namespace {
 
 constexpr auto kLifetime = std::chrono::seconds(60);
 
 std::optional<std::string> FetchUser(uint32_t uid) {
+  MayBlock();  // NSS may ask a daemon or the network
   std::vector<char> buffer(16384);
   passwd entry{};
   passwd* result = nullptr;
@@ -22,6 +25,7 @@ std::optional<std::string> FetchUser(uint32_t uid) {
 }
 
 std::optional<std::string> FetchGroup(uint32_t gid) {
+  MayBlock();  // NSS may ask a daemon or the network
   std::vector<char> buffer(16384);
   group entry{};
   group* result = nullptr;

@@ -44,6 +44,7 @@
 #include "tokenfs/proc_source.h"
 #include "tokenfs/state_store.h"
 #include "tokenfs/winbind_directory.h"
+#include "tokenfs/worker_pool.h"
 
 namespace tokenfs {
 namespace {
@@ -223,11 +224,12 @@ int Run(int argc, char** argv) {
   size_t quota_bytes = size_t{16} << 20;
   size_t history = kDefaultHistoryLimit;
   // The pool when no option says otherwise, chosen by measurement on 2 CPUs
-  // (docs/benchmarks.md, "Worker pool"): 16 workers, none ever ended. Fewer
-  // workers bounced less between CPUs on reads alone, but a write holds its
-  // worker until the state store's commit, and with 2 workers 4 concurrent
-  // writers made reads 5-10x slower; ending idle workers (fewer idle threads
-  // than threads) started a thread per request under load (up to 14x).
+  // (docs/benchmarks.md, "Worker pool"): one reader at a time (WorkerPool),
+  // up to 16 workers, none ever ended. libfuse's shared pool, where every
+  // idle worker waits on /dev/fuse, handed each request to another thread;
+  // ending idle workers (fewer idle threads than threads) started a thread
+  // per request under load (up to 14x).
+  std::string loop_kind = "reader";
   unsigned threads = 16;
   // 0: as many as threads, i.e. no worker ever ends.
   unsigned idle_threads = 0;
@@ -258,6 +260,12 @@ int Run(int argc, char** argv) {
                  "events each token's history keeps (default 64; 0 keeps "
                  "none, change notification still works)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 16));
+  app.add_option("--loop", loop_kind,
+                 "FUSE request loop: reader (default; one worker reads "
+                 "/dev/fuse and answers what it read, handing over before "
+                 "it blocks) or shared (libfuse's pool: every idle worker "
+                 "reads)")
+      ->check(CLI::IsMember({"reader", "shared"}));
   app.add_option("--threads", threads,
                  "maximum FUSE worker threads (default 16)")
       ->check(CLI::Range(1, 256));
@@ -266,8 +274,8 @@ int Run(int argc, char** argv) {
                  "(default: as many as --threads)")
       ->check(CLI::Range(1, 256));
   app.add_flag("--clone-fd", clone_fd,
-               "give every worker thread its own /dev/fuse descriptor "
-               "(FUSE_DEV_IOC_CLONE)");
+               "with --loop shared: give every worker thread its own "
+               "/dev/fuse descriptor (FUSE_DEV_IOC_CLONE)");
   app.add_option("--state", state_directory,
                  "directory of the durable state store state.db (default "
                  "/var/lib/tokenfs; see STATE in tokenfs(8))");
@@ -289,6 +297,11 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (debug) foreground = true;
+  if (clone_fd && loop_kind != "shared") {
+    std::cerr << "tokenfs: --clone-fd: only with --loop shared (the reader "
+                 "loop has one reader of /dev/fuse at a time)\n";
+    return 1;
+  }
 
   MintingPolicy policy = MintingPolicy::Default();
   if (!policy_path.empty()) {
@@ -526,6 +539,12 @@ int Run(int argc, char** argv) {
   int status = 0;
   if (threads == 1) {
     status = fuse_session_loop(session);
+  } else if (loop_kind == "reader") {
+    WorkerPoolOptions pool;
+    pool.max_threads = threads;
+    pool.idle_threads =
+        idle_threads != 0 ? std::min(idle_threads, threads) : threads;
+    status = RunWorkerPool(session, pool);
   } else {
     fuse_loop_config* loop = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop, threads);

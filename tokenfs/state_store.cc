@@ -20,6 +20,7 @@
 #include "core/number.h"
 #include "core/token_record.h"
 #include "core/well_known_sids.h"
+#include "tokenfs/worker_pool.h"
 
 namespace tokenfs {
 namespace {
@@ -703,6 +704,12 @@ void StateStore::RecordHistory(Luid id, const HistoryEvent& event) {
 Status StateStore::Flush() {
   std::unique_lock<std::mutex> lock(mutex_);
   const uint64_t target = enqueued_;
+  if (durable_ < target) {
+    // A commit (an fsync) is ahead: let another FUSE worker read meanwhile.
+    lock.unlock();
+    MayBlock();
+    lock.lock();
+  }
   committed_.wait(lock, [&] {
     return durable_ >= target || !failure_.empty() || !writer_.joinable();
   });

@@ -20,6 +20,7 @@ extern "C" {
 #include <utility>
 
 #include "core/well_known_sids.h"
+#include "tokenfs/worker_pool.h"
 
 namespace tokenfs {
 namespace {
@@ -276,6 +277,7 @@ Result<T> DeadlineDirectory::Run(Call call) {
   }
   shared.queue.push_back(job);
   shared.wake.notify_one();
+  MayBlock();  // winbind may take up to the deadline
   if (!shared.done.wait_until(lock, now + shared.deadline,
                               [&job] { return job->done; })) {
     job->abandoned = true;
