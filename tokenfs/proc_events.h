@@ -90,8 +90,11 @@ class ProcessEventWatcher : public EventSync {
   static constexpr size_t kBatch = 64;
   // After applying events the thread waits up to kGatherMilliseconds (or
   // until a Sync wakes it) before it takes the next ones: at most one
-  // wake-up per period for events nobody is waiting for.
-  static constexpr int kGatherMilliseconds = 10;
+  // wake-up per period for events nobody is waiting for. 25 ms: on the
+  // 2-vCPU test VM 10 ms cost 13 ms of daemon CPU per 1,000 forks and 25 ms
+  // 5.5-6 (docs/benchmarks.md, 10.7); a change only a process event reports
+  // (an exec, a setuid) reaches watchers of a token at most this late.
+  static constexpr int kGatherMilliseconds = 25;
   struct Datagram {
     alignas(nlmsghdr) char bytes[512];
   };
