@@ -172,17 +172,25 @@ tl::unexpected<Error> MalformedStatField(int number, std::string_view name,
                          std::string(shape));
 }
 
+// The line of `text` that starts at `position` (without its '\n') in
+// `line`, and `position` moved past it; false at the end of the text.
+bool NextLine(std::string_view text, size_t& position, std::string_view& line) {
+  if (position >= text.size()) return false;
+  size_t end = text.find('\n', position);
+  if (end == std::string_view::npos) end = text.size();
+  line = text.substr(position, end - position);
+  position = end + 1;
+  return true;
+}
+
 }  // namespace
 
 Result<ProcStatus> ParseProcStatus(std::string_view text) {
   ProcStatus status;
   std::array<bool, kStatusLineCount> seen{};
   size_t position = 0;
-  while (position < text.size()) {
-    size_t end = text.find('\n', position);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(position, end - position);
-    position = end + 1;
+  std::string_view line;
+  while (NextLine(text, position, line)) {
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const int index = StatusLineOf(line.substr(0, colon));
@@ -293,11 +301,8 @@ Result<ProcStat> ParseProcStat(std::string_view text) {
 Result<int32_t> ParsePidfdPid(std::string_view text) {
   std::optional<std::string_view> value;
   size_t position = 0;
-  while (position < text.size()) {
-    size_t end = text.find('\n', position);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(position, end - position);
-    position = end + 1;
+  std::string_view line;
+  while (NextLine(text, position, line)) {
     if (line.substr(0, 4) != "Pid:") continue;
     if (value) return InvalidArgument("fdinfo has two Pid lines");
     value = TrimBlanks(line.substr(4));

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/own_capabilities.h"
 #include "tests/support/proc_texts.h"
 
 namespace tokenfs {
@@ -44,18 +45,10 @@ TEST_CASE("this process as /proc shows it: ids, groups, sets and start") {
   REQUIRE(::getgroups(static_cast<int>(groups.size()), groups.data()) >= 0);
   CHECK(credentials.supplementary_gids ==
         std::vector<uint32_t>(groups.begin(), groups.end()));
-  struct {
-    uint32_t version;
-    int pid;
-  } header{0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
-  struct {
-    uint32_t effective, permitted, inheritable;
-  } sets[2] = {};
-  REQUIRE(::syscall(SYS_capget, &header, sets) == 0);
-  CHECK(credentials.cap_effective ==
-        (sets[0].effective | uint64_t{sets[1].effective} << 32));
-  CHECK(credentials.cap_permitted ==
-        (sets[0].permitted | uint64_t{sets[1].permitted} << 32));
+  const auto own = test::ReadOwnCapabilities();
+  REQUIRE(own);
+  CHECK(credentials.cap_effective == own->effective);
+  CHECK(credentials.cap_permitted == own->permitted);
   CHECK(credentials.initial_user_namespace);
 }
 
