@@ -125,8 +125,8 @@ bool ParseU64(std::string_view text, uint64_t& value,
 
 // The status part of `info` (Tgid, PPid and the credentials status shows),
 // from the text of /proc/<tid>/status (core ParseProcStatus).
-Status ParseProcStatus(std::string_view text, TaskInfo& info) {
-  auto status = tokenfs::ParseProcStatus(text);
+Status FillFromStatus(std::string_view text, TaskInfo& info) {
+  auto status = ParseProcStatus(text);
   if (!status) return tl::unexpected(status.error());
   info.tgid = status->tgid;
   info.ppid = status->ppid;
@@ -199,7 +199,7 @@ Result<TaskInfo> ProcProcessSource::ReadTask(int32_t tid) const {
   TaskInfo info;
   info.tid = tid;
   info.thread_instance = instance;
-  if (auto parsed = ParseProcStatus(*status, info); !parsed) {
+  if (auto parsed = FillFromStatus(*status, info); !parsed) {
     return MakeError(ErrorCode::kNotFound,
                      base + "/status: " + parsed.error().message);
   }
@@ -432,10 +432,10 @@ std::optional<TargetState> ProcProcessSource::CurrentState(int32_t pid) const {
   const int dir = directory->get();
   auto text = ReadSmallFileAt(dir, "status", "status");
   if (!text) return std::nullopt;
-  TaskInfo info;
-  if (!ParseProcStatus(*text, info)) return std::nullopt;
+  auto status = ParseProcStatus(*text);
+  if (!status) return std::nullopt;
   TargetState state;
-  state.credentials = info.credentials;
+  state.credentials = std::move(status->credentials);
   const std::string user_namespace = UserNamespaceAt(dir);
   state.credentials.initial_user_namespace =
       !own_user_namespace_.empty() && user_namespace == own_user_namespace_;
